@@ -1,0 +1,47 @@
+# smartcharge — `make help` lists the targets.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-fast lint fmt typecheck bench demo migrate clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the project with its dev extras
+
+migrate: $(STAMP) ## apply database migrations (SMARTCHARGE_DATABASE_URL, SQLite by default)
+	$(BIN)/smartcharge db upgrade
+
+run: $(STAMP) ## start the service on SQLite (API :8000, OCPP :9000)
+	mkdir -p var
+	$(BIN)/smartcharge db upgrade
+	$(BIN)/smartcharge serve
+
+lint: $(STAMP) ## ruff lint + format check, mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy app optimizer ocpp_gateway simulator
+
+fmt: $(STAMP) ## format and autofix
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: lint ## lint, type-check and run the tests (PostgreSQL too when SMARTCHARGE_TEST_POSTGRES_URL is set)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP) ## benchmarks: figures as ratios against baselines measured in the same run
+	$(BIN)/python -m benchmarks
+
+clean: ## remove the virtualenv and caches
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,43 @@
+"""Ports: what the services need from the outside world, as protocols."""
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class ChargePointCommands(Protocol):
+    """Sends central-system operations to connected charge points; implemented by `ocpp_gateway`."""
+
+    def is_connected(self, charge_point_id: str) -> bool: ...
+
+    def connected_ids(self) -> set[str]: ...
+
+    async def send(
+        self,
+        charge_point_id: str,
+        action: str,
+        payload: Mapping[str, Any],
+        *,
+        author: str | None = None,
+        wait: bool = False,
+    ) -> int:
+        """Validate, record and send one operation; return the command id.
+
+        With `wait=False` the CALL runs in the background and the command row is updated when the
+        charge point answers (or on timeout); with `wait=True` this returns after the outcome is stored.
+        Raises `CommandRefused` (unknown action, invalid payload, charge point not connected).
+        """
+        ...
+
+
+class CommandRefused(Exception):
+    """A command that was not sent: `reason` is `invalid`, `unknown_action` or `not_connected`."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail

@@ -1,0 +1,38 @@
+"""Service settings, read from `SMARTCHARGE_*` environment variables (and an optional `.env`)."""
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class UnknownChargePoints(StrEnum):
+    reject = "reject"
+    pending = "pending"
+    accept = "accept"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SMARTCHARGE_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./var/smartcharge.db"
+    database_echo: bool = False
+    database_pool_size: int = Field(default=20, ge=1)
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    admin_token: SecretStr | None = None
+
+    ocpp_host: str = "0.0.0.0"
+    ocpp_port: int = 9000
+    unknown_charge_points: UnknownChargePoints = UnknownChargePoints.reject
+    heartbeat_interval_s: int = Field(default=300, ge=1)
+    ocpp_max_message_bytes: int = Field(default=65536, ge=1024)
+    ocpp_call_timeout_s: float = Field(default=30.0, gt=0)
+    ocpp_ping_interval_s: float | None = Field(default=60.0)
+    ocpp_tls_cert: Path | None = None
+    ocpp_tls_key: Path | None = None
+    ocpp_require_password: bool = False
+
+    log_level: str = "INFO"
