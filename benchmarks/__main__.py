@@ -8,8 +8,8 @@ import benchmarks
 
 
 def main(argv: list[str]) -> None:
-    names = sorted(m.name.removeprefix("bench_") for m in pkgutil.iter_modules(benchmarks.__path__))
-    names = [n for n in names if n not in {"__main__"} and not n.startswith("_")]
+    modules = pkgutil.iter_modules(benchmarks.__path__)
+    names = sorted(m.name.removeprefix("bench_") for m in modules if m.name.startswith("bench_"))
     chosen = argv or names
     for name in chosen:
         if name not in names:
