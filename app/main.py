@@ -23,7 +23,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = Database(
-            create_engine(settings.database_url, echo=settings.database_echo, pool_size=settings.database_pool_size)
+            create_engine(
+                settings.database_url, echo=settings.database_echo, pool_size=settings.database_pool_size
+            )
         )
         if settings.admin_token is not None:
             async with database.session() as session:

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
+import app.db.planning_tables  # noqa: F401
 import app.db.tables  # noqa: F401
 from app.db.engine import Database, create_engine, sync_url
 

@@ -126,7 +126,12 @@ class Transaction(SQLModel, table=True):
     __tablename__ = "transaction"
     __table_args__ = (
         UniqueConstraint(
-            "charge_point_id", "connector_id", "id_tag", "start_timestamp", "meter_start_wh", name="uq_tx_start"
+            "charge_point_id",
+            "connector_id",
+            "id_tag",
+            "start_timestamp",
+            "meter_start_wh",
+            name="uq_tx_start",
         ),
         Index("ix_tx_active", "charge_point_id", "stop_timestamp"),
     )

@@ -1,0 +1,1 @@
+"""Tables of the smart-charging loop (sites, groups, forecasts, overrides, schedules)."""
