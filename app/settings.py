@@ -35,4 +35,6 @@ class Settings(BaseSettings):
     ocpp_tls_key: Path | None = None
     ocpp_require_password: bool = False
 
+    forecast_max_horizon_days: int = Field(default=14, ge=1)
+
     log_level: str = "INFO"

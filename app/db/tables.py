@@ -58,6 +58,8 @@ class ChargePoint(SQLModel, table=True):
     firmware_status: str | None = Field(default=None, max_length=30)
     firmware_status_at: datetime | None = tz_column()
     local_list_version: int | None = None
+    site_id: int | None = Field(default=None, foreign_key="site.id", index=True)
+    group_id: int | None = Field(default=None, foreign_key="site_group.id", index=True)
     created_at: datetime = created_column()
 
 
