@@ -1,0 +1,71 @@
+"""Minimum charging rate (OCPP minChargingRate): power is 0 or at least min_kw in every interval.
+
+The LP cannot say "0 or >= min" (it is a disjunction). We solve the LP without it and repair: in each interval
+the sessions below their minimum are set to 0, then raised back to min_kw one by one, highest priority first,
+wherever capacity (site and groups), the session's bounds and its energy demand allow. Every step keeps the
+schedule feasible; the caller may then re-solve the LP with the on/off pattern fixed to recover energy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from optimizer.network import chain_headroom, headroom, take
+from optimizer.prepare import Array, BoolArray, Prepared
+
+TOLERANCE_KW = 1e-6
+
+
+def below_min(p: Prepared, power_kw: Array) -> BoolArray:
+    """(N, T): where power is strictly between 0 and the session's minimum (fixed power excepted)."""
+    low = (power_kw > TOLERANCE_KW) & (power_kw < p.min_kw[:, None] - TOLERANCE_KW)
+    return np.asarray(low & ~p.fixed, dtype=bool)
+
+
+def repair_interval(p: Prepared, power_kw: Array, t: int, room_kw: Array) -> list[int]:
+    """Repair column t of `power_kw` (N, T) in place; `room_kw` (N,) caps each session's power at t.
+
+    Returns the sessions left at 0 that had power below their minimum (they gave way).
+    """
+    column = power_kw[:, t]
+    low = np.flatnonzero((column > TOLERANCE_KW) & (column < p.min_kw - TOLERANCE_KW) & ~p.fixed[:, t])
+    if low.size == 0:
+        return []
+    column[low] = 0.0
+    site, groups = headroom(p, column, t)
+    order = low[np.lexsort((p.arrival_order[low], -p.priority[low]))]
+    dropped: list[int] = []
+    for i in order:
+        need = float(p.min_kw[i])
+        if need <= room_kw[i] + 1e-9 and need <= chain_headroom(p, int(i), site, groups) + 1e-9:
+            column[i] = need
+            site -= need
+            take(p, int(i), need, groups)
+        else:
+            dropped.append(int(i))
+    return dropped
+
+
+def repair(p: Prepared, power_kw: Array) -> tuple[Array, int]:
+    """A copy of an (N, T) plan with every interval repaired; returns it and the number of sessions-intervals
+    that were paused because minimum rates did not all fit."""
+    plan = power_kw.copy()
+    if not (p.min_kw > 0).any():
+        return plan, 0
+    dropped = 0
+    for t in np.flatnonzero(below_min(p, plan).any(axis=0)):
+        delivered = plan.sum(axis=1) * p.interval_h
+        spare_kwh = np.maximum(p.demand_kwh - delivered, 0.0)
+        room = np.minimum(p.upper_kw[:, t], plan[:, t] + spare_kwh / p.interval_h)
+        dropped += len(repair_interval(p, plan, int(t), room))
+    return plan, dropped
+
+
+def pattern_bounds(p: Prepared, plan: Array) -> tuple[Array, Array]:
+    """Bounds that fix the repaired on/off pattern: on -> [min_kw, upper], off -> 0 (fixed power kept)."""
+    lower, upper = p.lower_kw.copy(), p.upper_kw.copy()
+    has_min = (p.min_kw > 0)[:, None] & ~p.fixed
+    on = plan > TOLERANCE_KW
+    lower = np.where(has_min & on, np.maximum(lower, p.min_kw[:, None]), lower)
+    upper = np.where(has_min & ~on, 0.0, upper)
+    return lower, upper

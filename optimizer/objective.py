@@ -1,0 +1,93 @@
+"""The objective: a list of weighted components, in order of importance, as one weighted LP.
+
+Per kWh delivered to session i the objective gains `weight_i` (1 + priority). The tie-breakers are scaled so
+that together they can never be worth more than `ENERGY_TOLERANCE` of the energy term: any solution of the
+weighted LP delivers at least (1 - ENERGY_TOLERANCE) of the maximal priority-weighted energy (see
+docs/optimizer.md for the bound). Their own order follows from their sizes:
+
+* fairness: a concave piecewise-linear utility of the served fraction, slopes FAIR_SLOPES per kWh on each
+  third of the demand -- a kWh to a session at a lower fraction is worth more (>= 1e-4 more per kWh);
+* early: EARLY * (T - t) / T per kWh delivered in interval t (at most 5e-5 per kWh, < one fairness step);
+* smooth: -SMOOTH per kW of change between consecutive plugged-in intervals (1e-8, below one interval of
+  earliness: 5e-5 / T per kWh = 1.3e-4 per kW at 15 minutes, scaled by 1e-3 below).
+
+The LP is built with every coefficient multiplied by SCALE so that the tie-breakers' reduced costs stay well
+above the solver's dual feasibility tolerance (1e-7); reported objectives are divided by it again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from optimizer.datatypes import ObjectiveParts
+from optimizer.prepare import Array, BoolArray, Prepared
+
+SCALE = 1000.0
+FAIR_SLOPES = (3e-4, 2e-4, 1e-4)
+EARLY = 5e-5
+SMOOTH = 1e-8
+ENERGY_TOLERANCE = 1e-3  # the issue's bound; the weights above use 3.5e-4 of it (docs/optimizer.md)
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Which tie-breakers are on (the bare max-energy LP has none)."""
+
+    fairness: bool = True
+    early: bool = True
+    smooth: bool = True
+
+    @classmethod
+    def energy_only(cls) -> Weights:
+        return cls(fairness=False, early=False, smooth=False)
+
+
+FULL = Weights()
+
+
+def available(p: Prepared) -> BoolArray:
+    """(N, T): where a session may draw power at all: the LP's variables."""
+    return np.asarray(p.upper_kw > 0, dtype=bool)
+
+
+def power_cost(p: Prepared, weights: Weights) -> Array:
+    """(N, T): objective per kW in each interval (energy and earliness), unscaled."""
+    per_kwh = np.repeat(p.weight[:, None], p.n_intervals, axis=1)
+    if weights.early:
+        t = np.arange(p.n_intervals)
+        per_kwh = per_kwh + EARLY * (p.n_intervals - t)[None, :] / p.n_intervals
+    return np.asarray(per_kwh * p.interval_h)
+
+
+def smooth_pairs(mask: BoolArray) -> tuple[np.ndarray, np.ndarray]:
+    """(i, t) of each pair (t, t + 1) where the session may draw power in both intervals."""
+    both = mask[:, :-1] & mask[:, 1:]
+    i, t = np.nonzero(both)
+    return i, t
+
+
+def fairness_value(p: Prepared, delivered_kwh: Array) -> float:
+    """sum_i FAIR * D_i * g(e_i / D_i) with g concave, piecewise linear on thirds of the demand."""
+    total = 0.0
+    width = p.demand_kwh / len(FAIR_SLOPES)
+    for k, slope in enumerate(FAIR_SLOPES):
+        total += slope * float(np.clip(delivered_kwh - k * width, 0.0, width).sum())
+    return total
+
+
+def parts(p: Prepared, power_kw: Array, weights: Weights = FULL) -> ObjectiveParts:
+    """The objective's components recomputed from a plan (N, T)."""
+    delivered = power_kw.sum(axis=1) * p.interval_h
+    energy = float((p.weight * delivered).sum())
+    fairness = fairness_value(p, delivered) if weights.fairness else 0.0
+    early = 0.0
+    if weights.early:
+        t = np.arange(p.n_intervals)
+        early = float((power_kw * p.interval_h * EARLY * (p.n_intervals - t)[None, :] / p.n_intervals).sum())
+    smooth = 0.0
+    if weights.smooth and p.n_intervals > 1:
+        i, t = smooth_pairs(available(p))
+        smooth = -SMOOTH * float(np.abs(power_kw[i, t + 1] - power_kw[i, t]).sum())
+    return ObjectiveParts(energy=energy, fairness=fairness, early=early, smooth=smooth)

@@ -1,0 +1,245 @@
+"""Preprocess: a ScheduleProblem as arrays (bounds per session and interval, the group tree), made feasible.
+
+Everything downstream (LP, reference, baselines, checks) works on a `Prepared` and never re-reads overrides.
+Fixed overrides that cannot hold are relaxed here, lowest priority first, each with a `Relaxation`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import numpy.typing as npt
+
+from optimizer.datatypes import OverrideKind, Relaxation, ScheduleProblem
+
+Array = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+SITE = -1  # node index of the site (root)
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    n_sessions: int
+    n_intervals: int
+    interval_h: float
+    ids: tuple[str, ...]
+    demand_kwh: Array  # (N,)
+    min_kw: Array  # (N,)
+    priority: IntArray  # (N,)
+    weight: Array  # (N,) energy weight per kWh: 1 + priority
+    arrival_order: IntArray  # (N,) rank of arrival (earliest first)
+    departure_h: Array  # (N,) hours from start
+    lower_kw: Array  # (N, T) fixed power (0 where not fixed)
+    upper_kw: Array  # (N, T) 0 when unplugged or paused
+    fixed: BoolArray  # (N, T) lower == upper from a fixed override
+    site_kw: Array  # (T,)
+    group_ids: tuple[str, ...]
+    group_parent: IntArray  # (G,) parent node, SITE for top level
+    group_kw: Array  # (G, T)
+    session_group: IntArray  # (N,) node, SITE when directly under the site
+    ancestors: IntArray  # (N, D) group nodes above each session, nearest first, padded with SITE
+    relaxations: tuple[Relaxation, ...]
+
+    def members(self, node: int) -> BoolArray:
+        """Sessions below `node` (SITE: all)."""
+        if node == SITE:
+            return np.ones(self.n_sessions, dtype=bool)
+        return np.asarray((self.ancestors == node).any(axis=1), dtype=bool)
+
+    def node_capacity(self, node: int) -> Array:
+        return self.site_kw if node == SITE else self.group_kw[node]
+
+    def nodes_bottom_up(self) -> list[int]:
+        """Groups deepest first, then the site."""
+        depth = np.zeros(len(self.group_ids), dtype=np.int64)
+        for g in range(len(self.group_ids)):
+            parent = self.group_parent[g]
+            while parent != SITE:
+                depth[g] += 1
+                parent = self.group_parent[parent]
+        return [int(g) for g in np.argsort(-depth, kind="stable")] + [SITE]
+
+
+def _plugged(problem: ScheduleProblem) -> BoolArray:
+    """(N, T): plugged in for the whole interval."""
+    step_s = problem.interval_min * 60.0
+    starts = np.arange(problem.n_intervals) * step_s
+    arrive = np.array([(s.arrival - problem.start).total_seconds() for s in problem.sessions])
+    depart = np.array([(s.departure - problem.start).total_seconds() for s in problem.sessions])
+    return np.asarray((starts[None, :] >= arrive[:, None]) & (starts[None, :] + step_s <= depart[:, None]))
+
+
+def _window(problem: ScheduleProblem, valid_from: datetime | None, valid_until: datetime | None) -> slice:
+    """Intervals overlapping [valid_from, valid_until)."""
+    step_s = problem.interval_min * 60.0
+    first, last = 0, problem.n_intervals
+    if valid_from is not None:
+        seconds = (valid_from - problem.start).total_seconds()
+        first = max(0, int(np.floor(seconds / step_s)))
+    if valid_until is not None:
+        seconds = (valid_until - problem.start).total_seconds()
+        last = min(problem.n_intervals, int(np.ceil(seconds / step_s)))
+    return slice(first, max(first, last))
+
+
+def _tree(problem: ScheduleProblem) -> tuple[IntArray, IntArray, IntArray]:
+    index = {group.id: g for g, group in enumerate(problem.groups)}
+    parent = np.array(
+        [SITE if group.parent is None else index[group.parent] for group in problem.groups], dtype=np.int64
+    )
+    session_group = np.array(
+        [SITE if s.group is None else index[s.group] for s in problem.sessions], dtype=np.int64
+    )
+    chains: list[list[int]] = []
+    for node in session_group:
+        chain: list[int] = []
+        while node != SITE:
+            chain.append(int(node))
+            node = parent[node]
+        chains.append(chain)
+    depth = max((len(c) for c in chains), default=0)
+    ancestors = np.full((len(chains), max(depth, 1)), SITE, dtype=np.int64)
+    for i, chain in enumerate(chains):
+        ancestors[i, : len(chain)] = chain
+    return parent, session_group, ancestors
+
+
+def prepare(problem: ScheduleProblem) -> Prepared:
+    n, t_count, dt = len(problem.sessions), problem.n_intervals, problem.interval_h
+    sessions = problem.sessions
+    index = {s.id: i for i, s in enumerate(sessions)}
+    max_kw = np.array([s.max_kw for s in sessions], dtype=np.float64)
+    min_kw = np.array([s.min_kw for s in sessions], dtype=np.float64)
+    demand = np.array([s.energy_kwh for s in sessions], dtype=np.float64)
+    priority = np.array([s.priority for s in sessions], dtype=np.int64)
+    plugged = _plugged(problem) if n else np.zeros((0, t_count), dtype=bool)
+    upper = np.where(plugged, max_kw[:, None], 0.0)
+    cap = np.full((n, t_count), np.inf)
+    paused = np.zeros((n, t_count), dtype=bool)
+    fixed_kw = np.full((n, t_count), np.nan)
+    for override in problem.overrides:
+        i, window = index[override.session], _window(problem, override.valid_from, override.valid_until)
+        if override.kind is OverrideKind.PAUSE:
+            paused[i, window] = True
+        elif override.kind is OverrideKind.CAP:
+            cap[i, window] = np.minimum(cap[i, window], override.power_kw)
+        else:
+            fixed_kw[i, window] = override.power_kw
+    upper = np.minimum(upper, cap)
+    upper[paused] = 0.0
+    fixed = ~np.isnan(fixed_kw) & plugged & ~paused
+    relaxations: list[Relaxation] = []
+    lower = np.zeros((n, t_count))
+    if fixed.any():
+        lower, upper = _fixed_bounds(problem, fixed, fixed_kw, max_kw, min_kw, demand, upper, relaxations)
+    parent, session_group, ancestors = _tree(problem)
+    group_kw = np.array([g.capacity_at(t_count) for g in problem.groups], dtype=np.float64).reshape(
+        -1, t_count
+    )
+    arrival_s = np.array([(s.arrival - problem.start).total_seconds() for s in sessions])
+    prepared = Prepared(
+        n_sessions=n,
+        n_intervals=t_count,
+        interval_h=dt,
+        ids=tuple(s.id for s in sessions),
+        demand_kwh=demand,
+        min_kw=min_kw,
+        priority=priority,
+        weight=1.0 + priority.astype(np.float64),
+        arrival_order=np.argsort(np.argsort(arrival_s, kind="stable"), kind="stable").astype(np.int64),
+        departure_h=np.array([(s.departure - problem.start).total_seconds() / 3600.0 for s in sessions]),
+        lower_kw=lower,
+        upper_kw=upper,
+        fixed=fixed,
+        site_kw=np.array(problem.capacity_kw, dtype=np.float64),
+        group_ids=tuple(g.id for g in problem.groups),
+        group_parent=parent,
+        group_kw=group_kw,
+        session_group=session_group,
+        ancestors=ancestors,
+        relaxations=(),
+    )
+    if fixed.any():
+        _fit_fixed_into_capacity(prepared, relaxations)
+    object.__setattr__(prepared, "relaxations", tuple(relaxations))
+    return prepared
+
+
+def _fixed_bounds(
+    problem: ScheduleProblem,
+    fixed: BoolArray,
+    fixed_kw: Array,
+    max_kw: Array,
+    min_kw: Array,
+    demand: Array,
+    upper: Array,
+    relaxations: list[Relaxation],
+) -> tuple[Array, Array]:
+    """Fixed power as lower = upper, made consistent with the session's own limits."""
+    dt = problem.interval_h
+    value = np.where(fixed, np.nan_to_num(fixed_kw), 0.0)
+    for i in np.flatnonzero(fixed.any(axis=1)):
+        sid = problem.sessions[i].id
+        row = value[i]
+        high = np.flatnonzero(fixed[i] & (row > upper[i] + 1e-9))
+        if high.size:
+            row[high] = upper[i, high]
+            relaxations.append(
+                Relaxation(
+                    sid, "fixed", tuple(int(t) for t in high), "fixed power above the session's max_kw or cap"
+                )
+            )
+        low = np.flatnonzero(fixed[i] & (row > 0) & (row < min_kw[i] - 1e-9))
+        if low.size:
+            row[low] = min_kw[i]
+            relaxations.append(
+                Relaxation(
+                    sid, "fixed", tuple(int(t) for t in low), "fixed power below min_kw raised to min_kw"
+                )
+            )
+        excess = row.sum() * dt - demand[i]
+        cut: list[int] = []
+        for t in np.flatnonzero(fixed[i])[::-1]:
+            if excess <= 1e-9:
+                break
+            keep = max(0.0, row[t] - excess / dt)
+            if 0 < keep < min_kw[i]:
+                keep = 0.0
+            excess -= (row[t] - keep) * dt
+            row[t] = keep
+            cut.append(int(t))
+        if cut:
+            relaxations.append(
+                Relaxation(sid, "fixed", tuple(sorted(cut)), "fixed power beyond the remaining energy demand")
+            )
+    return value.copy(), np.where(fixed, value, upper)
+
+
+def _fit_fixed_into_capacity(p: Prepared, relaxations: list[Relaxation]) -> None:
+    """Where fixed power exceeds a group's or the site's capacity, lower it: lowest priority first."""
+    cut: dict[tuple[int, str], list[int]] = {}
+    for node in p.nodes_bottom_up():
+        inside = p.members(node)
+        capacity = p.node_capacity(node)
+        name = "site" if node == SITE else f"group {p.group_ids[node]!r}"
+        load = (p.lower_kw * inside[:, None]).sum(axis=0)
+        for t in np.flatnonzero(load > capacity + 1e-9):
+            excess = load[t] - capacity[t]
+            candidates = np.flatnonzero(inside & p.fixed[:, t] & (p.lower_kw[:, t] > 0))
+            order = candidates[np.lexsort((-p.arrival_order[candidates], p.priority[candidates]))]
+            for i in order:
+                if excess <= 1e-9:
+                    break
+                keep = max(0.0, p.lower_kw[i, t] - excess)
+                if 0 < keep < p.min_kw[i]:
+                    keep = 0.0
+                excess -= p.lower_kw[i, t] - keep
+                p.lower_kw[i, t] = p.upper_kw[i, t] = keep
+                cut.setdefault((int(i), name), []).append(int(t))
+    for (i, name), intervals in sorted(cut.items()):
+        reason = f"fixed overrides exceed the capacity of the {name}; lowest priority gives way first"
+        relaxations.append(Relaxation(p.ids[i], "fixed", tuple(sorted(intervals)), reason))
