@@ -2,14 +2,23 @@
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import typer
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.db.tables import ApiKey
+from app.domain.enums import Role
 from app.settings import Settings
+
+T = TypeVar("T")
 
 cli = typer.Typer(no_args_is_help=True, help="smartcharge: central smart charging for EV charge points.")
 db_cli = typer.Typer(no_args_is_help=True, help="Database migrations.")
 cli.add_typer(db_cli, name="db")
+apikey_cli = typer.Typer(no_args_is_help=True, help="API keys (bearer tokens with a role).")
+cli.add_typer(apikey_cli, name="apikey")
 
 
 @cli.command()
@@ -47,6 +56,64 @@ def db_downgrade(revision: str = typer.Argument(...)) -> None:
     from app.db.migrate import downgrade
 
     downgrade(Settings().database_url, revision)
+
+
+async def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    from app.db.engine import Database, create_engine
+
+    database = Database(create_engine(settings.database_url))
+    try:
+        async with database.session() as session:
+            return await work(session)
+    finally:
+        await database.dispose()
+
+
+@apikey_cli.command("create")
+def apikey_create(
+    role: Role = typer.Option(..., help="admin, operator, grid_operator or analyst"),
+    name: str = typer.Option("api key", help="what the key is for"),
+    site: list[int] | None = typer.Option(None, help="grid operators: a site the key may read (repeatable)"),
+) -> None:
+    """Create a key and print its token (on stdout, once: it is not stored)."""
+    from app.services.apikeys import create_api_key
+
+    async def work(session: AsyncSession) -> tuple[int | None, str]:
+        key, token = await create_api_key(session, role, name, site_ids=site or None)
+        return key.id, token
+
+    key_id, token = asyncio.run(_with_session(Settings(), work))
+    typer.echo(f"created API key {key_id} ({role.value}, {name!r}); the token is shown only now:", err=True)
+    typer.echo(token)
+
+
+@apikey_cli.command("list")
+def apikey_list() -> None:
+    """List keys: id, role, name, token prefix, created, revoked."""
+    from app.services.reporting import Window, list_api_keys
+
+    async def work(session: AsyncSession) -> list[ApiKey]:
+        return (await list_api_keys(session, Window(limit=1_000_000))).items
+
+    for key in asyncio.run(_with_session(Settings(), work)):
+        revoked = key.revoked_at.isoformat() if key.revoked_at else "-"
+        typer.echo(
+            f"{key.id}\t{key.role}\t{key.name}\t{key.prefix}…\t{key.created_at.isoformat()}\t{revoked}"
+        )
+
+
+@apikey_cli.command("revoke")
+def apikey_revoke(key_id: int = typer.Argument(..., help="the key's id (see `apikey list`)")) -> None:
+    """Revoke a key: requests with its token are refused from now on."""
+    from app.services.apikeys import revoke_api_key
+
+    async def work(session: AsyncSession) -> bool:
+        return await revoke_api_key(session, key_id) is not None
+
+    if not asyncio.run(_with_session(Settings(), work)):
+        typer.echo(f"no API key {key_id}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"revoked API key {key_id}", err=True)
 
 
 def main() -> None:

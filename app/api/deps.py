@@ -13,6 +13,7 @@ from app.domain.enums import Role
 from app.domain.ports import ChargePointCommands
 from app.services.apikeys import Principal, authenticate
 
+CHALLENGE = {"WWW-Authenticate": "Bearer"}
 bearer = HTTPBearer(auto_error=False, description="API key: `Authorization: Bearer <key>`")
 
 
@@ -36,16 +37,18 @@ async def get_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Problem(401, "an API key is required: Authorization: Bearer <key>", headers_hint="Bearer")
+        raise Problem(401, "an API key is required: Authorization: Bearer <key>", headers=CHALLENGE)
     async with database.session() as session:
         principal = await authenticate(session, credentials.credentials)
     if principal is None:
-        raise Problem(401, "unknown or revoked API key")
+        raise Problem(401, "unknown or revoked API key", headers=CHALLENGE)
     return principal
 
 
 DatabaseDep = Annotated[Database, Depends(get_database)]
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the unit of work commits before the response is sent, so a client that reads
+# right after a write sees it.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 CommandsDep = Annotated[ChargePointCommands, Depends(get_commands)]
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 

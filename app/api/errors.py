@@ -1,5 +1,6 @@
 """Errors as RFC 9457 `application/problem+json`."""
 
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -14,11 +15,20 @@ PROBLEM_JSON = "application/problem+json"
 class Problem(Exception):
     """Raise from a route or dependency to answer with a problem+json body."""
 
-    def __init__(self, status: int, detail: str, *, title: str | None = None, **extra: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        title: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
         self.title = title or HTTPStatus(status).phrase
+        self.headers = dict(headers or {})
         self.extra = extra
 
 
@@ -37,7 +47,9 @@ def problem_response(status: int, title: str, detail: Any, request: Request, **e
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        return problem_response(exc.status, exc.title, exc.detail, request, **exc.extra)
+        response = problem_response(exc.status, exc.title, exc.detail, request, **exc.extra)
+        response.headers.update(exc.headers)
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

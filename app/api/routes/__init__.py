@@ -2,4 +2,24 @@
 
 from fastapi import APIRouter
 
-ROUTERS: list[APIRouter] = []
+from app.api.routes import (
+    api_keys,
+    charge_points,
+    commands,
+    id_tags,
+    meter_values,
+    reservations,
+    status,
+    transactions,
+)
+
+ROUTERS: list[APIRouter] = [
+    status.router,
+    charge_points.router,
+    commands.router,
+    id_tags.router,
+    transactions.router,
+    meter_values.router,
+    reservations.router,
+    api_keys.router,
+]

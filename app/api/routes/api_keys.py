@@ -1,0 +1,54 @@
+"""API keys, managed by admins: the token is shown once, at creation."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from app.api.deps import AdminDep, SessionDep
+from app.api.errors import Problem
+from app.api.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, Page, problems
+from app.api.support import WindowDep, paged
+from app.services import apikeys, reporting
+
+router = APIRouter(prefix="/api-keys", tags=["api keys"], responses=problems(401, 403))
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Create a key", responses=problems(422))
+async def create_api_key(
+    body: ApiKeyCreate, session: SessionDep, _: AdminDep, response: Response
+) -> ApiKeyCreated:
+    key, token = await apikeys.create_api_key(session, body.role, body.name, site_ids=body.site_ids)
+    response.headers["Location"] = f"/api/v1/api-keys/{key.id}"
+    return ApiKeyCreated.model_validate({**key.model_dump(), "token": token})
+
+
+@router.get("", summary="List keys (without tokens)")
+async def list_api_keys(
+    session: SessionDep,
+    _: AdminDep,
+    window: WindowDep,
+    revoked: Annotated[bool | None, Query(description="only (not) revoked keys")] = None,
+) -> Page[ApiKeyOut]:
+    page = await reporting.list_api_keys(session, window, revoked=revoked)
+    return paged([ApiKeyOut.model_validate(key) for key in page.items], page, window)
+
+
+@router.get("/{key_id}", summary="A key (without its token)", responses=problems(404))
+async def get_api_key(key_id: int, session: SessionDep, _: AdminDep) -> ApiKeyOut:
+    key = await reporting.get_api_key(session, key_id)
+    if key is None:
+        raise Problem(404, f"API key {key_id} does not exist")
+    return ApiKeyOut.model_validate(key)
+
+
+@router.delete(
+    "/{key_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Revoke a key (idempotent)",
+    responses=problems(404, 409),
+)
+async def revoke_api_key(key_id: int, session: SessionDep, principal: AdminDep) -> None:
+    if key_id == principal.key_id:
+        raise Problem(409, "a key cannot revoke itself; revoke it with another admin key")
+    if await apikeys.revoke_api_key(session, key_id) is None:
+        raise Problem(404, f"API key {key_id} does not exist")

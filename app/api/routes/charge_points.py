@@ -1,0 +1,223 @@
+"""Charge points: registration, connectors and their settings, configuration, status and boot history."""
+
+from collections.abc import Sequence
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response, status
+
+from app.api.deps import CommandsDep, OperatorDep, ReaderDep, SessionDep
+from app.api.errors import Problem
+from app.api.schemas import (
+    BootNotificationOut,
+    ChargePointCreate,
+    ChargePointOut,
+    ChargePointUpdate,
+    ConfigurationKeyOut,
+    ConnectorOut,
+    ConnectorUpdate,
+    Page,
+    StatusNotificationOut,
+    problems,
+)
+from app.api.support import ScopeDep, Since, Until, WindowDep, paged, registry_problems, time_range
+from app.db.tables import ChargePoint
+from app.domain.enums import RegistrationStatus
+from app.domain.ports import ChargePointCommands
+from app.services import registry, reporting
+from app.services.reporting import Scope
+
+router = APIRouter(prefix="/charge-points", tags=["charge points"], responses=problems(401, 403))
+
+ChargePointId = Annotated[str, Path(description="the charge point's OCPP id")]
+ConnectorId = Annotated[int, Path(ge=1, le=100, description="connector number (1…)")]
+
+
+async def present(
+    session: SessionDep, commands: ChargePointCommands, charge_points: Sequence[ChargePoint]
+) -> list[ChargePointOut]:
+    connectors = await reporting.connectors_of(session, [cp.id for cp in charge_points])
+    return [
+        ChargePointOut.model_validate(
+            {
+                **cp.model_dump(),
+                "has_password": cp.password_hash is not None,
+                "connected": commands.is_connected(cp.id),
+                "connectors": [ConnectorOut.model_validate(c) for c in connectors[cp.id]],
+            }
+        )
+        for cp in charge_points
+    ]
+
+
+async def found(session: SessionDep, charge_point_id: str, scope: Scope) -> ChargePoint:
+    charge_point = await reporting.get_charge_point(session, charge_point_id, scope=scope)
+    if charge_point is None:
+        raise Problem(404, f"charge point {charge_point_id!r} is not registered")
+    return charge_point
+
+
+@router.get("", summary="List charge points")
+async def list_charge_points(
+    session: SessionDep,
+    commands: CommandsDep,
+    _: ReaderDep,
+    scope: ScopeDep,
+    window: WindowDep,
+    registration_status: RegistrationStatus | None = None,
+    connected: Annotated[bool | None, Query(description="only (not) connected ones")] = None,
+) -> Page[ChargePointOut]:
+    page = await reporting.list_charge_points(
+        session,
+        window,
+        scope=scope,
+        registration_status=registration_status.value if registration_status else None,
+        connected=connected,
+        connected_ids=commands.connected_ids() if connected is not None else (),
+    )
+    items = await present(session, commands, page.items)
+    return paged(items, page, window)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Register a charge point",
+    responses=problems(409, 422),
+)
+async def create_charge_point(
+    body: ChargePointCreate, session: SessionDep, commands: CommandsDep, _: OperatorDep, response: Response
+) -> ChargePointOut:
+    with registry_problems():
+        charge_point = await registry.create_charge_point(
+            session,
+            body.id,
+            description=body.description,
+            password=body.password,
+            registration_status=body.registration_status,
+            site_id=body.site_id,
+            group_id=body.group_id,
+        )
+    response.headers["Location"] = f"/api/v1/charge-points/{charge_point.id}"
+    return (await present(session, commands, [charge_point]))[0]
+
+
+@router.get("/{charge_point_id}", summary="A charge point", responses=problems(404))
+async def get_charge_point(
+    charge_point_id: ChargePointId, session: SessionDep, commands: CommandsDep, _: ReaderDep, scope: ScopeDep
+) -> ChargePointOut:
+    return (await present(session, commands, [await found(session, charge_point_id, scope)]))[0]
+
+
+@router.patch(
+    "/{charge_point_id}",
+    summary="Change description, password, registration status (accept a pending one) or site",
+    responses=problems(404, 422),
+)
+async def update_charge_point(
+    charge_point_id: ChargePointId,
+    body: ChargePointUpdate,
+    session: SessionDep,
+    commands: CommandsDep,
+    _: OperatorDep,
+) -> ChargePointOut:
+    with registry_problems():
+        charge_point = await registry.update_charge_point(
+            session, charge_point_id, body.model_dump(exclude_unset=True)
+        )
+    return (await present(session, commands, [charge_point]))[0]
+
+
+@router.delete(
+    "/{charge_point_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Remove a charge point that has no transactions and is not connected",
+    responses=problems(404, 409),
+)
+async def delete_charge_point(
+    charge_point_id: ChargePointId, session: SessionDep, commands: CommandsDep, _: OperatorDep
+) -> None:
+    with registry_problems():
+        await registry.delete_charge_point(
+            session, charge_point_id, connected=commands.is_connected(charge_point_id)
+        )
+
+
+@router.get("/{charge_point_id}/connectors", summary="Connectors with live status", responses=problems(404))
+async def list_connectors(
+    charge_point_id: ChargePointId, session: SessionDep, _: ReaderDep, scope: ScopeDep
+) -> list[ConnectorOut]:
+    await found(session, charge_point_id, scope)
+    connectors = await reporting.connectors_of(session, [charge_point_id])
+    return [ConnectorOut.model_validate(c) for c in connectors[charge_point_id]]
+
+
+@router.patch(
+    "/{charge_point_id}/connectors/{connector_id}",
+    summary="Change a connector's phases, nominal voltage or maximum current",
+    description="Creates the connector's settings if the charge point has not reported the connector yet.",
+    responses=problems(404, 422),
+)
+async def update_connector(
+    charge_point_id: ChargePointId,
+    connector_id: ConnectorId,
+    body: ConnectorUpdate,
+    session: SessionDep,
+    _: OperatorDep,
+) -> ConnectorOut:
+    with registry_problems():
+        connector = await registry.update_connector(
+            session, charge_point_id, connector_id, body.model_dump(exclude_unset=True)
+        )
+    return ConnectorOut.model_validate(connector)
+
+
+@router.get(
+    "/{charge_point_id}/configuration",
+    summary="Configuration keys as last read from the charge point",
+    responses=problems(404),
+)
+async def list_configuration(
+    charge_point_id: ChargePointId, session: SessionDep, _: ReaderDep, scope: ScopeDep, window: WindowDep
+) -> Page[ConfigurationKeyOut]:
+    await found(session, charge_point_id, scope)
+    page = await reporting.list_configuration(session, charge_point_id, window)
+    items = [ConfigurationKeyOut.model_validate(row) for row in page.items]
+    return paged(items, page, window)
+
+
+@router.get(
+    "/{charge_point_id}/status-history",
+    summary="StatusNotifications received, newest first",
+    responses=problems(404, 422),
+)
+async def list_status_history(
+    charge_point_id: ChargePointId,
+    session: SessionDep,
+    _: ReaderDep,
+    scope: ScopeDep,
+    window: WindowDep,
+    since: Since = None,
+    until: Until = None,
+    connector_id: Annotated[int | None, Query(ge=0, description="0: the charge point itself")] = None,
+) -> Page[StatusNotificationOut]:
+    since, until = time_range(since, until)
+    await found(session, charge_point_id, scope)
+    page = await reporting.list_status_history(
+        session, charge_point_id, window, connector_id=connector_id, since=since, until=until
+    )
+    items = [StatusNotificationOut.model_validate(row) for row in page.items]
+    return paged(items, page, window)
+
+
+@router.get(
+    "/{charge_point_id}/boot-notifications",
+    summary="BootNotifications received, newest first",
+    responses=problems(404),
+)
+async def list_boot_notifications(
+    charge_point_id: ChargePointId, session: SessionDep, _: ReaderDep, scope: ScopeDep, window: WindowDep
+) -> Page[BootNotificationOut]:
+    await found(session, charge_point_id, scope)
+    page = await reporting.list_boot_notifications(session, charge_point_id, window)
+    items = [BootNotificationOut.model_validate(row) for row in page.items]
+    return paged(items, page, window)

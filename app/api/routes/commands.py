@@ -1,0 +1,93 @@
+"""Commands: any OCPP 1.6 central-system operation sent to a charge point, and its outcome."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response, status
+
+from app.api.deps import CommandsDep, DatabaseDep, OperatorDep, ReaderDep, SessionDep
+from app.api.errors import Problem
+from app.api.schemas import CommandCreate, CommandOut, Page, problems
+from app.api.support import ScopeDep, Since, Until, WindowDep, paged, time_range
+from app.domain.enums import CommandStatus
+from app.domain.ports import CommandRefused
+from app.services import reporting
+from app.services.reporting import CommandFilter
+
+router = APIRouter(tags=["commands"], responses=problems(401, 403))
+
+REFUSALS: dict[str, tuple[int, str | None]] = {
+    "not_connected": (409, None),
+    "unknown_action": (422, "action"),
+    "invalid": (422, "payload"),
+}
+
+
+@router.post(
+    "/charge-points/{charge_point_id}/commands",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Send an OCPP operation to a charge point",
+    description=(
+        "Records the command and sends it; the answer is at the `Location` (`GET /commands/{id}`). "
+        "With `wait=true` the response comes once the charge point has answered (or the call timed out)."
+    ),
+    responses=problems(404, 409, 422),
+)
+async def send_command(
+    charge_point_id: Annotated[str, Path(description="the charge point's OCPP id")],
+    body: CommandCreate,
+    database: DatabaseDep,
+    commands: CommandsDep,
+    principal: OperatorDep,
+    response: Response,
+    wait: Annotated[bool, Query(description="answer once the outcome is stored")] = False,
+) -> CommandOut:
+    # No session is held while sending: the command service writes in its own unit of work
+    # (on SQLite the pool has a single connection).
+    async with database.session() as session:
+        if await reporting.get_charge_point(session, charge_point_id) is None:
+            raise Problem(404, f"charge point {charge_point_id!r} is not registered")
+    try:
+        command_id = await commands.send(
+            charge_point_id, body.action, body.payload, author=principal.name, wait=wait
+        )
+    except CommandRefused as exc:
+        code, field = REFUSALS.get(exc.reason, (422, None))
+        if field is None:
+            raise Problem(code, exc.detail, reason=exc.reason) from exc
+        error: dict[str, Any] = {"loc": ["body", field], "msg": exc.detail, "type": exc.reason}
+        raise Problem(code, f"body.{field}: {exc.detail}", reason=exc.reason, errors=[error]) from exc
+    async with database.session() as session:
+        command = await reporting.get_command(session, command_id)
+    assert command is not None
+    response.headers["Location"] = f"/api/v1/commands/{command_id}"
+    return CommandOut.model_validate(command)
+
+
+@router.get("/commands", summary="List commands, newest first", responses=problems(422))
+async def list_commands(
+    session: SessionDep,
+    _: ReaderDep,
+    scope: ScopeDep,
+    window: WindowDep,
+    charge_point_id: str | None = None,
+    action: str | None = None,
+    status: CommandStatus | None = None,
+    since: Since = None,
+    until: Until = None,
+) -> Page[CommandOut]:
+    since, until = time_range(since, until)
+    filters = CommandFilter(charge_point_id, action, status.value if status else None, since, until, scope)
+    page = await reporting.list_commands(session, window, filters)
+    return paged([CommandOut.model_validate(row) for row in page.items], page, window)
+
+
+@router.get(
+    "/commands/{command_id}",
+    summary="A command: status, response, error, timestamps",
+    responses=problems(404),
+)
+async def get_command(command_id: int, session: SessionDep, _: ReaderDep, scope: ScopeDep) -> CommandOut:
+    command = await reporting.get_command(session, command_id, scope=scope)
+    if command is None:
+        raise Problem(404, f"command {command_id} does not exist")
+    return CommandOut.model_validate(command)

@@ -1,0 +1,50 @@
+"""Reservations, made and cancelled with the ReserveNow / CancelReservation commands."""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.api.deps import ReaderDep, SessionDep
+from app.api.errors import Problem
+from app.api.schemas import Page, ReservationOut, problems
+from app.api.support import ScopeDep, WindowDep, paged
+from app.db.tables import Reservation
+from app.domain.enums import ReservationStatus
+from app.services import reporting
+from app.services.reporting import ReservationFilter
+
+router = APIRouter(prefix="/reservations", tags=["reservations"], responses=problems(401, 403))
+
+
+def present(reservation: Reservation, now: datetime) -> ReservationOut:
+    return ReservationOut.model_validate(
+        {**reservation.model_dump(), "active": reporting.reservation_is_active(reservation, now)}
+    )
+
+
+@router.get("", summary="List reservations, newest first")
+async def list_reservations(
+    session: SessionDep,
+    _: ReaderDep,
+    scope: ScopeDep,
+    window: WindowDep,
+    charge_point_id: str | None = None,
+    id_tag: str | None = None,
+    status: ReservationStatus | None = None,
+    active: Annotated[bool | None, Query(description="accepted and not expired")] = None,
+) -> Page[ReservationOut]:
+    now = datetime.now(UTC)
+    filters = ReservationFilter(charge_point_id, id_tag, status.value if status else None, active, scope)
+    page = await reporting.list_reservations(session, window, filters, now=now)
+    return paged([present(row, now) for row in page.items], page, window)
+
+
+@router.get("/{reservation_id}", summary="A reservation", responses=problems(404))
+async def get_reservation(
+    reservation_id: int, session: SessionDep, _: ReaderDep, scope: ScopeDep
+) -> ReservationOut:
+    reservation = await reporting.get_reservation(session, reservation_id, scope=scope)
+    if reservation is None:
+        raise Problem(404, f"reservation {reservation_id} does not exist")
+    return present(reservation, datetime.now(UTC))

@@ -1,0 +1,48 @@
+"""The status summary (what SteVe's home page counts) and the health check."""
+
+from datetime import UTC, datetime
+
+import anyio
+from fastapi import APIRouter
+from sqlalchemy import text
+
+from app.api.deps import CommandsDep, DatabaseDep, ReaderDep, SessionDep
+from app.api.errors import Problem
+from app.api.schemas import Health, HeartbeatCounts, StatusSummary, problems
+from app.api.support import ScopeDep
+from app.services import reporting
+
+router = APIRouter(tags=["status"])
+
+HEALTH_TIMEOUT_S = 5.0
+
+
+@router.get("/status", summary="Counts of charge points, tags, transactions, …", responses=problems(401, 403))
+async def status_summary(
+    session: SessionDep, commands: CommandsDep, _: ReaderDep, scope: ScopeDep
+) -> StatusSummary:
+    now = datetime.now(UTC)
+    summary = await reporting.status_summary(
+        session, now=now, connected_ids=commands.connected_ids(), scope=scope
+    )
+    return StatusSummary(
+        charge_points=summary.charge_points,
+        connected_charge_points=summary.connected_charge_points,
+        id_tags=summary.id_tags,
+        active_transactions=summary.active_transactions,
+        active_reservations=summary.active_reservations,
+        connectors_by_status=summary.connectors_by_status,
+        heartbeats=HeartbeatCounts(**summary.heartbeats),
+        generated_at=now,
+    )
+
+
+@router.get("/health", summary="Liveness and database check (no key needed)", responses=problems(503))
+async def health(database: DatabaseDep, commands: CommandsDep) -> Health:
+    try:
+        with anyio.fail_after(HEALTH_TIMEOUT_S):
+            async with database.session() as session:
+                await session.execute(text("SELECT 1"))
+    except Exception as exc:
+        raise Problem(503, f"database unavailable: {type(exc).__name__}") from exc
+    return Health(status="ok", database="ok", connected_charge_points=len(commands.connected_ids()))

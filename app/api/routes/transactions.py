@@ -1,0 +1,86 @@
+"""Charging transactions: lists, CSV export, detail with meter values and energy."""
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import StreamingResponse
+
+from app.api.deps import DatabaseDep, ReaderDep, SessionDep
+from app.api.errors import Problem
+from app.api.schemas import MeterValueOut, Page, TransactionDetail, TransactionOut, problems
+from app.api.support import CSV_RESPONSE, ScopeDep, Since, Until, WindowDep, csv_response, paged, time_range
+from app.services import reporting
+from app.services.reporting import TransactionFilter, TransactionView
+
+router = APIRouter(tags=["transactions"], responses=problems(401, 403))
+
+
+def present(view: TransactionView) -> TransactionOut:
+    return TransactionOut.model_validate(
+        {**view.transaction.model_dump(), "active": view.active, "energy_wh": view.energy_wh}
+    )
+
+
+def transaction_filter(
+    scope: ScopeDep,
+    charge_point_id: str | None = None,
+    id_tag: str | None = None,
+    since: Since = None,
+    until: Until = None,
+    active: Annotated[bool | None, Query(description="true: not stopped yet")] = None,
+) -> TransactionFilter:
+    since, until = time_range(since, until)
+    return TransactionFilter(charge_point_id, id_tag, since, until, active, scope)
+
+
+FilterDep = Annotated[TransactionFilter, Depends(transaction_filter)]
+OVERLAP = "`from`/`to` select the transactions that overlap [from, to)."
+
+
+@router.get(
+    "/transactions", summary="List transactions, newest first", description=OVERLAP, responses=problems(422)
+)
+async def list_transactions(
+    session: SessionDep, _: ReaderDep, window: WindowDep, filters: FilterDep
+) -> Page[TransactionOut]:
+    page = await reporting.list_transactions(session, window, filters)
+    return paged([present(view) for view in page.items], page, window)
+
+
+@router.get(
+    "/transactions.csv",
+    summary="All matching transactions as CSV, oldest first",
+    description=f"The filters of `GET /transactions`; columns as its items. {OVERLAP}",
+    response_class=StreamingResponse,
+    responses={**CSV_RESPONSE, **problems(422)},
+)
+async def transactions_csv(database: DatabaseDep, _: ReaderDep, filters: FilterDep) -> StreamingResponse:
+    async def rows() -> AsyncIterator[dict[str, Any]]:
+        async for view in reporting.iter_transactions(database, filters):
+            yield present(view).model_dump(mode="json")
+
+    return csv_response(list(TransactionOut.model_fields), rows(), "transactions.csv")
+
+
+@router.get(
+    "/transactions/{transaction_id}",
+    summary="A transaction with its meter values and energy",
+    responses=problems(404),
+)
+async def get_transaction(
+    transaction_id: Annotated[int, Path(description="the OCPP transactionId")],
+    session: SessionDep,
+    _: ReaderDep,
+    scope: ScopeDep,
+) -> TransactionDetail:
+    view = await reporting.get_transaction(session, transaction_id, scope=scope)
+    if view is None:
+        raise Problem(404, f"transaction {transaction_id} does not exist")
+    values = await reporting.transaction_meter_values(session, transaction_id)
+    return TransactionDetail.model_validate(
+        {
+            **present(view).model_dump(),
+            "meter_values": [MeterValueOut.model_validate(value) for value in values],
+        }
+    )

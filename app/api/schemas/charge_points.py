@@ -1,0 +1,118 @@
+"""Charge points, their connectors, configuration, status history and boot notifications."""
+
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from app.api.schemas.common import Schema, UtcDatetime, not_null
+from app.domain.enums import RegistrationStatus
+
+CHARGE_POINT_ID_PATTERN = r"^[A-Za-z0-9._~*+\-]{1,48}$"
+
+
+class ConnectorSettings(Schema):
+    """Electrical settings of a connector, used to convert power and current limits."""
+
+    phases: Literal[1, 3] = 3
+    nominal_voltage_v: float = Field(default=230.0, gt=0, le=1000)
+    max_current_a: float = Field(default=32.0, gt=0, le=1000)
+
+
+class ConnectorUpdate(Schema):
+    phases: Literal[1, 3] | None = None
+    nominal_voltage_v: float | None = Field(default=None, gt=0, le=1000)
+    max_current_a: float | None = Field(default=None, gt=0, le=1000)
+
+    _present = field_validator("phases", "nominal_voltage_v", "max_current_a", mode="before")(not_null)
+
+
+class ConnectorOut(ConnectorSettings):
+    connector_id: int = Field(description="0 is the charge point as a whole")
+    status: str | None = Field(description="last StatusNotification status", examples=["Available"])
+    error_code: str | None
+    info: str | None
+    vendor_id: str | None
+    vendor_error_code: str | None
+    status_at: UtcDatetime | None
+
+
+class ChargePointCreate(Schema):
+    id: str = Field(pattern=CHARGE_POINT_ID_PATTERN, description="the id in ws://…/ocpp/{id}")
+    description: str | None = Field(default=None, max_length=500)
+    password: str | None = Field(
+        default=None, min_length=8, max_length=200, description="HTTP Basic password; stored hashed"
+    )
+    registration_status: RegistrationStatus = RegistrationStatus.accepted
+    site_id: int | None = Field(default=None, description="the site (grid connection) it belongs to")
+    group_id: int | None = Field(default=None, description="a group (feeder) of that site")
+
+
+class ChargePointUpdate(Schema):
+    description: str | None = Field(default=None, max_length=500)
+    password: str | None = Field(
+        default=None, min_length=8, max_length=200, description="a new password; null removes it"
+    )
+    registration_status: RegistrationStatus | None = Field(
+        default=None, description="Accepted admits a Pending charge point at its next BootNotification"
+    )
+
+    site_id: int | None = Field(default=None, description="null takes it out of its site")
+    group_id: int | None = Field(default=None, description="null takes it out of its group")
+
+    _present = field_validator("registration_status", mode="before")(not_null)
+
+
+class ChargePointOut(Schema):
+    id: str
+    description: str | None
+    registration_status: RegistrationStatus
+    site_id: int | None
+    group_id: int | None
+    has_password: bool
+    connected: bool = Field(description="holds a WebSocket to this service now")
+    connected_since: UtcDatetime | None
+    last_heartbeat_at: UtcDatetime | None
+    last_seen_at: UtcDatetime | None
+    last_boot_at: UtcDatetime | None
+    vendor: str | None
+    model: str | None
+    serial_number: str | None
+    box_serial_number: str | None
+    firmware_version: str | None
+    iccid: str | None
+    imsi: str | None
+    meter_type: str | None
+    meter_serial_number: str | None
+    firmware_status: str | None
+    firmware_status_at: UtcDatetime | None
+    diagnostics_status: str | None
+    diagnostics_status_at: UtcDatetime | None
+    local_list_version: int | None
+    created_at: UtcDatetime
+    connectors: list[ConnectorOut]
+
+
+class ConfigurationKeyOut(Schema):
+    key: str
+    value: str | None
+    readonly: bool
+    updated_at: UtcDatetime
+
+
+class StatusNotificationOut(Schema):
+    id: int
+    connector_id: int
+    status: str
+    error_code: str
+    info: str | None
+    vendor_id: str | None
+    vendor_error_code: str | None
+    timestamp: UtcDatetime | None = Field(description="as the charge point reported it")
+    received_at: UtcDatetime
+
+
+class BootNotificationOut(Schema):
+    id: int
+    payload: dict[str, Any] = Field(description="the BootNotification request as received")
+    status: RegistrationStatus = Field(description="what the central system answered")
+    received_at: UtcDatetime

@@ -1,0 +1,80 @@
+"""Shapes shared by every resource: UTC timestamps, pages, problems."""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
+
+def as_utc(value: datetime) -> datetime:
+    """Naive timestamps are UTC (SQLite returns them so); aware ones are converted to UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
+
+
+def not_null(value: Any) -> Any:
+    """A `mode="before"` validator for PATCH fields that may be omitted but not set to null."""
+    if value is None:
+        raise ValueError("may be omitted but not null")
+    return value
+
+
+class Schema(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list: `items`, the `total` number matching the filters, and the window used."""
+
+    items: list[T]
+    total: int = Field(description="number of items matching the filters, over all pages")
+    limit: int
+    offset: int
+
+
+class ProblemDetail(BaseModel):
+    """RFC 9457 problem details; validation problems add `errors`, each naming the field (`loc`)."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: Any = None
+    instance: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+_PROBLEM_TEXT = {
+    401: "missing, unknown or revoked API key",
+    403: "the key's role may not do this",
+    404: "not found",
+    409: "conflicts with the current state",
+    422: "invalid input; `errors[].loc` names the field",
+    503: "a dependency (the database) is unavailable",
+}
+
+
+def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for error codes, all `application/problem+json`."""
+    return {
+        code: {
+            "model": ProblemDetail,
+            "description": _PROBLEM_TEXT[code],
+            "content": {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemDetail"}}
+            },
+        }
+        for code in codes
+    }
+
+
+class Health(BaseModel):
+    status: str = Field(examples=["ok"])
+    database: str = Field(examples=["ok"])
+    connected_charge_points: int

@@ -1,0 +1,96 @@
+"""What the resource routers share: the list window, time ranges, the caller's scope, registry errors."""
+
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Query
+from fastapi.responses import StreamingResponse
+
+from app.api.deps import CurrentPrincipal, SessionDep
+from app.api.errors import Problem
+from app.api.schemas import DEFAULT_LIMIT, MAX_LIMIT, Page, as_utc
+from app.services import registry
+from app.services.reporting import Found, Scope, Window, charge_point_scope, csv_lines
+
+T = TypeVar("T")
+
+
+def paged(items: list[T], found: Found[Any], window: Window) -> Page[T]:
+    """A page of `items` (the presented form of `found.items`)."""
+    return Page(items=items, total=found.total, limit=window.limit, offset=window.offset)
+
+
+def window(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size")] = DEFAULT_LIMIT,
+    offset: Annotated[int, Query(ge=0, description="items to skip")] = 0,
+) -> Window:
+    return Window(limit=limit, offset=offset)
+
+
+WindowDep = Annotated[Window, Depends(window)]
+
+Since = Annotated[
+    datetime | None,
+    Query(alias="from", description="from this time, inclusive (ISO 8601; without offset: UTC)"),
+]
+Until = Annotated[datetime | None, Query(alias="to", description="up to this time, exclusive")]
+
+
+def utc(value: datetime | None) -> datetime | None:
+    return None if value is None else as_utc(value)
+
+
+def time_range(since: datetime | None, until: datetime | None) -> tuple[datetime | None, datetime | None]:
+    since, until = utc(since), utc(until)
+    if since is not None and until is not None and until <= since:
+        raise Problem(
+            422,
+            "query.to: must be after from",
+            errors=[{"loc": ["query", "to"], "msg": "must be after from", "type": "value_error"}],
+        )
+    return since, until
+
+
+async def scope(session: SessionDep, principal: CurrentPrincipal) -> Scope:
+    return await charge_point_scope(session, principal)
+
+
+ScopeDep = Annotated[Scope, Depends(scope)]
+
+
+@contextmanager
+def registry_problems() -> Iterator[None]:
+    """Registry errors as problems: 404 not found, 409 exists / conflicts, 422 bad reference."""
+    try:
+        yield
+    except registry.NotFound as exc:
+        raise Problem(404, exc.detail) from exc
+    except (registry.AlreadyExists, registry.Conflict) as exc:
+        raise Problem(409, exc.detail) from exc
+    except registry.InvalidReference as exc:
+        loc = ["body", exc.field]
+        raise Problem(
+            422,
+            f"body.{exc.field}: {exc.detail}",
+            errors=[{"loc": loc, "msg": exc.detail, "type": "invalid_reference"}],
+        ) from exc
+
+
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "CSV with a header row; timestamps ISO 8601 UTC; empty cells for null",
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    }
+}
+
+
+def csv_response(
+    columns: Sequence[str], rows: AsyncIterator[Mapping[str, Any]], filename: str
+) -> StreamingResponse:
+    return StreamingResponse(
+        csv_lines(columns, rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

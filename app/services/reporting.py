@@ -1,0 +1,632 @@
+"""Read queries of the API: filtered, paginated lists; transaction energy; the status summary; CSV."""
+
+import csv
+import io
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, and_, func, or_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
+
+from app.db.engine import Database
+from app.db.tables import (
+    ApiKey,
+    BootNotification,
+    ChargePoint,
+    ChargePointConfiguration,
+    Command,
+    Connector,
+    IdTag,
+    MeterValue,
+    Reservation,
+    StatusNotification,
+    Transaction,
+)
+from app.domain.enums import ReservationStatus, Role
+from app.services.apikeys import Principal
+
+__all__ = [
+    "CommandFilter",
+    "Found",
+    "IdTagFilter",
+    "IdTagView",
+    "MeterValueFilter",
+    "ReservationFilter",
+    "Scope",
+    "StatusSummary",
+    "TransactionFilter",
+    "TransactionView",
+    "Window",
+    "charge_point_scope",
+    "connectors_of",
+    "csv_lines",
+    "get_api_key",
+    "get_charge_point",
+    "get_command",
+    "get_id_tag",
+    "get_reservation",
+    "get_transaction",
+    "iter_meter_values",
+    "iter_transactions",
+    "list_api_keys",
+    "list_boot_notifications",
+    "list_charge_points",
+    "list_commands",
+    "list_configuration",
+    "list_id_tags",
+    "list_meter_values",
+    "list_reservations",
+    "list_status_history",
+    "list_transactions",
+    "reservation_is_active",
+    "status_summary",
+    "transaction_meter_values",
+]
+
+T = TypeVar("T")
+Scope = frozenset[str] | None  # charge point ids a caller may see; None: all
+
+ENERGY_REGISTER = "Energy.Active.Import.Register"
+ACTIVE_RESERVATION = ReservationStatus.accepted.value
+CSV_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Window:
+    limit: int
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class Found(Generic[T]):
+    items: list[T]
+    total: int
+
+
+async def charge_point_scope(session: AsyncSession, principal: Principal) -> Scope:
+    """The charge points `principal` may read: a grid operator's key with `site_ids` sees the charge
+    points of those sites only; every other key sees all (None)."""
+    if principal.role is not Role.grid_operator or principal.site_ids is None:
+        return None
+    query = select(ChargePoint.id).where(col(ChargePoint.site_id).in_(principal.site_ids))
+    return frozenset((await session.exec(query)).all())
+
+
+def _in_scope(column: Any, scope: Scope) -> list[ColumnElement[bool]]:
+    return [] if scope is None else [col(column).in_(scope)]
+
+
+async def _page(session: AsyncSession, query: SelectOfScalar[T], window: Window) -> Found[T]:
+    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = (await session.exec(query.limit(window.limit).offset(window.offset))).all()
+    return Found(list(rows), total or 0)
+
+
+# --- API keys -------------------------------------------------------------------------------------
+
+
+async def list_api_keys(
+    session: AsyncSession, window: Window, *, revoked: bool | None = None
+) -> Found[ApiKey]:
+    query = select(ApiKey).order_by(col(ApiKey.id))
+    if revoked is not None:
+        query = query.where(
+            col(ApiKey.revoked_at).is_not(None) if revoked else col(ApiKey.revoked_at).is_(None)
+        )
+    return await _page(session, query, window)
+
+
+async def get_api_key(session: AsyncSession, key_id: int) -> ApiKey | None:
+    return await session.get(ApiKey, key_id)
+
+
+# --- charge points --------------------------------------------------------------------------------
+
+
+async def list_charge_points(
+    session: AsyncSession,
+    window: Window,
+    *,
+    scope: Scope = None,
+    registration_status: str | None = None,
+    connected: bool | None = None,
+    connected_ids: Collection[str] = (),
+) -> Found[ChargePoint]:
+    query = select(ChargePoint).where(*_in_scope(ChargePoint.id, scope)).order_by(col(ChargePoint.id))
+    if registration_status is not None:
+        query = query.where(ChargePoint.registration_status == registration_status)
+    if connected is True:
+        query = query.where(col(ChargePoint.id).in_(connected_ids))
+    elif connected is False:
+        query = query.where(col(ChargePoint.id).not_in(connected_ids))
+    return await _page(session, query, window)
+
+
+async def get_charge_point(
+    session: AsyncSession, charge_point_id: str, *, scope: Scope = None
+) -> ChargePoint | None:
+    if scope is not None and charge_point_id not in scope:
+        return None
+    return await session.get(ChargePoint, charge_point_id)
+
+
+async def connectors_of(session: AsyncSession, charge_point_ids: Sequence[str]) -> dict[str, list[Connector]]:
+    found: dict[str, list[Connector]] = {cp: [] for cp in charge_point_ids}
+    query = (
+        select(Connector)
+        .where(col(Connector.charge_point_id).in_(charge_point_ids))
+        .order_by(col(Connector.charge_point_id), col(Connector.connector_id))
+    )
+    for connector in (await session.exec(query)).all():
+        found[connector.charge_point_id].append(connector)
+    return found
+
+
+async def list_configuration(
+    session: AsyncSession, charge_point_id: str, window: Window
+) -> Found[ChargePointConfiguration]:
+    query = (
+        select(ChargePointConfiguration)
+        .where(ChargePointConfiguration.charge_point_id == charge_point_id)
+        .order_by(col(ChargePointConfiguration.key))
+    )
+    return await _page(session, query, window)
+
+
+async def list_status_history(
+    session: AsyncSession,
+    charge_point_id: str,
+    window: Window,
+    *,
+    connector_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Found[StatusNotification]:
+    """Newest first, by the time the charge point reported (received time when it gave none)."""
+    when = func.coalesce(col(StatusNotification.timestamp), col(StatusNotification.received_at))
+    query = (
+        select(StatusNotification)
+        .where(StatusNotification.charge_point_id == charge_point_id)
+        .order_by(when.desc(), col(StatusNotification.id).desc())
+    )
+    if connector_id is not None:
+        query = query.where(StatusNotification.connector_id == connector_id)
+    if since is not None:
+        query = query.where(when >= since)
+    if until is not None:
+        query = query.where(when < until)
+    return await _page(session, query, window)
+
+
+async def list_boot_notifications(
+    session: AsyncSession, charge_point_id: str, window: Window
+) -> Found[BootNotification]:
+    query = (
+        select(BootNotification)
+        .where(BootNotification.charge_point_id == charge_point_id)
+        .order_by(col(BootNotification.id).desc())
+    )
+    return await _page(session, query, window)
+
+
+# --- id tags --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IdTagView:
+    tag: IdTag
+    active_transactions: int
+
+    def expired(self, now: datetime) -> bool:
+        expiry = self.tag.expiry_date
+        return expiry is not None and _aware(expiry) <= now
+
+
+@dataclass(frozen=True)
+class IdTagFilter:
+    blocked: bool | None = None
+    expired: bool | None = None
+    in_transaction: bool | None = None
+
+
+def _active_by_tag() -> Any:
+    return (
+        select(col(Transaction.id_tag).label("id_tag"), func.count().label("active"))
+        .where(col(Transaction.stop_timestamp).is_(None))
+        .group_by(col(Transaction.id_tag))
+        .subquery()
+    )
+
+
+async def list_id_tags(
+    session: AsyncSession, window: Window, filters: IdTagFilter, *, now: datetime
+) -> Found[IdTagView]:
+    active = _active_by_tag()
+    count = func.coalesce(active.c.active, 0)
+    query = (
+        select(IdTag, count).outerjoin(active, active.c.id_tag == IdTag.id_tag).order_by(col(IdTag.id_tag))
+    )
+    if filters.blocked is not None:
+        query = query.where(IdTag.blocked == filters.blocked)
+    if filters.expired is not None:
+        is_expired = and_(col(IdTag.expiry_date).is_not(None), col(IdTag.expiry_date) <= now)
+        query = query.where(is_expired if filters.expired else ~is_expired)
+    if filters.in_transaction is not None:
+        query = query.where(count > 0 if filters.in_transaction else count == 0)
+    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = (await session.exec(query.limit(window.limit).offset(window.offset))).all()
+    return Found([IdTagView(tag, int(n)) for tag, n in rows], total or 0)
+
+
+async def get_id_tag(session: AsyncSession, id_tag: str) -> IdTagView | None:
+    tag = await session.get(IdTag, id_tag)
+    if tag is None:
+        return None
+    active = await session.scalar(
+        select(func.count())
+        .select_from(Transaction)
+        .where(Transaction.id_tag == id_tag, col(Transaction.stop_timestamp).is_(None))
+    )
+    return IdTagView(tag, active or 0)
+
+
+# --- transactions and meter values ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TransactionView:
+    transaction: Transaction
+    energy_wh: float | None
+
+    @property
+    def active(self) -> bool:
+        return self.transaction.stop_timestamp is None
+
+
+@dataclass(frozen=True)
+class TransactionFilter:
+    """Transactions of a charge point / tag, overlapping [since, until), active or finished."""
+
+    charge_point_id: str | None = None
+    id_tag: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    active: bool | None = None
+    scope: Scope = None
+
+    def where(self) -> list[ColumnElement[bool]]:
+        clauses = _in_scope(Transaction.charge_point_id, self.scope)
+        stop = col(Transaction.stop_timestamp)
+        if self.charge_point_id is not None:
+            clauses.append(col(Transaction.charge_point_id) == self.charge_point_id)
+        if self.id_tag is not None:
+            clauses.append(col(Transaction.id_tag) == self.id_tag)
+        if self.since is not None:
+            clauses.append(or_(stop.is_(None), stop >= self.since))
+        if self.until is not None:
+            clauses.append(col(Transaction.start_timestamp) < self.until)
+        if self.active is not None:
+            clauses.append(stop.is_(None) if self.active else stop.is_not(None))
+        return clauses
+
+
+async def _latest_register_wh(session: AsyncSession, transaction_ids: Sequence[int]) -> dict[int, float]:
+    """The latest Energy.Active.Import.Register (Wh, all phases) of each transaction."""
+    if not transaction_ids:
+        return {}
+    register = [
+        col(MeterValue.transaction_id).in_(transaction_ids),
+        col(MeterValue.measurand) == ENERGY_REGISTER,
+        col(MeterValue.phase).is_(None),
+        col(MeterValue.unit_normalised) == "Wh",
+        col(MeterValue.value_normalised).is_not(None),
+    ]
+    latest = (
+        select(col(MeterValue.transaction_id).label("tx"), func.max(MeterValue.timestamp).label("ts"))
+        .where(*register)
+        .group_by(col(MeterValue.transaction_id))
+        .subquery()
+    )
+    query = (
+        select(col(MeterValue.transaction_id), func.max(MeterValue.value_normalised))
+        .join(latest, and_(latest.c.tx == MeterValue.transaction_id, latest.c.ts == MeterValue.timestamp))
+        .where(*register)
+        .group_by(col(MeterValue.transaction_id))
+    )
+    return {
+        tx: float(wh) for tx, wh in (await session.exec(query)).all() if tx is not None and wh is not None
+    }
+
+
+async def _with_energy(session: AsyncSession, transactions: Sequence[Transaction]) -> list[TransactionView]:
+    registers = await _latest_register_wh(
+        session, [t.id for t in transactions if t.stop_timestamp is None and t.id is not None]
+    )
+    views = []
+    for t in transactions:
+        if t.meter_stop_wh is not None:
+            energy: float | None = float(t.meter_stop_wh - t.meter_start_wh)
+        elif t.id in registers:
+            energy = registers[t.id] - t.meter_start_wh
+        else:
+            energy = None
+        views.append(TransactionView(t, energy))
+    return views
+
+
+async def list_transactions(
+    session: AsyncSession, window: Window, filters: TransactionFilter
+) -> Found[TransactionView]:
+    query = select(Transaction).where(*filters.where()).order_by(col(Transaction.id).desc())
+    found = await _page(session, query, window)
+    return Found(await _with_energy(session, found.items), found.total)
+
+
+async def get_transaction(
+    session: AsyncSession, transaction_id: int, *, scope: Scope = None
+) -> TransactionView | None:
+    transaction = await session.get(Transaction, transaction_id)
+    if transaction is None or (scope is not None and transaction.charge_point_id not in scope):
+        return None
+    return (await _with_energy(session, [transaction]))[0]
+
+
+async def transaction_meter_values(session: AsyncSession, transaction_id: int) -> list[MeterValue]:
+    query = (
+        select(MeterValue)
+        .where(MeterValue.transaction_id == transaction_id)
+        .order_by(col(MeterValue.timestamp), col(MeterValue.id))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def iter_transactions(database: Database, filters: TransactionFilter) -> AsyncIterator[TransactionView]:
+    """All matching transactions by id, read in batches (a short unit of work each)."""
+    after = 0
+    while True:
+        async with database.session() as session:
+            query = (
+                select(Transaction)
+                .where(*filters.where(), col(Transaction.id) > after)
+                .order_by(col(Transaction.id))
+                .limit(CSV_BATCH)
+            )
+            batch = (await session.exec(query)).all()
+            views = await _with_energy(session, batch)
+        for view in views:
+            yield view
+        if len(batch) < CSV_BATCH:
+            return
+        after = batch[-1].id or 0
+
+
+@dataclass(frozen=True)
+class MeterValueFilter:
+    """Meter values sampled in [since, until)."""
+
+    charge_point_id: str | None = None
+    connector_id: int | None = None
+    transaction_id: int | None = None
+    measurand: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    scope: Scope = None
+
+    def where(self) -> list[ColumnElement[bool]]:
+        clauses = _in_scope(MeterValue.charge_point_id, self.scope)
+        if self.charge_point_id is not None:
+            clauses.append(col(MeterValue.charge_point_id) == self.charge_point_id)
+        if self.connector_id is not None:
+            clauses.append(col(MeterValue.connector_id) == self.connector_id)
+        if self.transaction_id is not None:
+            clauses.append(col(MeterValue.transaction_id) == self.transaction_id)
+        if self.measurand is not None:
+            clauses.append(col(MeterValue.measurand) == self.measurand)
+        if self.since is not None:
+            clauses.append(col(MeterValue.timestamp) >= self.since)
+        if self.until is not None:
+            clauses.append(col(MeterValue.timestamp) < self.until)
+        return clauses
+
+
+async def list_meter_values(
+    session: AsyncSession, window: Window, filters: MeterValueFilter
+) -> Found[MeterValue]:
+    """Oldest first: a meter series reads forward in time."""
+    query = select(MeterValue).where(*filters.where()).order_by(col(MeterValue.timestamp), col(MeterValue.id))
+    return await _page(session, query, window)
+
+
+async def iter_meter_values(database: Database, filters: MeterValueFilter) -> AsyncIterator[MeterValue]:
+    after = 0
+    while True:
+        async with database.session() as session:
+            query = (
+                select(MeterValue)
+                .where(*filters.where(), col(MeterValue.id) > after)
+                .order_by(col(MeterValue.id))
+                .limit(CSV_BATCH)
+            )
+            batch = (await session.exec(query)).all()
+        for value in batch:
+            yield value
+        if len(batch) < CSV_BATCH:
+            return
+        after = batch[-1].id or 0
+
+
+# --- reservations and commands --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReservationFilter:
+    charge_point_id: str | None = None
+    id_tag: str | None = None
+    status: str | None = None
+    active: bool | None = None
+    scope: Scope = None
+
+
+def _reservation_active(now: datetime) -> ColumnElement[bool]:
+    return and_(col(Reservation.status) == ACTIVE_RESERVATION, col(Reservation.expiry_date) > now)
+
+
+def reservation_is_active(reservation: Reservation, now: datetime) -> bool:
+    return reservation.status == ACTIVE_RESERVATION and _aware(reservation.expiry_date) > now
+
+
+async def list_reservations(
+    session: AsyncSession, window: Window, filters: ReservationFilter, *, now: datetime
+) -> Found[Reservation]:
+    query = (
+        select(Reservation)
+        .where(*_in_scope(Reservation.charge_point_id, filters.scope))
+        .order_by(col(Reservation.created_at).desc(), col(Reservation.id).desc())
+    )
+    if filters.charge_point_id is not None:
+        query = query.where(Reservation.charge_point_id == filters.charge_point_id)
+    if filters.id_tag is not None:
+        query = query.where(Reservation.id_tag == filters.id_tag)
+    if filters.status is not None:
+        query = query.where(Reservation.status == filters.status)
+    if filters.active is not None:
+        query = query.where(_reservation_active(now) if filters.active else ~_reservation_active(now))
+    return await _page(session, query, window)
+
+
+async def get_reservation(
+    session: AsyncSession, reservation_id: int, *, scope: Scope = None
+) -> Reservation | None:
+    reservation = await session.get(Reservation, reservation_id)
+    if reservation is None or (scope is not None and reservation.charge_point_id not in scope):
+        return None
+    return reservation
+
+
+@dataclass(frozen=True)
+class CommandFilter:
+    charge_point_id: str | None = None
+    action: str | None = None
+    status: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    scope: Scope = None
+
+
+async def list_commands(session: AsyncSession, window: Window, filters: CommandFilter) -> Found[Command]:
+    """Newest first."""
+    query = (
+        select(Command)
+        .where(*_in_scope(Command.charge_point_id, filters.scope))
+        .order_by(col(Command.id).desc())
+    )
+    if filters.charge_point_id is not None:
+        query = query.where(Command.charge_point_id == filters.charge_point_id)
+    if filters.action is not None:
+        query = query.where(Command.action == filters.action)
+    if filters.status is not None:
+        query = query.where(Command.status == filters.status)
+    if filters.since is not None:
+        query = query.where(col(Command.created_at) >= filters.since)
+    if filters.until is not None:
+        query = query.where(col(Command.created_at) < filters.until)
+    return await _page(session, query, window)
+
+
+async def get_command(session: AsyncSession, command_id: int, *, scope: Scope = None) -> Command | None:
+    command = await session.get(Command, command_id)
+    if command is None or (scope is not None and command.charge_point_id not in scope):
+        return None
+    return command
+
+
+# --- status summary -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatusSummary:
+    charge_points: int
+    connected_charge_points: int
+    id_tags: int
+    active_transactions: int
+    active_reservations: int
+    connectors_by_status: dict[str, int]
+    heartbeats: dict[str, int] = field(default_factory=dict)  # today, yesterday, earlier, never
+
+
+async def status_summary(
+    session: AsyncSession, *, now: datetime, connected_ids: Collection[str], scope: Scope = None
+) -> StatusSummary:
+    """What SteVe's home page counts; heartbeat days are UTC days."""
+
+    async def count(model: Any, *where: ColumnElement[bool]) -> int:
+        return (await session.scalar(select(func.count()).select_from(model).where(*where))) or 0
+
+    in_scope = _in_scope(ChargePoint.id, scope)
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    yesterday = today - timedelta(days=1)
+    beat = col(ChargePoint.last_heartbeat_at)
+    by_status = (
+        select(func.coalesce(col(Connector.status), "Unknown"), func.count())
+        .where(col(Connector.connector_id) > 0, *_in_scope(Connector.charge_point_id, scope))
+        .group_by(func.coalesce(col(Connector.status), "Unknown"))
+    )
+    return StatusSummary(
+        charge_points=await count(ChargePoint, *in_scope),
+        connected_charge_points=await count(ChargePoint, *in_scope, col(ChargePoint.id).in_(connected_ids)),
+        id_tags=await count(IdTag),
+        active_transactions=await count(
+            Transaction,
+            col(Transaction.stop_timestamp).is_(None),
+            *_in_scope(Transaction.charge_point_id, scope),
+        ),
+        active_reservations=await count(
+            Reservation, _reservation_active(now), *_in_scope(Reservation.charge_point_id, scope)
+        ),
+        connectors_by_status=dict((await session.exec(by_status)).all()),
+        heartbeats={
+            "today": await count(ChargePoint, *in_scope, beat >= today),
+            "yesterday": await count(ChargePoint, *in_scope, beat >= yesterday, beat < today),
+            "earlier": await count(ChargePoint, *in_scope, beat < yesterday),
+            "never": await count(ChargePoint, *in_scope, beat.is_(None)),
+        },
+    )
+
+
+# --- CSV ------------------------------------------------------------------------------------------
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return _aware(value).isoformat()
+    return "" if value is None else value
+
+
+async def csv_lines(columns: Sequence[str], rows: AsyncIterator[Mapping[str, Any]]) -> AsyncIterator[str]:
+    """CSV text (header first), a batch of lines at a time; timestamps ISO 8601 UTC."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(columns)
+    pending = 0
+    async for row in rows:
+        writer.writerow([_cell(row.get(name)) for name in columns])
+        pending += 1
+        if pending >= CSV_BATCH:
+            yield _drain(buffer)
+            pending = 0
+    yield _drain(buffer)
+
+
+def _drain(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
