@@ -219,7 +219,9 @@ def _applies(installed: InstalledProfile, connector_id: int, transaction: Transa
     if profile.purpose == ChargingProfilePurposeType.tx_profile:
         if transaction is None:
             return False
-        return profile.transaction_id is None or profile.transaction_id == transaction.transaction_id
+        return (
+            profile.transaction_id in (None, transaction.transaction_id) or transaction.transaction_id is None
+        )
     return True
 
 

@@ -98,7 +98,8 @@ class ProfileStore:
             tx = self._transactions(connector_id)
             if tx is None:
                 return "no transaction on the connector"
-            if profile.transaction_id is not None and profile.transaction_id != tx.transaction_id:
+            known = tx.transaction_id is not None  # unknown while its StartTransaction.conf is on the way
+            if known and profile.transaction_id is not None and profile.transaction_id != tx.transaction_id:
                 return "transactionId does not match the running transaction"
         return None
 

@@ -1,0 +1,716 @@
+"""A simulated OCPP 1.6J charge point: connection, boot, EV sessions, metering and charging-profile limits.
+
+Three kinds of task run side by side: the connection (connect, boot, heartbeat, deliver the outbox, reconnect
+with exponential backoff), one task per connector that walks through its planned EV visits, and the physics
+step that integrates energy and applies the composite limit. Time comes from the injected clock only.
+"""
+
+import asyncio
+import base64
+import contextlib
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+import numpy as np
+from ocpp.exceptions import OCPPError
+from ocpp.v16 import call
+from ocpp.v16.enums import (
+    ChargePointStatus,
+    ChargingRateUnitType,
+    MessageTrigger,
+    Reason,
+    RegistrationStatus,
+)
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.typing import Subprotocol
+
+from simulator.clock import Clock
+from simulator.composite import Electrical, Transaction
+from simulator.config import Configuration
+from simulator.connector import ActiveTransaction, Connector
+from simulator.dataset import SessionPlan
+from simulator.ev import EV, MIN_CURRENT_A
+from simulator.ocpp_client import OcppClient
+from simulator.outbox import Item, Outbox, SendFailed
+from simulator.profiles import ProfileLimits, ProfileStore
+from simulator.stats import ChargePointStats, SessionResult
+
+log = logging.getLogger(__name__)
+
+UNITS = {"Current": ChargingRateUnitType.amps, "Power": ChargingRateUnitType.watts}
+
+
+class NotConnected(ConnectionError):
+    """No accepted connection to the central system right now."""
+
+
+@dataclass(frozen=True)
+class ChargePointSpec:
+    """What the simulated hardware is and says about itself."""
+
+    id: str
+    connectors: int = 2
+    voltage_v: float = 230.0
+    max_current_a: float = 32.0
+    phases: int = 3
+    vendor: str = "smartcharge"
+    model: str = "SimCP-22"
+    firmware: str = "sim-1.0"
+    password: str | None = None
+    max_stack_level: int = 8
+    max_periods: int = 24
+    max_profiles: int = 16
+
+    @property
+    def electrical(self) -> Electrical:
+        return Electrical(self.voltage_v, self.max_current_a, self.phases, self.connectors)
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Delays in simulated seconds unless the name says `real`."""
+
+    tick_s: float = 10.0
+    min_tick_real_s: float = 0.02
+    response_timeout_real_s: float = 10.0
+    open_timeout_real_s: float = 10.0
+    backoff_initial_s: float = 2.0
+    backoff_max_s: float = 300.0
+    boot_retry_s: float = 60.0
+    finishing_s: float = 30.0
+
+
+@dataclass
+class _Local:
+    version: int = 0
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+def ocpp_time(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class SimulatedChargePoint:
+    """One charge point with 1–2 connectors, each with its list of planned EV visits."""
+
+    def __init__(
+        self,
+        spec: ChargePointSpec,
+        url: str,
+        clock: Clock,
+        plans: Mapping[int, Sequence[SessionPlan]] | None = None,
+        *,
+        id_tags: Callable[[], str] | None = None,
+        timing: Timing | None = None,
+        configuration: Mapping[str, str] | None = None,
+        seed: int = 0,
+    ):
+        self.spec = spec
+        self.id = spec.id
+        self.url = url.rstrip("/") + "/" + quote(spec.id, safe="")
+        self.clock = clock
+        self.timing = timing or Timing()
+        self.stats = ChargePointStats()
+        self.config = Configuration(
+            spec.connectors,
+            max_stack_level=spec.max_stack_level,
+            max_periods=spec.max_periods,
+            max_profiles=spec.max_profiles,
+        )
+        for key, value in (configuration or {}).items():
+            self.config.set(key, value)
+        self.connectors = {
+            n: Connector(n, list((plans or {}).get(n, ()))) for n in range(1, spec.connectors + 1)
+        }
+        units = tuple(UNITS[u] for u in self.config.get_list("ChargingScheduleAllowedChargingRateUnit"))
+        self.profiles = ProfileStore(
+            spec.electrical,
+            self._transaction,
+            ProfileLimits(spec.max_stack_level, spec.max_periods, spec.max_profiles, units),
+        )
+        self.outbox = Outbox(
+            lambda: self.config.get_int("TransactionMessageAttempts"),
+            lambda: float(self.config.get_int("TransactionMessageRetryInterval")),
+        )
+        self.local_list = _Local()
+        self._id_tags = id_tags or (lambda: f"{spec.id}-TAG")
+        self._rng = np.random.default_rng(seed)
+        self._client: OcppClient | None = None
+        self._accepted = False
+        self._lost = asyncio.Event()
+        self._reset = asyncio.Event()
+        self._last_step: datetime | None = None
+        self._local_tx = 0
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._background: set[asyncio.Task[Any]] = set()
+        self.status_0 = ChargePointStatus.available
+
+    # ---- life cycle ------------------------------------------------------------------------------------
+
+    @property
+    def online(self) -> bool:
+        return self._client is not None and self._accepted
+
+    def start(self) -> None:
+        self._last_step = self.clock.now()
+        self._tasks = [
+            asyncio.create_task(self._connection_loop(), name=f"{self.id}-connection"),
+            asyncio.create_task(self._physics_loop(), name=f"{self.id}-physics"),
+            *(
+                asyncio.create_task(self._connector_loop(c), name=f"{self.id}-{c.id}")
+                for c in self.connectors.values()
+            ),
+        ]
+
+    async def run(self, until: datetime, drain_timeout_real_s: float = 10.0) -> ChargePointStats:
+        """Simulate until `until`, then end running sessions and deliver what is queued (bounded wait)."""
+        self.start()
+        try:
+            await self._sleep_until(until)
+        finally:
+            await self.stop(drain_timeout_real_s)
+        return self.stats
+
+    async def stop(self, drain_timeout_real_s: float = 10.0) -> None:
+        connector_tasks = self._tasks[2:]
+        for task in connector_tasks:
+            task.cancel()
+        await asyncio.gather(*connector_tasks, return_exceptions=True)
+        self._advance(self.clock.now())
+        for connector in self.connectors.values():
+            if connector.tx is not None:
+                self._end_transaction(connector, Reason.other)
+            self._finish_visit(connector)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(drain_timeout_real_s):
+                await self.outbox.drained()
+        for task in [*self._tasks[:2], *self._background]:
+            task.cancel()
+        await asyncio.gather(*self._tasks[:2], *self._background, return_exceptions=True)
+        self._tasks = []
+
+    # ---- connection ------------------------------------------------------------------------------------
+
+    def _headers(self) -> dict[str, str]:
+        if self.spec.password is None:
+            return {}
+        token = base64.b64encode(f"{self.id}:{self.spec.password}".encode()).decode()
+        return {"Authorization": f"Basic {token}"}
+
+    async def _connection_loop(self) -> None:
+        failures = 0
+        while True:
+            try:
+                async with connect(
+                    self.url,
+                    subprotocols=[Subprotocol("ocpp1.6")],
+                    additional_headers=self._headers(),
+                    open_timeout=self.timing.open_timeout_real_s,
+                ) as websocket:
+                    failures = 0
+                    self.stats.connects += 1
+                    await self._serve(websocket)
+            except (OSError, InvalidHandshake, InvalidURI, ConnectionClosed, TimeoutError) as exc:
+                log.debug("%s: connection failed or lost: %r", self.id, exc)
+            failures += 1
+            backoff = min(self.timing.backoff_max_s, self.timing.backoff_initial_s * 2 ** (failures - 1))
+            await self.clock.sleep(backoff * float(self._rng.uniform(0.5, 1.0)))
+
+    async def _serve(self, websocket: ClientConnection) -> None:
+        client = OcppClient(self, websocket, self.timing.response_timeout_real_s)
+        self._client, self._lost, self._accepted = client, asyncio.Event(), False
+        self._reset.clear()
+        reader = asyncio.create_task(client.start())
+        protocol = asyncio.create_task(self._protocol())
+        try:
+            await asyncio.wait({reader, protocol}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self._lost.set()
+            self._client, self._accepted = None, False
+            for task in (reader, protocol):
+                task.cancel()
+            await asyncio.gather(reader, protocol, return_exceptions=True)
+            self.outbox.drop_volatile()
+
+    async def _protocol(self) -> None:
+        await self._boot()
+        self._accepted = True
+        self.stats.boots_accepted += 1
+        self._queue_status(0, self.status_0, volatile=True)
+        for connector in self.connectors.values():
+            self._queue_status(connector.id, connector.status, volatile=True)
+        tasks = {
+            asyncio.create_task(self._heartbeat_loop()),
+            asyncio.create_task(self.outbox.run(self._call, self.clock.sleep)),
+            asyncio.create_task(self._reset.wait()),
+        }
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _boot(self) -> None:
+        while True:
+            payload = call.BootNotification(
+                charge_point_vendor=self.spec.vendor,
+                charge_point_model=self.spec.model,
+                charge_point_serial_number=self.id[:25],
+                firmware_version=self.spec.firmware,
+            )
+            try:
+                response = await self._call(payload, booting=True)
+            except SendFailed:
+                await self.clock.sleep(self.timing.boot_retry_s)
+                continue
+            if response.status == RegistrationStatus.accepted:
+                if response.interval > 0:
+                    self.config.set("HeartbeatInterval", response.interval)
+                return
+            await self.clock.sleep(response.interval if response.interval > 0 else self.timing.boot_retry_s)
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            await self.clock.sleep(max(1, self.config.get_int("HeartbeatInterval")))
+            with contextlib.suppress(SendFailed):
+                await self._call(call.Heartbeat())
+
+    async def _call(self, payload: Any, booting: bool = False) -> Any:
+        """Send one CALL; SendFailed on CALLERROR or timeout, NotConnected when the connection goes."""
+        client = self._client
+        if client is None or not (self._accepted or booting):
+            raise NotConnected(self.id)
+        self.stats.sent[type(payload).__name__] += 1
+        request = asyncio.ensure_future(client.call(payload, suppress=False))
+        lost = asyncio.ensure_future(self._lost.wait())
+        try:
+            await asyncio.wait({request, lost}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            lost.cancel()
+            if not request.done():
+                request.cancel()
+        if not request.done() or request.cancelled():
+            raise NotConnected(self.id)
+        try:
+            return request.result()
+        except OCPPError as exc:
+            self.stats.call_errors += 1
+            raise SendFailed(repr(exc)) from exc
+        except TimeoutError as exc:
+            self.stats.timeouts += 1
+            raise SendFailed("no response") from exc
+
+    def spawn(self, coroutine: Any) -> None:
+        """Run a follow-up of a handled request (a CALL must never be awaited inside an `@on` handler)."""
+        task = asyncio.create_task(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # ---- messages ---------------------------------------------------------------------------------------
+
+    def _queue_status(self, connector_id: int, status: ChargePointStatus, volatile: bool = False) -> None:
+        if not self.online and volatile is False:
+            return  # a charge point reports its current status after reconnecting instead
+        timestamp = ocpp_time(self.clock.now())
+        self.outbox.put(
+            Item(
+                lambda _: call.StatusNotification(
+                    connector_id=connector_id, error_code="NoError", status=status, timestamp=timestamp
+                ),
+                transactional=False,
+            )
+        )
+
+    def _set_status(self, connector: Connector, status: ChargePointStatus) -> None:
+        if connector.status != status:
+            connector.status = status
+            self._queue_status(connector.id, status)
+
+    def _sample(self, connector: Connector, context: str = "Sample.Periodic") -> dict[str, Any]:
+        wanted = set(self.config.get_list("MeterValuesSampledData"))
+        values: list[dict[str, Any]] = []
+        base = {"context": context, "format": "Raw"}
+        if "Energy.Active.Import.Register" in wanted:
+            values.append(
+                {
+                    **base,
+                    "value": str(round(connector.meter_wh)),
+                    "measurand": "Energy.Active.Import.Register",
+                    "location": "Outlet",
+                    "unit": "Wh",
+                }
+            )
+        if "Power.Active.Import" in wanted:
+            values.append(
+                {**base, "value": f"{connector.power_w:.0f}", "measurand": "Power.Active.Import", "unit": "W"}
+            )
+        if "Current.Import" in wanted:
+            for phase in range(1, self.spec.phases + 1):
+                current = connector.current_a if phase <= connector.phases_used else 0.0
+                values.append(
+                    {
+                        **base,
+                        "value": f"{current:.1f}",
+                        "measurand": "Current.Import",
+                        "phase": f"L{phase}",
+                        "unit": "A",
+                    }
+                )
+        if "SoC" in wanted and connector.ev is not None:
+            values.append(
+                {
+                    **base,
+                    "value": f"{connector.ev.soc * 100:.0f}",
+                    "measurand": "SoC",
+                    "location": "EV",
+                    "unit": "Percent",
+                }
+            )
+        return {"timestamp": ocpp_time(self.clock.now()), "sampled_value": values}
+
+    def _queue_meter_values(self, connector: Connector, context: str = "Sample.Periodic") -> None:
+        sample = self._sample(connector, context)
+        tx = connector.tx
+        if tx is None:
+            if self.online:
+                self.outbox.put(
+                    Item(lambda _: call.MeterValues(connector_id=connector.id, meter_value=[sample]), False)
+                )
+            return
+        self.outbox.put(
+            Item(
+                lambda tid: call.MeterValues(
+                    connector_id=connector.id, transaction_id=tid, meter_value=[sample]
+                ),
+                transactional=True,
+                local_tx=tx.local_id,
+            )
+        )
+
+    # ---- physics ----------------------------------------------------------------------------------------
+
+    def _transaction(self, connector_id: int) -> Transaction | None:
+        connector = self.connectors.get(connector_id)
+        if connector is None or connector.tx is None:
+            return None
+        return Transaction(connector.tx.server_id, connector.tx.start)
+
+    async def _physics_loop(self) -> None:
+        tick_s = max(self.timing.tick_s, self.timing.min_tick_real_s * self.clock.speed)
+        while True:
+            await self.clock.sleep(tick_s)
+            self._advance(self.clock.now())
+
+    def _advance(self, now: datetime) -> None:
+        """Integrate energy since the last step at the power then drawn, then re-apply the limits."""
+        last = self._last_step or now
+        seconds = (now - last).total_seconds()
+        self._last_step = now
+        if seconds > 0:
+            for connector in self.connectors.values():
+                if connector.ev is not None and connector.tx is not None and connector.power_w > 0:
+                    connector.meter_wh += connector.ev.charge(connector.power_w, seconds) * 1000
+        self._allocate(now)
+        interval_s = self.config.get_int("MeterValueSampleInterval")
+        for connector in self.connectors.values():
+            self._expire(connector, now)
+            if connector.tx is None:
+                continue
+            if connector.power_w > 0:
+                self._set_status(connector, ChargePointStatus.charging)
+            elif connector.ev is not None and connector.ev.max_power_w() == 0:
+                self._set_status(connector, ChargePointStatus.suspended_ev)
+            else:
+                self._set_status(connector, ChargePointStatus.suspended_evse)
+            if interval_s > 0 and connector.next_sample is not None and now >= connector.next_sample:
+                self._queue_meter_values(connector)
+                while connector.next_sample <= now:
+                    connector.next_sample += timedelta(seconds=interval_s)
+
+    def _allocate(self, now: datetime) -> None:
+        """Each EV draws min(own maximum, connector limit); the charge point's cap is shared in proportion."""
+        v = self.spec.voltage_v
+        wanted: dict[int, tuple[float, int]] = {}
+        for connector in self.connectors.values():
+            if connector.tx is None or connector.ev is None or not connector.operative:
+                continue
+            limit = self.profiles.limit(connector.id, now)
+            wanted[connector.id] = (connector.ev.power_w(limit, v), connector.ev.phases_used(limit))
+        total_w = sum(power for power, _ in wanted.values())
+        cap_w = self.profiles.limit(0, now).power_w
+        scale = min(1.0, cap_w / total_w) if total_w > 0 else 1.0
+        for connector in self.connectors.values():
+            power, phases = wanted.get(connector.id, (0.0, 0))
+            power *= scale
+            if phases and power / (v * phases) < MIN_CURRENT_A:
+                power = 0.0
+            connector.power_w = power
+            connector.phases_used = phases if power > 0 else 0
+            connector.current_a = power / (v * phases) if power > 0 else 0.0
+
+    def _expire(self, connector: Connector, now: datetime) -> None:
+        if connector.reservation is not None and now >= connector.reservation.expiry:
+            connector.reservation = None
+            if connector.ev is None:
+                self._set_status(connector, connector.idle_status())
+        if connector.remote_start is not None and now >= connector.remote_start.expiry:
+            connector.remote_start = None
+            if connector.ev is None:
+                self._set_status(connector, connector.idle_status())
+
+    # ---- EV visits --------------------------------------------------------------------------------------
+
+    async def _sleep_until(self, moment: datetime) -> None:
+        await self.clock.sleep((moment - self.clock.now()).total_seconds())
+
+    async def _wait(self, event: asyncio.Event, until: datetime) -> bool:
+        """Wait for `event` or the instant `until`, whichever is first; True if the event came."""
+        if event.is_set():
+            return True
+        waiter = asyncio.ensure_future(event.wait())
+        sleeper = asyncio.ensure_future(self._sleep_until(until))
+        try:
+            await asyncio.wait({waiter, sleeper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+            sleeper.cancel()
+        return event.is_set()
+
+    async def _connector_loop(self, connector: Connector) -> None:
+        for plan in connector.plans:
+            await self._sleep_until(plan.arrival)
+            now = self.clock.now()
+            if now >= plan.departure:
+                continue
+            if not connector.operative or connector.ev is not None or connector.reservation is not None:
+                self.stats.turned_away += 1
+                continue
+            await self._visit(connector, plan)
+
+    async def _visit(self, connector: Connector, plan: SessionPlan) -> None:
+        remote = connector.remote_start
+        tag = remote.id_tag if remote is not None else self._id_tags()
+        connector.remote_start = None
+        connector.ev = EV(plan.ev, plan.initial_soc, plan.target_soc)
+        connector.result = SessionResult(
+            self.id, connector.id, plan.ev.name, tag, plan.arrival, plan.departure, plan.energy_kwh
+        )
+        self.stats.sessions.append(connector.result)
+        self._set_status(connector, ChargePointStatus.preparing)
+        authorized = remote is not None and not self.config.get_bool("AuthorizeRemoteTxRequests")
+        if not authorized:
+            authorized = await self._authorize(tag)
+        if not authorized:
+            connector.result.authorized = False
+            self._set_status(connector, ChargePointStatus.finishing)
+            await self._sleep_until(plan.departure)
+            self._finish_visit(connector)
+            return
+        self._begin_transaction(connector, tag)
+        departed = not await self._wait(connector.stop_requested, plan.departure)
+        if connector.tx is not None:
+            self._end_transaction(
+                connector, Reason.local if departed else connector.stop_reason or Reason.other
+            )
+        if not departed:
+            await self._sleep_until(plan.departure)
+        else:
+            await self.clock.sleep(self.timing.finishing_s)
+        self._finish_visit(connector)
+
+    async def _authorize(self, tag: str) -> bool:
+        if self.config.get_bool("LocalAuthListEnabled") and tag in self.local_list.tags:
+            return self.local_list.tags[tag] == "Accepted"
+        try:
+            response = await self._call(call.Authorize(id_tag=tag))
+        except (NotConnected, SendFailed):
+            return self.config.get_bool("LocalAuthorizeOffline") and self.config.get_bool(
+                "AllowOfflineTxForUnknownId"
+            )
+        return bool(response.id_tag_info.get("status") == "Accepted")
+
+    def _begin_transaction(self, connector: Connector, tag: str) -> None:
+        now = self.clock.now()
+        self._advance(now)
+        self._local_tx += 1
+        reservation = connector.reservation
+        connector.reservation = None
+        tx = ActiveTransaction(
+            self._local_tx,
+            tag,
+            now,
+            round(connector.meter_wh),
+            reservation_id=reservation.reservation_id if reservation else None,
+        )
+        connector.tx = tx
+        connector.stop_requested.clear()
+        connector.stop_reason = None
+        connector.next_sample = now + timedelta(
+            seconds=max(1, self.config.get_int("MeterValueSampleInterval"))
+        )
+        timestamp = ocpp_time(now)
+
+        def started(response: Any) -> None:
+            self.outbox.map_transaction(tx.local_id, response.transaction_id)
+            if connector.tx is tx:
+                tx.server_id = response.transaction_id
+            if connector.result is not None and connector.result.id_tag == tag:
+                connector.result.transaction_id = response.transaction_id
+            status = response.id_tag_info.get("status")
+            if (
+                status != "Accepted"
+                and self.config.get_bool("StopTransactionOnInvalidId")
+                and connector.tx is tx
+            ):
+                connector.request_stop(Reason.de_authorized)
+
+        self.outbox.put(
+            Item(
+                lambda _: call.StartTransaction(
+                    connector_id=connector.id,
+                    id_tag=tag,
+                    meter_start=tx.meter_start_wh,
+                    timestamp=timestamp,
+                    reservation_id=tx.reservation_id,
+                ),
+                transactional=True,
+                local_tx=tx.local_id,
+                on_result=started,
+                starts_transaction=True,
+            )
+        )
+        self._allocate(now)
+        self._set_status(
+            connector,
+            ChargePointStatus.charging if connector.power_w > 0 else ChargePointStatus.suspended_evse,
+        )
+
+    def _end_transaction(self, connector: Connector, reason: str) -> None:
+        tx = connector.tx
+        assert tx is not None
+        now = self.clock.now()
+        self._advance(now)
+        meter_stop = round(connector.meter_wh)
+        timestamp = ocpp_time(now)
+        self.outbox.put(
+            Item(
+                lambda tid: call.StopTransaction(
+                    meter_stop=meter_stop,
+                    timestamp=timestamp,
+                    transaction_id=tid,
+                    reason=reason,
+                    id_tag=tx.id_tag,
+                ),
+                transactional=True,
+                local_tx=tx.local_id,
+            )
+        )
+        if connector.result is not None:
+            connector.result.delivered_kwh = (meter_stop - tx.meter_start_wh) / 1000
+            connector.result.stop_reason = reason
+        connector.tx = None
+        connector.power_w = connector.current_a = 0.0
+        connector.phases_used = 0
+        connector.next_sample = None
+        self.profiles.end_transaction(connector.id)
+        if connector.unavailable_after_transaction:
+            connector.operative, connector.unavailable_after_transaction = False, False
+        self._set_status(connector, ChargePointStatus.finishing)
+
+    def _finish_visit(self, connector: Connector) -> None:
+        connector.ev = None
+        connector.result = None
+        self._set_status(connector, connector.idle_status())
+
+    # ---- follow-ups the central system can ask for -----------------------------------------------------
+
+    async def trigger(self, message: MessageTrigger, connector_id: int | None) -> None:
+        targets = [connector_id] if connector_id else list(self.connectors)
+        with contextlib.suppress(NotConnected, SendFailed):
+            if message == MessageTrigger.boot_notification:
+                await self._call(
+                    call.BootNotification(
+                        charge_point_vendor=self.spec.vendor, charge_point_model=self.spec.model
+                    )
+                )
+            elif message == MessageTrigger.heartbeat:
+                await self._call(call.Heartbeat())
+            elif message == MessageTrigger.status_notification:
+                if connector_id in (None, 0):
+                    self._queue_status(0, self.status_0)
+                for n in targets:
+                    if n in self.connectors:
+                        self._queue_status(n, self.connectors[n].status)
+            elif message == MessageTrigger.meter_values:
+                for n in targets:
+                    if n in self.connectors:
+                        self._queue_meter_values(self.connectors[n], "Trigger")
+            elif message == MessageTrigger.diagnostics_status_notification:
+                await self._call(call.DiagnosticsStatusNotification(status="Idle"))
+            elif message == MessageTrigger.firmware_status_notification:
+                await self._call(call.FirmwareStatusNotification(status="Idle"))
+
+    async def reset(self, kind: str) -> None:
+        reason = Reason.hard_reset if kind == "Hard" else Reason.soft_reset
+        for connector in self.connectors.values():
+            if connector.tx is not None:
+                self._end_transaction(connector, reason)
+                connector.request_stop(reason)
+        await self.clock.sleep(1)
+        self._reset.set()
+
+    async def upload_diagnostics(self) -> None:
+        with contextlib.suppress(NotConnected, SendFailed):
+            await self._call(call.DiagnosticsStatusNotification(status="Uploading"))
+            await self.clock.sleep(5)
+            await self._call(call.DiagnosticsStatusNotification(status="Uploaded"))
+
+    async def update_firmware(self, retrieve: datetime) -> None:
+        await self._sleep_until(retrieve)
+        with contextlib.suppress(NotConnected, SendFailed):
+            for status in ("Downloading", "Downloaded", "Installing", "Installed"):
+                await self._call(call.FirmwareStatusNotification(status=status))
+                await self.clock.sleep(10)
+
+    def set_availability(self, connector_id: int, operative: bool) -> str:
+        targets = list(self.connectors.values()) if connector_id == 0 else [self.connectors[connector_id]]
+        scheduled = False
+        if connector_id == 0:
+            self.status_0 = ChargePointStatus.available if operative else ChargePointStatus.unavailable
+            self._queue_status(0, self.status_0)
+        for connector in targets:
+            if not operative and connector.tx is not None:
+                connector.unavailable_after_transaction = True
+                scheduled = True
+                continue
+            connector.operative = operative
+            connector.unavailable_after_transaction = False
+            if connector.ev is None:
+                self._set_status(connector, connector.idle_status())
+        return "Scheduled" if scheduled else "Accepted"
+
+    def apply_limits(self) -> None:
+        """A profile changed: account for the energy so far, then draw under the new limits."""
+        self._advance(self.clock.now())
+
+    def refresh_status(self, connector: Connector) -> None:
+        if connector.ev is None:
+            self._set_status(connector, connector.idle_status())
+
+    def find_transaction(self, transaction_id: int) -> Connector | None:
+        for connector in self.connectors.values():
+            if connector.tx is not None and connector.tx.server_id == transaction_id:
+                return connector
+        return None
+
+    def stop_transaction(self, connector: Connector, reason: str) -> None:
+        """Stop now (remote stop, unlock): the EV stays plugged in until its departure."""
+        if connector.tx is not None:
+            self._end_transaction(connector, reason)
+            connector.request_stop(reason)
