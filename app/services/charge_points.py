@@ -1,0 +1,247 @@
+"""Charge point use cases of the gateway: handshake look-up, boot, heartbeat, status, connection state.
+
+Each function is one step inside the caller's unit of work (an `AsyncSession` that commits on exit).
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.db.tables import (
+    BootNotification,
+    ChargePoint,
+    ChargePointConfiguration,
+    Connector,
+    StatusNotification,
+)
+from app.domain.enums import RegistrationStatus
+from app.services.upserts import execute_insert_ignore
+
+BOOT_FIELDS = {
+    "chargePointVendor": "vendor",
+    "chargePointModel": "model",
+    "chargePointSerialNumber": "serial_number",
+    "chargeBoxSerialNumber": "box_serial_number",
+    "firmwareVersion": "firmware_version",
+    "iccid": "iccid",
+    "imsi": "imsi",
+    "meterType": "meter_type",
+    "meterSerialNumber": "meter_serial_number",
+}
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What the handshake needs to know about a charge point."""
+
+    charge_point_id: str
+    password_hash: str | None
+    registration_status: str
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    connector_id: int
+    status: str
+    error_code: str
+    timestamp: datetime
+    info: str | None = None
+    vendor_id: str | None = None
+    vendor_error_code: str | None = None
+
+
+async def credentials(session: AsyncSession, charge_point_id: str) -> Credentials | None:
+    row = await session.get(ChargePoint, charge_point_id)
+    if row is None:
+        return None
+    return Credentials(row.id, row.password_hash, row.registration_status)
+
+
+async def ensure_charge_point(
+    session: AsyncSession, charge_point_id: str, registration_status: RegistrationStatus, now: datetime
+) -> None:
+    """Create the charge point unless it exists; safe when many first connects race."""
+    row = {"id": charge_point_id, "registration_status": registration_status.value, "created_at": now}
+    await execute_insert_ignore(session, ChargePoint, [row], ["id"])
+
+
+async def mark_connected(session: AsyncSession, charge_point_id: str, now: datetime) -> None:
+    await session.exec(
+        update(ChargePoint)
+        .where(col(ChargePoint.id) == charge_point_id)
+        .values(connected=True, connected_since=now, last_seen_at=now)
+    )
+
+
+async def mark_disconnected(session: AsyncSession, charge_point_id: str, now: datetime) -> None:
+    await session.exec(
+        update(ChargePoint)
+        .where(col(ChargePoint.id) == charge_point_id)
+        .values(connected=False, connected_since=None, last_seen_at=now)
+    )
+
+
+async def mark_all_disconnected(session: AsyncSession, now: datetime) -> None:
+    """At gateway start nobody is connected yet (a crash may have left `connected` set)."""
+    await session.exec(
+        update(ChargePoint).where(col(ChargePoint.connected)).values(connected=False, connected_since=None)
+    )
+
+
+async def touch(session: AsyncSession, charge_point_id: str, now: datetime) -> None:
+    await session.exec(
+        update(ChargePoint).where(col(ChargePoint.id) == charge_point_id).values(last_seen_at=now)
+    )
+
+
+async def record_boot(
+    session: AsyncSession, charge_point_id: str, payload: Mapping[str, Any], now: datetime
+) -> RegistrationStatus:
+    """Store every field of a BootNotification (and a history row); answer the operator's decision."""
+    row = await session.get(ChargePoint, charge_point_id)
+    if row is None:
+        return RegistrationStatus.rejected
+    status = RegistrationStatus(row.registration_status)
+    for field, attribute in BOOT_FIELDS.items():
+        setattr(row, attribute, payload.get(field))
+    row.last_boot_at = now
+    row.last_seen_at = now
+    session.add(row)
+    session.add(
+        BootNotification(
+            charge_point_id=charge_point_id, payload=dict(payload), status=status, received_at=now
+        )
+    )
+    return status
+
+
+async def record_heartbeat(session: AsyncSession, charge_point_id: str, now: datetime) -> None:
+    await session.exec(
+        update(ChargePoint)
+        .where(col(ChargePoint.id) == charge_point_id)
+        .values(last_heartbeat_at=now, last_seen_at=now)
+    )
+
+
+async def record_status(
+    session: AsyncSession, charge_point_id: str, report: StatusReport, now: datetime
+) -> bool:
+    """Append the report to the history; update the live connector unless it holds a newer status.
+
+    Returns whether the live state changed (a queued, older report only lands in the history).
+    """
+    session.add(
+        StatusNotification(
+            charge_point_id=charge_point_id,
+            connector_id=report.connector_id,
+            status=report.status,
+            error_code=report.error_code,
+            info=report.info,
+            vendor_id=report.vendor_id,
+            vendor_error_code=report.vendor_error_code,
+            timestamp=report.timestamp,
+            received_at=now,
+        )
+    )
+    await execute_insert_ignore(
+        session,
+        Connector,
+        [{"charge_point_id": charge_point_id, "connector_id": report.connector_id}],
+        ["charge_point_id", "connector_id"],
+    )
+    result = await session.exec(
+        update(Connector)
+        .where(
+            col(Connector.charge_point_id) == charge_point_id,
+            col(Connector.connector_id) == report.connector_id,
+            or_(col(Connector.status_at).is_(None), col(Connector.status_at) <= report.timestamp),
+        )
+        .values(
+            status=report.status,
+            error_code=report.error_code,
+            info=report.info,
+            vendor_id=report.vendor_id,
+            vendor_error_code=report.vendor_error_code,
+            status_at=report.timestamp,
+        )
+    )
+    return bool(result.rowcount)
+
+
+async def record_diagnostics_status(
+    session: AsyncSession, charge_point_id: str, status: str, now: datetime
+) -> None:
+    await session.exec(
+        update(ChargePoint)
+        .where(col(ChargePoint.id) == charge_point_id)
+        .values(diagnostics_status=status, diagnostics_status_at=now, last_seen_at=now)
+    )
+
+
+async def record_firmware_status(
+    session: AsyncSession, charge_point_id: str, status: str, now: datetime
+) -> None:
+    await session.exec(
+        update(ChargePoint)
+        .where(col(ChargePoint.id) == charge_point_id)
+        .values(firmware_status=status, firmware_status_at=now, last_seen_at=now)
+    )
+
+
+async def store_configuration(
+    session: AsyncSession,
+    charge_point_id: str,
+    keys: Iterable[Mapping[str, Any]],
+    now: datetime,
+) -> None:
+    """Store GetConfiguration's `configurationKey` entries (key, value, readonly) as the latest state."""
+    for entry in keys:
+        await set_configuration(
+            session, charge_point_id, entry["key"], entry.get("value"), now, readonly=entry.get("readonly")
+        )
+
+
+async def set_configuration(
+    session: AsyncSession,
+    charge_point_id: str,
+    key: str,
+    value: str | None,
+    now: datetime,
+    *,
+    readonly: bool | None = None,
+) -> None:
+    await execute_insert_ignore(
+        session,
+        ChargePointConfiguration,
+        [{"charge_point_id": charge_point_id, "key": key, "updated_at": now}],
+        ["charge_point_id", "key"],
+    )
+    values: dict[str, Any] = {"value": value, "updated_at": now}
+    if readonly is not None:
+        values["readonly"] = readonly
+    await session.exec(
+        update(ChargePointConfiguration)
+        .where(
+            col(ChargePointConfiguration.charge_point_id) == charge_point_id,
+            col(ChargePointConfiguration.key) == key,
+        )
+        .values(**values)
+    )
+
+
+async def configuration(session: AsyncSession, charge_point_id: str) -> dict[str, str | None]:
+    rows = await session.exec(
+        select(ChargePointConfiguration).where(ChargePointConfiguration.charge_point_id == charge_point_id)
+    )
+    return {row.key: row.value for row in rows}
+
+
+async def set_local_list_version(session: AsyncSession, charge_point_id: str, version: int) -> None:
+    await session.exec(
+        update(ChargePoint).where(col(ChargePoint.id) == charge_point_id).values(local_list_version=version)
+    )

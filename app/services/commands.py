@@ -1,0 +1,168 @@
+"""The command service: every central-system operation recorded as a `Command` row, with its side effects.
+
+A command's life: `create` (pending) → `mark_sent` → `complete` (accepted / rejected / error / timeout).
+Side effects of the answer are applied in the same unit of work as the completion: reservations
+(ReserveNow, CancelReservation), stored configuration (GetConfiguration, ChangeConfiguration), the local
+list version (GetLocalListVersion, SendLocalList) and outbound DataTransfer records.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text, update
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.db.tables import Command, Reservation
+from app.domain.enums import CommandStatus, ReservationStatus
+from app.services import charge_points, data_transfer
+from app.services.timestamps import parse_timestamp
+
+# Answers (the response's `status`) that mean the charge point did what was asked (or will, after a reboot).
+ACCEPTING = frozenset({"Accepted", "Scheduled", "RebootRequired", "Unlocked"})
+
+
+class ReservationConflict(Exception):
+    """The requested reservationId belongs to another charge point."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: CommandStatus
+    response: dict[str, Any] | None = None
+    error_code: str | None = None
+    error_description: str | None = None
+
+
+def answered(response: Mapping[str, Any]) -> Outcome:
+    """The outcome of a CALLRESULT: by its `status` field, or accepted for operations that have none."""
+    status = response.get("status")
+    accepted = status is None or status in ACCEPTING
+    return Outcome(CommandStatus.accepted if accepted else CommandStatus.rejected, dict(response))
+
+
+async def create(
+    session: AsyncSession,
+    charge_point_id: str,
+    action: str,
+    payload: Mapping[str, Any],
+    *,
+    author: str | None,
+    now: datetime,
+) -> tuple[Command, dict[str, Any]]:
+    """Record a pending command; returns it and the payload to send (ReserveNow gets its reservationId)."""
+    command = Command(
+        charge_point_id=charge_point_id, action=action, payload=dict(payload), author=author, created_at=now
+    )
+    session.add(command)
+    await session.flush()
+    assert command.id is not None
+    if action == "ReserveNow":
+        reservation = await _reserve(session, charge_point_id, payload, command.id, now)
+        command.payload = dict(payload) | {"reservationId": reservation.id}
+        session.add(command)
+    return command, dict(command.payload)
+
+
+async def mark_sent(session: AsyncSession, command_id: int, now: datetime) -> None:
+    await session.exec(update(Command).where(col(Command.id) == command_id).values(sent_at=now))
+
+
+async def complete(session: AsyncSession, command_id: int, outcome: Outcome, now: datetime) -> Command:
+    command = await session.get(Command, command_id)
+    assert command is not None
+    command.status = outcome.status
+    command.response = outcome.response
+    command.error_code = outcome.error_code
+    command.error_description = outcome.error_description
+    command.completed_at = now
+    session.add(command)
+    await _apply(session, command, outcome, now)
+    return command
+
+
+async def _apply(session: AsyncSession, command: Command, outcome: Outcome, now: datetime) -> None:
+    cp_id, payload, response = command.charge_point_id, command.payload, outcome.response or {}
+    accepted = outcome.status == CommandStatus.accepted
+    if command.action == "ReserveNow":
+        reservation = await session.get(Reservation, payload["reservationId"])
+        if reservation is not None and reservation.command_id == command.id:
+            reservation.status = ReservationStatus.accepted if accepted else ReservationStatus.rejected
+            session.add(reservation)
+    elif command.action == "CancelReservation" and accepted:
+        reservation = await session.get(Reservation, payload["reservationId"])
+        if reservation is not None and reservation.charge_point_id == cp_id:
+            reservation.status = ReservationStatus.cancelled
+            session.add(reservation)
+    elif command.action == "GetConfiguration" and accepted:
+        await charge_points.store_configuration(session, cp_id, response.get("configurationKey", []), now)
+    elif command.action == "ChangeConfiguration" and accepted:
+        await charge_points.set_configuration(session, cp_id, payload["key"], payload["value"], now)
+    elif command.action == "GetLocalListVersion" and accepted:
+        await charge_points.set_local_list_version(session, cp_id, int(response["listVersion"]))
+    elif command.action == "SendLocalList" and accepted:
+        await charge_points.set_local_list_version(session, cp_id, int(payload["listVersion"]))
+    elif command.action == "DataTransfer":
+        await data_transfer.record_outbound(
+            session,
+            cp_id,
+            vendor_id=payload["vendorId"],
+            message_id=payload.get("messageId"),
+            data=payload.get("data"),
+            status=response.get("status") or outcome.status,
+            now=now,
+        )
+
+
+async def _reserve(
+    session: AsyncSession, charge_point_id: str, payload: Mapping[str, Any], command_id: int, now: datetime
+) -> Reservation:
+    """Create (or, for a reservationId this charge point already holds, replace) the reservation.
+
+    Without a reservationId in the payload the database allocates one.
+    """
+    fields = {
+        "charge_point_id": charge_point_id,
+        "connector_id": int(payload["connectorId"]),
+        "id_tag": payload["idTag"],
+        "parent_id_tag": payload.get("parentIdTag"),
+        "expiry_date": parse_timestamp(payload["expiryDate"]),
+        "status": ReservationStatus.requested,
+        "command_id": command_id,
+        "transaction_id": None,
+    }
+    reservation_id = payload.get("reservationId")
+    reservation = await session.get(Reservation, reservation_id) if reservation_id is not None else None
+    if reservation is not None:
+        if reservation.charge_point_id != charge_point_id:
+            raise ReservationConflict(f"reservationId {reservation_id} belongs to another charge point")
+        for name, value in fields.items():
+            setattr(reservation, name, value)
+    else:
+        reservation = Reservation(id=reservation_id, created_at=now, **fields)
+    session.add(reservation)
+    await session.flush()
+    if reservation_id is not None and session.bind is not None and session.bind.dialect.name == "postgresql":
+        # An explicit id does not advance the serial sequence; keep it ahead of the largest id.
+        await session.exec(
+            text(
+                "SELECT setval(pg_get_serial_sequence('reservation', 'id'), "
+                "GREATEST((SELECT MAX(id) FROM reservation), 1))"
+            )  # type: ignore[call-overload]
+        )
+    return reservation
+
+
+async def expire_reservations(session: AsyncSession, now: datetime) -> int:
+    """Mark requested/accepted reservations past their expiry as expired; returns how many."""
+    result = await session.exec(
+        update(Reservation)
+        .where(
+            col(Reservation.status).in_([ReservationStatus.requested, ReservationStatus.accepted]),
+            col(Reservation.expiry_date) < now,
+        )
+        .values(status=ReservationStatus.expired)
+    )
+    return int(result.rowcount)

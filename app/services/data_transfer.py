@@ -1,0 +1,61 @@
+"""DataTransfer: every message stored, inbound and outbound.
+
+smartcharge implements no vendor extensions, so an inbound DataTransfer is answered `UnknownVendorId`
+unless its vendorId is one the gateway was configured to accept (`OcppServer(data_transfer_vendors=…)`);
+for those it is stored and answered `Accepted`. Either way nothing the charge point sent is lost.
+"""
+
+from collections.abc import Collection
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.db.tables import DataTransferRecord
+
+
+async def receive(
+    session: AsyncSession,
+    charge_point_id: str,
+    *,
+    vendor_id: str,
+    message_id: str | None,
+    data: str | None,
+    known_vendors: Collection[str],
+    now: datetime,
+) -> str:
+    status = "Accepted" if vendor_id in known_vendors else "UnknownVendorId"
+    session.add(
+        DataTransferRecord(
+            charge_point_id=charge_point_id,
+            direction="inbound",
+            vendor_id=vendor_id,
+            message_id=message_id,
+            data=data,
+            status=status,
+            received_at=now,
+        )
+    )
+    return status
+
+
+async def record_outbound(
+    session: AsyncSession,
+    charge_point_id: str,
+    *,
+    vendor_id: str,
+    message_id: str | None,
+    data: str | None,
+    status: str | None,
+    now: datetime,
+) -> None:
+    session.add(
+        DataTransferRecord(
+            charge_point_id=charge_point_id,
+            direction="outbound",
+            vendor_id=vendor_id,
+            message_id=message_id,
+            data=data,
+            status=status,
+            received_at=now,
+        )
+    )

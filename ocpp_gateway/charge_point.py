@@ -1,0 +1,262 @@
+"""The central system's side of one charge point: thin `@on` handlers for the 10 CP-initiated messages.
+
+Each handler translates the payload, calls a service inside one unit of work (committed before the
+CALLRESULT is built), publishes domain events after the commit, and returns the `call_result`.
+"""
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ocpp.charge_point import snake_to_camel_case
+from ocpp.v16 import call_result
+from ocpp.v16.enums import Action
+from websockets.asyncio.connection import Connection
+
+from app.db.engine import Database
+from app.domain.enums import RegistrationStatus
+from app.domain.events import (
+    ChargePointBooted,
+    EventBus,
+    MeterValuesReceived,
+    StatusChanged,
+    TransactionStarted,
+    TransactionStopped,
+)
+from app.domain.ports import ChargePointCommands, Clock, CommandRefused
+from app.services import authorisation, charge_points, data_transfer, meter_values, transactions
+from app.services.authorisation import IdTagInfo
+from app.services.charge_points import StatusReport
+from app.services.meter_values import SampledValue
+from app.services.timestamps import format_timestamp, parse_timestamp
+from app.settings import Settings
+from ocpp_gateway.rpc import OcppJEndpoint, after, log, on
+
+PENDING_RETRY_S = 60
+
+
+@dataclass(frozen=True)
+class GatewayContext:
+    """What every connection's handlers share."""
+
+    settings: Settings
+    database: Database
+    clock: Clock
+    events: EventBus
+    commands: ChargePointCommands
+    data_transfer_vendors: Collection[str] = ()
+
+
+class CentralSystemChargePoint(OcppJEndpoint):
+    def __init__(self, charge_point_id: str, connection: Connection, context: GatewayContext) -> None:
+        super().__init__(
+            charge_point_id, connection, max_message_bytes=context.settings.ocpp_max_message_bytes
+        )
+        self._ctx = context
+        self._registration = RegistrationStatus.pending
+
+    @on(Action.boot_notification)
+    async def on_boot_notification(self, **payload: Any) -> call_result.BootNotification:
+        now = self._ctx.clock.now()
+        async with self._ctx.database.session() as session:
+            status = await charge_points.record_boot(session, self.id, snake_to_camel_case(payload), now)
+        self._registration = status
+        vendor, model = payload["charge_point_vendor"], payload["charge_point_model"]
+        self._ctx.events.publish(ChargePointBooted(self.id, status.value, vendor, model, now))
+        interval = self._ctx.settings.heartbeat_interval_s
+        if status != RegistrationStatus.accepted:
+            interval = min(interval, PENDING_RETRY_S)
+        return call_result.BootNotification(
+            current_time=format_timestamp(now), interval=interval, status=status
+        )
+
+    @after(Action.boot_notification)
+    async def read_configuration(self, **_: Any) -> None:
+        """After an accepted boot, read and store the charge point's configuration (GetConfiguration)."""
+        if self._registration == RegistrationStatus.accepted:
+            try:
+                await self._ctx.commands.send(self.id, "GetConfiguration", {}, author="gateway", wait=True)
+            except CommandRefused as refused:
+                log.warning("%s: GetConfiguration after boot not sent: %s", self.id, refused.detail)
+
+    @on(Action.heartbeat)
+    async def on_heartbeat(self) -> call_result.Heartbeat:
+        now = self._ctx.clock.now()
+        async with self._ctx.database.session() as session:
+            await charge_points.record_heartbeat(session, self.id, now)
+        return call_result.Heartbeat(current_time=format_timestamp(now))
+
+    @on(Action.status_notification)
+    async def on_status_notification(
+        self, connector_id: int, error_code: str, status: str, **optional: Any
+    ) -> call_result.StatusNotification:
+        now = self._ctx.clock.now()
+        timestamp = parse_timestamp(optional["timestamp"]) if "timestamp" in optional else now
+        report = StatusReport(
+            connector_id,
+            status,
+            error_code,
+            timestamp,
+            info=optional.get("info"),
+            vendor_id=optional.get("vendor_id"),
+            vendor_error_code=optional.get("vendor_error_code"),
+        )
+        async with self._ctx.database.session() as session:
+            changed = await charge_points.record_status(session, self.id, report, now)
+        if changed:
+            self._ctx.events.publish(StatusChanged(self.id, connector_id, status, timestamp))
+        return call_result.StatusNotification()
+
+    @on(Action.authorize)
+    async def on_authorize(self, id_tag: str) -> call_result.Authorize:
+        async with self._ctx.database.session() as session:
+            info = await authorisation.authorise(session, id_tag, self._ctx.clock.now())
+        return call_result.Authorize(id_tag_info=_id_tag_info(info))
+
+    @on(Action.start_transaction)
+    async def on_start_transaction(
+        self,
+        connector_id: int,
+        id_tag: str,
+        meter_start: int,
+        timestamp: str,
+        reservation_id: int | None = None,
+    ) -> call_result.StartTransaction:
+        started_at = parse_timestamp(timestamp)
+        async with self._ctx.database.session() as session:
+            result = await transactions.start_transaction(
+                session,
+                self.id,
+                connector_id=connector_id,
+                id_tag=id_tag,
+                meter_start_wh=meter_start,
+                timestamp=started_at,
+                reservation_id=reservation_id,
+                now=self._ctx.clock.now(),
+            )
+        if result.created:
+            self._ctx.events.publish(
+                TransactionStarted(
+                    result.transaction_id, self.id, connector_id, id_tag, started_at, meter_start
+                )
+            )
+        return call_result.StartTransaction(
+            transaction_id=result.transaction_id, id_tag_info=_id_tag_info(result.id_tag_info)
+        )
+
+    @on(Action.stop_transaction)
+    async def on_stop_transaction(
+        self,
+        meter_stop: int,
+        timestamp: str,
+        transaction_id: int,
+        id_tag: str | None = None,
+        reason: str | None = None,
+        transaction_data: list[dict[str, Any]] | None = None,
+    ) -> call_result.StopTransaction:
+        now = self._ctx.clock.now()
+        async with self._ctx.database.session() as session:
+            result = await transactions.stop_transaction(
+                session,
+                self.id,
+                transaction_id=transaction_id,
+                meter_stop_wh=meter_stop,
+                timestamp=parse_timestamp(timestamp),
+                id_tag=id_tag,
+                reason=reason,
+                now=now,
+            )
+            tx = result.transaction
+            await meter_values.store_samples(
+                session,
+                self.id,
+                tx.connector_id if tx else 0,
+                tx.id if tx else None,
+                _sampled_values(transaction_data or []),
+                source="StopTransaction",
+                now=now,
+            )
+        if result.applied and tx is not None and tx.id is not None and tx.stop_timestamp is not None:
+            self._ctx.events.publish(
+                TransactionStopped(
+                    tx.id, self.id, tx.connector_id, tx.id_tag, tx.stop_timestamp, meter_stop, tx.stop_reason
+                )
+            )
+        info = _id_tag_info(result.id_tag_info) if result.id_tag_info else None
+        return call_result.StopTransaction(id_tag_info=info)
+
+    @on(Action.meter_values)
+    async def on_meter_values(
+        self, connector_id: int, meter_value: list[dict[str, Any]], transaction_id: int | None = None
+    ) -> call_result.MeterValues:
+        samples = _sampled_values(meter_value)
+        async with self._ctx.database.session() as session:
+            tx_id = await meter_values.resolve_transaction(session, self.id, transaction_id)
+            new = await meter_values.store_samples(
+                session,
+                self.id,
+                connector_id,
+                tx_id,
+                samples,
+                source="MeterValues",
+                now=self._ctx.clock.now(),
+            )
+        if new:
+            summary = meter_values.summarise(samples)
+            self._ctx.events.publish(MeterValuesReceived(self.id, connector_id, tx_id, summary))
+        return call_result.MeterValues()
+
+    @on(Action.data_transfer)
+    async def on_data_transfer(
+        self, vendor_id: str, message_id: str | None = None, data: str | None = None
+    ) -> call_result.DataTransfer:
+        async with self._ctx.database.session() as session:
+            status = await data_transfer.receive(
+                session,
+                self.id,
+                vendor_id=vendor_id,
+                message_id=message_id,
+                data=data,
+                known_vendors=self._ctx.data_transfer_vendors,
+                now=self._ctx.clock.now(),
+            )
+        return call_result.DataTransfer(status=status)
+
+    @on(Action.diagnostics_status_notification)
+    async def on_diagnostics_status(self, status: str) -> call_result.DiagnosticsStatusNotification:
+        async with self._ctx.database.session() as session:
+            await charge_points.record_diagnostics_status(session, self.id, status, self._ctx.clock.now())
+        return call_result.DiagnosticsStatusNotification()
+
+    @on(Action.firmware_status_notification)
+    async def on_firmware_status(self, status: str) -> call_result.FirmwareStatusNotification:
+        async with self._ctx.database.session() as session:
+            await charge_points.record_firmware_status(session, self.id, status, self._ctx.clock.now())
+        return call_result.FirmwareStatusNotification()
+
+
+def _id_tag_info(info: IdTagInfo) -> dict[str, Any]:
+    expiry = format_timestamp(info.expiry_date) if info.expiry_date else None
+    return {"status": info.status, "expiry_date": expiry, "parent_id_tag": info.parent_id_tag}
+
+
+def _sampled_values(meter_value: list[dict[str, Any]]) -> list[SampledValue]:
+    """meterValue elements (snake_case keys) → one `SampledValue` per sampledValue, defaults filled in."""
+    samples = []
+    for element in meter_value:
+        timestamp: datetime = parse_timestamp(element["timestamp"])
+        for sampled in element["sampled_value"]:
+            samples.append(
+                SampledValue(
+                    timestamp=timestamp,
+                    value=sampled["value"],
+                    context=sampled.get("context") or meter_values.DEFAULT_CONTEXT,
+                    format=sampled.get("format") or meter_values.DEFAULT_FORMAT,
+                    measurand=sampled.get("measurand") or meter_values.DEFAULT_MEASURAND,
+                    phase=sampled.get("phase"),
+                    location=sampled.get("location") or meter_values.DEFAULT_LOCATION,
+                    unit=sampled.get("unit"),
+                )
+            )
+    return samples

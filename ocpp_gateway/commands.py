@@ -1,0 +1,156 @@
+"""`ChargePointCommands` for this gateway: validate, record, send, and store the outcome of each operation."""
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from app.db.engine import Database
+from app.domain.enums import CommandStatus
+from app.domain.ports import Clock, CommandRefused
+from app.services import commands as command_service
+from app.services.commands import Outcome, ReservationConflict
+from ocpp_gateway.errors import CallErrorCode
+from ocpp_gateway.registry import ConnectionRegistry
+from ocpp_gateway.rpc import ConnectionLost, OcppJEndpoint, Reply
+from ocpp_gateway.validation import validate
+
+log = logging.getLogger(__name__)
+
+# The 19 operations a central system initiates in OCPP 1.6 (core, firmware, local list, reservation,
+# remote trigger and smart charging profiles).
+OPERATIONS = frozenset(
+    {
+        "CancelReservation",
+        "ChangeAvailability",
+        "ChangeConfiguration",
+        "ClearCache",
+        "ClearChargingProfile",
+        "DataTransfer",
+        "GetCompositeSchedule",
+        "GetConfiguration",
+        "GetDiagnostics",
+        "GetLocalListVersion",
+        "RemoteStartTransaction",
+        "RemoteStopTransaction",
+        "ReserveNow",
+        "Reset",
+        "SendLocalList",
+        "SetChargingProfile",
+        "TriggerMessage",
+        "UnlockConnector",
+        "UpdateFirmware",
+    }
+)
+
+
+class GatewayCommands:
+    """Sends operations to charge points connected to this process and records each as a `Command`."""
+
+    def __init__(
+        self, registry: ConnectionRegistry, database: Database, clock: Clock, *, call_timeout_s: float
+    ) -> None:
+        self._registry = registry
+        self._database = database
+        self._clock = clock
+        self._call_timeout_s = call_timeout_s
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def is_connected(self, charge_point_id: str) -> bool:
+        return charge_point_id in self._registry
+
+    def connected_ids(self) -> set[str]:
+        return self._registry.ids()
+
+    async def send(
+        self,
+        charge_point_id: str,
+        action: str,
+        payload: Mapping[str, Any],
+        *,
+        author: str | None = None,
+        wait: bool = False,
+    ) -> int:
+        """Validate, record and send one operation; see `app.domain.ports.ChargePointCommands.send`.
+
+        ReserveNow without `reservationId` gets one allocated (the Reservation row's id); with one, it
+        creates that reservation or replaces the charge point's reservation with that id.
+        """
+        if action not in OPERATIONS:
+            raise CommandRefused("unknown_action", f"{action} is not a central-system operation of OCPP 1.6")
+        body = dict(payload)
+        allocate = action == "ReserveNow" and "reservationId" not in body
+        try:
+            validate(action, body | {"reservationId": 0} if allocate else body)
+        except CallErrorCode as error:
+            raise CommandRefused("invalid", f"{error.code}: {error.details.get('cause', '')}") from error
+        endpoint = self._registry.get(charge_point_id)
+        if endpoint is None:
+            raise CommandRefused("not_connected", f"{charge_point_id} is not connected")
+        try:
+            async with self._database.session() as session:
+                command, body = await command_service.create(
+                    session, charge_point_id, action, body, author=author, now=self._clock.now()
+                )
+        except ReservationConflict as error:
+            raise CommandRefused("invalid", str(error)) from error
+        assert command.id is not None
+        task = asyncio.get_running_loop().create_task(self._run(endpoint, command.id, action, body))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        if wait:
+            await asyncio.shield(task)
+        return command.id
+
+    async def aclose(self, timeout_s: float = 5.0) -> None:
+        """Let commands in flight finish (their connections are closing), then cancel what is left."""
+        if self._tasks:
+            _done, pending = await asyncio.wait(list(self._tasks), timeout=timeout_s)
+            for task in pending:
+                task.cancel()
+
+    async def _run(self, endpoint: OcppJEndpoint, command_id: int, action: str, body: dict[str, Any]) -> None:
+        async def mark_sent() -> None:
+            async with self._database.session() as session:
+                await command_service.mark_sent(session, command_id, self._clock.now())
+
+        try:
+            reply = await endpoint.call_action(
+                action, body, timeout_s=self._call_timeout_s, on_sent=mark_sent
+            )
+            outcome = _outcome(action, reply)
+        except TimeoutError:
+            outcome = Outcome(
+                CommandStatus.timeout, error_description=f"no answer in {self._call_timeout_s} s"
+            )
+        except ConnectionLost as error:
+            outcome = Outcome(
+                CommandStatus.error, error_code="ConnectionClosed", error_description=str(error)
+            )
+        except Exception as error:
+            log.exception("%s: %s #%d failed", endpoint.id, action, command_id)
+            outcome = Outcome(CommandStatus.error, error_code="InternalError", error_description=repr(error))
+        async with self._database.session() as session:
+            await command_service.complete(session, command_id, outcome, self._clock.now())
+        log.info("%s: %s #%d → %s", endpoint.id, action, command_id, outcome.status)
+
+
+def _outcome(action: str, reply: Reply) -> Outcome:
+    if reply.payload is None:
+        details = reply.error_details or None
+        return Outcome(
+            CommandStatus.error,
+            response=details,
+            error_code=reply.error_code,
+            error_description=reply.error_description,
+        )
+    try:
+        validate(action, reply.payload, response=True)
+    except CallErrorCode as error:
+        return Outcome(
+            CommandStatus.error,
+            response=reply.payload,
+            error_code=error.code,
+            error_description=f"invalid response: {error.details.get('cause', '')}",
+        )
+    return command_service.answered(reply.payload)

@@ -1,0 +1,196 @@
+"""The OCPP 1.6J WebSocket server: `ws(s)://HOST:PORT/ocpp/{chargePointId}`, subprotocol `ocpp1.6`.
+
+Authentication happens in `process_request`, before the upgrade: a refused attempt gets an HTTP error
+and never touches the live connection of the same id. An authenticated second connection replaces the first.
+"""
+
+import asyncio
+import contextlib
+import http
+import logging
+import ssl
+from collections.abc import Collection
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from app.db.engine import Database
+from app.domain.enums import RegistrationStatus
+from app.domain.events import ChargePointConnected, ChargePointDisconnected, EventBus
+from app.domain.ports import Clock
+from app.services import charge_points
+from app.services import commands as command_service
+from app.services.passwords import verify_password
+from app.settings import Settings, UnknownChargePoints
+from ocpp_gateway import handshake
+from ocpp_gateway.charge_point import CentralSystemChargePoint, GatewayContext
+from ocpp_gateway.commands import GatewayCommands
+from ocpp_gateway.registry import ConnectionRegistry
+
+log = logging.getLogger(__name__)
+
+# Frames up to this multiple of `ocpp_max_message_bytes` are read and answered with a CALLERROR;
+# only larger ones make the transport close the connection (1009).
+TRANSPORT_HEADROOM = 4
+HOUSEKEEPING_INTERVAL_S = 60.0
+
+
+class OcppServer:
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        *,
+        clock: Clock,
+        events: EventBus | None = None,
+        data_transfer_vendors: Collection[str] = (),
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self.clock = clock
+        self.events = events or EventBus()
+        self.registry = ConnectionRegistry()
+        self.commands = GatewayCommands(
+            self.registry, database, clock, call_timeout_s=settings.ocpp_call_timeout_s
+        )
+        self._context = GatewayContext(
+            settings, database, clock, self.events, self.commands, frozenset(data_transfer_vendors)
+        )
+        self._server: Server | None = None
+        self._housekeeping: asyncio.Task[None] | None = None
+        self._closers: set[asyncio.Task[None]] = set()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the OCPP server is not started")
+        return int(next(iter(self._server.sockets)).getsockname()[1])
+
+    async def start(self) -> None:
+        # One gateway process holds all sockets (the embedded default): nobody is connected before it starts.
+        async with self.database.session() as session:
+            await charge_points.mark_all_disconnected(session, self.clock.now())
+        self._server = await serve(
+            self._serve_connection,
+            self.settings.ocpp_host,
+            self.settings.ocpp_port,
+            process_request=self._process_request,
+            subprotocols=[handshake.SUBPROTOCOL],  # type: ignore[list-item]
+            max_size=self.settings.ocpp_max_message_bytes * TRANSPORT_HEADROOM,
+            ping_interval=self.settings.ocpp_ping_interval_s,
+            ping_timeout=self.settings.ocpp_ping_interval_s,
+            ssl=self._ssl_context(),
+        )
+        self._housekeeping = asyncio.create_task(self._housekeep())
+        log.info("OCPP server listening on port %d", self.port)
+
+    async def stop(self) -> None:
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._housekeeping
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        await self.commands.aclose()
+        await self.events.drain()
+
+    def _ssl_context(self) -> ssl.SSLContext | None:
+        cert, key = self.settings.ocpp_tls_cert, self.settings.ocpp_tls_key
+        if cert is None or key is None:
+            return None
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(cert, key)
+        return context
+
+    async def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        cp_id = handshake.charge_point_id(request.path)
+        if cp_id is None:
+            log.warning("refused %s: not /ocpp/{chargePointId} with a valid id", request.path[:100])
+            return connection.respond(http.HTTPStatus.NOT_FOUND, "Use /ocpp/{chargePointId}\n")
+        if not handshake.offers_subprotocol(request.headers):
+            log.warning("refused %s: subprotocol ocpp1.6 not offered", cp_id)
+            return connection.respond(http.HTTPStatus.BAD_REQUEST, "Subprotocol ocpp1.6 required\n")
+        async with self.database.session() as session:
+            known = await charge_points.credentials(session, cp_id)
+        if known is None:
+            return await self._admit_unknown(connection, cp_id)
+        if known.password_hash is not None or self.settings.ocpp_require_password:
+            given = handshake.basic_credentials(request.headers)
+            valid = (
+                given is not None
+                and given.username == cp_id
+                and known.password_hash is not None
+                and await asyncio.to_thread(verify_password, known.password_hash, given.password)
+            )
+            if not valid:
+                log.warning("refused %s: wrong or missing HTTP Basic credentials", cp_id)
+                return _unauthorised(connection)
+        return None
+
+    async def _admit_unknown(self, connection: ServerConnection, cp_id: str) -> Response | None:
+        mode = self.settings.unknown_charge_points
+        if mode == UnknownChargePoints.reject:
+            log.warning("refused %s: unknown charge point", cp_id)
+            return connection.respond(http.HTTPStatus.NOT_FOUND, "Unknown charge point\n")
+        if self.settings.ocpp_require_password:
+            log.warning("refused %s: unknown charge point has no password", cp_id)
+            return _unauthorised(connection)
+        status = (
+            RegistrationStatus.pending if mode == UnknownChargePoints.pending else RegistrationStatus.accepted
+        )
+        async with self.database.session() as session:
+            await charge_points.ensure_charge_point(session, cp_id, status, self.clock.now())
+        log.info("admitted unknown charge point %s as %s", cp_id, status.value)
+        return None
+
+    async def _serve_connection(self, connection: ServerConnection) -> None:
+        cp_id = handshake.charge_point_id(connection.request.path if connection.request else "")
+        if cp_id is None:  # process_request refused it already
+            return
+        endpoint = CentralSystemChargePoint(cp_id, connection, self._context)
+        previous = self.registry.register(endpoint)
+        if previous is not None:
+            log.warning(
+                "%s: a new connection replaces the live one from %s",
+                cp_id,
+                previous.connection.remote_address,
+            )
+            closer = asyncio.create_task(previous.connection.close(1000, "replaced by a new connection"))
+            self._closers.add(closer)
+            closer.add_done_callback(self._closers.discard)
+        now = self.clock.now()
+        async with self.database.session() as session:
+            await charge_points.mark_connected(session, cp_id, now)
+        self.events.publish(ChargePointConnected(cp_id, now))
+        log.info("%s connected from %s", cp_id, connection.remote_address)
+        try:
+            await endpoint.start()
+        except ConnectionClosed as closed:
+            log.info("%s: connection closed: %s", cp_id, closed)
+        finally:
+            if self.registry.unregister(endpoint):
+                now = self.clock.now()
+                async with self.database.session() as session:
+                    await charge_points.mark_disconnected(session, cp_id, now)
+                self.events.publish(ChargePointDisconnected(cp_id, now))
+                log.info("%s disconnected", cp_id)
+
+    async def _housekeep(self) -> None:
+        while True:
+            try:
+                async with self.database.session() as session:
+                    expired = await command_service.expire_reservations(session, self.clock.now())
+                if expired:
+                    log.info("%d reservations expired", expired)
+            except Exception:
+                log.exception("housekeeping failed")
+            await asyncio.sleep(HOUSEKEEPING_INTERVAL_S)
+
+
+def _unauthorised(connection: ServerConnection) -> Response:
+    response = connection.respond(http.HTTPStatus.UNAUTHORIZED, "Unauthorized\n")
+    response.headers["WWW-Authenticate"] = 'Basic realm="smartcharge", charset="UTF-8"'
+    return response

@@ -1,0 +1,90 @@
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ocpp_gateway.profiles import ChargerCapabilities, floor_tenth, limit_to_power_kw, tx_profile
+
+START = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+def _limits_per_interval(profile: dict, n: int, interval_min: int) -> list[float]:
+    periods = profile["chargingSchedule"]["chargingSchedulePeriod"]
+    out = []
+    for i in range(n):
+        second = i * interval_min * 60
+        out.append([p["limit"] for p in periods if p["startPeriod"] <= second][-1])
+    return out
+
+
+def test_floor_tenth_never_rounds_up() -> None:
+    assert floor_tenth(16.09) == 16.0
+    assert floor_tenth(16.1) == 16.1
+    assert floor_tenth(0.3) == 0.3
+    assert floor_tenth(-1.0) == 0.0
+
+
+def test_amps_per_phase_from_kw() -> None:
+    caps = ChargerCapabilities(rate_units=("A",), phases=3, voltage_v=230)
+    profile = tx_profile(
+        profile_id=7,
+        transaction_id=42,
+        start=START,
+        interval_min=15,
+        power_kw=[11.0, 11.0, 0.0],
+        caps=caps,
+        stack_level=1,
+    )
+    schedule = profile["chargingSchedule"]
+    assert schedule["chargingRateUnit"] == "A"
+    assert schedule["startSchedule"] == "2026-11-26T12:00:00Z"
+    assert schedule["chargingSchedulePeriod"] == [
+        {"startPeriod": 0, "limit": 15.9, "numberPhases": 3},
+        {"startPeriod": 1800, "limit": 0.0, "numberPhases": 3},
+    ]
+    assert profile["transactionId"] == 42
+    assert profile["chargingProfilePurpose"] == "TxProfile"
+
+
+def test_watts_when_the_charger_only_takes_power() -> None:
+    caps = ChargerCapabilities.from_configuration(
+        {"ChargingScheduleAllowedChargingRateUnit": "Power", "ChargingScheduleMaxPeriods": "5"},
+        phases=1,
+        voltage_v=230,
+    )
+    assert caps.rate_unit == "W"
+    assert caps.max_periods == 5
+    profile = tx_profile(
+        profile_id=1,
+        transaction_id=1,
+        start=START,
+        interval_min=15,
+        power_kw=[3.7],
+        caps=caps,
+        stack_level=99,
+    )
+    assert profile["chargingSchedule"]["chargingSchedulePeriod"] == [{"startPeriod": 0, "limit": 3700.0}]
+    assert profile["stackLevel"] == caps.max_stack_level
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    power=st.lists(st.floats(min_value=0, max_value=22, allow_nan=False), min_size=1, max_size=96),
+    max_periods=st.integers(min_value=1, max_value=30),
+    phases=st.sampled_from([1, 3]),
+    unit=st.sampled_from(["A", "W"]),
+)
+def test_profile_never_above_plan_and_within_max_periods(
+    power: list[float], max_periods: int, phases: int, unit: str
+) -> None:
+    caps = ChargerCapabilities(rate_units=(unit,), max_periods=max_periods, phases=phases)  # type: ignore[arg-type]
+    profile = tx_profile(
+        profile_id=1, transaction_id=1, start=START, interval_min=15, power_kw=power, caps=caps, stack_level=0
+    )
+    periods = profile["chargingSchedule"]["chargingSchedulePeriod"]
+    assert periods[0]["startPeriod"] == 0
+    assert len(periods) <= max_periods
+    for planned_kw, limit in zip(power, _limits_per_interval(profile, len(power), 15), strict=True):
+        assert limit_to_power_kw(limit, caps.rate_unit, phases, caps.voltage_v) <= planned_kw + 1e-9
+        assert limit == pytest.approx(round(limit, 1))
