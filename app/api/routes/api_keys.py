@@ -10,7 +10,7 @@ from app.api.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, Page, proble
 from app.api.support import WindowDep, paged
 from app.services import apikeys, reporting
 
-router = APIRouter(prefix="/api-keys", tags=["api keys"], responses=problems(401, 403))
+router = APIRouter(prefix="/api-keys", tags=["api keys"], responses=problems(401, 403, 422))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a key", responses=problems(422))

@@ -26,7 +26,7 @@ from app.domain.ports import ChargePointCommands
 from app.services import registry, reporting
 from app.services.reporting import Scope
 
-router = APIRouter(prefix="/charge-points", tags=["charge points"], responses=problems(401, 403))
+router = APIRouter(prefix="/charge-points", tags=["charge points"], responses=problems(401, 403, 422))
 
 ChargePointId = Annotated[str, Path(description="the charge point's OCPP id")]
 ConnectorId = Annotated[int, Path(ge=1, le=100, description="connector number (1…)")]

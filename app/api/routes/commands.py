@@ -13,7 +13,7 @@ from app.domain.ports import CommandRefused
 from app.services import reporting
 from app.services.reporting import CommandFilter
 
-router = APIRouter(tags=["commands"], responses=problems(401, 403))
+router = APIRouter(tags=["commands"], responses=problems(401, 403, 422))
 
 REFUSALS: dict[str, tuple[int, str | None]] = {
     "not_connected": (409, None),

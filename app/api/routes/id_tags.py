@@ -12,7 +12,7 @@ from app.api.support import WindowDep, paged, registry_problems
 from app.services import registry, reporting
 from app.services.reporting import IdTagFilter, IdTagView
 
-router = APIRouter(prefix="/id-tags", tags=["id tags"], responses=problems(401, 403))
+router = APIRouter(prefix="/id-tags", tags=["id tags"], responses=problems(401, 403, 422))
 
 IdTagPath = Annotated[str, Path(min_length=1, max_length=20)]
 

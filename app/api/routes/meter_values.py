@@ -12,7 +12,7 @@ from app.api.support import CSV_RESPONSE, ScopeDep, Since, Until, WindowDep, csv
 from app.services import reporting
 from app.services.reporting import MeterValueFilter
 
-router = APIRouter(tags=["meter values"], responses=problems(401, 403))
+router = APIRouter(tags=["meter values"], responses=problems(401, 403, 422))
 
 
 def meter_value_filter(

@@ -14,7 +14,7 @@ from app.domain.enums import ReservationStatus
 from app.services import reporting
 from app.services.reporting import ReservationFilter
 
-router = APIRouter(prefix="/reservations", tags=["reservations"], responses=problems(401, 403))
+router = APIRouter(prefix="/reservations", tags=["reservations"], responses=problems(401, 403, 422))
 
 
 def present(reservation: Reservation, now: datetime) -> ReservationOut:

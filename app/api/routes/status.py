@@ -17,7 +17,9 @@ router = APIRouter(tags=["status"])
 HEALTH_TIMEOUT_S = 5.0
 
 
-@router.get("/status", summary="Counts of charge points, tags, transactions, …", responses=problems(401, 403))
+@router.get(
+    "/status", summary="Counts of charge points, tags, transactions, …", responses=problems(401, 403, 422)
+)
 async def status_summary(
     session: SessionDep, commands: CommandsDep, _: ReaderDep, scope: ScopeDep
 ) -> StatusSummary:
@@ -42,7 +44,7 @@ async def health(database: DatabaseDep, commands: CommandsDep) -> Health:
     try:
         with anyio.fail_after(HEALTH_TIMEOUT_S):
             async with database.session() as session:
-                await session.execute(text("SELECT 1"))
+                await (await session.connection()).execute(text("SELECT 1"))
     except Exception as exc:
         raise Problem(503, f"database unavailable: {type(exc).__name__}") from exc
     return Health(status="ok", database="ok", connected_charge_points=len(commands.connected_ids()))

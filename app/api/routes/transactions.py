@@ -13,7 +13,7 @@ from app.api.support import CSV_RESPONSE, ScopeDep, Since, Until, WindowDep, csv
 from app.services import reporting
 from app.services.reporting import TransactionFilter, TransactionView
 
-router = APIRouter(tags=["transactions"], responses=problems(401, 403))
+router = APIRouter(tags=["transactions"], responses=problems(401, 403, 422))
 
 
 def present(view: TransactionView) -> TransactionOut:

@@ -1,0 +1,191 @@
+"""The API under test: served by uvicorn on loopback in the test's event loop, called over real HTTP."""
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from app.api import build_router
+from app.api.errors import install_error_handlers
+from app.db.engine import Database, create_engine
+from app.db.tables import Command, utcnow
+from app.domain.enums import Role
+from app.domain.ports import CommandRefused
+from app.services.apikeys import bootstrap_admin_key
+
+ADMIN_TOKEN = "sc_test_admin_token_0123456789"
+OPERATIONS = {
+    "CancelReservation",
+    "ChangeAvailability",
+    "ChangeConfiguration",
+    "ClearCache",
+    "ClearChargingProfile",
+    "DataTransfer",
+    "GetCompositeSchedule",
+    "GetConfiguration",
+    "GetDiagnostics",
+    "GetLocalListVersion",
+    "RemoteStartTransaction",
+    "RemoteStopTransaction",
+    "ReserveNow",
+    "Reset",
+    "SendLocalList",
+    "SetChargingProfile",
+    "TriggerMessage",
+    "UnlockConnector",
+    "UpdateFirmware",
+}
+
+
+@dataclass
+class FakeCommands:
+    """`ChargePointCommands` without a gateway: records commands; `answer` is what a charge point says."""
+
+    database: Database
+    connected: set[str] = field(default_factory=set)
+    answer: dict[str, Any] = field(default_factory=lambda: {"status": "Accepted"})
+
+    def is_connected(self, charge_point_id: str) -> bool:
+        return charge_point_id in self.connected
+
+    def connected_ids(self) -> set[str]:
+        return set(self.connected)
+
+    async def send(
+        self,
+        charge_point_id: str,
+        action: str,
+        payload: Mapping[str, Any],
+        *,
+        author: str | None = None,
+        wait: bool = False,
+    ) -> int:
+        if action not in OPERATIONS:
+            raise CommandRefused("unknown_action", f"{action!r} is not an OCPP 1.6 central-system operation")
+        if action == "Reset" and payload.get("type") not in ("Hard", "Soft"):
+            raise CommandRefused("invalid", "type: 'Hard' or 'Soft' is required")
+        if charge_point_id not in self.connected:
+            raise CommandRefused("not_connected", f"charge point {charge_point_id!r} is not connected")
+        async with self.database.session() as session:
+            command = Command(
+                charge_point_id=charge_point_id, action=action, payload=dict(payload), author=author
+            )
+            command.sent_at = utcnow()
+            if wait:
+                command.status, command.response, command.completed_at = "accepted", self.answer, utcnow()
+            session.add(command)
+            await session.flush()
+            assert command.id is not None
+            return command.id
+
+
+@dataclass
+class FakeGateway:
+    commands: FakeCommands
+
+
+def build_app(database_url: str, commands: Callable[[Database], FakeCommands]) -> FastAPI:
+    """The API as `create_app` assembles it, with a fake gateway."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = Database(create_engine(database_url))
+        async with database.session() as session:
+            await bootstrap_admin_key(session, ADMIN_TOKEN)
+        app.state.database = database
+        app.state.gateway = FakeGateway(commands(database))
+        try:
+            yield
+        finally:
+            await database.dispose()
+
+    app = FastAPI(title="smartcharge", version="test", lifespan=lifespan)
+    install_error_handlers(app)
+    app.include_router(build_router(), prefix="/api/v1")
+    return app
+
+
+@asynccontextmanager
+async def serve(app: FastAPI) -> AsyncIterator[str]:
+    """Run `app` under uvicorn on 127.0.0.1 (OS-assigned port) in this event loop; yield its base URL."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", ws="none", lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError("uvicorn stopped during startup")
+        await asyncio.sleep(0.005)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@dataclass
+class Api:
+    """The running API: `client(role)` is an HTTP client holding a fresh key of that role."""
+
+    base_url: str
+    commands: FakeCommands
+    database: Database
+    clients: list[httpx.AsyncClient] = field(default_factory=list)
+
+    def anonymous(self, **headers: str) -> httpx.AsyncClient:
+        client = httpx.AsyncClient(base_url=f"{self.base_url}/api/v1", headers=headers, timeout=30)
+        self.clients.append(client)
+        return client
+
+    def with_token(self, token: str) -> httpx.AsyncClient:
+        return self.anonymous(Authorization=f"Bearer {token}")
+
+    @property
+    def admin(self) -> httpx.AsyncClient:
+        return self.with_token(ADMIN_TOKEN)
+
+    async def client(self, role: Role, **key: Any) -> httpx.AsyncClient:
+        response = await self.admin.post(
+            "/api-keys", json={"role": role.value, "name": f"test {role}", **key}
+        )
+        assert response.status_code == 201, response.text
+        return self.with_token(response.json()["token"])
+
+
+@pytest.fixture
+async def api(migrated_url: str, database: Database) -> AsyncIterator[Api]:
+    fake = FakeCommands(database)
+    async with serve(build_app(migrated_url, lambda _: fake)) as base_url:
+        running = Api(base_url, fake, database)
+        try:
+            yield running
+        finally:
+            for client in running.clients:
+                await client.aclose()
+
+
+@pytest.fixture
+async def operator(api: Api) -> httpx.AsyncClient:
+    return await api.client(Role.operator)
+
+
+@pytest.fixture
+async def analyst(api: Api) -> httpx.AsyncClient:
+    return await api.client(Role.analyst)
+
+
+def problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    """Assert `response` is a problem+json with `status`; return its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert body["title"]
+    return body
