@@ -19,6 +19,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from app.db.engine import Database, create_engine
 from app.db.tables import ChargePoint as ChargePointRow
+from app.db.tables import IdTag
 from app.domain.clock import SystemClock
 from app.domain.events import Event, EventBus
 from app.services.passwords import hash_password
@@ -126,11 +127,15 @@ def gateway_settings(database_url: str, **overrides: Any) -> Settings:
 
 
 @contextlib.asynccontextmanager
-async def running_gateway(database_url: str, **settings: Any) -> AsyncIterator[OcppServer]:
+async def running_gateway(
+    database_url: str, *, data_transfer_vendors: tuple[str, ...] = (), **settings: Any
+) -> AsyncIterator[OcppServer]:
     """A started `OcppServer` on 127.0.0.1, OS-assigned port; stopped (engine disposed) after."""
     config = gateway_settings(database_url, **settings)
     database = Database(create_engine(config.database_url))
-    server = OcppServer(config, database, clock=SystemClock(), events=EventBus())
+    server = OcppServer(
+        config, database, clock=SystemClock(), events=EventBus(), data_transfer_vendors=data_transfer_vendors
+    )
     await server.start()
     try:
         yield server
@@ -168,6 +173,11 @@ async def connect_charge_point(
             loop.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await loop
+
+
+async def add_id_tag(gateway: OcppServer, id_tag: str, **fields: Any) -> None:
+    async with gateway.database.session() as session:
+        session.add(IdTag(id_tag=id_tag, **fields))
 
 
 async def register_charge_point(
