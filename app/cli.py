@@ -3,6 +3,7 @@
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TypeVar
 
 import typer
@@ -114,6 +115,76 @@ def apikey_revoke(key_id: int = typer.Argument(..., help="the key's id (see `api
         typer.echo(f"no API key {key_id}", err=True)
         raise typer.Exit(1)
     typer.echo(f"revoked API key {key_id}", err=True)
+
+
+@cli.command()
+def simulate(
+    url: str = typer.Option(
+        "ws://127.0.0.1:9000/ocpp", help="OCPP endpoint; the charge point id is appended"
+    ),
+    charge_points: int = typer.Option(10, "--charge-points", "-n", min=1, help="number of charge points"),
+    site: str = typer.Option("demo", help="site name: charge points are SITE-CP001…, id tags SITE-TAG001…"),
+    speed: float | None = typer.Option(
+        None, help="simulated seconds per real second (default SMARTCHARGE_CLOCK_SPEED, else 1)"
+    ),
+    duration_hours: float = typer.Option(24.0, "--duration-hours", help="simulated hours to run"),
+    seed: int = typer.Option(0, help="seed of the session sampler: same seed, same sessions"),
+    password: str | None = typer.Option(None, help="HTTP Basic password of every charge point (profile 1)"),
+    location: str = typer.Option(
+        "public", help="kind of site, as ElaadNL describes: public, workplace, home"
+    ),
+    connectors: int = typer.Option(2, min=1, max=2, help="connectors per charge point"),
+    start: str | None = typer.Option(
+        None, help="simulated start, ISO 8601 (default SMARTCHARGE_CLOCK_START, else now)"
+    ),
+    summary_json: Path | None = typer.Option(
+        None, "--summary-json", help="also write the summary as JSON here"
+    ),
+) -> None:
+    """Run a fleet of simulated OCPP 1.6J charge points with EVs from real session statistics."""
+    import json
+    import os
+
+    from rich.console import Console
+
+    from simulator import (
+        SPEED_ENV,
+        START_ENV,
+        Fleet,
+        FleetConfig,
+        Location,
+        clock_from_env,
+        run_with_display,
+        sessions_table,
+        summary_table,
+    )
+
+    environ = dict(os.environ)
+    if speed is not None:
+        environ[SPEED_ENV] = str(speed)
+    if start is not None:
+        environ[START_ENV] = start
+    config = FleetConfig(
+        url=url,
+        site=site,
+        charge_points=charge_points,
+        connectors=connectors,
+        location=Location(location),
+        duration_h=duration_hours,
+        seed=seed,
+        password=password,
+    )
+    console = Console()
+    fleet = Fleet(config, clock_from_env(environ))
+    console.print(
+        f"{charge_points} charge points × {connectors} connectors at {url}: "
+        f"{fleet.planned_sessions} EV visits planned, speed ×{fleet.clock.speed:g}"
+    )
+    summary = asyncio.run(run_with_display(fleet, console))
+    console.print(sessions_table(summary))
+    console.print(summary_table(summary))
+    if summary_json is not None:
+        summary_json.write_text(json.dumps(summary.to_dict(), indent=2))
 
 
 def main() -> None:

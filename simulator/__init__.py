@@ -1,1 +1,61 @@
 """Charge-point fleet simulator: OCPP 1.6J charge points with EVs drawn from ElaadNL session statistics."""
+
+from simulator.charge_point import ChargePointSpec, SimulatedChargePoint, Timing
+from simulator.clock import ANCHOR_ENV, SPEED_ENV, START_ENV, Clock, ScaledClock, clock_from_env
+from simulator.composite import (
+    ChargingProfile,
+    CompositeSchedule,
+    Electrical,
+    InstalledProfile,
+    Limit,
+    Transaction,
+    composite_schedule,
+    limit_at,
+)
+from simulator.config import Configuration
+from simulator.dataset import ElaadData, Location, SessionPlan, SessionSampler
+from simulator.ev import EV, EVModel, load_ev_models
+from simulator.fleet import Fleet, FleetConfig, FleetSummary
+from simulator.outbox import Outbox
+from simulator.profiles import ProfileLimits, ProfileStore
+from simulator.report import run_with_display, sessions_table, summary_table
+from simulator.stats import ChargePointStats, SessionResult
+
+__all__ = [
+    "ANCHOR_ENV",
+    "EV",
+    "SPEED_ENV",
+    "START_ENV",
+    "ChargePointSpec",
+    "ChargePointStats",
+    "ChargingProfile",
+    "Clock",
+    "CompositeSchedule",
+    "Configuration",
+    "EVModel",
+    "ElaadData",
+    "Electrical",
+    "Fleet",
+    "FleetConfig",
+    "FleetSummary",
+    "InstalledProfile",
+    "Limit",
+    "Location",
+    "Outbox",
+    "ProfileLimits",
+    "ProfileStore",
+    "ScaledClock",
+    "SessionPlan",
+    "SessionResult",
+    "SessionSampler",
+    "SimulatedChargePoint",
+    "Timing",
+    "Transaction",
+    "clock_from_env",
+    "composite_schedule",
+    "limit_at",
+    "load_ev_models",
+    "run_with_display",
+    "sessions_table",
+    "summary_table",
+]

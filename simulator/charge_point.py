@@ -30,11 +30,11 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.typing import Subprotocol
 
 from simulator.clock import Clock
-from simulator.composite import Electrical, Transaction
+from simulator.composite import Electrical, Limit, Transaction
 from simulator.config import Configuration
 from simulator.connector import ActiveTransaction, Connector
 from simulator.dataset import SessionPlan
-from simulator.ev import EV, MIN_CURRENT_A
+from simulator.ev import EV
 from simulator.ocpp_client import OcppClient
 from simulator.outbox import Item, Outbox, SendFailed
 from simulator.profiles import ProfileLimits, ProfileStore
@@ -436,20 +436,23 @@ class SimulatedChargePoint:
     def _allocate(self, now: datetime) -> None:
         """Each EV draws min(own maximum, connector limit); the charge point's cap is shared in proportion."""
         v = self.spec.voltage_v
-        wanted: dict[int, tuple[float, int]] = {}
+        limits: dict[int, Limit] = {}
+        wanted: dict[int, float] = {}
         for connector in self.connectors.values():
             if connector.tx is None or connector.ev is None or not connector.operative:
                 continue
-            limit = self.profiles.limit(connector.id, now)
-            wanted[connector.id] = (connector.ev.power_w(limit, v), connector.ev.phases_used(limit))
-        total_w = sum(power for power, _ in wanted.values())
+            limits[connector.id] = self.profiles.limit(connector.id, now)
+            wanted[connector.id] = connector.ev.power_w(limits[connector.id], v)
+        total_w = sum(wanted.values())
         cap_w = self.profiles.limit(0, now).power_w
         scale = min(1.0, cap_w / total_w) if total_w > 0 else 1.0
         for connector in self.connectors.values():
-            power, phases = wanted.get(connector.id, (0.0, 0))
-            power *= scale
-            if phases and power / (v * phases) < MIN_CURRENT_A:
-                power = 0.0
+            power, phases = 0.0, 0
+            if connector.id in limits and connector.ev is not None:
+                limit = limits[connector.id]
+                if scale < 1.0:  # the charge point offers each EV its share of the cap
+                    limit = Limit(min(limit.power_w, wanted[connector.id] * scale), limit.phases)
+                power, phases = connector.ev.power_w(limit, v), connector.ev.phases_used(limit)
             connector.power_w = power
             connector.phases_used = phases if power > 0 else 0
             connector.current_a = power / (v * phases) if power > 0 else 0.0

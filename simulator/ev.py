@@ -8,6 +8,7 @@ from pathlib import Path
 from simulator.composite import Limit
 
 TAPER_START_SOC = 0.8
+TAPER_END_FACTOR = 0.1  # the CV phase ends at a tenth of the power
 MIN_CURRENT_A = 6.0  # IEC 61851: below 6 A per phase an EV does not charge
 FULL_SOC = 0.999
 
@@ -49,10 +50,12 @@ def load_ev_models(path: Path | None = None) -> tuple[EVModel, ...]:
 
 
 def taper_factor(soc: float) -> float:
-    """CC-CV-like: full power up to TAPER_START_SOC, then linearly down to 0 at full."""
+    """CC-CV-like: full power up to TAPER_START_SOC, then linearly down to TAPER_END_FACTOR at full."""
     if soc <= TAPER_START_SOC:
         return 1.0
-    return max(0.0, (1.0 - soc) / (1.0 - TAPER_START_SOC))
+    if soc >= 1.0:
+        return 0.0
+    return 1.0 - (1.0 - TAPER_END_FACTOR) * (soc - TAPER_START_SOC) / (1.0 - TAPER_START_SOC)
 
 
 class EV:

@@ -21,11 +21,17 @@ def test_thirteen_models_with_sensible_specs() -> None:
     assert phases_for(11) == phases_for(22) == 3
 
 
-def test_taper_is_flat_to_80_percent_then_linear_to_zero() -> None:
+def test_taper_is_flat_to_80_percent_then_linear_to_a_tenth() -> None:
     assert taper_factor(0.1) == taper_factor(0.8) == 1.0
-    assert taper_factor(0.9) == pytest.approx(0.5)
-    assert taper_factor(0.95) == pytest.approx(0.25)
+    assert taper_factor(0.9) == pytest.approx(0.55)
+    assert taper_factor(0.9999) == pytest.approx(0.1, abs=0.001)
     assert taper_factor(1.0) == 0.0
+
+
+def test_a_tapering_ev_may_draw_below_six_amps_itself() -> None:
+    ev = EV(MODEL, soc=0.97)
+    assert ev.power_w(Limit(32 * V * 3, 3), V) == pytest.approx(11000 * taper_factor(0.97))
+    assert ev.power_w(Limit(32 * V * 3, 3), V) / (3 * V) < MIN_CURRENT_A
 
 
 def test_ev_draws_the_minimum_of_its_own_maximum_and_the_limit() -> None:
@@ -53,7 +59,8 @@ def test_charging_tapers_and_stops_at_the_target() -> None:
         ev.charge(power, 15)
     assert powers[0] == pytest.approx(11000)
     assert max(powers[1:]) <= 11000
-    assert min(p for p in powers if p > 0) < 0.1 * 11000  # tapered
+    assert min(p for p in powers if p > 0) < 0.15 * 11000  # tapered to about a tenth
+    assert ev.full
     assert powers == sorted(powers, reverse=True)
     assert ev.soc == pytest.approx(1.0, abs=0.002)
     assert ev.energy_kwh == pytest.approx(15.0, abs=0.1)

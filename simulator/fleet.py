@@ -1,0 +1,196 @@
+"""N simulated charge points run concurrently against one central system, and what they add up to."""
+
+import asyncio
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from simulator.charge_point import ChargePointSpec, SimulatedChargePoint, Timing
+from simulator.clock import Clock
+from simulator.dataset import ElaadData, Location, SessionSampler
+from simulator.stats import SessionResult
+
+SESSIONS_PER_DAY = {Location.public: 3.0, Location.workplace: 1.5, Location.home: 1.2}  # per connector
+
+
+@dataclass(frozen=True)
+class FleetConfig:
+    url: str
+    site: str = "demo"
+    charge_points: int = 10
+    connectors: int = 2
+    location: Location = Location.public
+    duration_h: float = 24.0
+    seed: int = 0
+    password: str | None = None
+    sessions_per_day: float | None = None  # per connector; default by location
+    max_current_a: float = 32.0
+    id_tags: int | None = None  # size of the tag pool; default one per connector
+    configuration: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.charge_points < 1:
+            raise ValueError("charge_points must be at least 1")
+        if self.connectors not in (1, 2):
+            raise ValueError("a simulated charge point has 1 or 2 connectors")
+        if self.duration_h <= 0:
+            raise ValueError("duration_h must be positive")
+
+    def charge_point_id(self, index: int) -> str:
+        return f"{self.site}-CP{index + 1:03d}"
+
+    def id_tag(self, index: int) -> str:
+        return f"{self.site}-TAG{index + 1:03d}"
+
+
+@dataclass
+class FleetSummary:
+    start: datetime
+    end: datetime
+    charge_points: int
+    sessions: list[SessionResult]
+    messages_sent: Counter[str]
+    call_errors: int
+    timeouts: int
+    profiles_received: int
+    profiles_accepted: int
+    connects: int
+    transaction_messages_dropped: int
+    turned_away: int
+
+    @property
+    def requested_kwh(self) -> float:
+        return sum(s.requested_kwh for s in self.sessions)
+
+    @property
+    def delivered_kwh(self) -> float:
+        return sum(s.delivered_kwh for s in self.sessions)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["start"], data["end"] = self.start.isoformat(), self.end.isoformat()
+        data["messages_sent"] = dict(self.messages_sent)
+        data["requested_kwh"], data["delivered_kwh"] = self.requested_kwh, self.delivered_kwh
+        for session in data["sessions"]:
+            session["arrival"] = session["arrival"].isoformat()
+            session["departure"] = session["departure"].isoformat()
+        return data
+
+
+class Fleet:
+    """Charge points `{site}-CP001…`, id tags `{site}-TAG001…`, sessions drawn per connector from `seed`."""
+
+    def __init__(
+        self, config: FleetConfig, clock: Clock, data: ElaadData | None = None, timing: Timing | None = None
+    ):
+        self.config = config
+        self.clock = clock
+        self.start = clock.now()
+        self.end = self.start + timedelta(hours=config.duration_h)
+        data = data or ElaadData.load()
+        seeds = np.random.SeedSequence(config.seed).spawn(config.charge_points + 1)
+        tag_rng = np.random.default_rng(seeds[-1])
+        pool = [config.id_tag(k) for k in range(config.id_tags or config.charge_points * config.connectors)]
+        per_day = config.sessions_per_day or SESSIONS_PER_DAY[config.location]
+
+        def next_tag() -> str:
+            return pool[int(tag_rng.integers(len(pool)))]
+
+        self.charge_points: list[SimulatedChargePoint] = []
+        for index in range(config.charge_points):
+            connector_seeds = seeds[index].spawn(config.connectors)
+            plans = {
+                n + 1: SessionSampler(data, config.location, np.random.default_rng(connector_seeds[n])).plan(
+                    self.start, self.end, per_day
+                )
+                for n in range(config.connectors)
+            }
+            spec = ChargePointSpec(
+                config.charge_point_id(index),
+                connectors=config.connectors,
+                max_current_a=config.max_current_a,
+                password=config.password,
+            )
+            self.charge_points.append(
+                SimulatedChargePoint(
+                    spec,
+                    config.url,
+                    clock,
+                    plans,
+                    id_tags=next_tag,
+                    timing=timing,
+                    configuration=config.configuration,
+                    seed=int(seeds[index].generate_state(1)[0]),
+                )
+            )
+
+    @property
+    def planned_sessions(self) -> int:
+        return sum(len(c.plans) for cp in self.charge_points for c in cp.connectors.values())
+
+    def summary(self) -> FleetSummary:
+        sent: Counter[str] = Counter()
+        for cp in self.charge_points:
+            sent.update(cp.stats.sent)
+        stats = [cp.stats for cp in self.charge_points]
+        return FleetSummary(
+            start=self.start,
+            end=self.end,
+            charge_points=len(self.charge_points),
+            sessions=[s for st in stats for s in st.sessions],
+            messages_sent=sent,
+            call_errors=sum(s.call_errors for s in stats),
+            timeouts=sum(s.timeouts for s in stats),
+            profiles_received=sum(s.profiles_received for s in stats),
+            profiles_accepted=sum(s.profiles_accepted for s in stats),
+            connects=sum(s.connects for s in stats),
+            transaction_messages_dropped=sum(cp.outbox.stats.dropped for cp in self.charge_points),
+            turned_away=sum(s.turned_away for s in stats),
+        )
+
+    def progress(self) -> dict[str, float]:
+        """A snapshot for a live display."""
+        now = self.clock.now()
+        total_s = (self.end - self.start).total_seconds()
+        return {
+            "fraction": min(1.0, max(0.0, (now - self.start).total_seconds() / total_s)),
+            "online": sum(cp.online for cp in self.charge_points),
+            "charging": sum(c.power_w > 0 for cp in self.charge_points for c in cp.connectors.values()),
+            "power_kw": sum(c.power_w for cp in self.charge_points for c in cp.connectors.values()) / 1000,
+            "sessions": sum(len(cp.stats.sessions) for cp in self.charge_points),
+            "messages": sum(cp.stats.messages_sent for cp in self.charge_points),
+            "call_errors": sum(cp.stats.call_errors for cp in self.charge_points),
+            "profiles": sum(cp.stats.profiles_received for cp in self.charge_points),
+            "queued": sum(len(cp.outbox) for cp in self.charge_points),
+        }
+
+    async def run(
+        self,
+        on_progress: Callable[[dict[str, float]], None] | None = None,
+        every_real_s: float = 0.5,
+        drain_timeout_real_s: float = 10.0,
+    ) -> FleetSummary:
+        """Run every charge point until the end of the simulated period; then report."""
+        runs = [
+            asyncio.create_task(cp.run(self.end, drain_timeout_real_s), name=cp.id)
+            for cp in self.charge_points
+        ]
+        try:
+            while not all(run.done() for run in runs):
+                if on_progress is not None:
+                    on_progress(self.progress())
+                await asyncio.wait(runs, timeout=every_real_s)
+        finally:
+            for run in runs:
+                run.cancel()
+            await asyncio.gather(*runs, return_exceptions=True)
+        for run in runs:
+            if not run.cancelled() and run.exception() is not None:
+                raise RuntimeError(f"charge point {run.get_name()} failed") from run.exception()
+        if on_progress is not None:
+            on_progress(self.progress())
+        return self.summary()
