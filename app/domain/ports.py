@@ -1,6 +1,7 @@
 """Ports: what the services need from the outside world, as protocols."""
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -41,3 +42,41 @@ class CommandRefused(Exception):
         super().__init__(detail)
         self.reason = reason
         self.detail = detail
+
+
+@dataclass(frozen=True)
+class TxSchedule:
+    """A transaction's planned power per interval from `start`, to be sent as its `TxProfile`."""
+
+    charge_point_id: str
+    connector_id: int
+    transaction_id: int
+    start: datetime
+    interval_min: int
+    power_kw: tuple[float, ...]
+    phases: int
+    voltage_v: float
+
+
+@dataclass(frozen=True)
+class DispatchResult:
+    """What became of a profile: accepted, rejected, timeout, error or not_sent (with `reason`)."""
+
+    status: str
+    profile: dict[str, Any] | None = None
+    command_id: int | None = None
+    reason: str | None = None
+    verified: bool | None = None
+    verify_detail: str | None = None
+
+
+class ProfileSender(Protocol):
+    """Turns schedules into charging profiles and sends them; implemented by `ocpp_gateway.dispatch`."""
+
+    def is_connected(self, charge_point_id: str) -> bool: ...
+
+    async def send_tx_profile(self, schedule: TxSchedule) -> DispatchResult: ...
+
+    async def send_default_profile(
+        self, charge_point_id: str, limit_kw: float, phases: int
+    ) -> DispatchResult: ...

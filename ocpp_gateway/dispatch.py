@@ -1,0 +1,195 @@
+"""Schedules → charging profiles on the wire: checked against the charge point's capabilities, sent with
+SetChargingProfile through the command service, and read back with GetCompositeSchedule."""
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from app.db.engine import Database
+from app.db.tables import Command
+from app.domain.ports import ChargePointCommands, Clock, CommandRefused, DispatchResult, TxSchedule
+from app.services import charge_points
+from ocpp_gateway.profiles import (
+    ChargerCapabilities,
+    limit_to_power_kw,
+    power_to_limit,
+    tx_profile,
+)
+
+log = logging.getLogger(__name__)
+
+AUTHOR = "scheduler"
+DEFAULT_PROFILE_ID = 1  # the TxDefaultProfile at connector 0
+TX_PROFILE_ID_OFFSET = 1_000_000  # chargingProfileId = offset + transactionId: stable per transaction
+TX_STACK_LEVEL = 1
+DEFAULT_STACK_LEVEL = 0
+VERIFY_TOLERANCE_KW = 0.05
+
+
+def tx_profile_id(transaction_id: int) -> int:
+    return TX_PROFILE_ID_OFFSET + transaction_id
+
+
+class ProfileDispatcher:
+    """The `ProfileSender` port over OCPP 1.6."""
+
+    def __init__(
+        self, commands: ChargePointCommands, database: Database, clock: Clock, *, verify: bool = True
+    ) -> None:
+        self._commands = commands
+        self._database = database
+        self._clock = clock
+        self._verify = verify
+
+    def is_connected(self, charge_point_id: str) -> bool:
+        return self._commands.is_connected(charge_point_id)
+
+    async def _capabilities(
+        self, charge_point_id: str, phases: int, voltage_v: float
+    ) -> tuple[ChargerCapabilities, str | None]:
+        """The charge point's capabilities, and why it cannot take a profile (None when it can)."""
+        async with self._database.session() as session:
+            config = await charge_points.configuration(session, charge_point_id)
+        caps = ChargerCapabilities.from_configuration(config, phases=phases, voltage_v=voltage_v)
+        features = config.get("SupportedFeatureProfiles")
+        if features is not None and "SmartCharging" not in features:
+            return caps, "SupportedFeatureProfiles lacks SmartCharging"
+        if config.get("MaxChargingProfilesInstalled") == "0":
+            return caps, "MaxChargingProfilesInstalled is 0"
+        if not caps.rate_units:
+            unit = config.get("ChargingScheduleAllowedChargingRateUnit")
+            return caps, f"ChargingScheduleAllowedChargingRateUnit {unit!r} names neither Current nor Power"
+        return caps, None
+
+    async def _call(self, charge_point_id: str, action: str, payload: dict[str, Any]) -> Command | str:
+        """Send and wait; the stored command, or why it was not sent."""
+        try:
+            command_id = await self._commands.send(charge_point_id, action, payload, author=AUTHOR, wait=True)
+        except CommandRefused as refused:
+            return f"{refused.reason}: {refused.detail}"
+        async with self._database.session() as session:
+            command = await session.get(Command, command_id)
+        assert command is not None
+        return command
+
+    async def send_tx_profile(self, schedule: TxSchedule) -> DispatchResult:
+        caps, unsupported = await self._capabilities(
+            schedule.charge_point_id, schedule.phases, schedule.voltage_v
+        )
+        if unsupported:
+            return DispatchResult("not_sent", reason=unsupported)
+        profile = tx_profile(
+            profile_id=tx_profile_id(schedule.transaction_id),
+            transaction_id=schedule.transaction_id,
+            start=schedule.start,
+            interval_min=schedule.interval_min,
+            power_kw=schedule.power_kw,
+            caps=caps,
+            stack_level=TX_STACK_LEVEL,
+        )
+        payload = {"connectorId": schedule.connector_id, "csChargingProfiles": profile}
+        command = await self._call(schedule.charge_point_id, "SetChargingProfile", payload)
+        if isinstance(command, str):
+            return DispatchResult("not_sent", profile=profile, reason=command)
+        result = DispatchResult(
+            command.status,
+            profile=profile,
+            command_id=command.id,
+            reason=command.error_description or (command.response or {}).get("status"),
+        )
+        if command.status != "accepted" or not self._verify:
+            return result
+        verified, detail = await self._read_back(schedule, caps, profile)
+        return DispatchResult(
+            result.status, profile, result.command_id, result.reason, verified=verified, verify_detail=detail
+        )
+
+    async def _read_back(
+        self, schedule: TxSchedule, caps: ChargerCapabilities, profile: dict[str, Any]
+    ) -> tuple[bool | None, str | None]:
+        """Ask for the composite schedule and check that nothing in it is above what we sent."""
+        now = self._clock.now()
+        end = schedule.start + timedelta(minutes=schedule.interval_min * len(schedule.power_kw))
+        duration_s = int(min((end - now).total_seconds(), 86400))
+        if duration_s <= 0:
+            return None, "schedule already over"
+        payload = {
+            "connectorId": schedule.connector_id,
+            "duration": duration_s,
+            "chargingRateUnit": caps.rate_unit,
+        }
+        command = await self._call(schedule.charge_point_id, "GetCompositeSchedule", payload)
+        if isinstance(command, str) or command.status != "accepted" or not command.response:
+            return (
+                None,
+                f"composite schedule unavailable ({command if isinstance(command, str) else command.status})",
+            )
+        composite = command.response.get("chargingSchedule")
+        if not composite:
+            return None, "composite schedule empty"
+        start_text = command.response.get("scheduleStart") or composite.get("startSchedule")
+        composite_start = _parse_time(start_text) if start_text else now
+        sent = _series(profile["chargingSchedule"], schedule.start, caps)
+        got = _series(composite, composite_start, caps)
+        horizon = composite_start + timedelta(seconds=composite.get("duration") or duration_s)
+        for at in sorted({t for t, _ in sent + got if composite_start <= t < horizon} | {composite_start}):
+            got_kw, planned_kw = _value_at(got, at), _value_at(sent, at)
+            if got_kw is not None and planned_kw is not None and got_kw > planned_kw + VERIFY_TOLERANCE_KW:
+                return False, f"composite {got_kw:.2f} kW above sent {planned_kw:.2f} kW at {at.isoformat()}"
+        return True, None
+
+    async def send_default_profile(
+        self, charge_point_id: str, limit_kw: float, phases: int
+    ) -> DispatchResult:
+        caps, unsupported = await self._capabilities(charge_point_id, phases, 230.0)
+        if unsupported:
+            return DispatchResult("not_sent", reason=unsupported)
+        period: dict[str, Any] = {"startPeriod": 0, "limit": power_to_limit(limit_kw, caps)}
+        if caps.rate_unit == "A":
+            period["numberPhases"] = phases
+        start = self._clock.now().replace(second=0, microsecond=0)
+        profile = {
+            "chargingProfileId": DEFAULT_PROFILE_ID,
+            "stackLevel": DEFAULT_STACK_LEVEL,
+            "chargingProfilePurpose": "TxDefaultProfile",
+            "chargingProfileKind": "Absolute",
+            "chargingSchedule": {
+                "startSchedule": start.isoformat().replace("+00:00", "Z"),
+                "chargingRateUnit": caps.rate_unit,
+                "chargingSchedulePeriod": [period],
+            },
+        }
+        payload = {"connectorId": 0, "csChargingProfiles": profile}
+        command = await self._call(charge_point_id, "SetChargingProfile", payload)
+        if isinstance(command, str):
+            return DispatchResult("not_sent", profile=profile, reason=command)
+        return DispatchResult(
+            command.status, profile=profile, command_id=command.id, reason=command.error_description
+        )
+
+
+def _parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _series(
+    schedule: dict[str, Any], start: datetime, caps: ChargerCapabilities
+) -> list[tuple[datetime, float]]:
+    unit = schedule.get("chargingRateUnit", caps.rate_unit)
+    if "startSchedule" in schedule and schedule["startSchedule"]:
+        start = _parse_time(schedule["startSchedule"])
+    return [
+        (
+            start + timedelta(seconds=p["startPeriod"]),
+            limit_to_power_kw(p["limit"], unit, p.get("numberPhases", caps.phases), caps.voltage_v),
+        )
+        for p in schedule.get("chargingSchedulePeriod", [])
+    ]
+
+
+def _value_at(series: list[tuple[datetime, float]], at: datetime) -> float | None:
+    value = None
+    for start, kw in series:
+        if start <= at:
+            value = kw
+    return value
