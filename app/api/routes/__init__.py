@@ -6,9 +6,13 @@ from app.api.routes import (
     api_keys,
     charge_points,
     commands,
+    demand,
+    forecasts,
     id_tags,
     meter_values,
+    overrides,
     reservations,
+    sites,
     status,
     transactions,
 )
@@ -22,4 +26,8 @@ ROUTERS: list[APIRouter] = [
     meter_values.router,
     reservations.router,
     api_keys.router,
+    sites.router,
+    forecasts.router,
+    overrides.router,
+    demand.router,
 ]

@@ -1,0 +1,62 @@
+"""Session demand: departure and energy of a transaction, set by a driver app or an operator, and the
+effective demand with its source (set → site defaults → the tag's past sessions → unknown)."""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+
+from app.api.deps import OperatorDep, SessionDep, require
+from app.api.planning_schemas import DemandOut, DemandSet
+from app.api.routes.sites import planning_problems
+from app.api.schemas import problems
+from app.domain.enums import Role
+from app.services import demand
+from app.services.apikeys import Principal
+
+router = APIRouter(
+    prefix="/transactions/{transaction_id}/demand", tags=["demand"], responses=problems(401, 403)
+)
+
+DemandReaderDep = Annotated[Principal, Depends(require(Role.operator, Role.analyst))]
+
+
+@router.get("", summary="The effective demand and where each part came from", responses=problems(404))
+async def get_demand(transaction_id: int, session: SessionDep, _: DemandReaderDep) -> DemandOut:
+    with planning_problems():
+        return DemandOut.model_validate(await demand.effective_demand(session, transaction_id))
+
+
+@router.put(
+    "",
+    summary="Set departure and/or energy for a running transaction (replaces what was set)",
+    responses=problems(404, 409, 422),
+)
+async def set_demand(
+    transaction_id: int, body: DemandSet, session: SessionDep, principal: OperatorDep
+) -> DemandOut:
+    with planning_problems():
+        await demand.set_demand(
+            session,
+            transaction_id,
+            departure=body.departure,
+            energy_kwh=body.energy_kwh,
+            now=datetime.now(UTC),
+            author=principal.name,
+            author_key_id=principal.key_id,
+        )
+    await session.commit()
+    with planning_problems():
+        return DemandOut.model_validate(await demand.effective_demand(session, transaction_id))
+
+
+@router.delete(
+    "",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Forget what was set: back to the site defaults or the estimate",
+    responses=problems(404),
+)
+async def clear_demand(transaction_id: int, session: SessionDep, _: OperatorDep) -> None:
+    with planning_problems():
+        await demand.clear_demand(session, transaction_id)
+    await session.commit()

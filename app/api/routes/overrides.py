@@ -1,0 +1,106 @@
+"""Operator overrides: cap, fix, pause or prioritise a site, group, charge point, connector or transaction."""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response, status
+
+from app.api.deps import OperatorDep, SessionDep, require
+from app.api.planning_schemas import OverrideAuditOut, OverrideCreate, OverrideOut
+from app.api.routes.sites import planning_problems
+from app.api.schemas import Page, problems
+from app.api.support import WindowDep
+from app.db.planning_tables import Override
+from app.domain.enums import Role
+from app.services import overrides
+from app.services.apikeys import Principal
+from app.services.overrides import OverrideKind, OverrideScope
+
+router = APIRouter(prefix="/overrides", tags=["overrides"], responses=problems(401, 403))
+
+OverrideReaderDep = Annotated[Principal, Depends(require(Role.operator, Role.analyst))]
+
+
+def present(override: Override, now: datetime) -> OverrideOut:
+    return OverrideOut.model_validate(
+        {**override.model_dump(), "status": overrides.override_status(override, now)}
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add an override (author: the API key); the scheduler replans",
+    responses=problems(404, 422),
+)
+async def create_override(
+    body: OverrideCreate, session: SessionDep, principal: OperatorDep, response: Response
+) -> OverrideOut:
+    now = datetime.now(UTC)
+    with planning_problems():
+        override = await overrides.create_override(
+            session,
+            overrides.spec_from(body.model_dump(), now=now),
+            now=now,
+            author=principal.name,
+            author_key_id=principal.key_id,
+        )
+    await session.commit()
+    response.headers["Location"] = f"/api/v1/overrides/{override.id}"
+    return present(override, now)
+
+
+@router.get("", summary="List overrides, newest first (deleted ones only with include_deleted)")
+async def list_overrides(
+    session: SessionDep,
+    _: OverrideReaderDep,
+    window: WindowDep,
+    active: bool | None = None,
+    include_deleted: bool = False,
+    site_id: int | None = None,
+    scope: OverrideScope | None = None,
+    kind: OverrideKind | None = None,
+    charge_point_id: str | None = None,
+    transaction_id: int | None = None,
+) -> Page[OverrideOut]:
+    now = datetime.now(UTC)
+    items, total = await overrides.list_overrides(
+        session,
+        now=now,
+        active=active,
+        include_deleted=include_deleted,
+        site_id=site_id,
+        scope=scope,
+        kind=kind,
+        charge_point_id=charge_point_id,
+        transaction_id=transaction_id,
+        limit=window.limit,
+        offset=window.offset,
+    )
+    return Page(items=[present(o, now) for o in items], total=total, limit=window.limit, offset=window.offset)
+
+
+@router.get("/{override_id}", summary="An override", responses=problems(404))
+async def get_override(override_id: int, session: SessionDep, _: OverrideReaderDep) -> OverrideOut:
+    with planning_problems():
+        return present(await overrides.get_override(session, override_id), datetime.now(UTC))
+
+
+@router.delete(
+    "/{override_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Withdraw an override (kept and audited; again: no change)",
+    responses=problems(404),
+)
+async def delete_override(override_id: int, session: SessionDep, principal: OperatorDep) -> None:
+    with planning_problems():
+        await overrides.delete_override(
+            session, override_id, now=datetime.now(UTC), author=principal.name, author_key_id=principal.key_id
+        )
+    await session.commit()
+
+
+@router.get("/{override_id}/audit", summary="Every change to an override", responses=problems(404))
+async def list_audit(override_id: int, session: SessionDep, _: OverrideReaderDep) -> list[OverrideAuditOut]:
+    with planning_problems():
+        return [OverrideAuditOut.model_validate(a) for a in await overrides.list_audit(session, override_id)]

@@ -1,0 +1,250 @@
+"""Sites and their topology: groups (feeders) as a tree, charge points assigned to a site and group."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from fastapi import APIRouter, Response, status
+
+from app.api.deps import OperatorDep, ReaderDep, SessionDep
+from app.api.errors import Problem
+from app.api.planning_schemas import (
+    ChargePointAssignment,
+    ChargePointNodeOut,
+    ConnectorNodeOut,
+    GroupCreate,
+    GroupNodeOut,
+    GroupOut,
+    GroupUpdate,
+    SiteChargePointOut,
+    SiteCreate,
+    SiteOut,
+    SiteUpdate,
+    TopologyOut,
+)
+from app.api.schemas import problems
+from app.db.planning_tables import SiteGroup
+from app.domain.enums import Role
+from app.services import sites
+from app.services.apikeys import Principal
+from app.services.sites import ChargePointNode
+
+router = APIRouter(prefix="/sites", tags=["sites"], responses=problems(401, 403, 422))
+
+
+@contextmanager
+def planning_problems() -> Iterator[None]:
+    """Planning errors as problems: 404 not found, 409 conflict, 422 invalid (each offending row named)."""
+    try:
+        yield
+    except sites.NotFound as exc:
+        raise Problem(404, exc.detail) from exc
+    except sites.Conflict as exc:
+        raise Problem(409, exc.detail) from exc
+    except sites.Invalid as exc:
+        errors = exc.errors or [{"loc": exc.detail.split(":")[0], "msg": exc.detail}]
+        raise Problem(422, exc.detail, errors=errors) from exc
+
+
+def check_site_access(principal: Principal, site_id: int) -> None:
+    """A grid operator's key with `site_ids` reaches those sites only; others are "not found" to it."""
+    reach = principal.site_ids
+    if principal.role is Role.grid_operator and reach is not None and site_id not in reach:
+        raise Problem(404, f"site {site_id} not found")
+
+
+def _site_out(site: Any) -> SiteOut:
+    return SiteOut.model_validate(site)
+
+
+async def _group_out(session: SessionDep, group: SiteGroup) -> GroupOut:
+    assert group.id is not None
+    cps = await sites.list_charge_points(session, group.site_id, group.id)
+    return GroupOut.model_validate({**group.model_dump(), "charge_point_ids": [cp.id for cp in cps]})
+
+
+@router.get("", summary="List sites (a grid operator's key: its own)")
+async def list_sites(session: SessionDep, principal: ReaderDep) -> list[SiteOut]:
+    reach = principal.site_ids if principal.role is Role.grid_operator else None
+    return [_site_out(s) for s in await sites.list_sites(session, reach)]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Add a site", responses=problems(409, 422))
+async def create_site(body: SiteCreate, session: SessionDep, _: OperatorDep, response: Response) -> SiteOut:
+    with planning_problems():
+        site = await sites.create_site(session, body.model_dump())
+    await session.commit()
+    response.headers["Location"] = f"/api/v1/sites/{site.id}"
+    return _site_out(site)
+
+
+@router.get("/{site_id}", summary="A site", responses=problems(404))
+async def get_site(site_id: int, session: SessionDep, principal: ReaderDep) -> SiteOut:
+    check_site_access(principal, site_id)
+    with planning_problems():
+        return _site_out(await sites.get_site(session, site_id))
+
+
+@router.patch("/{site_id}", summary="Change a site", responses=problems(404, 409, 422))
+async def update_site(site_id: int, body: SiteUpdate, session: SessionDep, _: OperatorDep) -> SiteOut:
+    with planning_problems():
+        site = await sites.update_site(session, site_id, body.model_dump(exclude_unset=True))
+    await session.commit()
+    return _site_out(site)
+
+
+@router.delete(
+    "/{site_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Remove a site with its forecasts (refused while it has groups or charge points)",
+    responses=problems(404, 409),
+)
+async def delete_site(site_id: int, session: SessionDep, _: OperatorDep) -> None:
+    with planning_problems():
+        await sites.delete_site(session, site_id)
+    await session.commit()
+
+
+@router.get("/{site_id}/topology", summary="The site as a tree of groups and charge points")
+async def get_topology(site_id: int, session: SessionDep, principal: ReaderDep) -> TopologyOut:
+    check_site_access(principal, site_id)
+    with planning_problems():
+        topology = await sites.site_topology(session, site_id)
+
+    def node(cp: ChargePointNode) -> ChargePointNodeOut:
+        connectors = [ConnectorNodeOut.model_validate(c) for c in cp.connectors]
+        return ChargePointNodeOut(
+            id=cp.id, group_id=cp.group_id, connected=cp.connected, connectors=connectors
+        )
+
+    def tree(parent: int | None) -> list[GroupNodeOut]:
+        return [
+            GroupNodeOut(
+                id=g.id,
+                name=g.name,
+                capacity_kw=g.capacity_kw,
+                capacity_profile=g.capacity_profile,
+                groups=tree(g.id),
+                charge_points=[node(cp) for cp in topology.charge_points if cp.group_id == g.id],
+            )
+            for g in topology.groups
+            if g.parent_id == parent
+        ]
+
+    return TopologyOut(
+        site=_site_out(topology.site),
+        groups=tree(None),
+        charge_points=[node(cp) for cp in topology.charge_points if cp.group_id is None],
+    )
+
+
+# --- groups --------------------------------------------------------------------------------------------
+
+
+@router.get("/{site_id}/groups", summary="List the site's groups", responses=problems(404))
+async def list_groups(site_id: int, session: SessionDep, principal: ReaderDep) -> list[GroupOut]:
+    check_site_access(principal, site_id)
+    with planning_problems():
+        await sites.get_site(session, site_id)
+        return [await _group_out(session, g) for g in await sites.list_groups(session, site_id)]
+
+
+@router.post(
+    "/{site_id}/groups",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a group (feeder)",
+    responses=problems(404, 409, 422),
+)
+async def create_group(
+    site_id: int, body: GroupCreate, session: SessionDep, _: OperatorDep, response: Response
+) -> GroupOut:
+    with planning_problems():
+        group = await sites.create_group(session, site_id, body.model_dump(mode="json"))
+    await session.commit()
+    response.headers["Location"] = f"/api/v1/sites/{site_id}/groups/{group.id}"
+    return await _group_out(session, group)
+
+
+@router.get("/{site_id}/groups/{group_id}", summary="A group", responses=problems(404))
+async def get_group(site_id: int, group_id: int, session: SessionDep, principal: ReaderDep) -> GroupOut:
+    check_site_access(principal, site_id)
+    with planning_problems():
+        return await _group_out(session, await sites.get_group(session, site_id, group_id))
+
+
+@router.patch(
+    "/{site_id}/groups/{group_id}",
+    summary="Change a group: name, parent (409 on a cycle), capacity",
+    responses=problems(404, 409, 422),
+)
+async def update_group(
+    site_id: int, group_id: int, body: GroupUpdate, session: SessionDep, _: OperatorDep
+) -> GroupOut:
+    with planning_problems():
+        group = await sites.update_group(
+            session, site_id, group_id, body.model_dump(mode="json", exclude_unset=True)
+        )
+    await session.commit()
+    return await _group_out(session, group)
+
+
+@router.delete(
+    "/{site_id}/groups/{group_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Remove a group (refused while it has child groups or charge points)",
+    responses=problems(404, 409),
+)
+async def delete_group(site_id: int, group_id: int, session: SessionDep, _: OperatorDep) -> None:
+    with planning_problems():
+        await sites.delete_group(session, site_id, group_id)
+    await session.commit()
+
+
+# --- charge points -------------------------------------------------------------------------------------
+
+
+def _assignment(cp: Any) -> SiteChargePointOut:
+    return SiteChargePointOut(
+        charge_point_id=cp.id, site_id=cp.site_id, group_id=cp.group_id, connected=cp.connected
+    )
+
+
+@router.get("/{site_id}/charge-points", summary="The site's charge points and their groups")
+async def list_site_charge_points(
+    site_id: int, session: SessionDep, principal: ReaderDep, group_id: int | None = None
+) -> list[SiteChargePointOut]:
+    check_site_access(principal, site_id)
+    with planning_problems():
+        await sites.get_site(session, site_id)
+        return [_assignment(cp) for cp in await sites.list_charge_points(session, site_id, group_id)]
+
+
+@router.put(
+    "/{site_id}/charge-points/{charge_point_id}",
+    summary="Put a charge point in this site, in a group or directly under the site",
+    responses=problems(404, 422),
+)
+async def assign_charge_point(
+    site_id: int, charge_point_id: str, body: ChargePointAssignment, session: SessionDep, _: OperatorDep
+) -> SiteChargePointOut:
+    with planning_problems():
+        cp = await sites.assign_charge_point(session, site_id, charge_point_id, body.group_id)
+    await session.commit()
+    return _assignment(cp)
+
+
+@router.delete(
+    "/{site_id}/charge-points/{charge_point_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Take a charge point out of this site",
+    responses=problems(404),
+)
+async def unassign_charge_point(
+    site_id: int, charge_point_id: str, session: SessionDep, _: OperatorDep
+) -> None:
+    with planning_problems():
+        await sites.unassign_charge_point(session, site_id, charge_point_id)
+    await session.commit()
+
+
+__all__ = ["check_site_access", "planning_problems", "router"]

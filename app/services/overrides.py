@@ -1,0 +1,356 @@
+"""Operator overrides: create, list, delete (soft), each change audited; in force by time, never cleaned up.
+
+Kinds: `cap_kw` (at most `value` kW: the total of a site, group or charge point, or one session at a
+connector or transaction), `fixed_kw` (exactly `value` kW for a session: connector or transaction scope),
+`pause` (0 kW for every session in scope; no value), `priority` (`value` ≥ 0, higher first, for every session
+in scope). An override is in force while `valid_from <= t < valid_until` (open-ended when `valid_until` is
+null) and it is not deleted.
+"""
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, or_
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.db.planning_tables import Override, OverrideAudit, SiteGroup
+from app.db.tables import ChargePoint, Transaction
+from app.services.hooks import Hook
+from app.services.sites import Invalid, NotFound, get_group, get_site
+
+__all__ = [
+    "OverrideChanged",
+    "OverrideKind",
+    "OverrideScope",
+    "OverrideSpec",
+    "active_overrides",
+    "create_override",
+    "delete_override",
+    "get_override",
+    "list_audit",
+    "list_overrides",
+    "override_changed",
+    "override_status",
+]
+
+
+class OverrideScope(StrEnum):
+    site = "site"
+    group = "group"
+    charge_point = "charge_point"
+    connector = "connector"
+    transaction = "transaction"
+
+
+class OverrideKind(StrEnum):
+    cap_kw = "cap_kw"
+    fixed_kw = "fixed_kw"
+    pause = "pause"
+    priority = "priority"
+
+
+SESSION_SCOPES = frozenset({OverrideScope.connector, OverrideScope.transaction})
+
+
+@dataclass(frozen=True)
+class OverrideSpec:
+    scope: OverrideScope
+    kind: OverrideKind
+    reason: str
+    valid_from: datetime
+    valid_until: datetime | None = None
+    value: float | None = None
+    site_id: int | None = None
+    group_id: int | None = None
+    charge_point_id: str | None = None
+    connector_id: int | None = None
+    transaction_id: int | None = None
+
+
+@dataclass(frozen=True)
+class OverrideChanged:
+    """Published after an override is created or deleted and the change is committed."""
+
+    override_id: int
+    action: str  # "created" | "deleted"
+    scope: str
+    site_id: int | None
+    charge_point_id: str | None
+    transaction_id: int | None
+    valid_from: datetime
+    valid_until: datetime | None
+
+
+override_changed: Hook[OverrideChanged] = Hook("override_changed")
+
+_TARGETS = {
+    OverrideScope.site: ("site_id",),
+    OverrideScope.group: ("group_id",),
+    OverrideScope.charge_point: ("charge_point_id",),
+    OverrideScope.connector: ("charge_point_id", "connector_id"),
+    OverrideScope.transaction: ("transaction_id",),
+}
+_ALL_TARGETS = ("site_id", "group_id", "charge_point_id", "connector_id", "transaction_id")
+
+
+def override_status(override: Override, at: datetime) -> str:
+    """`deleted`, `scheduled` (not yet in force), `active` or `expired` at `at`."""
+    if override.deleted_at is not None:
+        return "deleted"
+    if at < override.valid_from:
+        return "scheduled"
+    if override.valid_until is not None and at >= override.valid_until:
+        return "expired"
+    return "active"
+
+
+def _check(spec: OverrideSpec) -> None:
+    needed = _TARGETS[spec.scope]
+    missing = [name for name in needed if getattr(spec, name) is None]
+    if missing:
+        raise Invalid(f"{missing[0]}: required for scope {spec.scope.value!r}")
+    extra = [name for name in _ALL_TARGETS if name not in needed and getattr(spec, name) is not None]
+    if extra:
+        raise Invalid(f"{extra[0]}: not allowed for scope {spec.scope.value!r} (give {', '.join(needed)})")
+    if spec.connector_id is not None and spec.connector_id < 1:
+        raise Invalid("connector_id: must be ≥ 1")
+    if spec.valid_from.tzinfo is None or (spec.valid_until is not None and spec.valid_until.tzinfo is None):
+        raise Invalid("valid_from, valid_until: must be timezone-aware")
+    if spec.valid_until is not None and spec.valid_until <= spec.valid_from:
+        raise Invalid("valid_until: must be after valid_from")
+    if not spec.reason.strip():
+        raise Invalid("reason: must not be empty")
+    if spec.kind is OverrideKind.pause:
+        if spec.value is not None:
+            raise Invalid("value: a pause takes no value")
+        return
+    if spec.value is None or not math.isfinite(spec.value) or spec.value < 0:
+        raise Invalid(f"value: {spec.kind.value} needs a finite value ≥ 0")
+    if spec.kind is OverrideKind.fixed_kw and spec.scope not in SESSION_SCOPES:
+        raise Invalid("kind: fixed_kw applies to one session (scope connector or transaction)")
+
+
+async def _resolve_site(session: AsyncSession, spec: OverrideSpec) -> int | None:
+    """Check that the target exists; return the site it belongs to (None when not assigned)."""
+    if spec.scope is OverrideScope.site:
+        assert spec.site_id is not None
+        return (await get_site(session, spec.site_id)).id
+    if spec.scope is OverrideScope.group:
+        assert spec.group_id is not None
+        group = await session.get(SiteGroup, spec.group_id)
+        if group is None:
+            raise NotFound(f"group {spec.group_id} not found")
+        return (await get_group(session, group.site_id, spec.group_id)).site_id
+    charge_point_id = spec.charge_point_id
+    if spec.scope is OverrideScope.transaction:
+        tx = await session.get(Transaction, spec.transaction_id)
+        if tx is None:
+            raise NotFound(f"transaction {spec.transaction_id} not found")
+        charge_point_id = tx.charge_point_id
+    cp = await session.get(ChargePoint, charge_point_id)
+    if cp is None:
+        raise NotFound(f"charge point {charge_point_id!r} not found")
+    return cp.site_id
+
+
+def snapshot(override: Override) -> dict[str, Any]:
+    return {
+        key: value.isoformat() if isinstance(value, datetime) else value
+        for key, value in override.model_dump().items()
+    }
+
+
+def _audit(
+    session: AsyncSession,
+    override: Override,
+    action: str,
+    at: datetime,
+    author: str | None,
+    key_id: int | None,
+) -> None:
+    assert override.id is not None
+    session.add(
+        OverrideAudit(
+            override_id=override.id,
+            action=action,
+            author=author,
+            author_key_id=key_id,
+            at=at,
+            snapshot=snapshot(override),
+        )
+    )
+
+
+def _event(override: Override, action: str) -> OverrideChanged:
+    assert override.id is not None
+    return OverrideChanged(
+        override.id,
+        action,
+        override.scope,
+        override.site_id,
+        override.charge_point_id,
+        override.transaction_id,
+        override.valid_from,
+        override.valid_until,
+    )
+
+
+async def create_override(
+    session: AsyncSession,
+    spec: OverrideSpec,
+    *,
+    now: datetime,
+    author: str | None = None,
+    author_key_id: int | None = None,
+) -> Override:
+    _check(spec)
+    site_id = await _resolve_site(session, spec)
+    override = Override(
+        scope=spec.scope.value,
+        site_id=site_id,
+        group_id=spec.group_id,
+        charge_point_id=spec.charge_point_id,
+        connector_id=spec.connector_id,
+        transaction_id=spec.transaction_id,
+        kind=spec.kind.value,
+        value=spec.value,
+        valid_from=spec.valid_from,
+        valid_until=spec.valid_until,
+        reason=spec.reason.strip(),
+        author=author,
+        author_key_id=author_key_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(override)
+    await session.flush()
+    _audit(session, override, "created", now, author, author_key_id)
+    override_changed.publish(session, _event(override, "created"))
+    return override
+
+
+async def get_override(session: AsyncSession, override_id: int) -> Override:
+    override = await session.get(Override, override_id)
+    if override is None:
+        raise NotFound(f"override {override_id} not found")
+    return override
+
+
+async def delete_override(
+    session: AsyncSession,
+    override_id: int,
+    *,
+    now: datetime,
+    author: str | None = None,
+    author_key_id: int | None = None,
+) -> Override:
+    """Withdraw an override (kept, marked deleted, audited). Deleting it again changes nothing."""
+    override = await get_override(session, override_id)
+    if override.deleted_at is None:
+        override.deleted_at = override.updated_at = now
+        override.deleted_by = author
+        await session.flush()
+        _audit(session, override, "deleted", now, author, author_key_id)
+        override_changed.publish(session, _event(override, "deleted"))
+    return override
+
+
+def _in_force(start: datetime, end: datetime) -> ColumnElement[bool]:
+    """Not deleted and overlapping [start, end)."""
+    return and_(
+        col(Override.deleted_at).is_(None),
+        col(Override.valid_from) < end,
+        or_(col(Override.valid_until).is_(None), col(Override.valid_until) > start),
+    )
+
+
+async def list_overrides(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    active: bool | None = None,
+    include_deleted: bool = False,
+    site_id: int | None = None,
+    scope: OverrideScope | None = None,
+    kind: OverrideKind | None = None,
+    charge_point_id: str | None = None,
+    transaction_id: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[Override], int]:
+    """Overrides, newest first. `active=True`: in force at `now`; `active=False`: not in force at `now`."""
+    conditions: list[Any] = []
+    in_force_now = and_(
+        col(Override.deleted_at).is_(None),
+        col(Override.valid_from) <= now,
+        or_(col(Override.valid_until).is_(None), col(Override.valid_until) > now),
+    )
+    if active is True:
+        conditions.append(in_force_now)
+    elif active is False:
+        conditions.append(~in_force_now)
+    if not include_deleted and active is not True:
+        conditions.append(col(Override.deleted_at).is_(None))
+    for column, value in (
+        (Override.site_id, site_id),
+        (Override.scope, scope.value if scope else None),
+        (Override.kind, kind.value if kind else None),
+        (Override.charge_point_id, charge_point_id),
+        (Override.transaction_id, transaction_id),
+    ):
+        if value is not None:
+            conditions.append(col(column) == value)
+    total = (await session.exec(select(func.count()).select_from(Override).where(*conditions))).one()
+    query = select(Override).where(*conditions).order_by(col(Override.id).desc()).limit(limit).offset(offset)
+    return list((await session.exec(query)).all()), total
+
+
+async def list_audit(session: AsyncSession, override_id: int) -> list[OverrideAudit]:
+    await get_override(session, override_id)
+    query = select(OverrideAudit).where(OverrideAudit.override_id == override_id)
+    return list((await session.exec(query.order_by(col(OverrideAudit.id)))).all())
+
+
+async def active_overrides(
+    session: AsyncSession, site_id: int, start: datetime, end: datetime
+) -> list[Override]:
+    """Overrides in force at some time in [start, end) whose scope lies in the site (by its current
+    topology: a charge point, connector or transaction belongs to the site its charge point is in)."""
+    site_cps = select(ChargePoint.id).where(ChargePoint.site_id == site_id)
+    site_groups = select(SiteGroup.id).where(SiteGroup.site_id == site_id)
+    site_txs = select(Transaction.id).where(col(Transaction.charge_point_id).in_(site_cps))
+    in_site = or_(
+        and_(col(Override.scope) == OverrideScope.site.value, col(Override.site_id) == site_id),
+        and_(col(Override.scope) == OverrideScope.group.value, col(Override.group_id).in_(site_groups)),
+        and_(
+            col(Override.scope).in_([OverrideScope.charge_point.value, OverrideScope.connector.value]),
+            col(Override.charge_point_id).in_(site_cps),
+        ),
+        and_(
+            col(Override.scope) == OverrideScope.transaction.value, col(Override.transaction_id).in_(site_txs)
+        ),
+    )
+    query = select(Override).where(_in_force(start, end), in_site).order_by(col(Override.id))
+    return list((await session.exec(query)).all())
+
+
+def spec_from(values: Mapping[str, Any], *, now: datetime) -> OverrideSpec:
+    """An `OverrideSpec` from API values; `valid_from` defaults to `now`."""
+    return OverrideSpec(
+        scope=OverrideScope(values["scope"]),
+        kind=OverrideKind(values["kind"]),
+        reason=values["reason"],
+        valid_from=values.get("valid_from") or now,
+        valid_until=values.get("valid_until"),
+        value=values.get("value"),
+        site_id=values.get("site_id"),
+        group_id=values.get("group_id"),
+        charge_point_id=values.get("charge_point_id"),
+        connector_id=values.get("connector_id"),
+        transaction_id=values.get("transaction_id"),
+    )

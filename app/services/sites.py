@@ -1,0 +1,449 @@
+"""Sites and their topology: groups (feeders) as a tree, charge points assigned to a site and a group.
+
+Also the planning grid every other planning service shares: intervals of `site.interval_minutes`, aligned
+to the UTC epoch, and the errors the planning services raise.
+"""
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from sqlalchemy import delete, func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.db.planning_tables import Forecast, ForecastInterval, Site, SiteGroup
+from app.db.tables import ChargePoint, Connector, utcnow
+
+__all__ = [
+    "ALLOWED_INTERVAL_MINUTES",
+    "ChargePointNode",
+    "Conflict",
+    "ConnectorNode",
+    "GroupNode",
+    "Invalid",
+    "NotFound",
+    "PlanningError",
+    "SiteTopology",
+    "assign_charge_point",
+    "ceil_to_interval",
+    "create_group",
+    "create_site",
+    "delete_group",
+    "delete_site",
+    "floor_to_interval",
+    "get_group",
+    "get_site",
+    "group_capacities",
+    "interval_starts",
+    "list_charge_points",
+    "list_groups",
+    "list_sites",
+    "site_topology",
+    "unassign_charge_point",
+    "update_group",
+    "update_site",
+    "validate_timezone",
+]
+
+# Intervals divide an hour, or are whole hours that divide a day, so that they align to the UTC epoch.
+ALLOWED_INTERVAL_MINUTES = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60, 120, 180, 240, 360, 480, 720, 1440)
+SITE_FIELDS = frozenset(
+    {
+        "name",
+        "timezone",
+        "interval_minutes",
+        "grid_connection_limit_kw",
+        "fallback_limit_kw",
+        "safety_margin_kw",
+        "default_duration_minutes",
+        "default_energy_kwh",
+    }
+)
+GROUP_FIELDS = frozenset({"name", "parent_id", "capacity_kw", "capacity_profile"})
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class PlanningError(Exception):
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(PlanningError):
+    """The resource (or one it refers to) does not exist (or is out of the caller's reach)."""
+
+
+class Conflict(PlanningError):
+    """The change contradicts the stored state: a cycle, a non-empty delete, a duplicate, a replayed key."""
+
+
+class Invalid(PlanningError):
+    """The input is well-formed but not acceptable; `errors` lists each offending field or row."""
+
+    def __init__(self, detail: str, errors: Sequence[Mapping[str, Any]] = ()) -> None:
+        super().__init__(detail)
+        self.errors = list(errors)
+
+
+# --- the planning grid ---------------------------------------------------------------------------------
+
+
+def floor_to_interval(at: datetime, interval_minutes: int) -> datetime:
+    step = interval_minutes * 60
+    seconds = math.floor((at - _EPOCH).total_seconds() / step) * step
+    return _EPOCH + timedelta(seconds=seconds)
+
+
+def ceil_to_interval(at: datetime, interval_minutes: int) -> datetime:
+    floor = floor_to_interval(at, interval_minutes)
+    return floor if floor == at else floor + timedelta(minutes=interval_minutes)
+
+
+def interval_starts(start: datetime, n_intervals: int, interval_minutes: int) -> list[datetime]:
+    step = timedelta(minutes=interval_minutes)
+    return [start + k * step for k in range(n_intervals)]
+
+
+def validate_timezone(name: str) -> str:
+    if name not in available_timezones():
+        raise Invalid(f"timezone: {name!r} is not an IANA time zone")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise Invalid(f"timezone: {name!r} is not an IANA time zone") from exc
+    return name
+
+
+# --- sites ---------------------------------------------------------------------------------------------
+
+
+def _check_site(site: Site) -> None:
+    validate_timezone(site.timezone)
+    if site.interval_minutes not in ALLOWED_INTERVAL_MINUTES:
+        raise Invalid(f"interval_minutes: must be one of {', '.join(map(str, ALLOWED_INTERVAL_MINUTES))}")
+    for name in ("grid_connection_limit_kw", "fallback_limit_kw", "safety_margin_kw", "default_energy_kwh"):
+        value = getattr(site, name)
+        if value is not None and (not math.isfinite(value) or value < 0):
+            raise Invalid(f"{name}: must be a finite number ≥ 0")
+    if site.grid_connection_limit_kw <= 0:
+        raise Invalid("grid_connection_limit_kw: must be > 0")
+    if site.default_duration_minutes is not None and site.default_duration_minutes <= 0:
+        raise Invalid("default_duration_minutes: must be > 0")
+
+
+async def _name_taken(session: AsyncSession, name: str, site_id: int | None) -> bool:
+    query = select(Site.id).where(Site.name == name)
+    if site_id is not None:
+        query = query.where(Site.id != site_id)
+    return (await session.exec(query)).first() is not None
+
+
+async def create_site(session: AsyncSession, values: Mapping[str, Any]) -> Site:
+    site = Site(**{k: v for k, v in values.items() if k in SITE_FIELDS})
+    _check_site(site)
+    if await _name_taken(session, site.name, None):
+        raise Conflict(f"a site named {site.name!r} exists")
+    session.add(site)
+    await session.flush()
+    return site
+
+
+async def get_site(session: AsyncSession, site_id: int) -> Site:
+    site = await session.get(Site, site_id)
+    if site is None:
+        raise NotFound(f"site {site_id} not found")
+    return site
+
+
+async def list_sites(session: AsyncSession, site_ids: Iterable[int] | None = None) -> list[Site]:
+    query = select(Site).order_by(col(Site.id))
+    if site_ids is not None:
+        query = query.where(col(Site.id).in_(list(site_ids)))
+    return list((await session.exec(query)).all())
+
+
+async def update_site(session: AsyncSession, site_id: int, changes: Mapping[str, Any]) -> Site:
+    site = await get_site(session, site_id)
+    for key, value in changes.items():
+        if key in SITE_FIELDS:
+            setattr(site, key, value)
+    _check_site(site)
+    if "name" in changes and await _name_taken(session, site.name, site_id):
+        raise Conflict(f"a site named {site.name!r} exists")
+    site.updated_at = utcnow()
+    await session.flush()
+    return site
+
+
+async def delete_site(session: AsyncSession, site_id: int) -> None:
+    """Delete a site with its forecasts; refused while it has groups or charge points."""
+    site = await get_site(session, site_id)
+    groups = (await session.exec(select(func.count()).where(SiteGroup.site_id == site_id))).one()
+    cps = (await session.exec(select(func.count()).where(ChargePoint.site_id == site_id))).one()
+    if groups or cps:
+        raise Conflict(f"site {site_id} still has {groups} group(s) and {cps} charge point(s)")
+    await session.exec(delete(ForecastInterval).where(col(ForecastInterval.site_id) == site_id))
+    await session.exec(delete(Forecast).where(col(Forecast.site_id) == site_id))
+    await session.delete(site)
+    await session.flush()
+
+
+# --- groups --------------------------------------------------------------------------------------------
+
+
+def _check_profile(profile: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """A daily step profile in local time: `[{"start": "HH:MM", "capacity_kw": x}, …]`, starts increasing."""
+    if profile is None:
+        return None
+    if not profile:
+        raise Invalid("capacity_profile: needs at least one step")
+    out: list[dict[str, Any]] = []
+    previous: time | None = None
+    for i, step in enumerate(profile):
+        raw_start, kw = step.get("start"), step.get("capacity_kw")
+        try:
+            start = raw_start if isinstance(raw_start, time) else time.fromisoformat(str(raw_start))
+        except ValueError as exc:
+            raise Invalid(f"capacity_profile[{i}].start: not a time of day (HH:MM)") from exc
+        if start.tzinfo is not None:
+            raise Invalid(f"capacity_profile[{i}].start: local time of day, without an offset")
+        if not isinstance(kw, int | float) or isinstance(kw, bool) or not math.isfinite(kw) or kw < 0:
+            raise Invalid(f"capacity_profile[{i}].capacity_kw: must be a finite number ≥ 0")
+        if previous is not None and start <= previous:
+            raise Invalid(f"capacity_profile[{i}].start: steps must be in increasing order")
+        previous = start
+        out.append({"start": start.strftime("%H:%M:%S" if start.second else "%H:%M"), "capacity_kw": kw})
+    return out
+
+
+def _check_group(group: SiteGroup) -> None:
+    if group.capacity_kw is not None and group.capacity_profile is not None:
+        raise Invalid("capacity_kw and capacity_profile: give one of them, not both")
+    if group.capacity_kw is not None and (not math.isfinite(group.capacity_kw) or group.capacity_kw < 0):
+        raise Invalid("capacity_kw: must be a finite number ≥ 0")
+    group.capacity_profile = _check_profile(group.capacity_profile)
+    if not group.name or not group.name.strip():
+        raise Invalid("name: must not be empty")
+
+
+async def get_group(session: AsyncSession, site_id: int, group_id: int) -> SiteGroup:
+    group = await session.get(SiteGroup, group_id)
+    if group is None or group.site_id != site_id:
+        raise NotFound(f"group {group_id} not found in site {site_id}")
+    return group
+
+
+async def list_groups(session: AsyncSession, site_id: int) -> list[SiteGroup]:
+    query = select(SiteGroup).where(SiteGroup.site_id == site_id).order_by(col(SiteGroup.id))
+    return list((await session.exec(query)).all())
+
+
+async def _check_parent(session: AsyncSession, group: SiteGroup) -> None:
+    if group.parent_id is None:
+        return
+    parents = {g.id: g.parent_id for g in await list_groups(session, group.site_id)}
+    if group.parent_id not in parents:
+        raise NotFound(f"parent group {group.parent_id} not found in site {group.site_id}")
+    seen = {group.id}
+    cursor: int | None = group.parent_id
+    while cursor is not None:
+        if cursor in seen:
+            raise Conflict(f"parent {group.parent_id} would make a cycle through group {group.id}")
+        seen.add(cursor)
+        cursor = parents.get(cursor)
+
+
+async def _group_name_taken(session: AsyncSession, group: SiteGroup) -> bool:
+    query = select(SiteGroup.id).where(SiteGroup.site_id == group.site_id, SiteGroup.name == group.name)
+    if group.id is not None:
+        query = query.where(SiteGroup.id != group.id)
+    return (await session.exec(query)).first() is not None
+
+
+async def create_group(session: AsyncSession, site_id: int, values: Mapping[str, Any]) -> SiteGroup:
+    await get_site(session, site_id)
+    group = SiteGroup(site_id=site_id, **{k: v for k, v in values.items() if k in GROUP_FIELDS})
+    _check_group(group)
+    await _check_parent(session, group)
+    if await _group_name_taken(session, group):
+        raise Conflict(f"a group named {group.name!r} exists in site {site_id}")
+    session.add(group)
+    await session.flush()
+    return group
+
+
+async def update_group(
+    session: AsyncSession, site_id: int, group_id: int, changes: Mapping[str, Any]
+) -> SiteGroup:
+    group = await get_group(session, site_id, group_id)
+    for key, value in changes.items():
+        if key in GROUP_FIELDS:
+            setattr(group, key, value)
+    _check_group(group)
+    await _check_parent(session, group)
+    if await _group_name_taken(session, group):
+        raise Conflict(f"a group named {group.name!r} exists in site {site_id}")
+    group.updated_at = utcnow()
+    await session.flush()
+    return group
+
+
+async def delete_group(session: AsyncSession, site_id: int, group_id: int) -> None:
+    group = await get_group(session, site_id, group_id)
+    children = (await session.exec(select(func.count()).where(SiteGroup.parent_id == group_id))).one()
+    cps = (await session.exec(select(func.count()).where(ChargePoint.group_id == group_id))).one()
+    if children or cps:
+        raise Conflict(f"group {group_id} still has {children} child group(s) and {cps} charge point(s)")
+    await session.delete(group)
+    await session.flush()
+
+
+# --- charge points -------------------------------------------------------------------------------------
+
+
+async def assign_charge_point(
+    session: AsyncSession, site_id: int, charge_point_id: str, group_id: int | None
+) -> ChargePoint:
+    """Put a charge point in a site, and in one of its groups (or directly under the site when None)."""
+    await get_site(session, site_id)
+    cp = await session.get(ChargePoint, charge_point_id)
+    if cp is None:
+        raise NotFound(f"charge point {charge_point_id!r} not found")
+    if group_id is not None:
+        await get_group(session, site_id, group_id)
+    cp.site_id, cp.group_id = site_id, group_id
+    await session.flush()
+    return cp
+
+
+async def unassign_charge_point(session: AsyncSession, site_id: int, charge_point_id: str) -> None:
+    cp = await session.get(ChargePoint, charge_point_id)
+    if cp is None or cp.site_id != site_id:
+        raise NotFound(f"charge point {charge_point_id!r} not found in site {site_id}")
+    cp.site_id, cp.group_id = None, None
+    await session.flush()
+
+
+async def list_charge_points(
+    session: AsyncSession, site_id: int, group_id: int | None = None
+) -> list[ChargePoint]:
+    query = select(ChargePoint).where(ChargePoint.site_id == site_id).order_by(col(ChargePoint.id))
+    if group_id is not None:
+        query = query.where(ChargePoint.group_id == group_id)
+    return list((await session.exec(query)).all())
+
+
+# --- topology and group capacity for the scheduler -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConnectorNode:
+    connector_id: int
+    phases: int
+    nominal_voltage_v: float
+    max_current_a: float
+    status: str | None
+
+    @property
+    def max_kw(self) -> float:
+        return self.phases * self.nominal_voltage_v * self.max_current_a / 1000.0
+
+
+@dataclass(frozen=True)
+class ChargePointNode:
+    id: str
+    group_id: int | None
+    connected: bool
+    connectors: list[ConnectorNode] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class GroupNode:
+    id: int
+    name: str
+    parent_id: int | None
+    capacity_kw: float | None
+    capacity_profile: list[dict[str, Any]] | None
+
+
+@dataclass(frozen=True)
+class SiteTopology:
+    site: Site
+    groups: list[GroupNode]
+    charge_points: list[ChargePointNode]
+
+
+async def site_topology(session: AsyncSession, site_id: int) -> SiteTopology:
+    """The site, its groups and its charge points with their connectors (connector 0 left out)."""
+    site = await get_site(session, site_id)
+    groups = [
+        GroupNode(g.id or 0, g.name, g.parent_id, g.capacity_kw, g.capacity_profile)
+        for g in await list_groups(session, site_id)
+    ]
+    cps = await list_charge_points(session, site_id)
+    connectors: dict[str, list[ConnectorNode]] = {cp.id: [] for cp in cps}
+    if cps:
+        query = (
+            select(Connector)
+            .where(col(Connector.charge_point_id).in_(list(connectors)), Connector.connector_id > 0)
+            .order_by(col(Connector.charge_point_id), col(Connector.connector_id))
+        )
+        for c in (await session.exec(query)).all():
+            connectors[c.charge_point_id].append(
+                ConnectorNode(c.connector_id, c.phases, c.nominal_voltage_v, c.max_current_a, c.status)
+            )
+    nodes = [ChargePointNode(cp.id, cp.group_id, cp.connected, connectors[cp.id]) for cp in cps]
+    return SiteTopology(site, groups, nodes)
+
+
+def _profile_value(steps: list[tuple[time, float]], local: datetime) -> float:
+    at = local.time().replace(tzinfo=None)
+    value = steps[-1][1]  # cyclic: before the first step, the previous day's last step holds
+    for start, kw in steps:
+        if start <= at:
+            value = kw
+    return value
+
+
+def profile_capacity(
+    profile: list[dict[str, Any]], timezone: str, start: datetime, n_intervals: int, interval_minutes: int
+) -> list[float]:
+    """A daily local-time step profile on the UTC grid: the minimum over each interval, never more."""
+    zone = ZoneInfo(timezone)
+    steps = [(time.fromisoformat(s["start"]), float(s["capacity_kw"])) for s in profile]
+    step = timedelta(minutes=interval_minutes)
+    out = []
+    for t in interval_starts(start, n_intervals, interval_minutes):
+        local_start, local_end = t.astimezone(zone), (t + step).astimezone(zone)
+        value = _profile_value(steps, local_start)
+        day = local_start.date()
+        for offset in range(interval_minutes // 1440 + 2):
+            for s, kw in steps:
+                boundary = datetime.combine(day + timedelta(days=offset), s, tzinfo=zone)
+                if local_start < boundary < local_end:
+                    value = min(value, kw)
+        out.append(value)
+    return out
+
+
+async def group_capacities(
+    session: AsyncSession, site_id: int, start: datetime, n_intervals: int
+) -> dict[int, list[float] | None]:
+    """Capacity per group per interval (kW); None for a group without a limit."""
+    site = await get_site(session, site_id)
+    out: dict[int, list[float] | None] = {}
+    for group in await list_groups(session, site_id):
+        assert group.id is not None
+        if group.capacity_profile is not None:
+            out[group.id] = profile_capacity(
+                group.capacity_profile, site.timezone, start, n_intervals, site.interval_minutes
+            )
+        elif group.capacity_kw is not None:
+            out[group.id] = [group.capacity_kw] * n_intervals
+        else:
+            out[group.id] = None
+    return out

@@ -1,0 +1,179 @@
+"""The planning API under test: uvicorn on loopback in the test's event loop, called over real HTTP."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from app.api import build_router
+from app.api.errors import install_error_handlers
+from app.db.engine import Database, create_engine
+from app.db.tables import ChargePoint, Connector, Transaction
+from app.domain.enums import Role
+from app.services.apikeys import create_api_key
+from app.settings import Settings
+
+HORIZON_DAYS = 3
+
+
+@dataclass
+class FakeGateway:
+    commands: Any = None
+
+
+def build_app(database_url: str) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = Database(create_engine(database_url))
+        app.state.settings = Settings(database_url=database_url, forecast_max_horizon_days=HORIZON_DAYS)
+        app.state.database = database
+        app.state.gateway = FakeGateway()
+        try:
+            yield
+        finally:
+            await database.dispose()
+
+    app = FastAPI(title="smartcharge", version="test", lifespan=lifespan)
+    install_error_handlers(app)
+    app.include_router(build_router(), prefix="/api/v1")
+    return app
+
+
+@asynccontextmanager
+async def serve(app: FastAPI) -> AsyncIterator[str]:
+    """Run `app` under uvicorn on 127.0.0.1 (OS-assigned port) in this event loop; yield its base URL."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", ws="none", lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError("uvicorn stopped during startup")
+        await asyncio.sleep(0.005)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@dataclass
+class Planning:
+    """The running API and its database; `client(role)` holds a fresh API key of that role."""
+
+    base_url: str
+    database: Database
+    clients: list[httpx.AsyncClient] = field(default_factory=list)
+
+    async def client(
+        self, role: Role, name: str | None = None, site_ids: list[int] | None = None
+    ) -> httpx.AsyncClient:
+        async with self.database.session() as session:
+            _, token = await create_api_key(session, role, name or f"test {role.value}", site_ids=site_ids)
+        client = httpx.AsyncClient(
+            base_url=f"{self.base_url}/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
+        self.clients.append(client)
+        return client
+
+    async def charge_point(self, cp_id: str, connectors: int = 2, **values: Any) -> None:
+        async with self.database.session() as session:
+            session.add(ChargePoint(id=cp_id, **values))
+            await session.flush()
+            for n in range(connectors + 1):
+                session.add(Connector(charge_point_id=cp_id, connector_id=n, status="Available"))
+
+    async def transaction(
+        self,
+        cp_id: str,
+        id_tag: str,
+        start: datetime,
+        *,
+        connector_id: int = 1,
+        stop: datetime | None = None,
+        energy_wh: int | None = None,
+    ) -> int:
+        async with self.database.session() as session:
+            tx = Transaction(
+                charge_point_id=cp_id,
+                connector_id=connector_id,
+                id_tag=id_tag,
+                start_timestamp=start,
+                meter_start_wh=1000,
+                stop_timestamp=stop,
+                meter_stop_wh=None if energy_wh is None else 1000 + energy_wh,
+            )
+            session.add(tx)
+            await session.flush()
+            assert tx.id is not None
+            return tx.id
+
+
+@pytest.fixture
+async def planning(migrated_url: str, database: Database) -> AsyncIterator[Planning]:
+    async with serve(build_app(migrated_url)) as base_url:
+        running = Planning(base_url, database)
+        try:
+            yield running
+        finally:
+            for client in running.clients:
+                await client.aclose()
+
+
+@pytest.fixture
+async def admin(planning: Planning) -> httpx.AsyncClient:
+    return await planning.client(Role.admin)
+
+
+@pytest.fixture
+async def operator(planning: Planning) -> httpx.AsyncClient:
+    return await planning.client(Role.operator, "operator alice")
+
+
+@pytest.fixture
+async def analyst(planning: Planning) -> httpx.AsyncClient:
+    return await planning.client(Role.analyst)
+
+
+SITE = {
+    "name": "Depot",
+    "timezone": "Europe/Amsterdam",
+    "interval_minutes": 15,
+    "grid_connection_limit_kw": 400.0,
+    "fallback_limit_kw": 100.0,
+    "safety_margin_kw": 10.0,
+}
+
+
+async def make_site(client: httpx.AsyncClient, **values: Any) -> dict[str, Any]:
+    response = await client.post("/sites", json={**SITE, **values})
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    """Assert `response` is a problem+json with `status`; return its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    return body
+
+
+def next_hour() -> datetime:
+    """The start of the next whole UTC hour: a forecast start on every site grid."""
+    now = datetime.now(UTC)
+    return now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+
+
+def iso(t: datetime) -> str:
+    return t.isoformat().replace("+00:00", "Z")
