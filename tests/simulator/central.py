@@ -1,11 +1,13 @@
 """A tiny OCPP 1.6J central system for the simulator's tests: records, answers, can push profiles."""
 
 import asyncio
+import base64
 import contextlib
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Any
 
 from ocpp.routing import after, on
@@ -13,6 +15,7 @@ from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action, AuthorizationStatus, RegistrationStatus
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
 
 
 @dataclass
@@ -31,6 +34,8 @@ class CentralSystem:
     received: list[Received] = field(default_factory=list)
     connections: dict[str, "ServerChargePoint"] = field(default_factory=dict)
     profile_answers: list[str] = field(default_factory=list)
+    password: str | None = None  # when set, HTTP Basic is required (security profile 1)
+    failing: set[str] = field(default_factory=set)  # actions answered with a CALLERROR
     port: int = 0
     _server: Server | None = None
     _tx_ids: itertools.count = field(default_factory=lambda: itertools.count(1001))
@@ -41,7 +46,13 @@ class CentralSystem:
         return f"ws://127.0.0.1:{self.port}/ocpp"
 
     async def start(self) -> None:
-        self._server = await serve(self._handle, "127.0.0.1", self.port, subprotocols=["ocpp1.6"])  # type: ignore[list-item]
+        self._server = await serve(
+            self._handle,
+            "127.0.0.1",
+            self.port,
+            subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+            process_request=self._check_password,
+        )
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
@@ -49,6 +60,15 @@ class CentralSystem:
         self._server.close()
         await self._server.wait_closed()
         self.connections.clear()
+
+    def _check_password(self, connection: ServerConnection, request: Request) -> Response | None:
+        if self.password is None:
+            return None
+        cp_id = request.path.rsplit("/", 1)[-1]
+        token = base64.b64encode(f"{cp_id}:{self.password}".encode()).decode()
+        if request.headers.get("Authorization") != f"Basic {token}":
+            return connection.respond(HTTPStatus.UNAUTHORIZED, "wrong or missing password\n")
+        return None
 
     async def _handle(self, websocket: ServerConnection) -> None:
         assert websocket.request is not None
@@ -77,6 +97,8 @@ class ServerChargePoint(ChargePoint):  # type: ignore[misc]
 
     def _record(self, action: str, payload: dict[str, Any]) -> None:
         self.central.received.append(Received(self.id, action, payload, self.connection))
+        if action in self.central.failing:
+            raise RuntimeError(f"{action} fails on purpose")  # the library answers InternalError
 
     @on(Action.boot_notification)
     def on_boot(self, **payload: Any) -> call_result.BootNotification:
