@@ -1,0 +1,120 @@
+"""The scaled clock, and a small fleet end to end against the test central system."""
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from simulator import Fleet, FleetConfig, Location, ScaledClock, Timing, clock_from_env, summary_table
+from simulator.clock import parse_instant
+from tests.simulator.central import CentralSystem
+
+START = datetime(2024, 3, 5, 6, 0, tzinfo=UTC)
+
+
+def test_scaled_clock_runs_faster_from_its_start() -> None:
+    clock = ScaledClock(speed=3600, start=START)
+    first = clock.now()
+    assert first - START < timedelta(minutes=5)
+    assert clock.real_seconds(3600) == 1.0
+
+
+@pytest.mark.anyio
+async def test_scaled_clock_sleeps_in_simulated_seconds() -> None:
+    clock = ScaledClock(speed=600, start=START)
+    before = clock.now()
+    await clock.sleep(60)  # 0.1 s real
+    assert timedelta(seconds=55) <= clock.now() - before <= timedelta(seconds=120)
+
+
+def test_clock_from_env_is_the_shared_contract() -> None:
+    anchor = datetime.now(UTC) - timedelta(seconds=10)
+    clock = clock_from_env(
+        {
+            "SMARTCHARGE_CLOCK_SPEED": "720",
+            "SMARTCHARGE_CLOCK_START": "2024-03-05T00:00:00Z",
+            "SMARTCHARGE_CLOCK_ANCHOR": anchor.isoformat(),
+        }
+    )
+    assert clock.speed == 720
+    # 10 s of wall clock since the anchor are two simulated hours since the start.
+    assert abs((clock.now() - datetime(2024, 3, 5, 2, 0, tzinfo=UTC)).total_seconds()) < 60
+    real = clock_from_env({})
+    assert real.speed == 1
+    assert abs((real.now() - datetime.now(UTC)).total_seconds()) < 1
+    assert parse_instant("2024-03-05T01:00:00") == datetime(2024, 3, 5, 1, tzinfo=UTC)
+    with pytest.raises(ValueError, match="positive"):
+        ScaledClock(speed=0)
+
+
+def test_fleet_config_validates_and_names() -> None:
+    with pytest.raises(ValueError, match="connectors"):
+        FleetConfig(url="ws://x", connectors=3)
+    config = FleetConfig(url="ws://x", site="north")
+    assert config.charge_point_id(0) == "north-CP001"
+    assert config.id_tag(41) == "north-TAG042"
+
+
+def test_same_seed_same_fleet_plans() -> None:
+    def plans(seed: int) -> list[tuple[str, int, datetime, float]]:
+        fleet = Fleet(FleetConfig(url="ws://x", charge_points=3, seed=seed), ScaledClock(start=START))
+        return [
+            (cp.id, c.id, p.arrival, p.energy_kwh)
+            for cp in fleet.charge_points
+            for c in cp.connectors.values()
+            for p in c.plans
+        ]
+
+    assert plans(1) == plans(1)
+    assert plans(1) != plans(2)
+
+
+@pytest.mark.anyio
+async def test_a_small_fleet_through_a_working_day() -> None:
+    central = CentralSystem(heartbeat_s=900)
+    await central.start()
+    try:
+        config = FleetConfig(
+            url=central.url,
+            site="t",
+            charge_points=4,
+            location=Location.workplace,
+            duration_h=8,
+            seed=3,
+            sessions_per_day=3.0,
+            configuration={"MeterValueSampleInterval": "300"},
+        )
+        fleet = Fleet(config, ScaledClock(speed=7200, start=START), timing=Timing(tick_s=30))
+        snapshots: list[dict[str, float]] = []
+        summary = await fleet.run(on_progress=snapshots.append, every_real_s=0.2)
+    finally:
+        await central.stop()
+
+    assert fleet.planned_sessions > 0
+    assert len(summary.sessions) == fleet.planned_sessions - summary.turned_away
+    starts = central.of("StartTransaction")
+    stops = central.of("StopTransaction")
+    assert len(starts) == len(stops) == len(summary.sessions)
+    assert {s.transaction_id for s in summary.sessions} == {s["assigned"] for s in starts}
+    assert {s["transaction_id"] for s in stops} == {s["assigned"] for s in starts}
+    assert sum(summary.messages_sent.values()) == len(central.received)
+    assert summary.call_errors == summary.timeouts == summary.transaction_messages_dropped == 0
+    assert summary.connects == 4
+    assert {r.charge_point_id for r in central.received} == {f"t-CP00{i}" for i in range(1, 5)}
+    assert all(s["id_tag"].startswith("t-TAG") for s in starts)
+    for session in summary.sessions:
+        assert 0 <= session.delivered_kwh <= session.requested_kwh + 0.01
+    delivered = sum((s["meter_stop"] - start["meter_start"]) for s, start in _pairs(starts, stops)) / 1000
+    assert summary.delivered_kwh == pytest.approx(delivered, abs=0.01 * len(stops))
+    assert snapshots[-1]["fraction"] == 1.0
+    assert max(s["online"] for s in snapshots) == 4
+    json.dumps(summary.to_dict())
+    assert summary_table(summary).row_count >= 10
+
+
+def _pairs(
+    starts: list[dict[str, Any]], stops: list[dict[str, Any]]
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    by_id = {s["assigned"]: s for s in starts}
+    return [(stop, by_id[stop["transaction_id"]]) for stop in stops]
