@@ -5,8 +5,9 @@ Same model as `optimizer.reference` (the readable PuLP formulation), column and 
 columns: p[i,t] for plugged-in (i, t) | fair[i,k] k < 3 | up[i,t], down[i,t] per consecutive pair
 rows:    site_capacity[t] | group_capacity[g,t] | energy[i] | smooth[i,t]
 
-Algorithm: interior point with crossover (the notes in docs/optimizer.md: simplex degrades with the
-time-weighted objective as N grows, IPM stays near linear; crossover gives a vertex, exact zeros and duals).
+Algorithm: dual simplex for small models, interior point with crossover above SIMPLEX_MAX_VARIABLES (simplex
+degrades with the time-weighted objective as N grows, IPM stays near linear; crossover gives a vertex, exact
+zeros and duals). See docs/optimizer.md for the measurements.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from optimizer.prepare import SITE, Array, Prepared
 from optimizer.solution import LpSolution, LpStatus
 
 INF = highspy.kHighsInf
+SIMPLEX_MAX_VARIABLES = 50_000  # dual simplex up to this many power variables, IPM + crossover above
 
 
 def _blocks(
@@ -130,12 +132,14 @@ def solve_highs(
     weights: Weights = FULL,
     *,
     time_limit_s: float | None = None,
-    algorithm: str = "ipm",
+    algorithm: str | None = None,
 ) -> LpSolution:
     """Solve the scheduling LP with bounds `lower`/`upper` (N, T) through highspy."""
     shape = (p.n_sessions, p.n_intervals)
     began = time.perf_counter()
     matrix, a, k_count = _blocks(p, lower, upper, weights)
+    if algorithm is None:
+        algorithm = "simplex" if k_count <= SIMPLEX_MAX_VARIABLES else "ipm"
     h = highspy.Highs()  # type: ignore[no-untyped-call]
     h.setOptionValue("output_flag", False)
     h.setOptionValue("solver", algorithm)
@@ -158,6 +162,8 @@ def solve_highs(
     h.run()
     solved = time.perf_counter()
     status = h.getModelStatus()
+    if status == highspy.HighsModelStatus.kModelEmpty:
+        return LpSolution(LpStatus.OPTIMAL, np.zeros(shape), np.zeros(p.n_intervals), built - began, 0.0)
     if status == highspy.HighsModelStatus.kTimeLimit:
         return LpSolution.failed(
             shape, LpStatus.TIME_LIMIT, "HiGHS hit the time limit", built - began, solved - built

@@ -7,7 +7,8 @@ docs/optimizer.md for the bound). Their own order follows from their sizes:
 
 * fairness: a concave piecewise-linear utility of the served fraction, slopes FAIR_SLOPES per kWh on each
   third of the demand -- a kWh to a session at a lower fraction is worth more (>= 1e-4 more per kWh);
-* early: EARLY * (T - t) / T per kWh delivered in interval t (at most 5e-5 per kWh, < one fairness step);
+* early: EARLY * (T - t) / T per kWh delivered in interval t, t rounded down to the hour (at most 5e-5 per
+  kWh, less than one fairness step);
 * smooth: -SMOOTH per kW of change between consecutive plugged-in intervals (1e-8, below one interval of
   earliness: 5e-5 / T per kWh = 1.3e-4 per kW at 15 minutes, scaled by 1e-3 below).
 
@@ -27,6 +28,8 @@ from optimizer.prepare import Array, BoolArray, Prepared
 SCALE = 1000.0
 FAIR_SLOPES = (3e-4, 2e-4, 1e-4)
 EARLY = 5e-5
+EARLY_STEP_MIN = 60  # the bonus steps down hourly: per-interval steps cost 2-3x the solve time (docs)
+SMOOTH_MAX_VARIABLES = 20_000  # the smoothness term is in the LP up to this many power variables (docs)
 SMOOTH = 1e-8
 ENERGY_TOLERANCE = 1e-3  # the issue's bound; the weights above use 3.5e-4 of it (docs/optimizer.md)
 
@@ -43,6 +46,11 @@ class Weights:
     def energy_only(cls) -> Weights:
         return cls(fairness=False, early=False, smooth=False)
 
+    @classmethod
+    def for_size(cls, p: Prepared) -> Weights:
+        """All components, the smoothness term only where it is affordable (SMOOTH_MAX_VARIABLES)."""
+        return cls(smooth=int((p.upper_kw > 0).sum()) <= SMOOTH_MAX_VARIABLES)
+
 
 FULL = Weights()
 
@@ -54,11 +62,17 @@ def available(p: Prepared) -> BoolArray:
 
 def power_cost(p: Prepared, weights: Weights) -> Array:
     """(N, T): objective per kW in each interval (energy and earliness), unscaled."""
-    per_kwh = np.repeat(p.weight[:, None], p.n_intervals, axis=1)
-    if weights.early:
-        t = np.arange(p.n_intervals)
-        per_kwh = per_kwh + EARLY * (p.n_intervals - t)[None, :] / p.n_intervals
+    per_kwh = p.weight[:, None] + early_per_kwh(p, weights)[None, :]
     return np.asarray(per_kwh * p.interval_h)
+
+
+def early_per_kwh(p: Prepared, weights: Weights) -> Array:
+    """(T,): the earliness bonus per kWh, stepping down once per hour (EARLY_STEP_MIN)."""
+    if not weights.early:
+        return np.zeros(p.n_intervals)
+    step = max(1, round(EARLY_STEP_MIN / (p.interval_h * 60)))
+    t = (np.arange(p.n_intervals) // step) * step
+    return np.asarray(EARLY * (p.n_intervals - t) / p.n_intervals, dtype=np.float64)
 
 
 def smooth_pairs(mask: BoolArray) -> tuple[np.ndarray, np.ndarray]:
@@ -82,10 +96,7 @@ def parts(p: Prepared, power_kw: Array, weights: Weights = FULL) -> ObjectivePar
     delivered = power_kw.sum(axis=1) * p.interval_h
     energy = float((p.weight * delivered).sum())
     fairness = fairness_value(p, delivered) if weights.fairness else 0.0
-    early = 0.0
-    if weights.early:
-        t = np.arange(p.n_intervals)
-        early = float((power_kw * p.interval_h * EARLY * (p.n_intervals - t)[None, :] / p.n_intervals).sum())
+    early = float((power_kw.sum(axis=0) * p.interval_h * early_per_kwh(p, weights)).sum())
     smooth = 0.0
     if weights.smooth and p.n_intervals > 1:
         i, t = smooth_pairs(available(p))

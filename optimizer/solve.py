@@ -94,7 +94,10 @@ def _optimise(
         return None if time_limit_s is None else max(time_limit_s - (time.perf_counter() - began), 1e-3)
 
     nan = np.full(p.n_intervals, np.nan)
-    first = _lp(p, p.lower_kw, p.upper_kw, solver, remaining())
+    weights = Weights.for_size(p)
+    if not weights.smooth:
+        messages.append("smoothness term left out of the LP at this size (docs/optimizer.md)")
+    first = _lp(p, p.lower_kw, p.upper_kw, solver, remaining(), weights)
     stats["build_seconds"] = first.build_seconds
     stats["lp_seconds"] = first.solve_seconds
     if first.status is not LpStatus.OPTIMAL:
@@ -109,7 +112,7 @@ def _optimise(
         + (f"; {dropped} session-intervals paused where minimum rates did not all fit" if dropped else "")
     )
     lower, upper = pattern_bounds(p, repaired)
-    second = _lp(p, lower, upper, solver, remaining())
+    second = _lp(p, lower, upper, solver, remaining(), weights)
     stats["build_seconds"] += second.build_seconds
     stats["lp_seconds"] += second.solve_seconds
     if second.status is LpStatus.OPTIMAL:

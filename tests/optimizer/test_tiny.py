@@ -1,0 +1,153 @@
+"""Tiny problems with a known optimum, every result also run through the independent checker."""
+
+from __future__ import annotations
+
+import pytest
+
+from optimizer import Group, ScheduleResult, Status, solve
+from tests.optimizer.helpers import override, problem, session
+from tests.optimizer.invariants import check
+
+SOLVERS = ["highs", "cbc", "pulp-highs"]
+
+
+def solved(prob, **kwargs) -> ScheduleResult:  # type: ignore[no-untyped-def]
+    result = solve(prob, **kwargs)
+    check(prob, result)
+    return result
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_single_session_charges_as_early_as_possible(solver: str) -> None:
+    # earliness is valued per hour: 11 kWh at 11 kW fill the first hour, smoothly
+    prob = problem([50.0] * 12, [session("a", 0, 12, 11.0, 11.0)])
+    result = solved(prob, solver=solver)
+    assert result.status is Status.OPTIMAL
+    assert result.schedules["a"].power_kw == pytest.approx((11.0,) * 4 + (0.0,) * 8, abs=1e-6)
+    assert result.schedules["a"].delivered_kwh == pytest.approx(11.0)
+    assert result.schedules["a"].unmet_kwh == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_scarce_capacity_is_used_fully_and_shared_fairly(solver: str) -> None:
+    # 4 intervals x 10 kW = 10 kWh for two sessions wanting 10 kWh each: fairness works in thirds of the
+    # demand (3 segments), so each gets between a third and two thirds; neither is starved
+    prob = problem([10.0] * 4, [session("a", 0, 4, 10.0, 11.0), session("b", 0, 4, 10.0, 11.0)])
+    result = solved(prob, solver=solver)
+    assert result.delivered_kwh == pytest.approx(10.0)
+    for sid in "ab":
+        assert 10 / 3 - 1e-6 <= result.schedules[sid].delivered_kwh <= 20 / 3 + 1e-6
+    assert result.explanation.binding == ("site",) * 4
+
+
+def test_fairness_serves_the_less_served_fraction_first() -> None:
+    # b can only charge in the first interval; a can charge any time. All energy fits: both complete.
+    prob = problem([11.0] * 3, [session("a", 0, 3, 4.0, 11.0), session("b", 0, 1, 2.0, 11.0)])
+    result = solved(prob)
+    assert result.schedules["b"].delivered_kwh == pytest.approx(2.0)
+    assert result.schedules["a"].delivered_kwh == pytest.approx(4.0)
+
+
+def test_priority_wins_scarce_energy() -> None:
+    prob = problem(
+        [10.0] * 2, [session("low", 0, 2, 5.0, 11.0), session("high", 0, 2, 5.0, 11.0, priority=3)]
+    )
+    result = solved(prob)
+    assert result.schedules["high"].delivered_kwh == pytest.approx(5.0)
+    assert result.schedules["low"].delivered_kwh == pytest.approx(0.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_group_capacity_binds(solver: str) -> None:
+    prob = problem(
+        [30.0] * 2,
+        [session("a", 0, 2, 20.0, 22.0, group="F"), session("b", 0, 2, 20.0, 22.0, group="F")],
+        groups=[Group("F", 12.0)],
+    )
+    result = solved(prob, solver=solver)
+    assert result.delivered_kwh == pytest.approx(6.0)
+    assert result.explanation.binding == ("group:F", "group:F")
+
+
+def test_nested_groups_and_per_interval_group_capacity() -> None:
+    prob = problem(
+        [100.0] * 2,
+        [session("a", 0, 2, 20, 22, group="leaf"), session("b", 0, 2, 20, 22, group="root")],
+        groups=[Group("root", 30.0), Group("leaf", (5.0, 10.0), parent="root")],
+    )
+    result = solved(prob)
+    assert result.schedules["a"].power_kw == pytest.approx((5.0, 10.0))
+    assert result.schedules["b"].power_kw == pytest.approx((22.0, 20.0))  # the root's 30 kW minus a's
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_shadow_price_is_the_value_of_one_more_kw(solver: str) -> None:
+    # capacity binds in interval 0 only; one more kW there delivers 0.25 kWh more
+    prob = problem([4.0, 40.0], [session("a", 0, 1, 10.0, 11.0)])
+    result = solved(prob, solver=solver)
+    price = result.explanation.shadow_price
+    assert price[0] == pytest.approx(0.25, rel=1e-3)
+    assert price[1] == pytest.approx(0.0, abs=1e-9)
+    assert result.explanation.binding == ("site", "none")
+
+
+def test_partially_plugged_intervals_are_not_used() -> None:
+    prob = problem([50.0] * 4, [session("a", 0.5, 3.5, 20.0, 10.0)])
+    result = solved(prob)
+    assert result.schedules["a"].power_kw == pytest.approx((0, 10.0, 10.0, 0))
+
+
+def test_arrival_before_start_counts_as_plugged() -> None:
+    prob = problem([50.0] * 2, [session("a", -10, 1, 20.0, 10.0)])
+    result = solved(prob)
+    assert result.schedules["a"].power_kw == pytest.approx((10.0, 0.0))
+
+
+def test_overrides_cap_pause_fixed() -> None:
+    prob = problem(
+        [50.0] * 4,
+        [session("a", 0, 4, 40.0, 11.0), session("b", 0, 4, 40.0, 11.0), session("c", 0, 4, 40.0, 11.0)],
+        overrides=[
+            override("a", "cap", 3.0),
+            override("b", "pause", start=1, end=3),
+            override("c", "fixed", 2.0, 2),
+        ],
+    )
+    result = solved(prob)
+    assert result.status is Status.OPTIMAL
+    assert max(result.schedules["a"].power_kw) == pytest.approx(3.0)
+    assert result.schedules["b"].power_kw == pytest.approx((11.0, 0.0, 0.0, 11.0))
+    assert result.schedules["c"].power_kw[2:] == pytest.approx((2.0, 2.0))
+
+
+def test_min_rate_is_zero_or_at_least_min() -> None:
+    prob = problem(
+        [10.0] * 4,
+        [session(s, 0, 4, 10.0, 11.0, min_kw=6.0) for s in "abc"],
+    )
+    result = solved(prob)
+    assert result.status in (Status.OPTIMAL, Status.FEASIBLE)
+    for schedule in result.schedules.values():
+        assert all(v == 0 or v >= 6.0 - 1e-6 for v in schedule.power_kw)
+    assert result.delivered_kwh >= 0.25 * 6 * 4 - 1e-6  # at least one session at min all the time
+
+
+def test_empty_problem() -> None:
+    result = solved(problem([5.0, 5.0], []))
+    assert result.status is Status.OPTIMAL
+    assert result.schedules == {}
+
+
+def test_energy_already_met_and_zero_capacity() -> None:
+    prob = problem([0.0, 0.0], [session("a", 0, 2, 0.0, 11.0), session("b", 0, 2, 5.0, 11.0)])
+    result = solved(prob)
+    assert result.delivered_kwh == 0.0
+    assert result.explanation.binding == ("site", "site")
+
+
+def test_unknown_strategy_and_solver_are_rejected() -> None:
+    prob = problem([5.0], [])
+    with pytest.raises(ValueError, match="strategy"):
+        solve(prob, strategy="magic")
+    with pytest.raises(ValueError, match="solver"):
+        solve(prob, solver="gurobi")
