@@ -76,7 +76,7 @@ class Timing:
     """Delays in simulated seconds unless the name says `real`."""
 
     tick_s: float = 10.0
-    min_tick_real_s: float = 0.02
+    min_tick_real_s: float = 0.05
     response_timeout_real_s: float = 10.0
     open_timeout_real_s: float = 10.0
     backoff_initial_s: float = 2.0
@@ -332,7 +332,7 @@ class SimulatedChargePoint:
             connector.status = status
             self._queue_status(connector.id, status)
 
-    def _sample(self, connector: Connector, context: str = "Sample.Periodic") -> dict[str, Any]:
+    def _sample(self, connector: Connector, context: str, at: datetime) -> dict[str, Any]:
         wanted = set(self.config.get_list("MeterValuesSampledData"))
         values: list[dict[str, Any]] = []
         base = {"context": context, "format": "Raw"}
@@ -372,10 +372,12 @@ class SimulatedChargePoint:
                     "unit": "Percent",
                 }
             )
-        return {"timestamp": ocpp_time(self.clock.now()), "sampled_value": values}
+        return {"timestamp": ocpp_time(at), "sampled_value": values}
 
-    def _queue_meter_values(self, connector: Connector, context: str = "Sample.Periodic") -> None:
-        sample = self._sample(connector, context)
+    def _queue_meter_values(
+        self, connector: Connector, context: str = "Sample.Periodic", at: datetime | None = None
+    ) -> None:
+        sample = self._sample(connector, context, at or self.clock.now())
         tx = connector.tx
         if tx is None:
             if self.online:
@@ -407,17 +409,35 @@ class SimulatedChargePoint:
             await self.clock.sleep(tick_s)
             self._advance(self.clock.now())
 
+    def _integrate(self, until: datetime) -> None:
+        """Energy since the last step, at the power each EV has drawn since."""
+        seconds = (until - (self._last_step or until)).total_seconds()
+        if seconds <= 0:
+            return
+        self._last_step = until
+        for connector in self.connectors.values():
+            if connector.ev is not None and connector.tx is not None and connector.power_w > 0:
+                connector.meter_wh += connector.ev.charge(connector.power_w, seconds) * 1000
+
     def _advance(self, now: datetime) -> None:
-        """Integrate energy since the last step at the power then drawn, then re-apply the limits."""
-        last = self._last_step or now
-        seconds = (now - last).total_seconds()
-        self._last_step = now
-        if seconds > 0:
-            for connector in self.connectors.values():
-                if connector.ev is not None and connector.tx is not None and connector.power_w > 0:
-                    connector.meter_wh += connector.ev.charge(connector.power_w, seconds) * 1000
+        """Integrate up to `now`, taking periodic samples at their own instants; then re-apply the limits."""
+        interval = timedelta(seconds=self.config.get_int("MeterValueSampleInterval"))
+        while interval.total_seconds() > 0:
+            due = [
+                c
+                for c in self.connectors.values()
+                if c.tx is not None and c.next_sample is not None and c.next_sample <= now
+            ]
+            if not due:
+                break
+            at = min(c.next_sample for c in due if c.next_sample is not None)
+            self._integrate(at)
+            for connector in due:
+                if connector.next_sample == at:
+                    self._queue_meter_values(connector, at=at)
+                    connector.next_sample = at + interval
+        self._integrate(now)
         self._allocate(now)
-        interval_s = self.config.get_int("MeterValueSampleInterval")
         for connector in self.connectors.values():
             self._expire(connector, now)
             if connector.tx is None:
@@ -428,10 +448,6 @@ class SimulatedChargePoint:
                 self._set_status(connector, ChargePointStatus.suspended_ev)
             else:
                 self._set_status(connector, ChargePointStatus.suspended_evse)
-            if interval_s > 0 and connector.next_sample is not None and now >= connector.next_sample:
-                self._queue_meter_values(connector)
-                while connector.next_sample <= now:
-                    connector.next_sample += timedelta(seconds=interval_s)
 
     def _allocate(self, now: datetime) -> None:
         """Each EV draws min(own maximum, connector limit); the charge point's cap is shared in proportion."""

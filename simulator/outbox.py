@@ -8,10 +8,9 @@ carry that id.
 """
 
 import asyncio
-import itertools
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 Build = Callable[[int | None], Any]  # transaction id (None if none/unknown) → ocpp.v16.call payload
@@ -30,7 +29,6 @@ class Item:
     on_result: Done | None = None
     starts_transaction: bool = False
     attempts: int = 0
-    seq: int = field(default_factory=itertools.count().__next__)
 
 
 @dataclass
