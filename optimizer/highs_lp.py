@@ -12,6 +12,9 @@ zeros and duals). See docs/optimizer.md for the measurements.
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 import time
 
 import highspy
@@ -23,6 +26,32 @@ from optimizer.prepare import SITE, Array, Prepared
 from optimizer.solution import LpSolution, LpStatus
 
 INF = highspy.kHighsInf
+_banner = threading.Lock()
+_banner_done = False
+
+
+def new_highs() -> highspy.Highs:
+    """A Highs instance, output off. HiGHS prints a banner to the process's stdout (fd 1, C level) when the
+    first instance is built; that would corrupt JSON on stdout, so the first one is built with fd 1 muted."""
+    global _banner_done
+    with _banner:
+        if _banner_done:
+            h = highspy.Highs()  # type: ignore[no-untyped-call]
+        else:
+            sys.stdout.flush()
+            saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, 1)
+                h = highspy.Highs()  # type: ignore[no-untyped-call]
+            finally:
+                os.dup2(saved, 1)
+                os.close(saved)
+                os.close(devnull)
+            _banner_done = True
+    h.setOptionValue("output_flag", False)
+    return h
+
+
 SIMPLEX_MAX_VARIABLES = 50_000  # dual simplex up to this many power variables, IPM + crossover above
 
 
@@ -140,8 +169,7 @@ def solve_highs(
     matrix, a, k_count = _blocks(p, lower, upper, weights)
     if algorithm is None:
         algorithm = "simplex" if k_count <= SIMPLEX_MAX_VARIABLES else "ipm"
-    h = highspy.Highs()  # type: ignore[no-untyped-call]
-    h.setOptionValue("output_flag", False)
+    h = new_highs()
     h.setOptionValue("solver", algorithm)
     if algorithm == "ipm":
         h.setOptionValue("run_crossover", "on")

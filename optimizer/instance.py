@@ -245,11 +245,31 @@ def load_instance(text: str) -> ScheduleProblem:
 
 
 def run_optimize(
-    text: str, *, strategy: str = "lp", solver: str = "highs", time_limit_s: float | None = None
-) -> str:
-    """The `smartcharge optimize` command on the text of an instance file: the schedule JSON text."""
-    from optimizer.solve import solve
+    text: str,
+    *,
+    strategy: str = "lp",
+    solver: str = "highs",
+    time_limit_s: float | None = None,
+    max_periods: int | None = None,
+) -> tuple[int, str]:
+    """`smartcharge optimize` on the text of an instance file, without the file handling.
 
-    problem = load_instance(text)
+    Returns (0, the schedule JSON) or (2, an error message naming the field or option).
+    """
+    from optimizer.solve import SOLVERS, STRATEGIES, solve
+
+    if strategy not in STRATEGIES:
+        return 2, f"--strategy: must be one of {', '.join(STRATEGIES)}, not {strategy!r}"
+    if solver not in SOLVERS:
+        return 2, f"--solver: must be one of {', '.join(SOLVERS)}, not {solver!r}"
+    if time_limit_s is not None and not time_limit_s > 0:
+        return 2, "--time-limit: must be a positive number of seconds"
+    if max_periods is not None and max_periods < 1:
+        return 2, "--max-periods: must be at least 1"
+    try:
+        problem = load_instance(text)
+    except InstanceError as error:
+        return 2, str(error)
     result = solve(problem, strategy=strategy, solver=solver, time_limit_s=time_limit_s)
-    return json.dumps(result_to_dict(result, problem), indent=2) + "\n"
+    document = result_to_dict(result, problem, max_periods=max_periods)
+    return 0, json.dumps(document, indent=2) + "\n"

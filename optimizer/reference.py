@@ -19,6 +19,7 @@ import numpy as np
 import pulp
 from pulp.apis import coin_api
 
+from optimizer.highs_lp import new_highs
 from optimizer.objective import FAIR_SLOPES, FULL, SCALE, SMOOTH, Weights, available, power_cost, smooth_pairs
 from optimizer.prepare import SITE, Array, Prepared
 from optimizer.solution import LpSolution, LpStatus
@@ -164,6 +165,7 @@ def solve_reference(
 
 def _run_pulp_highs(prob: pulp.LpProblem, time_limit_s: float | None) -> tuple[LpStatus, str]:
     began = time.perf_counter()
+    new_highs()  # the banner, muted once per process
     solver = pulp.HiGHS(msg=False, timeLimit=time_limit_s, solver="ipm", run_crossover="on")
     prob.solve(solver)
     # PuLP 3.3 reports Optimal when HiGHS stops at its time limit: ask HiGHS itself.

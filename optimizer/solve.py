@@ -118,11 +118,11 @@ def _optimise(
     if second.status is LpStatus.OPTIMAL:
         final = clean(p, second.power_kw, lower, upper)
         if not violations(p, final):
-            return final, Status.FEASIBLE, second.site_dual
+            return final, Status.FEASIBLE, first.site_dual
     messages.append(
         f"re-solve after the min-rate repair: {second.message or 'failed the check'}; repair kept"
     )
-    return repaired, Status.FEASIBLE, nan
+    return repaired, Status.FEASIBLE, first.site_dual
 
 
 def _result(
