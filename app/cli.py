@@ -187,5 +187,34 @@ def simulate(
         summary_json.write_text(json.dumps(summary.to_dict(), indent=2))
 
 
+@cli.command()
+def optimize(
+    instance: Path = typer.Argument(..., help="instance file: smartcharge-instance/1 JSON"),
+    output: Path | None = typer.Option(None, "--output", "-o", help="write the schedule here, not stdout"),
+    solver: str = typer.Option("highs", help="highs | cbc | pulp-highs"),
+    strategy: str = typer.Option("lp", help="lp | equal-share | edf | uncontrolled"),
+    time_limit: float | None = typer.Option(None, "--time-limit", help="LP seconds, then EDF fallback"),
+    max_periods: int | None = typer.Option(None, "--max-periods", help="also give periods, at most N"),
+) -> None:
+    """Plan an instance file: a schedule per session (smartcharge-schedule/1 JSON); exit 2 on bad input."""
+    from optimizer.instance import run_optimize
+
+    try:
+        text = instance.read_text(encoding="utf-8")
+    except OSError as error:
+        typer.echo(f"error: {instance}: {error.strerror or error}", err=True)
+        raise typer.Exit(2) from None
+    code, out = run_optimize(
+        text, strategy=strategy, solver=solver, time_limit_s=time_limit, max_periods=max_periods
+    )
+    if code:
+        typer.echo(f"error: {out}", err=True)
+        raise typer.Exit(code)
+    if output is None:
+        typer.echo(out, nl=False)
+    else:
+        output.write_text(out, encoding="utf-8")
+
+
 def main() -> None:
     cli()
