@@ -10,11 +10,23 @@ from app.api import build_router
 from app.api.errors import install_error_handlers
 from app.db.engine import Database, create_engine
 from app.domain.clock import SystemClock
+from app.domain.events import EventBus
+from app.domain.ports import Clock
 from app.services.apikeys import bootstrap_admin_key
+from app.services.scheduler import Scheduler, SchedulerSettings
 from app.settings import Settings
+from ocpp_gateway.dispatch import ProfileDispatcher
 from ocpp_gateway.server import OcppServer
+from simulator.clock import ScaledClock
 
 log = logging.getLogger("smartcharge")
+
+
+def build_clock(settings: Settings) -> Clock:
+    """Real time, or the scaled clock an accelerated simulation shares with the simulator."""
+    if settings.clock_speed == 1.0 and settings.clock_start is None:
+        return SystemClock()
+    return ScaledClock(settings.clock_speed, settings.clock_start, settings.clock_anchor)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -30,15 +42,35 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.admin_token is not None:
             async with database.session() as session:
                 await bootstrap_admin_key(session, settings.admin_token.get_secret_value())
-        gateway = OcppServer(settings, database, clock=SystemClock())
+        clock = build_clock(settings)
+        events = EventBus()
+        gateway = OcppServer(settings, database, clock=clock, events=events)
         await gateway.start()
+        scheduler = Scheduler(
+            database,
+            ProfileDispatcher(gateway.commands, database, clock, verify=settings.scheduler_verify_profiles),
+            clock,
+            events,
+            SchedulerSettings(
+                horizon_intervals=settings.scheduler_horizon_intervals,
+                debounce_s=settings.scheduler_debounce_s,
+                solve_time_limit_s=settings.scheduler_solve_time_limit_s,
+                retry_attempts=settings.scheduler_retry_attempts,
+                retry_backoff_s=settings.scheduler_retry_backoff_s,
+            ),
+        )
+        if settings.scheduler_enabled:
+            await scheduler.start()
         app.state.settings = settings
         app.state.database = database
         app.state.gateway = gateway
+        app.state.scheduler = scheduler
+        app.state.clock = clock
         log.info("OCPP 1.6J on ws://%s:%d/ocpp/{id}", settings.ocpp_host, gateway.port)
         try:
             yield
         finally:
+            await scheduler.stop()
             await gateway.stop()
             await database.dispose()
 

@@ -1,5 +1,6 @@
 """Service settings, read from `SMARTCHARGE_*` environment variables (and an optional `.env`)."""
 
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
@@ -36,5 +37,17 @@ class Settings(BaseSettings):
     ocpp_require_password: bool = False
 
     forecast_max_horizon_days: int = Field(default=14, ge=1)
+
+    scheduler_enabled: bool = True
+    scheduler_horizon_intervals: int = Field(default=96, ge=1, le=2880)
+    scheduler_debounce_s: float = Field(default=0.05, ge=0)
+    scheduler_solve_time_limit_s: float = Field(default=10.0, gt=0)
+    scheduler_verify_profiles: bool = True  # read each accepted profile back with GetCompositeSchedule
+    scheduler_retry_attempts: int = Field(default=3, ge=1)
+    scheduler_retry_backoff_s: float = Field(default=2.0, ge=0)
+
+    clock_speed: float = Field(default=1.0, gt=0)  # >1 runs the service on accelerated time (simulations)
+    clock_start: datetime | None = None  # the simulated instant at `clock_anchor` (default: start-up)
+    clock_anchor: datetime | None = None
 
     log_level: str = "INFO"

@@ -7,7 +7,13 @@ from typing import Any, Protocol
 
 
 class Clock(Protocol):
+    """The time the service runs on: real, or scaled for an accelerated simulation."""
+
     def now(self) -> datetime: ...
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait `seconds` of this clock's time."""
+        ...
 
 
 class ChargePointCommands(Protocol):

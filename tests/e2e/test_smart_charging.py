@@ -1,0 +1,222 @@
+"""The smart-charging loop end to end: a grid operator's forecast in over HTTP, profiles out over OCPP.
+
+Charge points are the `ocpp` package's ChargePoint as clients on real WebSockets; the service is `create_app`
+under uvicorn with its OCPP server and scheduler, on SQLite and PostgreSQL.
+"""
+
+import asyncio
+import contextlib
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from ocpp.v16 import call
+from sqlmodel import col, select
+
+from app.db.schedule_tables import ScheduleEntry
+from tests.e2e.service import Service, running_service
+from tests.gateway.helpers import ClientChargePoint, connect_charge_point
+
+pytestmark = pytest.mark.anyio
+
+FORECAST_KW = 30.0
+VOLTAGE_V = 230.0
+PHASES = 3
+
+
+def _parse(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def tx_profiles(client: ClientChargePoint, transaction_id: int) -> list[dict[str, Any]]:
+    return [
+        payload["csChargingProfiles"]
+        for action, payload in client.received
+        if action == "SetChargingProfile"
+        and payload["csChargingProfiles"]["chargingProfilePurpose"] == "TxProfile"
+        and payload["csChargingProfiles"].get("transactionId") == transaction_id
+    ]
+
+
+def limit_kw_at(profile: dict[str, Any], at: datetime) -> float | None:
+    schedule = profile["chargingSchedule"]
+    start = _parse(schedule["startSchedule"])
+    if at < start or at >= start + timedelta(seconds=schedule["duration"]):
+        return None
+    limit = None
+    for period in schedule["chargingSchedulePeriod"]:
+        if start + timedelta(seconds=period["startPeriod"]) <= at:
+            limit = period["limit"]
+    assert limit is not None
+    if schedule["chargingRateUnit"] == "W":
+        return float(limit) / 1000
+    return float(limit) * period.get("numberPhases", PHASES) * VOLTAGE_V / 1000
+
+
+async def eventually(check: Callable[[], bool | Awaitable[bool]], timeout_s: float = 20.0) -> None:
+    """Poll `check` until it holds; fail after `timeout_s`."""
+    for _ in range(int(timeout_s / 0.05)):
+        outcome = check()
+        if await outcome if inspect.isawaitable(outcome) else outcome:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not within {timeout_s} s")
+
+
+def echo_composite(client: ClientChargePoint) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """GetCompositeSchedule answered from the last TxProfile the charge point accepted."""
+
+    def answer(request: dict[str, Any]) -> dict[str, Any]:
+        profiles = [
+            p["csChargingProfiles"]
+            for a, p in client.received
+            if a == "SetChargingProfile" and p["csChargingProfiles"]["chargingProfilePurpose"] == "TxProfile"
+        ]
+        schedule = profiles[-1]["chargingSchedule"]
+        return {
+            "status": "Accepted",
+            "connectorId": request["connectorId"],
+            "scheduleStart": datetime.now(UTC).isoformat(),
+            "chargingSchedule": schedule,
+        }
+
+    return answer
+
+
+@contextlib.asynccontextmanager
+async def charging(
+    service: Service, site_id: int, cp_id: str, tag: str, *, reject_profiles: bool = False
+) -> AsyncIterator[tuple[ClientChargePoint, int]]:
+    """A registered charge point in the site that boots, reports Available and starts a transaction."""
+    response = await service.api.post("/charge-points", json={"id": cp_id})
+    assert response.status_code == 201, response.text
+    response = await service.api.put(f"/sites/{site_id}/charge-points/{cp_id}", json={})
+    assert response.status_code == 200, response.text
+    async with connect_charge_point(service.app.state.gateway, cp_id) as client:
+        client.responses["GetCompositeSchedule"] = echo_composite(client)
+        if reject_profiles:
+            client.responses["SetChargingProfile"] = {"status": "Rejected"}
+        boot = await client.call(
+            call.BootNotification(charge_point_model="E2E", charge_point_vendor="smartcharge")
+        )
+        assert boot.status == "Accepted"
+        await client.call(call.StatusNotification(connector_id=1, error_code="NoError", status="Preparing"))
+        started = await client.call(
+            call.StartTransaction(
+                connector_id=1, id_tag=tag, meter_start=0, timestamp=datetime.now(UTC).isoformat()
+            )
+        )
+        assert started.id_tag_info["status"] == "Accepted"
+        yield client, started.transaction_id
+
+
+def planned_sum_ok(clients: dict[int, ClientChargePoint]) -> bool:
+    """At every 5 minutes of the next 24 h the latest profiles add up to at most the forecast."""
+    now = datetime.now(UTC)
+    for step in range(0, 24 * 12):
+        at = now + timedelta(minutes=5 * step)
+        total = 0.0
+        for tx, client in clients.items():
+            profiles = tx_profiles(client, tx)
+            if profiles:
+                total += limit_kw_at(profiles[-1], at) or 0.0
+        if total > FORECAST_KW + 1e-6:
+            return False
+    return True
+
+
+def current_kw(client: ClientChargePoint, tx: int) -> float:
+    profiles = tx_profiles(client, tx)
+    return (limit_kw_at(profiles[-1], datetime.now(UTC)) or 0.0) if profiles else -1.0
+
+
+async def test_forecast_reaches_charge_points_as_profiles_that_respect_it(migrated_url: str) -> None:
+    settings = {"scheduler_retry_backoff_s": 0.05, "scheduler_retry_attempts": 2}
+    async with running_service(migrated_url, **settings) as service:
+        site = await service.api.post(
+            "/sites", json={"name": "depot", "grid_connection_limit_kw": 100, "fallback_limit_kw": 11}
+        )
+        assert site.status_code == 201, site.text
+        site_id = site.json()["id"]
+        now = datetime.now(UTC)
+        forecast = await service.api.post(
+            f"/sites/{site_id}/forecasts",
+            json={
+                "forecast_id": "dso-1",
+                "intervals": [
+                    {
+                        "start": (now - timedelta(hours=1)).isoformat(),
+                        "end": (now + timedelta(days=2)).isoformat(),
+                        "limit_kw": FORECAST_KW,
+                    }
+                ],
+            },
+        )
+        assert forecast.status_code == 201, forecast.text
+        for tag in ("T1", "T2", "T3", "T4"):
+            assert (await service.api.post("/id-tags", json={"id_tag": tag})).status_code == 201
+
+        async with (
+            charging(service, site_id, "CP1", "T1") as (cp1, tx1),
+            charging(service, site_id, "CP2", "T2") as (cp2, tx2),
+        ):
+            clients = {tx1: cp1, tx2: cp2}
+            async with charging(service, site_id, "CP3", "T3") as (cp3, tx3):
+                clients[tx3] = cp3
+                # every session gets a profile; together they stay within the forecast
+                await eventually(lambda: all(current_kw(c, tx) > 0 for tx, c in clients.items()))
+                await eventually(
+                    lambda: abs(sum(current_kw(c, tx) for tx, c in clients.items()) - FORECAST_KW) < 1
+                )
+                assert planned_sum_ok(clients)
+                fair_kw = current_kw(cp1, tx1)
+                assert fair_kw == pytest.approx(FORECAST_KW / 3, abs=0.5)
+                assert any(
+                    a == "SetChargingProfile"
+                    and p["connectorId"] == 0
+                    and p["csChargingProfiles"]["chargingProfilePurpose"] == "TxDefaultProfile"
+                    for a, p in cp1.received
+                ), "a TxDefaultProfile at boot"
+                assert any(a == "GetCompositeSchedule" for a, _ in cp1.received), "profiles are read back"
+
+                # one session stops: the others get more
+                await cp3.call(
+                    call.StopTransaction(
+                        meter_stop=5000, timestamp=datetime.now(UTC).isoformat(), transaction_id=tx3
+                    )
+                )
+                del clients[tx3]
+            await eventually(lambda: current_kw(cp1, tx1) > fair_kw + 2)
+            assert current_kw(cp1, tx1) == pytest.approx(FORECAST_KW / 2, abs=0.5)
+            assert planned_sum_ok(clients)
+
+            # an operator pauses one transaction: it gets 0, the other takes what it can
+            override = await service.api.post(
+                "/overrides",
+                json={"scope": "transaction", "transaction_id": tx2, "kind": "pause", "reason": "e2e"},
+            )
+            assert override.status_code == 201, override.text
+            await eventually(lambda: current_kw(cp2, tx2) == 0.0)
+            await eventually(lambda: current_kw(cp1, tx1) > FORECAST_KW / 2 + 2)
+            assert current_kw(cp1, tx1) <= PHASES * VOLTAGE_V * 32 / 1000
+            assert planned_sum_ok(clients)
+            deleted = await service.api.delete(f"/overrides/{override.json()['id']}")
+            assert deleted.status_code in (200, 204), deleted.text
+
+            # a charge point that rejects its profile is planned at its maximum; the others make room
+            async with charging(service, site_id, "CP4", "T4", reject_profiles=True) as (_cp4, tx4):
+                database = service.app.state.database
+
+                async def tx4_non_compliant() -> bool:
+                    async with database.session() as session:
+                        query = select(ScheduleEntry.assumption).where(ScheduleEntry.transaction_id == tx4)
+                        latest = (await session.exec(query.order_by(col(ScheduleEntry.id).desc()))).first()
+                    return latest == "non_compliant"
+
+                await eventually(tx4_non_compliant)
+                max_kw = PHASES * VOLTAGE_V * 32 / 1000
+                await eventually(
+                    lambda: current_kw(cp1, tx1) + current_kw(cp2, tx2) <= FORECAST_KW - max_kw + 0.1
+                )
