@@ -145,6 +145,7 @@ class SimulatedChargePoint:
         self._lost = asyncio.Event()
         self._reset = asyncio.Event()
         self._last_step: datetime | None = None
+        self._aligned_done: datetime | None = None
         self._local_tx = 0
         self._tasks: list[asyncio.Task[Any]] = []
         self._background: set[asyncio.Task[Any]] = set()
@@ -332,8 +333,8 @@ class SimulatedChargePoint:
             connector.status = status
             self._queue_status(connector.id, status)
 
-    def _sample(self, connector: Connector, context: str, at: datetime) -> dict[str, Any]:
-        wanted = set(self.config.get_list("MeterValuesSampledData"))
+    def _sample(self, connector: Connector, context: str, at: datetime, key: str) -> dict[str, Any]:
+        wanted = set(self.config.get_list(key))
         values: list[dict[str, Any]] = []
         base = {"context": context, "format": "Raw"}
         if "Energy.Active.Import.Register" in wanted:
@@ -375,9 +376,13 @@ class SimulatedChargePoint:
         return {"timestamp": ocpp_time(at), "sampled_value": values}
 
     def _queue_meter_values(
-        self, connector: Connector, context: str = "Sample.Periodic", at: datetime | None = None
+        self,
+        connector: Connector,
+        context: str = "Sample.Periodic",
+        at: datetime | None = None,
+        measurands_key: str = "MeterValuesSampledData",
     ) -> None:
-        sample = self._sample(connector, context, at or self.clock.now())
+        sample = self._sample(connector, context, at or self.clock.now(), measurands_key)
         tx = connector.tx
         if tx is None:
             if self.online:
@@ -409,6 +414,17 @@ class SimulatedChargePoint:
             await self.clock.sleep(tick_s)
             self._advance(self.clock.now())
 
+    def _next_aligned(self, now: datetime) -> datetime | None:
+        """The next clock-aligned instant (ClockAlignedDataInterval after midnight UTC) not after `now`."""
+        interval_s = self.config.get_int("ClockAlignedDataInterval")
+        if interval_s <= 0:
+            return None
+        after = max((m for m in (self._aligned_done, self._last_step) if m is not None), default=now)
+        midnight = after.replace(hour=0, minute=0, second=0, microsecond=0)
+        steps = (after - midnight).total_seconds() // interval_s + 1
+        candidate = midnight + timedelta(seconds=steps * interval_s)
+        return candidate if candidate <= now else None
+
     def _integrate(self, until: datetime) -> None:
         """Energy since the last step, at the power each EV has drawn since."""
         seconds = (until - (self._last_step or until)).total_seconds()
@@ -420,22 +436,34 @@ class SimulatedChargePoint:
                 connector.meter_wh += connector.ev.charge(connector.power_w, seconds) * 1000
 
     def _advance(self, now: datetime) -> None:
-        """Integrate up to `now`, taking periodic samples at their own instants; then re-apply the limits."""
+        """Integrate up to `now`, taking periodic and clock-aligned samples at their own instants on the way;
+        then re-apply the limits."""
         interval = timedelta(seconds=self.config.get_int("MeterValueSampleInterval"))
-        while interval.total_seconds() > 0:
+        while True:
             due = [
                 c
                 for c in self.connectors.values()
-                if c.tx is not None and c.next_sample is not None and c.next_sample <= now
+                if interval.total_seconds() > 0
+                and c.tx is not None
+                and c.next_sample is not None
+                and c.next_sample <= now
             ]
-            if not due:
+            aligned = self._next_aligned(now)
+            instants = [c.next_sample for c in due if c.next_sample is not None]
+            if aligned is not None:
+                instants.append(aligned)
+            if not instants:
                 break
-            at = min(c.next_sample for c in due if c.next_sample is not None)
+            at = min(instants)
             self._integrate(at)
             for connector in due:
                 if connector.next_sample == at:
                     self._queue_meter_values(connector, at=at)
                     connector.next_sample = at + interval
+            if at == aligned:
+                self._aligned_done = at
+                for connector in self.connectors.values():
+                    self._queue_meter_values(connector, "Sample.Clock", at, "MeterValuesAlignedData")
         self._integrate(now)
         self._allocate(now)
         for connector in self.connectors.values():

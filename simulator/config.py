@@ -77,7 +77,8 @@ class Configuration:
             return ConfigurationStatus.not_supported
         if key.readonly or not _parses(value, key.kind):
             return ConfigurationStatus.rejected
-        if name == "MeterValuesSampledData" and not set(filter(None, value.split(","))) <= set(MEASURANDS):
+        measurands = set(filter(None, value.split(",")))
+        if name in ("MeterValuesSampledData", "MeterValuesAlignedData") and not measurands <= set(MEASURANDS):
             return ConfigurationStatus.rejected
         key.value = value.strip().lower() if key.kind is bool else value.strip()
         return ConfigurationStatus.reboot_required if key.reboot else ConfigurationStatus.accepted

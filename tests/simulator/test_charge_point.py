@@ -191,3 +191,20 @@ async def test_messages_queued_offline_arrive_in_order_after_reconnecting(centra
     assert max(r.connection for r in central.received) >= 2
     assert cp.stats.call_errors == 0
     assert cp.outbox.stats.dropped == 0
+
+
+async def test_clock_aligned_meter_values_on_the_quarter_hour(central: CentralSystem) -> None:
+    cp = simulated(central, [plan(5, 50)])
+    cp.config.set("ClockAlignedDataInterval", 900)
+    cp.config.set("MeterValueSampleInterval", 0)
+    await cp.run(until=START + timedelta(minutes=61))
+    aligned = [
+        m
+        for m in central.of("MeterValues")
+        if m["meter_value"][0]["sampled_value"][0]["context"] == "Sample.Clock"
+    ]
+    stamps = [m["meter_value"][0]["timestamp"] for m in aligned]
+    assert stamps == [f"2024-03-04T{hh_mm}:00.000Z" for hh_mm in ("08:15", "08:30", "08:45", "09:00")]
+    assert all(len(m["meter_value"][0]["sampled_value"]) == 1 for m in aligned)  # MeterValuesAlignedData
+    assert [bool(m.get("transaction_id")) for m in aligned] == [True, True, True, False]  # 08:55 departure
+    assert len(central.of("MeterValues")) == len(aligned)
