@@ -132,6 +132,33 @@ def current_kw(client: ClientChargePoint, tx: int) -> float:
     return (limit_kw_at(profiles[-1], datetime.now(UTC)) or 0.0) if profiles else -1.0
 
 
+async def check_schedule_api(service: Service, site_id: int, tx: int) -> None:
+    """What analysts and operators read: the current plan, a transaction's profile, the site's load."""
+    schedule = (await service.api.get(f"/sites/{site_id}/schedule")).json()
+    revision = schedule["revision"]
+    assert len(schedule["entries"]) == 3
+    for t in range(revision["n_intervals"]):
+        total = sum(e["power_kw"][t] for e in schedule["entries"])
+        assert total <= revision["capacity_kw"][t] + 1e-6
+        assert total == pytest.approx(revision["planned_kw"][t])
+    csv = await service.api.get(f"/sites/{site_id}/schedule.csv")
+    assert csv.status_code == 200
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert len(csv.text.strip().splitlines()) == 1 + 3 * revision["n_intervals"]
+    mine = (await service.api.get(f"/transactions/{tx}/schedule")).json()
+    assert mine["entry"]["assumption"] == "planned"
+    assert mine["profile"]["status"] == "accepted"
+    assert mine["profile"]["verified"] is True
+    assert mine["profile"]["profile"]["chargingProfilePurpose"] == "TxProfile"
+    load = (await service.api.get(f"/sites/{site_id}/load")).json()
+    assert load, "load per interval"
+    assert all(i["planned_kw"] is None or i["planned_kw"] <= i["capacity_kw"] + 1e-6 for i in load)
+    assert any(i["planned_kw"] is not None for i in load)
+    revisions = (await service.api.get(f"/sites/{site_id}/schedule/revisions")).json()
+    assert revisions["total"] >= 1
+    assert revisions["items"][0]["id"] == revision["id"]
+
+
 async def test_forecast_reaches_charge_points_as_profiles_that_respect_it(migrated_url: str) -> None:
     settings = {"scheduler_retry_backoff_s": 0.05, "scheduler_retry_attempts": 2}
     async with running_service(migrated_url, **settings) as service:
@@ -180,6 +207,7 @@ async def test_forecast_reaches_charge_points_as_profiles_that_respect_it(migrat
                     for a, p in cp1.received
                 ), "a TxDefaultProfile at boot"
                 assert any(a == "GetCompositeSchedule" for a, _ in cp1.received), "profiles are read back"
+                await check_schedule_api(service, site_id, tx1)
 
                 # one session stops: the others get more
                 await cp3.call(

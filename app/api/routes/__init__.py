@@ -12,6 +12,7 @@ from app.api.routes import (
     meter_values,
     overrides,
     reservations,
+    schedules,
     sites,
     status,
     transactions,
@@ -30,4 +31,5 @@ ROUTERS: list[APIRouter] = [
     forecasts.router,
     overrides.router,
     demand.router,
+    schedules.router,
 ]

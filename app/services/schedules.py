@@ -1,0 +1,156 @@
+"""Reading schedules: a site's current plan and its history, a transaction's plan with the profile it was
+sent, and a site's load per interval (forecast, planned and measured side by side)."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.db.schedule_tables import ProfileDispatch, ScheduleEntry, ScheduleRevision
+from app.db.tables import ChargePoint, MeterValue, Transaction
+from app.services.forecasts import effective_forecast
+from app.services.sites import NotFound, floor_to_interval, get_site, interval_starts
+from app.services.timestamps import as_utc
+
+__all__ = [
+    "LoadInterval",
+    "TransactionSchedule",
+    "get_revision",
+    "latest_revision",
+    "list_revisions",
+    "revision_entries",
+    "site_load",
+    "transaction_schedule",
+]
+
+
+async def latest_revision(session: AsyncSession, site_id: int) -> ScheduleRevision:
+    await get_site(session, site_id)
+    query = select(ScheduleRevision).where(ScheduleRevision.site_id == site_id)
+    revision = (await session.exec(query.order_by(col(ScheduleRevision.id).desc()).limit(1))).first()
+    if revision is None:
+        raise NotFound(f"site {site_id} has no schedule yet")
+    return revision
+
+
+async def get_revision(session: AsyncSession, site_id: int, revision_id: int) -> ScheduleRevision:
+    revision = await session.get(ScheduleRevision, revision_id)
+    if revision is None or revision.site_id != site_id:
+        raise NotFound(f"schedule revision {revision_id} of site {site_id} not found")
+    return revision
+
+
+async def list_revisions(
+    session: AsyncSession, site_id: int, *, limit: int, offset: int
+) -> tuple[list[ScheduleRevision], int]:
+    await get_site(session, site_id)
+    where = ScheduleRevision.site_id == site_id
+    total = (await session.exec(select(func.count()).select_from(ScheduleRevision).where(where))).one()
+    query = select(ScheduleRevision).where(where).order_by(col(ScheduleRevision.id).desc())
+    return list((await session.exec(query.limit(limit).offset(offset))).all()), total
+
+
+async def revision_entries(session: AsyncSession, revision_id: int) -> list[ScheduleEntry]:
+    query = select(ScheduleEntry).where(ScheduleEntry.revision_id == revision_id)
+    return list((await session.exec(query.order_by(col(ScheduleEntry.transaction_id)))).all())
+
+
+@dataclass(frozen=True)
+class TransactionSchedule:
+    entry: ScheduleEntry
+    revision: ScheduleRevision
+    dispatch: ProfileDispatch | None  # the latest TxProfile sent (or not sent) for the transaction
+
+
+async def transaction_schedule(session: AsyncSession, transaction_id: int) -> TransactionSchedule:
+    if await session.get(Transaction, transaction_id) is None:
+        raise NotFound(f"transaction {transaction_id} not found")
+    query = select(ScheduleEntry, ScheduleRevision).join(
+        ScheduleRevision, col(ScheduleRevision.id) == col(ScheduleEntry.revision_id)
+    )
+    row = (
+        await session.exec(
+            query.where(ScheduleEntry.transaction_id == transaction_id)
+            .order_by(col(ScheduleEntry.id).desc())
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"transaction {transaction_id} has not been scheduled")
+    dispatch = (
+        await session.exec(
+            select(ProfileDispatch)
+            .where(ProfileDispatch.transaction_id == transaction_id)
+            .order_by(col(ProfileDispatch.id).desc())
+            .limit(1)
+        )
+    ).first()
+    return TransactionSchedule(entry=row[0], revision=row[1], dispatch=dispatch)
+
+
+@dataclass(frozen=True)
+class LoadInterval:
+    start: datetime
+    end: datetime
+    limit_kw: float  # the forecast (or fallback) limit
+    capacity_kw: float  # what the scheduler may plan: grid-capped, less the safety margin
+    planned_kw: float | None  # the plan in force for the interval (the latest revision made before it ended)
+    measured_kw: float | None  # mean of the reported active power of the site's transactions
+
+
+async def site_load(
+    session: AsyncSession, site_id: int, since: datetime, until: datetime
+) -> list[LoadInterval]:
+    site = await get_site(session, site_id)
+    step = timedelta(minutes=site.interval_minutes)
+    start = floor_to_interval(since, site.interval_minutes)
+    n = max(1, int((until - start) / step + 0.999999))
+    forecast = await effective_forecast(session, site_id, start, n)
+    revisions = (
+        await session.exec(
+            select(ScheduleRevision)
+            .where(ScheduleRevision.site_id == site_id, col(ScheduleRevision.start) < start + n * step)
+            .order_by(col(ScheduleRevision.id))
+        )
+    ).all()
+    planned: list[float | None] = [None] * n
+    for t, at in enumerate(interval_starts(start, n, site.interval_minutes)):
+        # in creation order: the last revision made before the interval ended that covers it
+        for revision in revisions:
+            index = int((at - revision.start) / timedelta(minutes=revision.interval_minutes))
+            if 0 <= index < revision.n_intervals and revision.created_at < at + step:
+                planned[t] = revision.planned_kw[index]
+    measured = await _measured_kw(session, site_id, start, n, step)
+    return [
+        LoadInterval(f.start, f.end, f.limit_kw, f.capacity_kw, planned[t], measured.get(t))
+        for t, f in enumerate(forecast)
+    ]
+
+
+async def _measured_kw(
+    session: AsyncSession, site_id: int, start: datetime, n: int, step: timedelta
+) -> dict[int, float]:
+    """Per interval: the sum over transactions of each one's mean reported active power."""
+    site_cps = select(ChargePoint.id).where(ChargePoint.site_id == site_id)
+    rows = (
+        await session.exec(
+            select(MeterValue.transaction_id, MeterValue.timestamp, MeterValue.value_normalised).where(
+                col(MeterValue.charge_point_id).in_(site_cps),
+                MeterValue.measurand == "Power.Active.Import",
+                col(MeterValue.phase).is_(None),
+                col(MeterValue.value_normalised).is_not(None),
+                col(MeterValue.timestamp) >= start,
+                col(MeterValue.timestamp) < start + n * step,
+            )
+        )
+    ).all()
+    samples: dict[tuple[int, int | None], list[float]] = defaultdict(list)
+    for tx, at, watts in rows:
+        index = int((as_utc(at) - start) / step)
+        samples[(index, tx)].append(float(watts or 0.0) / 1000)
+    out: dict[int, float] = defaultdict(float)
+    for (index, _), values in samples.items():
+        out[index] += sum(values) / len(values)
+    return dict(out)
