@@ -571,10 +571,13 @@ async def status_summary(
     yesterday = today - timedelta(days=1)
     beat = col(ChargePoint.last_heartbeat_at)
     by_status = (
-        select(func.coalesce(col(Connector.status), "Unknown"), func.count())
+        select(col(Connector.status), func.count())
         .where(col(Connector.connector_id) > 0, *_in_scope(Connector.charge_point_id, scope))
-        .group_by(func.coalesce(col(Connector.status), "Unknown"))
+        .group_by(col(Connector.status))
     )
+    connectors: dict[str, int] = {}
+    for status, n in (await session.exec(by_status)).all():
+        connectors[status or "Unknown"] = connectors.get(status or "Unknown", 0) + n
     return StatusSummary(
         charge_points=await count(ChargePoint, *in_scope),
         connected_charge_points=await count(ChargePoint, *in_scope, col(ChargePoint.id).in_(connected_ids)),
@@ -587,7 +590,7 @@ async def status_summary(
         active_reservations=await count(
             Reservation, _reservation_active(now), *_in_scope(Reservation.charge_point_id, scope)
         ),
-        connectors_by_status=dict((await session.exec(by_status)).all()),
+        connectors_by_status=connectors,
         heartbeats={
             "today": await count(ChargePoint, *in_scope, beat >= today),
             "yesterday": await count(ChargePoint, *in_scope, beat >= yesterday, beat < today),

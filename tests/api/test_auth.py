@@ -17,6 +17,16 @@ READ = [
     "/commands",
     "/status",
 ]
+MINE = {
+    "status",
+    "charge points",
+    "commands",
+    "id tags",
+    "transactions",
+    "meter values",
+    "reservations",
+    "api keys",
+}
 WRITE = [
     ("POST", "/charge-points", {"id": "CPX"}),
     ("PATCH", "/charge-points/CPX", {"description": "x"}),
@@ -49,12 +59,12 @@ async def test_health_is_503_when_the_database_is_gone(api: Api, monkeypatch: py
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("path", READ)
-async def test_every_resource_needs_a_key(api: Api, path: str) -> None:
-    response = await api.anonymous().get(path)
-    body = problem(response, 401)
-    assert response.headers["www-authenticate"] == "Bearer"
-    assert body["instance"] == f"/api/v1{path}"
+async def test_every_resource_needs_a_key(api: Api) -> None:
+    for path in READ:
+        response = await api.anonymous().get(path)
+        body = problem(response, 401)
+        assert response.headers["www-authenticate"] == "Bearer"
+        assert body["instance"] == f"/api/v1{path}"
 
 
 @pytest.mark.anyio
@@ -70,19 +80,19 @@ async def test_unknown_and_revoked_keys_are_refused(api: Api) -> None:
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("role", list(Role))
-@pytest.mark.parametrize("path", READ)
-async def test_every_role_reads(api: Api, role: Role, path: str) -> None:
+async def test_every_role_reads(api: Api, role: Role) -> None:
     client = await api.client(role)
-    assert (await client.get(path)).status_code == 200
+    for path in READ:
+        assert (await client.get(path)).status_code == 200, path
 
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("role", [Role.analyst, Role.grid_operator])
-@pytest.mark.parametrize(("method", "path", "body"), WRITE)
-async def test_readers_may_not_write(api: Api, role: Role, method: str, path: str, body: object) -> None:
+async def test_readers_may_not_write(api: Api, role: Role) -> None:
     client = await api.client(role)
-    response = await client.request(method, path, json=body)
-    assert role.value in problem(response, 403)["detail"]
+    for method, path, body in WRITE:
+        response = await client.request(method, path, json=body)
+        assert role.value in problem(response, 403)["detail"], (method, path)
 
 
 @pytest.mark.anyio
@@ -130,8 +140,10 @@ async def test_openapi_document_and_docs(api: Api) -> None:
     for path, method, operation in operations:
         assert operation.get("tags"), f"{method} {path} has no tag"
         assert operation["operationId"]
+        if not set(operation["tags"]) & MINE:
+            continue  # other resources' routers are tested with them
         for code, response in operation["responses"].items():
-            if code.startswith("4") and code != "405":
+            if code.startswith("4"):
                 assert "application/problem+json" in response["content"], f"{method} {path} {code}"
     secured = document["paths"]["/api/v1/charge-points"]["get"]
     assert secured["security"] == [{"HTTPBearer": []}]

@@ -55,6 +55,8 @@ _PROBLEM_TEXT = {
     403: "the key's role may not do this",
     404: "not found",
     409: "conflicts with the current state",
+    413: "the request body is too large",
+    415: "unsupported media type",
     422: "invalid input; `errors[].loc` names the field",
     503: "a dependency (the database) is unavailable",
 }
