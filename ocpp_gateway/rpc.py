@@ -269,6 +269,10 @@ class OcppJEndpoint(OcppChargePoint):  # type: ignore[misc]
                     return await future
             finally:
                 self._pending.pop(unique_id, None)
+                if not future.done():
+                    future.cancel()
+                elif not future.cancelled():
+                    future.exception()  # retrieved: no "exception was never retrieved" on cancellation
 
     async def call(
         self, payload: Any, suppress: bool = True, unique_id: Any = None, skip_schema_validation: bool = False
