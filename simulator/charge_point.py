@@ -35,6 +35,7 @@ from simulator.config import Configuration
 from simulator.connector import ActiveTransaction, Connector
 from simulator.dataset import SessionPlan
 from simulator.ev import EV
+from simulator.metering import meter_value, ocpp_time
 from simulator.ocpp_client import OcppClient
 from simulator.outbox import Item, Outbox, SendFailed
 from simulator.profiles import ProfileLimits, ProfileStore
@@ -91,8 +92,11 @@ class _Local:
     tags: dict[str, str] = field(default_factory=dict)
 
 
-def ocpp_time(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def backoff_s(failures: int, timing: Timing, jitter: float) -> float:
+    """Wait before reconnecting after `failures` failed attempts in a row: doubling from the initial delay up
+    to the maximum, then scaled by 0.5–1 (`jitter` in [0, 1)) so that a fleet does not reconnect in step."""
+    delay = min(timing.backoff_max_s, timing.backoff_initial_s * 2.0 ** max(0, failures - 1))
+    return delay * (0.5 + 0.5 * jitter)
 
 
 class SimulatedChargePoint:
@@ -219,8 +223,7 @@ class SimulatedChargePoint:
             except (OSError, InvalidHandshake, InvalidURI, ConnectionClosed, TimeoutError) as exc:
                 log.debug("%s: connection failed or lost: %r", self.id, exc)
             failures += 1
-            backoff = min(self.timing.backoff_max_s, self.timing.backoff_initial_s * 2 ** (failures - 1))
-            await self.clock.sleep(backoff * float(self._rng.uniform(0.5, 1.0)))
+            await self.clock.sleep(backoff_s(failures, self.timing, float(self._rng.uniform())))
 
     async def _serve(self, websocket: ClientConnection) -> None:
         client = OcppClient(self, websocket, self.timing.response_timeout_real_s)
@@ -333,48 +336,6 @@ class SimulatedChargePoint:
             connector.status = status
             self._queue_status(connector.id, status)
 
-    def _sample(self, connector: Connector, context: str, at: datetime, key: str) -> dict[str, Any]:
-        wanted = set(self.config.get_list(key))
-        values: list[dict[str, Any]] = []
-        base = {"context": context, "format": "Raw"}
-        if "Energy.Active.Import.Register" in wanted:
-            values.append(
-                {
-                    **base,
-                    "value": str(round(connector.meter_wh)),
-                    "measurand": "Energy.Active.Import.Register",
-                    "location": "Outlet",
-                    "unit": "Wh",
-                }
-            )
-        if "Power.Active.Import" in wanted:
-            values.append(
-                {**base, "value": f"{connector.power_w:.0f}", "measurand": "Power.Active.Import", "unit": "W"}
-            )
-        if "Current.Import" in wanted:
-            for phase in range(1, self.spec.phases + 1):
-                current = connector.current_a if phase <= connector.phases_used else 0.0
-                values.append(
-                    {
-                        **base,
-                        "value": f"{current:.1f}",
-                        "measurand": "Current.Import",
-                        "phase": f"L{phase}",
-                        "unit": "A",
-                    }
-                )
-        if "SoC" in wanted and connector.ev is not None:
-            values.append(
-                {
-                    **base,
-                    "value": f"{connector.ev.soc * 100:.0f}",
-                    "measurand": "SoC",
-                    "location": "EV",
-                    "unit": "Percent",
-                }
-            )
-        return {"timestamp": ocpp_time(at), "sampled_value": values}
-
     def _queue_meter_values(
         self,
         connector: Connector,
@@ -382,7 +343,13 @@ class SimulatedChargePoint:
         at: datetime | None = None,
         measurands_key: str = "MeterValuesSampledData",
     ) -> None:
-        sample = self._sample(connector, context, at or self.clock.now(), measurands_key)
+        sample = meter_value(
+            connector,
+            set(self.config.get_list(measurands_key)),
+            context,
+            at or self.clock.now(),
+            self.spec.phases,
+        )
         tx = connector.tx
         if tx is None:
             if self.online:

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from simulator import Fleet, FleetConfig, Location, ScaledClock, Timing, clock_from_env, summary_table
+from simulator.charge_point import backoff_s
 from simulator.clock import parse_instant
 from tests.simulator.central import CentralSystem
 
@@ -118,3 +119,12 @@ def _pairs(
 ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     by_id = {s["assigned"]: s for s in starts}
     return [(stop, by_id[stop["transaction_id"]]) for stop in stops]
+
+
+def test_reconnect_backoff_doubles_up_to_the_maximum_with_jitter() -> None:
+    timing = Timing(backoff_initial_s=2, backoff_max_s=60)
+    assert [backoff_s(n, timing, 0.999999) for n in range(1, 8)] == pytest.approx(
+        [2, 4, 8, 16, 32, 60, 60], rel=1e-5
+    )
+    assert backoff_s(3, timing, 0.0) == 4.0
+    assert all(1.0 <= backoff_s(1, timing, j / 10) < 2.0 for j in range(10))
