@@ -168,12 +168,12 @@ async def list_sites(session: AsyncSession, site_ids: Iterable[int] | None = Non
 
 async def update_site(session: AsyncSession, site_id: int, changes: Mapping[str, Any]) -> Site:
     site = await get_site(session, site_id)
+    if "name" in changes and await _name_taken(session, changes["name"], site_id):
+        raise Conflict(f"a site named {changes['name']!r} exists")
     for key, value in changes.items():
         if key in SITE_FIELDS:
             setattr(site, key, value)
     _check_site(site)
-    if "name" in changes and await _name_taken(session, site.name, site_id):
-        raise Conflict(f"a site named {site.name!r} exists")
     site.updated_at = utcnow()
     await session.flush()
     return site
@@ -280,13 +280,14 @@ async def update_group(
     session: AsyncSession, site_id: int, group_id: int, changes: Mapping[str, Any]
 ) -> SiteGroup:
     group = await get_group(session, site_id, group_id)
-    for key, value in changes.items():
-        if key in GROUP_FIELDS:
-            setattr(group, key, value)
-    _check_group(group)
-    await _check_parent(session, group)
-    if await _group_name_taken(session, group):
-        raise Conflict(f"a group named {group.name!r} exists in site {site_id}")
+    with session.no_autoflush:  # nothing is written before the checks pass
+        for key, value in changes.items():
+            if key in GROUP_FIELDS:
+                setattr(group, key, value)
+        _check_group(group)
+        await _check_parent(session, group)
+        if await _group_name_taken(session, group):
+            raise Conflict(f"a group named {group.name!r} exists in site {site_id}")
     group.updated_at = utcnow()
     await session.flush()
     return group
