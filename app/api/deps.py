@@ -9,8 +9,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.api.errors import Problem
 from app.db.engine import Database
+from app.domain.clock import SystemClock
 from app.domain.enums import Role
-from app.domain.ports import ChargePointCommands
+from app.domain.ports import ChargePointCommands, Clock
 from app.services.apikeys import Principal, authenticate
 
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
@@ -25,6 +26,12 @@ def get_database(request: Request) -> Database:
 async def get_session(database: Annotated[Database, Depends(get_database)]) -> AsyncIterator[AsyncSession]:
     async with database.session() as session:
         yield session
+
+
+def get_clock(request: Request) -> Clock:
+    """The service's clock (a scaled one in accelerated simulations), else real UTC time."""
+    clock: Clock | None = getattr(request.app.state, "clock", None)
+    return clock or SystemClock()
 
 
 def get_commands(request: Request) -> ChargePointCommands:
@@ -50,6 +57,7 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 # right after a write sees it.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 CommandsDep = Annotated[ChargePointCommands, Depends(get_commands)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 

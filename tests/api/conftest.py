@@ -1,7 +1,7 @@
 """The API under test: served by uvicorn on loopback in the test's event loop, called over real HTTP."""
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,13 +11,13 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from app.api import build_router
-from app.api.errors import install_error_handlers
-from app.db.engine import Database, create_engine
+from app.api.deps import get_commands
+from app.db.engine import Database
 from app.db.tables import Command, utcnow
 from app.domain.enums import Role
 from app.domain.ports import CommandRefused
-from app.services.apikeys import bootstrap_admin_key
+from app.main import create_app
+from app.settings import Settings
 
 ADMIN_TOKEN = "sc_test_admin_token_0123456789"
 OPERATIONS = {
@@ -85,29 +85,18 @@ class FakeCommands:
             return command.id
 
 
-@dataclass
-class FakeGateway:
-    commands: FakeCommands
-
-
-def build_app(database_url: str, commands: Callable[[Database], FakeCommands]) -> FastAPI:
-    """The API as `create_app` assembles it, with a fake gateway."""
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = Database(create_engine(database_url))
-        async with database.session() as session:
-            await bootstrap_admin_key(session, ADMIN_TOKEN)
-        app.state.database = database
-        app.state.gateway = FakeGateway(commands(database))
-        try:
-            yield
-        finally:
-            await database.dispose()
-
-    app = FastAPI(title="smartcharge", version="test", lifespan=lifespan)
-    install_error_handlers(app)
-    app.include_router(build_router(), prefix="/api/v1")
+def build_app(database_url: str, commands: FakeCommands) -> FastAPI:
+    """The whole service as `create_app` assembles it (OCPP server on a loopback port, no scheduler), with
+    `commands` standing in for the gateway's `ChargePointCommands`."""
+    settings = Settings(
+        database_url=database_url,
+        admin_token=ADMIN_TOKEN,
+        ocpp_host="127.0.0.1",
+        ocpp_port=0,
+        scheduler_enabled=False,
+    )
+    app = create_app(settings)
+    app.dependency_overrides[get_commands] = lambda: commands
     return app
 
 
@@ -162,7 +151,7 @@ class Api:
 @pytest.fixture
 async def api(migrated_url: str, database: Database) -> AsyncIterator[Api]:
     fake = FakeCommands(database)
-    async with serve(build_app(migrated_url, lambda _: fake)) as base_url:
+    async with serve(build_app(migrated_url, fake)) as base_url:
         running = Api(base_url, fake, database)
         try:
             yield running

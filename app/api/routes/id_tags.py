@@ -1,11 +1,11 @@
 """Id tags: the tokens (RFID cards, apps) that may start and stop charging."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from app.api.deps import OperatorDep, ReaderDep, SessionDep
+from app.api.deps import ClockDep, OperatorDep, ReaderDep, SessionDep
 from app.api.errors import Problem
 from app.api.schemas import IdTagCreate, IdTagOut, IdTagUpdate, Page, problems
 from app.api.support import WindowDep, paged, registry_problems
@@ -30,13 +30,14 @@ def present(view: IdTagView, now: datetime) -> IdTagOut:
 @router.get("", summary="List id tags")
 async def list_id_tags(
     session: SessionDep,
+    clock: ClockDep,
     _: ReaderDep,
     window: WindowDep,
     blocked: bool | None = None,
     expired: Annotated[bool | None, Query(description="expiry date passed")] = None,
     in_transaction: Annotated[bool | None, Query(description="in an active transaction")] = None,
 ) -> Page[IdTagOut]:
-    now = datetime.now(UTC)
+    now = clock.now()
     filters = IdTagFilter(blocked=blocked, expired=expired, in_transaction=in_transaction)
     page = await reporting.list_id_tags(session, window, filters, now=now)
     return paged([present(view, now) for view in page.items], page, window)
@@ -44,33 +45,33 @@ async def list_id_tags(
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Add an id tag", responses=problems(409, 422))
 async def create_id_tag(
-    body: IdTagCreate, session: SessionDep, _: OperatorDep, response: Response
+    body: IdTagCreate, session: SessionDep, clock: ClockDep, _: OperatorDep, response: Response
 ) -> IdTagOut:
     with registry_problems():
         tag = await registry.create_id_tag(session, **body.model_dump())
     response.headers["Location"] = f"/api/v1/id-tags/{tag.id_tag}"
-    return present(IdTagView(tag, 0), datetime.now(UTC))
+    return present(IdTagView(tag, 0), clock.now())
 
 
 @router.get("/{id_tag}", summary="An id tag", responses=problems(404))
-async def get_id_tag(id_tag: IdTagPath, session: SessionDep, _: ReaderDep) -> IdTagOut:
+async def get_id_tag(id_tag: IdTagPath, session: SessionDep, clock: ClockDep, _: ReaderDep) -> IdTagOut:
     view = await reporting.get_id_tag(session, id_tag)
     if view is None:
         raise Problem(404, f"id tag {id_tag!r} does not exist")
-    return present(view, datetime.now(UTC))
+    return present(view, clock.now())
 
 
 @router.patch(
     "/{id_tag}", summary="Change parent, expiry, blocking, concurrency or note", responses=problems(404, 422)
 )
 async def update_id_tag(
-    id_tag: IdTagPath, body: IdTagUpdate, session: SessionDep, _: OperatorDep
+    id_tag: IdTagPath, body: IdTagUpdate, session: SessionDep, clock: ClockDep, _: OperatorDep
 ) -> IdTagOut:
     with registry_problems():
         await registry.update_id_tag(session, id_tag, body.model_dump(exclude_unset=True))
     view = await reporting.get_id_tag(session, id_tag)
     assert view is not None
-    return present(view, datetime.now(UTC))
+    return present(view, clock.now())
 
 
 @router.delete(

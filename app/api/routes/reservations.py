@@ -1,11 +1,11 @@
 """Reservations, made and cancelled with the ReserveNow / CancelReservation commands."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.api.deps import ReaderDep, SessionDep
+from app.api.deps import ClockDep, ReaderDep, SessionDep
 from app.api.errors import Problem
 from app.api.schemas import Page, ReservationOut, problems
 from app.api.support import ScopeDep, WindowDep, paged
@@ -26,6 +26,7 @@ def present(reservation: Reservation, now: datetime) -> ReservationOut:
 @router.get("", summary="List reservations, newest first")
 async def list_reservations(
     session: SessionDep,
+    clock: ClockDep,
     _: ReaderDep,
     scope: ScopeDep,
     window: WindowDep,
@@ -34,7 +35,7 @@ async def list_reservations(
     status: ReservationStatus | None = None,
     active: Annotated[bool | None, Query(description="accepted and not expired")] = None,
 ) -> Page[ReservationOut]:
-    now = datetime.now(UTC)
+    now = clock.now()
     filters = ReservationFilter(charge_point_id, id_tag, status.value if status else None, active, scope)
     page = await reporting.list_reservations(session, window, filters, now=now)
     return paged([present(row, now) for row in page.items], page, window)
@@ -42,9 +43,9 @@ async def list_reservations(
 
 @router.get("/{reservation_id}", summary="A reservation", responses=problems(404))
 async def get_reservation(
-    reservation_id: int, session: SessionDep, _: ReaderDep, scope: ScopeDep
+    reservation_id: int, session: SessionDep, clock: ClockDep, _: ReaderDep, scope: ScopeDep
 ) -> ReservationOut:
     reservation = await reporting.get_reservation(session, reservation_id, scope=scope)
     if reservation is None:
         raise Problem(404, f"reservation {reservation_id} does not exist")
-    return present(reservation, datetime.now(UTC))
+    return present(reservation, clock.now())

@@ -1,12 +1,10 @@
 """The status summary (what SteVe's home page counts) and the health check."""
 
-from datetime import UTC, datetime
-
 import anyio
 from fastapi import APIRouter
 from sqlalchemy import text
 
-from app.api.deps import CommandsDep, DatabaseDep, ReaderDep, SessionDep
+from app.api.deps import ClockDep, CommandsDep, DatabaseDep, ReaderDep, SessionDep
 from app.api.errors import Problem
 from app.api.schemas import Health, HeartbeatCounts, StatusSummary, problems
 from app.api.support import ScopeDep
@@ -21,9 +19,9 @@ HEALTH_TIMEOUT_S = 5.0
     "/status", summary="Counts of charge points, tags, transactions, …", responses=problems(401, 403, 422)
 )
 async def status_summary(
-    session: SessionDep, commands: CommandsDep, _: ReaderDep, scope: ScopeDep
+    session: SessionDep, clock: ClockDep, commands: CommandsDep, _: ReaderDep, scope: ScopeDep
 ) -> StatusSummary:
-    now = datetime.now(UTC)
+    now = clock.now()
     summary = await reporting.status_summary(
         session, now=now, connected_ids=commands.connected_ids(), scope=scope
     )
