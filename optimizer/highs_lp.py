@@ -5,9 +5,9 @@ Same model as `optimizer.reference` (the readable PuLP formulation), column and 
 columns: p[i,t] for plugged-in (i, t) | fair[i,k] k < 3 | up[i,t], down[i,t] per consecutive pair
 rows:    site_capacity[t] | group_capacity[g,t] | energy[i] | smooth[i,t]
 
-Algorithm: dual simplex for small models, interior point with crossover above SIMPLEX_MAX_VARIABLES (simplex
-degrades with the time-weighted objective as N grows, IPM stays near linear; crossover gives a vertex, exact
-zeros and duals). See docs/optimizer.md for the measurements.
+Algorithm: dual simplex (a vertex: exact zeros, few fractional sessions per interval, duals). With the
+earliness term out of the large LPs, it beat IPM + crossover at every benchmark size, with feeders by 2-4x;
+IPM + crossover remains the choice above SIMPLEX_MAX_VARIABLES. Measurements in docs/optimizer.md.
 """
 
 from __future__ import annotations
@@ -52,7 +52,9 @@ def new_highs() -> highspy.Highs:
     return h
 
 
-SIMPLEX_MAX_VARIABLES = 50_000  # dual simplex up to this many power variables, IPM + crossover above
+SIMPLEX_MAX_VARIABLES = (
+    2_000_000  # dual simplex up to this many power variables (all benchmark sizes), then IPM
+)
 
 
 def _blocks(

@@ -114,6 +114,8 @@ def problem_from_dict(data: Mapping[str, Any]) -> ScheduleProblem:
         where = f"overrides[{k}]"
         raw = _mapping(raw, where)
         kind = _get(raw, "kind", where)
+        if kind not in ("cap", "fixed", "pause"):
+            raise InstanceError(f"{where}.kind", "must be one of cap, fixed, pause")
         power = raw.get("power_kw")
         if power is None and kind != "pause":
             raise InstanceError(f"{where}.power_kw", f"is required for kind {kind!r}")

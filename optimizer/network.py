@@ -10,7 +10,7 @@ from optimizer.prepare import SITE, Array, Prepared
 def group_loads(p: Prepared, power_kw: Array) -> Array:
     """(G, T) or (G,): the load under each group, for power per session (N, T) or (N,)."""
     g_count = len(p.group_ids)
-    flat = power_kw.reshape(p.n_sessions, -1)
+    flat = power_kw.reshape(p.n_sessions, power_kw.shape[1] if power_kw.ndim == 2 else 1)
     loads = np.zeros((g_count, flat.shape[1]))
     for column in p.ancestors.T:
         inside = column != SITE

@@ -29,7 +29,8 @@ SCALE = 1000.0
 FAIR_SLOPES = (3e-4, 2e-4, 1e-4)
 EARLY = 5e-5
 EARLY_STEP_MIN = 60  # the bonus steps down hourly: per-interval steps cost 2-3x the solve time (docs)
-SMOOTH_MAX_VARIABLES = 20_000  # the smoothness term is in the LP up to this many power variables (docs)
+EARLY_MAX_VARIABLES = 40_000  # the earliness term is in the LP up to this many power variables (docs)
+SMOOTH_MAX_VARIABLES = 2_500  # the smoothness term is in the LP up to this many power variables (docs)
 SMOOTH = 1e-8
 ENERGY_TOLERANCE = 1e-3  # the issue's bound; the weights above use 3.5e-4 of it (docs/optimizer.md)
 
@@ -48,8 +49,10 @@ class Weights:
 
     @classmethod
     def for_size(cls, p: Prepared) -> Weights:
-        """All components, the smoothness term only where it is affordable (SMOOTH_MAX_VARIABLES)."""
-        return cls(smooth=int((p.upper_kw > 0).sum()) <= SMOOTH_MAX_VARIABLES)
+        """All components in the LP where affordable; above the thresholds, earliness comes from
+        `optimizer.shift` after the LP and smoothness from the vertex solution (docs/optimizer.md)."""
+        n_power = int((p.upper_kw > 0).sum())
+        return cls(early=n_power <= EARLY_MAX_VARIABLES, smooth=n_power <= SMOOTH_MAX_VARIABLES)
 
 
 FULL = Weights()

@@ -15,6 +15,7 @@ from optimizer.highs_lp import solve_highs
 from optimizer.minrate import below_min, pattern_bounds, repair
 from optimizer.objective import FULL, Weights, parts
 from optimizer.prepare import Array, Prepared, prepare
+from optimizer.shift import shift_earlier
 from optimizer.solution import LpSolution, LpStatus
 
 STRATEGIES = ("lp", "equal-share", "edf", "uncontrolled")
@@ -97,6 +98,8 @@ def _optimise(
     weights = Weights.for_size(p)
     if not weights.smooth:
         messages.append("smoothness term left out of the LP at this size (docs/optimizer.md)")
+    if not weights.early:
+        messages.append("earliness by shifting energy into spare capacity after the LP (docs/optimizer.md)")
     first = _lp(p, p.lower_kw, p.upper_kw, solver, remaining(), weights)
     stats["build_seconds"] = first.build_seconds
     stats["lp_seconds"] = first.solve_seconds
@@ -105,7 +108,7 @@ def _optimise(
         return _BASELINES[FALLBACK](p), Status.FALLBACK, nan
     plan = clean(p, first.power_kw, p.lower_kw, p.upper_kw)
     if not below_min(p, plan).any():
-        return plan, Status.OPTIMAL, first.site_dual
+        return _earlier(p, plan, weights), Status.OPTIMAL, first.site_dual
     repaired, dropped = repair(p, plan)
     messages.append(
         "minimum rates: LP solved without them, repaired to 0-or-min and re-solved with that on/off pattern"
@@ -116,13 +119,20 @@ def _optimise(
     stats["build_seconds"] += second.build_seconds
     stats["lp_seconds"] += second.solve_seconds
     if second.status is LpStatus.OPTIMAL:
-        final = clean(p, second.power_kw, lower, upper)
+        final = _earlier(p, clean(p, second.power_kw, lower, upper), weights)
         if not violations(p, final):
             return final, Status.FEASIBLE, first.site_dual
     messages.append(
         f"re-solve after the min-rate repair: {second.message or 'failed the check'}; repair kept"
     )
     return repaired, Status.FEASIBLE, first.site_dual
+
+
+def _earlier(p: Prepared, plan: Array, weights: Weights) -> Array:
+    """Where the LP had no earliness term: shift energy into earlier spare capacity (same energy each)."""
+    if weights.early:
+        return plan
+    return shift_earlier(p, plan, *pattern_bounds(p, plan))
 
 
 def _result(
