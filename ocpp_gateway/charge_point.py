@@ -6,7 +6,7 @@ CALLRESULT is built), publishes domain events after the commit, and returns the 
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from ocpp.charge_point import snake_to_camel_case
@@ -34,6 +34,7 @@ from app.settings import Settings
 from ocpp_gateway.rpc import OcppJEndpoint, after, log, on
 
 PENDING_RETRY_S = 60
+TOUCH_INTERVAL = timedelta(seconds=30)  # last_seen_at is refreshed at most this often
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,18 @@ class CentralSystemChargePoint(OcppJEndpoint):
         )
         self._ctx = context
         self._registration = RegistrationStatus.pending
+        self._last_touch: datetime | None = None
+
+    async def route_message(self, raw_msg: str | bytes) -> None:
+        await super().route_message(raw_msg)
+        now = self._ctx.clock.now()
+        if self._last_touch is None or now - self._last_touch >= TOUCH_INTERVAL:
+            self._last_touch = now
+            self.spawn(self._touch(now))
+
+    async def _touch(self, now: datetime) -> None:
+        async with self._ctx.database.session() as session:
+            await charge_points.touch(session, self.id, now)
 
     @on(Action.boot_notification)
     async def on_boot_notification(self, **payload: Any) -> call_result.BootNotification:

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 # only larger ones make the transport close the connection (1009).
 TRANSPORT_HEADROOM = 4
 HOUSEKEEPING_INTERVAL_S = 60.0
+CLOSE_TIMEOUT_S = 10.0
 
 
 class OcppServer:
@@ -68,9 +69,11 @@ class OcppServer:
         return int(next(iter(self._server.sockets)).getsockname()[1])
 
     async def start(self) -> None:
-        # One gateway process holds all sockets (the embedded default): nobody is connected before it starts.
+        # One gateway process holds all sockets (the embedded default): at start nobody is connected
+        # and no command is in flight.
         async with self.database.session() as session:
             await charge_points.mark_all_disconnected(session, self.clock.now())
+            await command_service.fail_interrupted(session, self.clock.now())
         self._server = await serve(
             self._serve_connection,
             self.settings.ocpp_host,
@@ -80,6 +83,8 @@ class OcppServer:
             max_size=self.settings.ocpp_max_message_bytes * TRANSPORT_HEADROOM,
             ping_interval=self.settings.ocpp_ping_interval_s,
             ping_timeout=self.settings.ocpp_ping_interval_s,
+            # After a missed pong the socket is closed this long after the close frame went unanswered.
+            close_timeout=min(CLOSE_TIMEOUT_S, self.settings.ocpp_ping_interval_s or CLOSE_TIMEOUT_S),
             ssl=self._ssl_context(),
         )
         self._housekeeping = asyncio.create_task(self._housekeep())

@@ -155,6 +155,21 @@ async def _reserve(
     return reservation
 
 
+async def fail_interrupted(session: AsyncSession, now: datetime) -> int:
+    """At gateway start: commands left pending by a previous process will never be answered."""
+    result = await session.exec(
+        update(Command)
+        .where(col(Command.status) == CommandStatus.pending)
+        .values(
+            status=CommandStatus.error,
+            error_code="Interrupted",
+            error_description="the gateway restarted before an answer came",
+            completed_at=now,
+        )
+    )
+    return int(result.rowcount)
+
+
 async def expire_reservations(session: AsyncSession, now: datetime) -> int:
     """Mark requested/accepted reservations past their expiry as expired; returns how many."""
     result = await session.exec(
