@@ -159,6 +159,8 @@ def simulate(
         summary_table,
     )
 
+    if location not in {loc.value for loc in Location}:
+        raise typer.BadParameter(f"{location!r}: choose public, workplace or home", param_hint="--location")
     environ = dict(os.environ)
     if speed is not None:
         environ[SPEED_ENV] = str(speed)

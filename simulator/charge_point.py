@@ -290,7 +290,6 @@ class SimulatedChargePoint:
         client = self._client
         if client is None or not (self._accepted or booting):
             raise NotConnected(self.id)
-        self.stats.sent[type(payload).__name__] += 1
         request = asyncio.ensure_future(client.call(payload, suppress=False))
         lost = asyncio.ensure_future(self._lost.wait())
         try:
@@ -527,6 +526,9 @@ class SimulatedChargePoint:
             self._finish_visit(connector)
             return
         self._begin_transaction(connector, tag)
+        if remote is not None and remote.profile is not None:
+            self.profiles.set(connector.id, remote.profile, self.clock.now())
+            self.apply_limits()
         departed = not await self._wait(connector.stop_requested, plan.departure)
         if connector.tx is not None:
             self._end_transaction(

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from ocpp.v16.enums import ChargePointStatus
 
+from simulator.composite import ChargingProfile
 from simulator.dataset import SessionPlan
 from simulator.ev import EV
 from simulator.stats import SessionResult
@@ -32,6 +33,7 @@ class Reservation:
 class RemoteStart:
     id_tag: str
     expiry: datetime
+    profile: ChargingProfile | None = None  # the TxProfile to use for the transaction
 
 
 @dataclass

@@ -5,6 +5,7 @@
 Each handler translates to the simulator and answers; follow-up CALLs run as tasks from `@after` hooks.
 """
 
+import json
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +56,12 @@ class OcppClient(ChargePoint):
     def __init__(self, sim: "SimulatedChargePoint", connection: ClientConnection, response_timeout_s: float):
         super().__init__(sim.id, connection, response_timeout=response_timeout_s)
         self.sim = sim
+
+    async def _send(self, message: str) -> None:
+        """Count each CALL when its frame goes out (a call cancelled before that was never sent)."""
+        await super()._send(message)
+        if message.startswith("[2,"):
+            self.sim.stats.sent[json.loads(message)[2]] += 1
 
     def _count(self, action: Action) -> None:
         self.sim.stats.received[action.value] += 1
@@ -137,6 +144,14 @@ class OcppClient(ChargePoint):
         self, id_tag: str, connector_id: int | None = None, charging_profile: dict[str, Any] | None = None
     ) -> call_result.RemoteStartTransaction:
         self._count(Action.remote_start_transaction)
+        profile = None
+        if charging_profile is not None:
+            try:
+                profile = ChargingProfile.from_ocpp(charging_profile)
+            except (KeyError, ValueError, TypeError):
+                return call_result.RemoteStartTransaction(status=RemoteStartStopStatus.rejected)
+            if profile.purpose != ChargingProfilePurposeType.tx_profile:
+                return call_result.RemoteStartTransaction(status=RemoteStartStopStatus.rejected)
         candidates = (
             [self.sim.connectors.get(connector_id)] if connector_id else list(self.sim.connectors.values())
         )
@@ -151,7 +166,8 @@ class OcppClient(ChargePoint):
             if connector.reservation is not None and connector.reservation.id_tag != id_tag:
                 continue
             timeout_s = self.sim.config.get_int("ConnectionTimeOut")
-            connector.remote_start = RemoteStart(id_tag, self.sim.clock.now() + timedelta(seconds=timeout_s))
+            expiry = self.sim.clock.now() + timedelta(seconds=timeout_s)
+            connector.remote_start = RemoteStart(id_tag, expiry, profile)
             self.sim.refresh_status(connector)
             return call_result.RemoteStartTransaction(status=RemoteStartStopStatus.accepted)
         return call_result.RemoteStartTransaction(status=RemoteStartStopStatus.rejected)

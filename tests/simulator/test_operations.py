@@ -200,7 +200,20 @@ async def test_remote_start_remote_stop_and_scheduled_unavailability(central: Ce
     cp = charge_point(central, [visit(1, 120)], speed=120)  # arrives within ConnectionTimeOut (120 s)
     server = await connected(central, cp)
     try:
-        start = call.RemoteStartTransaction(id_tag="REMOTE", connector_id=1)
+        eight_amps = {
+            "chargingProfileId": 20,
+            "stackLevel": 0,
+            "chargingProfilePurpose": "TxProfile",
+            "chargingProfileKind": "Relative",
+            "chargingSchedule": {
+                "chargingRateUnit": "A",
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 8}],
+            },
+        }
+        default = {**eight_amps, "chargingProfilePurpose": "TxDefaultProfile"}
+        wrong = call.RemoteStartTransaction(id_tag="REMOTE", connector_id=1, charging_profile=default)
+        assert (await server.call(wrong)).status == "Rejected"
+        start = call.RemoteStartTransaction(id_tag="REMOTE", connector_id=1, charging_profile=eight_amps)
         assert (await server.call(start)).status == "Accepted"
         await eventually(lambda: "Preparing" in statuses(central, 1))
         await eventually(lambda: bool(central.of("StartTransaction")))
@@ -210,6 +223,7 @@ async def test_remote_start_remote_stop_and_scheduled_unavailability(central: Ce
         await eventually(
             lambda: cp.connectors[1].tx is not None and cp.connectors[1].tx.server_id is not None
         )
+        assert cp.connectors[1].current_a == pytest.approx(8.0)  # the TxProfile that came with the request
 
         busy = call.RemoteStartTransaction(id_tag="OTHER", connector_id=1)
         assert (await server.call(busy)).status == "Rejected"
