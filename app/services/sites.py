@@ -8,6 +8,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -108,8 +109,13 @@ def interval_starts(start: datetime, n_intervals: int, interval_minutes: int) ->
     return [start + k * step for k in range(n_intervals)]
 
 
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())  # scans the tz database: once
+
+
 def validate_timezone(name: str) -> str:
-    if name not in available_timezones():
+    if name not in _zones():
         raise Invalid(f"timezone: {name!r} is not an IANA time zone")
     try:
         ZoneInfo(name)

@@ -12,38 +12,26 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from app.api import build_router
-from app.api.errors import install_error_handlers
-from app.db.engine import Database, create_engine
+from app.db.engine import Database
 from app.db.tables import ChargePoint, Connector, Transaction
 from app.domain.enums import Role
+from app.main import create_app
 from app.services.apikeys import create_api_key
 from app.settings import Settings
 
 HORIZON_DAYS = 3
 
 
-@dataclass
-class FakeGateway:
-    commands: Any = None
-
-
 def build_app(database_url: str) -> FastAPI:
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = Database(create_engine(database_url))
-        app.state.settings = Settings(database_url=database_url, forecast_max_horizon_days=HORIZON_DAYS)
-        app.state.database = database
-        app.state.gateway = FakeGateway()
-        try:
-            yield
-        finally:
-            await database.dispose()
-
-    app = FastAPI(title="smartcharge", version="test", lifespan=lifespan)
-    install_error_handlers(app)
-    app.include_router(build_router(), prefix="/api/v1")
-    return app
+    """The whole service as `create_app` assembles it: OCPP server on a loopback port, no scheduler."""
+    settings = Settings(
+        database_url=database_url,
+        ocpp_host="127.0.0.1",
+        ocpp_port=0,
+        scheduler_enabled=False,
+        forecast_max_horizon_days=HORIZON_DAYS,
+    )
+    return create_app(settings)
 
 
 @asynccontextmanager

@@ -1,6 +1,7 @@
 """Forecasts over HTTP: posting (JSON, bare list, CSV), validation naming rows, idempotency, conservative
 resampling, the effective forecast, grid-operator scoping, and what the scheduler reads."""
 
+import asyncio
 import json
 from datetime import datetime, timedelta
 from typing import Any
@@ -65,6 +66,21 @@ async def test_post_json_then_read_back(operator: httpx.AsyncClient) -> None:
     history = (await operator.get(f"/sites/{site['id']}/forecasts")).json()
     assert history["total"] == 1
     assert history["items"][0]["id"] == created["id"]
+    naive = (t0 - timedelta(hours=2)).replace(tzinfo=None).isoformat()  # no offset: UTC
+    later = await operator.get(f"/sites/{site['id']}/forecasts", params={"issued_from": naive})
+    assert later.json()["total"] == 1
+    before = await operator.get(f"/sites/{site['id']}/forecasts", params={"issued_to": naive})
+    assert before.json()["total"] == 0
+
+
+async def test_concurrent_identical_posts_make_one_forecast(operator: httpx.AsyncClient) -> None:
+    site = await make_site(operator)
+    url = f"/sites/{site['id']}/forecasts"
+    body = {"forecast_id": "race", "intervals": rows(next_hour(), 5, [float(i) for i in range(288)])}
+    responses = await asyncio.gather(*(operator.post(url, json=body) for _ in range(4)))
+    assert sorted(r.status_code for r in responses) == [200, 200, 200, 201]
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert (await operator.get(url)).json()["total"] == 1
 
 
 async def test_json_replay_is_idempotent_and_a_changed_body_conflicts(operator: httpx.AsyncClient) -> None:

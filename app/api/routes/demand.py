@@ -1,12 +1,11 @@
 """Session demand: departure and energy of a transaction, set by a driver app or an operator, and the
 effective demand with its source (set → site defaults → the tag's past sessions → unknown)."""
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
-from app.api.deps import OperatorDep, SessionDep, require
+from app.api.deps import ClockDep, OperatorDep, SessionDep, require
 from app.api.planning_schemas import DemandOut, DemandSet
 from app.api.routes.sites import planning_problems
 from app.api.schemas import problems
@@ -33,7 +32,7 @@ async def get_demand(transaction_id: int, session: SessionDep, _: DemandReaderDe
     responses=problems(404, 409, 422),
 )
 async def set_demand(
-    transaction_id: int, body: DemandSet, session: SessionDep, principal: OperatorDep
+    transaction_id: int, body: DemandSet, session: SessionDep, principal: OperatorDep, clock: ClockDep
 ) -> DemandOut:
     with planning_problems():
         await demand.set_demand(
@@ -41,7 +40,7 @@ async def set_demand(
             transaction_id,
             departure=body.departure,
             energy_kwh=body.energy_kwh,
-            now=datetime.now(UTC),
+            now=clock.now(),
             author=principal.name,
             author_key_id=principal.key_id,
         )

@@ -1,14 +1,14 @@
 """Capacity forecasts of a site: posted by grid operators (JSON or CSV), read back as posted and effective."""
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import TypeAdapter
 
-from app.api.deps import ReaderDep, SessionDep, require
+from app.api.deps import ClockDep, ReaderDep, SessionDep, require
 from app.api.errors import Problem
 from app.api.planning_schemas import (
     EffectiveForecastOut,
@@ -23,7 +23,7 @@ from app.api.planning_schemas import (
 )
 from app.api.routes.sites import check_site_access, planning_problems
 from app.api.schemas import Page, problems
-from app.api.support import CSV_RESPONSE, Since, Until, WindowDep, time_range
+from app.api.support import CSV_RESPONSE, Since, Until, WindowDep, time_range, utc
 from app.domain.enums import Role
 from app.services import forecasts, sites
 from app.services.apikeys import Principal
@@ -113,6 +113,7 @@ async def post_forecast(
     response: Response,
     session: SessionDep,
     principal: PosterDep,
+    clock: ClockDep,
     forecast_id: Annotated[str | None, Query(max_length=100)] = None,
     issued_at: Annotated[str | None, Query(description="ISO 8601 with an offset")] = None,
 ) -> ForecastOut:
@@ -136,7 +137,7 @@ async def post_forecast(
             session,
             site_id,
             submission,
-            now=datetime.now(UTC),
+            now=clock.now(),
             max_horizon_days=_settings(request).forecast_max_horizon_days,
             author=principal.name,
             author_key_id=principal.key_id,
@@ -155,7 +156,7 @@ async def list_forecasts(
     principal: ReaderDep,
     window: WindowDep,
     forecast_id: str | None = None,
-    issued_from: Annotated[datetime | None, Query(description="issued at or after")] = None,
+    issued_from: Annotated[datetime | None, Query(description="issued at or after (no offset: UTC)")] = None,
     issued_to: Annotated[datetime | None, Query(description="issued before")] = None,
 ) -> Page[ForecastOut]:
     check_site_access(principal, site_id)
@@ -165,8 +166,8 @@ async def list_forecasts(
             session,
             site_id,
             forecast_id=forecast_id,
-            issued_from=issued_from,
-            issued_to=issued_to,
+            issued_from=utc(issued_from),
+            issued_to=utc(issued_to),
             limit=window.limit,
             offset=window.offset,
         )
@@ -189,6 +190,7 @@ async def effective_forecast(
     request: Request,
     session: SessionDep,
     principal: ReaderDep,
+    clock: ClockDep,
     since: Since = None,
     until: Until = None,
     format: Format = None,
@@ -197,7 +199,7 @@ async def effective_forecast(
     since, until = time_range(since, until)
     with planning_problems():
         site = await sites.get_site(session, site_id)
-        start = sites.floor_to_interval(since or datetime.now(UTC), site.interval_minutes)
+        start = sites.floor_to_interval(since or clock.now(), site.interval_minutes)
         end = sites.ceil_to_interval(until or start + timedelta(days=1), site.interval_minutes)
         n_intervals = int((end - start) / timedelta(minutes=site.interval_minutes))
         if n_intervals > MAX_EFFECTIVE_INTERVALS:

@@ -1,11 +1,11 @@
 """Operator overrides: cap, fix, pause or prioritise a site, group, charge point, connector or transaction."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response, status
 
-from app.api.deps import OperatorDep, SessionDep, require
+from app.api.deps import ClockDep, OperatorDep, SessionDep, require
 from app.api.planning_schemas import OverrideAuditOut, OverrideCreate, OverrideOut
 from app.api.routes.sites import planning_problems
 from app.api.schemas import Page, problems
@@ -34,9 +34,9 @@ def present(override: Override, now: datetime) -> OverrideOut:
     responses=problems(404, 422),
 )
 async def create_override(
-    body: OverrideCreate, session: SessionDep, principal: OperatorDep, response: Response
+    body: OverrideCreate, session: SessionDep, principal: OperatorDep, clock: ClockDep, response: Response
 ) -> OverrideOut:
-    now = datetime.now(UTC)
+    now = clock.now()
     with planning_problems():
         override = await overrides.create_override(
             session,
@@ -54,6 +54,7 @@ async def create_override(
 async def list_overrides(
     session: SessionDep,
     _: OverrideReaderDep,
+    clock: ClockDep,
     window: WindowDep,
     active: bool | None = None,
     include_deleted: bool = False,
@@ -63,7 +64,7 @@ async def list_overrides(
     charge_point_id: str | None = None,
     transaction_id: int | None = None,
 ) -> Page[OverrideOut]:
-    now = datetime.now(UTC)
+    now = clock.now()
     items, total = await overrides.list_overrides(
         session,
         now=now,
@@ -81,9 +82,11 @@ async def list_overrides(
 
 
 @router.get("/{override_id}", summary="An override", responses=problems(404))
-async def get_override(override_id: int, session: SessionDep, _: OverrideReaderDep) -> OverrideOut:
+async def get_override(
+    override_id: int, session: SessionDep, _: OverrideReaderDep, clock: ClockDep
+) -> OverrideOut:
     with planning_problems():
-        return present(await overrides.get_override(session, override_id), datetime.now(UTC))
+        return present(await overrides.get_override(session, override_id), clock.now())
 
 
 @router.delete(
@@ -92,10 +95,12 @@ async def get_override(override_id: int, session: SessionDep, _: OverrideReaderD
     summary="Withdraw an override (kept and audited; again: no change)",
     responses=problems(404),
 )
-async def delete_override(override_id: int, session: SessionDep, principal: OperatorDep) -> None:
+async def delete_override(
+    override_id: int, session: SessionDep, principal: OperatorDep, clock: ClockDep
+) -> None:
     with planning_problems():
         await overrides.delete_override(
-            session, override_id, now=datetime.now(UTC), author=principal.name, author_key_id=principal.key_id
+            session, override_id, now=clock.now(), author=principal.name, author_key_id=principal.key_id
         )
     await session.commit()
 
