@@ -19,7 +19,7 @@ from optimizer.datatypes import (
 from optimizer.errors import InstanceError
 from optimizer.instance import problem_from_dict, result_to_dict
 from optimizer.periods import compress_periods
-from optimizer.solve import SOLVERS, STRATEGIES, solve
+from optimizer.pipeline import SOLVERS, STRATEGIES, solve
 
 __all__ = [
     "SOLVERS",

@@ -86,17 +86,17 @@ def equal_share(p: Prepared) -> Array:
 
     def allocate(plan: Array, room: Array, t: int) -> None:
         column = plan[:, t]
-        want = room.copy()
+        limit = column + room  # the most each session may have at t
+        blocked = np.zeros(p.n_sessions, dtype=bool)
         for _ in range(3):  # refill what sessions that gave way to their minimum rate left unused
+            want = np.where(blocked, 0.0, np.maximum(limit - column, 0.0))
             site_free, group_free = headroom(p, column, t)
             level = tree.levels(want, max(site_free, 0.0), np.maximum(group_free, 0.0))
-            grant = np.minimum(want, level)
-            column += grant
-            want -= grant
-            dropped = repair_interval(p, plan, t, column + want)
+            column += np.minimum(want, level)
+            dropped = repair_interval(p, plan, t, np.where(blocked, 0.0, limit))
             if not dropped:
                 break
-            want[dropped] = 0.0
+            blocked[dropped] = True
 
     return _run(p, allocate)
 

@@ -258,7 +258,7 @@ def run_optimize(
 
     Returns (0, the schedule JSON) or (2, an error message naming the field or option).
     """
-    from optimizer.solve import SOLVERS, STRATEGIES, solve
+    from optimizer.pipeline import SOLVERS, STRATEGIES, solve
 
     if strategy not in STRATEGIES:
         return 2, f"--strategy: must be one of {', '.join(STRATEGIES)}, not {strategy!r}"
