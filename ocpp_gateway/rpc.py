@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 CALL, CALLRESULT, CALLERROR = 2, 3, 4
 MAX_UNIQUE_ID = 36
 UNKNOWN_ID = "-1"
+MAX_IN_PROGRESS = 100  # OCPP-J allows one CALL at a time; beyond this a charge point is misbehaving
 KNOWN_ACTIONS = frozenset(action.value for action in Action)
 
 
@@ -159,6 +160,8 @@ class OcppJEndpoint(OcppChargePoint):  # type: ignore[misc]
             error = FormationViolation("a CALL is [2, UniqueId, Action, {payload}]")
         elif unique_id in self._in_progress:
             error = GenericError(f"a CALL with UniqueId {unique_id!r} is still in progress")
+        elif len(self._in_progress) >= MAX_IN_PROGRESS:
+            error = GenericError(f"more than {MAX_IN_PROGRESS} CALLs in progress")
         if error is not None:
             await self._reply_error(unique_id or UNKNOWN_ID, error)
             return None

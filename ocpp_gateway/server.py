@@ -9,6 +9,7 @@ import contextlib
 import http
 import logging
 import ssl
+from collections import defaultdict
 from collections.abc import Collection
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -27,6 +28,7 @@ from ocpp_gateway import handshake
 from ocpp_gateway.charge_point import CentralSystemChargePoint, GatewayContext
 from ocpp_gateway.commands import GatewayCommands
 from ocpp_gateway.registry import ConnectionRegistry
+from ocpp_gateway.rpc import OcppJEndpoint
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,8 @@ class OcppServer:
         self._server: Server | None = None
         self._housekeeping: asyncio.Task[None] | None = None
         self._closers: set[asyncio.Task[None]] = set()
+        # Serialises each charge point's connected/disconnected writes (a replacement races the old socket).
+        self._state_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     @property
     def port(self) -> int:
@@ -99,7 +103,8 @@ class OcppServer:
             self._server.close()
             await self._server.wait_closed()
         await self.commands.aclose()
-        await self.events.drain()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.events.drain(), timeout=5)
 
     def _ssl_context(self) -> ssl.SSLContext | None:
         cert, key = self.settings.ocpp_tls_cert, self.settings.ocpp_tls_key
@@ -157,31 +162,46 @@ class OcppServer:
             return
         endpoint = CentralSystemChargePoint(cp_id, connection, self._context)
         previous = self.registry.register(endpoint)
-        if previous is not None:
-            log.warning(
-                "%s: a new connection replaces the live one from %s",
-                cp_id,
-                previous.connection.remote_address,
-            )
-            closer = asyncio.create_task(previous.connection.close(1000, "replaced by a new connection"))
-            self._closers.add(closer)
-            closer.add_done_callback(self._closers.discard)
-        now = self.clock.now()
-        async with self.database.session() as session:
-            await charge_points.mark_connected(session, cp_id, now)
-        self.events.publish(ChargePointConnected(cp_id, now))
-        log.info("%s connected from %s", cp_id, connection.remote_address)
         try:
+            if previous is not None:
+                self._replace(previous)
+            async with self._state_locks[cp_id]:
+                now = self.clock.now()
+                async with self.database.session() as session:
+                    await charge_points.mark_connected(session, cp_id, now)
+            self.events.publish(ChargePointConnected(cp_id, now))
+            log.info("%s connected from %s", cp_id, connection.remote_address)
             await endpoint.start()
         except ConnectionClosed as closed:
             log.info("%s: connection closed: %s", cp_id, closed)
         finally:
             if self.registry.unregister(endpoint):
+                await self._mark_disconnected(cp_id)
+
+    def _replace(self, previous: OcppJEndpoint) -> None:
+        log.warning(
+            "%s: a new connection replaces the live one from %s",
+            previous.id,
+            previous.connection.remote_address,
+        )
+        closer = asyncio.create_task(previous.connection.close(1000, "replaced by a new connection"))
+        self._closers.add(closer)
+        closer.add_done_callback(self._closers.discard)
+
+    async def _mark_disconnected(self, cp_id: str) -> None:
+        """Record the disconnect, unless a newer connection for the id arrived meanwhile."""
+        try:
+            async with self._state_locks[cp_id]:
+                if cp_id in self.registry:
+                    return
                 now = self.clock.now()
                 async with self.database.session() as session:
                     await charge_points.mark_disconnected(session, cp_id, now)
-                self.events.publish(ChargePointDisconnected(cp_id, now))
-                log.info("%s disconnected", cp_id)
+        except Exception:
+            log.exception("%s: could not record the disconnect", cp_id)
+            return
+        self.events.publish(ChargePointDisconnected(cp_id, now))
+        log.info("%s disconnected", cp_id)
 
     async def _housekeep(self) -> None:
         while True:

@@ -133,8 +133,11 @@ async def record_status(
 ) -> bool:
     """Append the report to the history; update the live connector unless it holds a newer status.
 
-    Returns whether the live state changed (a queued, older report only lands in the history).
+    Returns whether the live state changed (a queued, older report only lands in the history). A
+    timestamp ahead of `now` (a charge point clock running fast) orders as `now`, so that it cannot
+    block every later report.
     """
+    ordered_at = min(report.timestamp, now)
     session.add(
         StatusNotification(
             charge_point_id=charge_point_id,
@@ -159,7 +162,7 @@ async def record_status(
         .where(
             col(Connector.charge_point_id) == charge_point_id,
             col(Connector.connector_id) == report.connector_id,
-            or_(col(Connector.status_at).is_(None), col(Connector.status_at) <= report.timestamp),
+            or_(col(Connector.status_at).is_(None), col(Connector.status_at) <= ordered_at),
         )
         .values(
             status=report.status,
@@ -167,7 +170,7 @@ async def record_status(
             info=report.info,
             vendor_id=report.vendor_id,
             vendor_error_code=report.vendor_error_code,
-            status_at=report.timestamp,
+            status_at=ordered_at,
         )
     )
     return bool(result.rowcount)

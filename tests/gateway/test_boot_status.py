@@ -180,3 +180,28 @@ async def test_diagnostics_and_firmware_status_are_stored(gateway: OcppServer) -
     assert (row.diagnostics_status, row.firmware_status) == ("Uploaded", "Installing")
     assert row.diagnostics_status_at is not None
     assert row.firmware_status_at is not None
+
+
+async def test_status_from_a_fast_clock_does_not_block_later_reports(gateway: OcppServer) -> None:
+    future = datetime.now(UTC) + timedelta(days=1)
+    async with connect_charge_point(gateway, "CP1") as cp:
+        await cp.call(
+            call.StatusNotification(
+                connector_id=1, error_code="NoError", status="Charging", timestamp=format_timestamp(future)
+            )
+        )
+        await cp.call(
+            call.StatusNotification(
+                connector_id=1,
+                error_code="NoError",
+                status="Finishing",
+                timestamp=format_timestamp(datetime.now(UTC) + timedelta(seconds=1)),
+            )
+        )
+    async with gateway.database.session() as session:
+        connector = (await session.exec(select(Connector))).one()
+        history = (await session.exec(select(StatusRow))).all()
+    assert connector.status == "Finishing"
+    assert as_utc(max(h.timestamp for h in history if h.timestamp)) == future.replace(
+        microsecond=future.microsecond // 1000 * 1000
+    )

@@ -1,11 +1,13 @@
 """Authorize, StartTransaction, StopTransaction: idempotent starts, replay-safe stops, reservations."""
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from ocpp.v16 import call
 from sqlmodel import select
+from websockets.asyncio.client import connect
 
 from app.db.engine import Database
 from app.db.tables import ChargePoint, IdTag, MeterValue, Reservation, Transaction
@@ -13,7 +15,7 @@ from app.domain.events import TransactionStarted, TransactionStopped
 from app.services import transactions
 from app.services.timestamps import as_utc, format_timestamp
 from ocpp_gateway import OcppServer
-from tests.gateway.helpers import EventLog, add_id_tag, connect_charge_point, eventually
+from tests.gateway.helpers import EventLog, add_id_tag, connect_charge_point, eventually, url
 
 pytestmark = pytest.mark.anyio
 
@@ -225,3 +227,20 @@ async def test_reservation_is_honoured(gateway: OcppServer) -> None:
     assert tx is not None
     assert (used.status, used.transaction_id) == ("used", right.transaction_id)
     assert tx.reservation_id == reservation.id
+
+
+async def test_retransmitted_start_with_the_same_message_id(gateway: OcppServer) -> None:
+    await add_id_tag(gateway, "TAG")
+    payload = {"connectorId": 1, "idTag": "TAG", "meterStart": 7, "timestamp": ts(NOW)}
+    frame = json.dumps([2, "start-1", "StartTransaction", payload])
+    answers = []
+    for _ in range(2):  # e.g. resent after a reconnect, the first CALLRESULT having been lost
+        async with connect(url(gateway, "CP1"), subprotocols=["ocpp1.6"]) as ws:  # type: ignore[list-item]
+            await ws.send(frame)
+            answers.append(json.loads(await ws.recv()))
+    assert answers[0] == answers[1]
+    assert answers[0][2]["idTagInfo"] == {"status": "Accepted"}
+    async with gateway.database.session() as session:
+        assert [tx.id for tx in (await session.exec(select(Transaction))).all()] == [
+            answers[0][2]["transactionId"]
+        ]
