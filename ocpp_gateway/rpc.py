@@ -126,7 +126,7 @@ class OcppJEndpoint(OcppChargePoint):  # type: ignore[misc]
         try:
             text = raw_msg.decode() if isinstance(raw_msg, bytes) else raw_msg
             message = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             await self._reply_error(UNKNOWN_ID, FormationViolation("the frame is not valid JSON"))
             return
         if not isinstance(message, list) or not message:

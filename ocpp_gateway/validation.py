@@ -62,7 +62,10 @@ def has_schema(action: str, *, response: bool = False) -> bool:
 def validate(action: str, payload: Any, *, response: bool = False) -> None:
     """Raise the Table 7 error for the first (best) schema violation of `payload`."""
     validator = _validator(action, response)
-    instance = json.loads(json.dumps(payload), parse_float=decimal.Decimal)
+    try:
+        instance = json.loads(json.dumps(payload), parse_float=decimal.Decimal)
+    except (TypeError, ValueError, RecursionError) as error:
+        raise FormationViolation(f"the payload is not JSON: {error}") from error
     error = best_match(validator.iter_errors(instance))
     if error is not None:
         raise classify(error)

@@ -39,6 +39,7 @@ async def still_works(ws: ClientConnection) -> None:
         ("this is not json", "-1", "FormationViolation"),
         ('{"not": "an array"}', "-1", "FormationViolation"),
         ("[]", "-1", "FormationViolation"),
+        pytest.param("[" * 100_000 + "]" * 100_000, "-1", "FormationViolation", id="nested-too-deep"),
         ('[5, "m1", "Heartbeat", {}]', "m1", "FormationViolation"),
         ('[2, 17, "Heartbeat", {}]', "-1", "FormationViolation"),
         ('[2, "m1", "Heartbeat", []]', "m1", "FormationViolation"),

@@ -227,6 +227,7 @@ async def test_disconnect_while_waiting_is_an_error(gateway: OcppServer) -> None
         ("ChangeConfiguration", {"key": "x" * 51, "value": "1"}, "invalid"),
         ("SetChargingProfile", {"connectorId": 1, "csChargingProfiles": {"chargingProfileId": 1}}, "invalid"),
         ("ReserveNow", {"connectorId": 1, "expiryDate": "tomorrow", "idTag": "TAG"}, "invalid"),
+        ("UpdateFirmware", {"location": "https://x", "retrieveDate": datetime.now(UTC)}, "invalid"),
         ("Reset", {"type": "Soft"}, "not_connected"),
     ],
 )
