@@ -176,10 +176,23 @@ class SimulatedChargePoint:
         """Simulate until `until`, then end running sessions and deliver what is queued (bounded wait)."""
         self.start()
         try:
-            await self._sleep_until(until)
+            await self._watch(until)
         finally:
             await self.stop(drain_timeout_real_s)
         return self.stats
+
+    async def _watch(self, until: datetime) -> None:
+        """Sleep until `until`; a task of this charge point that fails ends the run with its exception."""
+        deadline = asyncio.create_task(self._sleep_until(until))
+        pending: set[asyncio.Task[Any]] = {deadline, *self._tasks}
+        try:
+            while not deadline.done():
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    if task is not deadline and not task.cancelled() and task.exception() is not None:
+                        raise RuntimeError(f"{self.id}: {task.get_name()} failed") from task.exception()
+        finally:
+            deadline.cancel()
 
     async def stop(self, drain_timeout_real_s: float = 10.0) -> None:
         connector_tasks = self._tasks[2:]

@@ -208,3 +208,21 @@ async def test_clock_aligned_meter_values_on_the_quarter_hour(central: CentralSy
     assert all(len(m["meter_value"][0]["sampled_value"]) == 1 for m in aligned)  # MeterValuesAlignedData
     assert [bool(m.get("transaction_id")) for m in aligned] == [True, True, True, False]  # 08:55 departure
     assert len(central.of("MeterValues")) == len(aligned)
+
+
+async def test_a_failing_task_ends_the_run_with_its_error(
+    central: CentralSystem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cp = simulated(central, [plan(1, 30)])
+    original, calls = cp._allocate, []
+
+    def fails_once(now: datetime) -> None:
+        calls.append(now)
+        if len(calls) == 3:
+            raise ZeroDivisionError("a bug")
+        original(now)
+
+    monkeypatch.setattr(cp, "_allocate", fails_once)
+    with pytest.raises(RuntimeError, match=r"CP-1: CP-1-\S+ failed") as failure:
+        await cp.run(until=START + timedelta(hours=1))
+    assert isinstance(failure.value.__cause__, ZeroDivisionError)
