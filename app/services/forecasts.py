@@ -245,6 +245,7 @@ def validate(submission: ForecastSubmission, *, now: datetime, max_horizon_days:
     errors = _Errors()
     horizon = now + timedelta(days=max_horizon_days)
     previous: tuple[IntervalRow, str] | None = None
+    beyond = 0
     for row, label in zip(submission.rows, submission.labels, strict=True):
         extra = _row_number(label)
         if previous is not None:
@@ -257,12 +258,15 @@ def validate(submission: ForecastSubmission, *, now: datetime, max_horizon_days:
                     f"overlaps {before_label}, which ends at {before.end.isoformat()}",
                     **extra,
                 )
-        if row.end > horizon:
+        if row.end > horizon and beyond == 0:
+            later = sum(1 for r in submission.rows if r.end > horizon) - 1
             errors.add(
                 f"{label}.end",
-                f"beyond the horizon of {max_horizon_days} days (ends after {horizon.isoformat()})",
+                f"beyond the horizon of {max_horizon_days} days (ends after {horizon.isoformat()})"
+                + (f", and so do {later} later rows" if later else ""),
                 **extra,
             )
+        beyond += row.end > horizon
         previous = (row, label)
     errors.raise_if_any()
 

@@ -131,6 +131,8 @@ def _check(spec: OverrideSpec) -> None:
         return
     if spec.value is None or not math.isfinite(spec.value) or spec.value < 0:
         raise Invalid(f"value: {spec.kind.value} needs a finite value ≥ 0")
+    if spec.kind is OverrideKind.priority and spec.value != int(spec.value):
+        raise Invalid("value: a priority is a whole number ≥ 0")
     if spec.kind is OverrideKind.fixed_kw and spec.scope not in SESSION_SCOPES:
         raise Invalid("kind: fixed_kw applies to one session (scope connector or transaction)")
 

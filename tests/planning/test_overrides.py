@@ -102,6 +102,7 @@ async def test_expiry_and_schedule_are_a_matter_of_time(operator: httpx.AsyncCli
         ({"scope": "site", "site_id": 0, "kind": "pause", "value": 1}, "a pause takes no value"),
         ({"scope": "site", "site_id": 0, "kind": "cap_kw"}, "cap_kw needs a finite value"),
         ({"scope": "site", "site_id": 0, "kind": "cap_kw", "value": -1}, "cap_kw needs a finite value"),
+        ({"scope": "site", "site_id": 0, "kind": "priority", "value": 1.5}, "a priority is a whole number"),
         ({"scope": "connector", "charge_point_id": "CP1", "kind": "pause"}, "connector_id: required"),
         (
             {"scope": "site", "site_id": 0, "kind": "pause", **window(2, 1)},

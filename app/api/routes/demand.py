@@ -44,7 +44,6 @@ async def set_demand(
             author=principal.name,
             author_key_id=principal.key_id,
         )
-    await session.commit()
     with planning_problems():
         return DemandOut.model_validate(await demand.effective_demand(session, transaction_id))
 
@@ -58,4 +57,3 @@ async def set_demand(
 async def clear_demand(transaction_id: int, session: SessionDep, _: OperatorDep) -> None:
     with planning_problems():
         await demand.clear_demand(session, transaction_id)
-    await session.commit()

@@ -142,7 +142,6 @@ async def post_forecast(
             author=principal.name,
             author_key_id=principal.key_id,
         )
-    await session.commit()
     response.headers["Location"] = f"/api/v1/sites/{site_id}/forecasts/{forecast.id}"
     if not created:
         response.status_code = status.HTTP_200_OK

@@ -45,7 +45,6 @@ async def create_override(
             author=principal.name,
             author_key_id=principal.key_id,
         )
-    await session.commit()
     response.headers["Location"] = f"/api/v1/overrides/{override.id}"
     return present(override, now)
 
@@ -102,7 +101,6 @@ async def delete_override(
         await overrides.delete_override(
             session, override_id, now=clock.now(), author=principal.name, author_key_id=principal.key_id
         )
-    await session.commit()
 
 
 @router.get("/{override_id}/audit", summary="Every change to an override", responses=problems(404))

@@ -73,7 +73,6 @@ async def list_sites(session: SessionDep, principal: ReaderDep) -> list[SiteOut]
 async def create_site(body: SiteCreate, session: SessionDep, _: OperatorDep, response: Response) -> SiteOut:
     with planning_problems():
         site = await sites.create_site(session, body.model_dump())
-    await session.commit()
     response.headers["Location"] = f"/api/v1/sites/{site.id}"
     return _site_out(site)
 
@@ -89,7 +88,6 @@ async def get_site(site_id: int, session: SessionDep, principal: ReaderDep) -> S
 async def update_site(site_id: int, body: SiteUpdate, session: SessionDep, _: OperatorDep) -> SiteOut:
     with planning_problems():
         site = await sites.update_site(session, site_id, body.model_dump(exclude_unset=True))
-    await session.commit()
     return _site_out(site)
 
 
@@ -102,7 +100,6 @@ async def update_site(site_id: int, body: SiteUpdate, session: SessionDep, _: Op
 async def delete_site(site_id: int, session: SessionDep, _: OperatorDep) -> None:
     with planning_problems():
         await sites.delete_site(session, site_id)
-    await session.commit()
 
 
 @router.get("/{site_id}/topology", summary="The site as a tree of groups and charge points")
@@ -160,7 +157,6 @@ async def create_group(
 ) -> GroupOut:
     with planning_problems():
         group = await sites.create_group(session, site_id, body.model_dump(mode="json"))
-    await session.commit()
     response.headers["Location"] = f"/api/v1/sites/{site_id}/groups/{group.id}"
     return await _group_out(session, group)
 
@@ -184,7 +180,6 @@ async def update_group(
         group = await sites.update_group(
             session, site_id, group_id, body.model_dump(mode="json", exclude_unset=True)
         )
-    await session.commit()
     return await _group_out(session, group)
 
 
@@ -197,7 +192,6 @@ async def update_group(
 async def delete_group(site_id: int, group_id: int, session: SessionDep, _: OperatorDep) -> None:
     with planning_problems():
         await sites.delete_group(session, site_id, group_id)
-    await session.commit()
 
 
 # --- charge points -------------------------------------------------------------------------------------
@@ -229,7 +223,6 @@ async def assign_charge_point(
 ) -> SiteChargePointOut:
     with planning_problems():
         cp = await sites.assign_charge_point(session, site_id, charge_point_id, body.group_id)
-    await session.commit()
     return _assignment(cp)
 
 
@@ -244,7 +237,6 @@ async def unassign_charge_point(
 ) -> None:
     with planning_problems():
         await sites.unassign_charge_point(session, site_id, charge_point_id)
-    await session.commit()
 
 
 __all__ = ["check_site_access", "planning_problems", "router"]
