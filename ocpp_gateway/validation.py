@@ -64,11 +64,11 @@ def validate(action: str, payload: Any, *, response: bool = False) -> None:
     validator = _validator(action, response)
     try:
         instance = json.loads(json.dumps(payload), parse_float=decimal.Decimal)
-    except (TypeError, ValueError, RecursionError) as error:
-        raise FormationViolation(f"the payload is not JSON: {error}") from error
-    error = best_match(validator.iter_errors(instance))
-    if error is not None:
-        raise classify(error)
+    except (TypeError, ValueError, RecursionError) as not_json:
+        raise FormationViolation(f"the payload is not JSON: {not_json}") from not_json
+    violation = best_match(validator.iter_errors(instance))
+    if violation is not None:
+        raise classify(violation)
 
 
 def classify(error: ValidationError) -> CallErrorCode:

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from ocpp.v16 import call
-from sqlmodel import select
+from sqlmodel import col, select
 
 from app.db.tables import BootNotification, ChargePoint, ChargePointConfiguration, Command, Connector
 from app.db.tables import StatusNotification as StatusRow
@@ -130,7 +130,7 @@ async def test_status_history_and_live_state_connector_zero_too(gateway: OcppSer
             )
         )
     async with gateway.database.session() as session:
-        history = (await session.exec(select(StatusRow).order_by(StatusRow.id))).all()
+        history = (await session.exec(select(StatusRow).order_by(col(StatusRow.id)))).all()
         connectors = {c.connector_id: c for c in (await session.exec(select(Connector))).all()}
     assert [(h.connector_id, h.status, h.error_code) for h in history] == [
         (0, "Available", "NoError"),
@@ -163,7 +163,7 @@ async def test_queued_old_status_does_not_overwrite_newer(gateway: OcppServer) -
             )
         )
     async with gateway.database.session() as session:
-        history = (await session.exec(select(StatusRow).order_by(StatusRow.id))).all()
+        history = (await session.exec(select(StatusRow).order_by(col(StatusRow.id)))).all()
         connector = (await session.exec(select(Connector))).one()
     assert [h.status for h in history] == ["Charging", "Preparing"]
     assert [as_utc(h.timestamp) for h in history if h.timestamp] == [newer, older]
