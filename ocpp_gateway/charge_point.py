@@ -22,7 +22,6 @@ from app.domain.events import (
     MeterValuesReceived,
     StatusChanged,
     TransactionStarted,
-    TransactionStopped,
 )
 from app.domain.ports import ChargePointCommands, Clock, CommandRefused
 from app.services import authorisation, charge_points, data_transfer, meter_values, transactions
@@ -168,7 +167,6 @@ class CentralSystemChargePoint(OcppJEndpoint):
         reason: str | None = None,
         transaction_data: list[dict[str, Any]] | None = None,
     ) -> call_result.StopTransaction:
-        now = self._ctx.clock.now()
         async with self._ctx.database.session() as session:
             result = await transactions.stop_transaction(
                 session,
@@ -178,24 +176,11 @@ class CentralSystemChargePoint(OcppJEndpoint):
                 timestamp=parse_timestamp(timestamp),
                 id_tag=id_tag,
                 reason=reason,
-                now=now,
+                transaction_data=_sampled_values(transaction_data or []),
+                now=self._ctx.clock.now(),
             )
-            tx = result.transaction
-            await meter_values.store_samples(
-                session,
-                self.id,
-                tx.connector_id if tx else 0,
-                tx.id if tx else None,
-                _sampled_values(transaction_data or []),
-                source="StopTransaction",
-                now=now,
-            )
-        if result.applied and tx is not None and tx.id is not None and tx.stop_timestamp is not None:
-            self._ctx.events.publish(
-                TransactionStopped(
-                    tx.id, self.id, tx.connector_id, tx.id_tag, tx.stop_timestamp, meter_stop, tx.stop_reason
-                )
-            )
+        if result.stopped is not None:
+            self._ctx.events.publish(result.stopped)
         info = _id_tag_info(result.id_tag_info) if result.id_tag_info else None
         return call_result.StopTransaction(id_tag_info=info)
 

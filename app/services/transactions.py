@@ -1,6 +1,7 @@
 """Transactions as charge points report them: idempotent start, replay-safe stop, reservations honoured."""
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,12 +11,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db.tables import Reservation, Transaction
 from app.domain.enums import ReservationStatus
+from app.domain.events import TransactionStopped
 from app.services.authorisation import IdTagInfo, authorise, parent_of
+from app.services.meter_values import SampledValue, store_samples
 from app.services.timestamps import as_utc
 from app.services.upserts import insert_ignore_returning
 
 log = logging.getLogger(__name__)
 
+SOURCE_STOP = "StopTransaction"
 START_KEY = ("charge_point_id", "connector_id", "id_tag", "start_timestamp", "meter_start_wh")
 
 
@@ -29,8 +33,7 @@ class StartResult:
 @dataclass(frozen=True)
 class StopResult:
     id_tag_info: IdTagInfo | None
-    transaction: Transaction | None
-    applied: bool
+    stopped: TransactionStopped | None  # None for a replay or an unknown transaction
 
 
 async def start_transaction(
@@ -87,14 +90,19 @@ async def stop_transaction(
     timestamp: datetime,
     id_tag: str | None,
     reason: str | None,
+    transaction_data: Sequence[SampledValue] = (),
     now: datetime,
 ) -> StopResult:
-    """Close the transaction once; a replay, an unknown id or -1 (errata 3.18) is answered as valid."""
+    """Close the transaction once and store its transactionData (source "StopTransaction").
+
+    A replay, an unknown id or -1 (errata 3.18) is answered as valid and changes nothing but new samples.
+    """
     info = await authorise(session, id_tag, now, check_concurrency=False) if id_tag else None
     transaction = await session.get(Transaction, transaction_id)
     if transaction is None or transaction.charge_point_id != charge_point_id:
         log.warning("%s: StopTransaction for unknown transaction %d", charge_point_id, transaction_id)
-        return StopResult(info, None, applied=False)
+        await store_samples(session, charge_point_id, 0, None, transaction_data, source=SOURCE_STOP, now=now)
+        return StopResult(info, None)
     result = await session.exec(
         update(Transaction)
         .where(col(Transaction.id) == transaction_id, col(Transaction.stop_timestamp).is_(None))
@@ -106,8 +114,27 @@ async def stop_transaction(
             stop_received_at=now,
         )
     )
-    await session.refresh(transaction)
-    return StopResult(info, transaction, applied=bool(result.rowcount))
+    await store_samples(
+        session,
+        charge_point_id,
+        transaction.connector_id,
+        transaction_id,
+        transaction_data,
+        source=SOURCE_STOP,
+        now=now,
+    )
+    if not result.rowcount:
+        return StopResult(info, None)
+    stopped = TransactionStopped(
+        transaction_id,
+        charge_point_id,
+        transaction.connector_id,
+        transaction.id_tag,
+        as_utc(timestamp),
+        meter_stop_wh,
+        reason or "Local",
+    )
+    return StopResult(info, stopped)
 
 
 async def active_transaction(

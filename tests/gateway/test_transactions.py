@@ -52,6 +52,18 @@ async def test_authorize_concurrent_tx(gateway: OcppServer) -> None:
         assert (await cp.call(call.Authorize(id_tag="ONE"))).id_tag_info["status"] == "Accepted"
         await cp.call(call.StartTransaction(connector_id=1, id_tag="ONE", meter_start=0, timestamp=ts(NOW)))
         assert (await cp.call(call.Authorize(id_tag="ONE"))).id_tag_info["status"] == "ConcurrentTx"
+        second = await cp.call(
+            call.StartTransaction(connector_id=2, id_tag="ONE", meter_start=0, timestamp=ts(NOW))
+        )
+        assert second.id_tag_info["status"] == "ConcurrentTx"  # stored all the same
+        await add_id_tag(gateway, "FLEET", max_active_transactions=0)  # 0: no limit
+        for connector in (3, 4):
+            await cp.call(
+                call.StartTransaction(
+                    connector_id=connector, id_tag="FLEET", meter_start=0, timestamp=ts(NOW)
+                )
+            )
+        assert (await cp.call(call.Authorize(id_tag="FLEET"))).id_tag_info["status"] == "Accepted"
 
 
 async def test_start_and_stop_are_stored(gateway: OcppServer) -> None:
