@@ -1,6 +1,6 @@
 """Charge-point fleet simulator: OCPP 1.6J charge points with EVs drawn from ElaadNL session statistics."""
 
-from simulator.charge_point import ChargePointSpec, SimulatedChargePoint, Timing
+from simulator.charge_point import ChargePointSpec, SimulatedChargePoint
 from simulator.clock import ANCHOR_ENV, SPEED_ENV, START_ENV, Clock, ScaledClock, clock_from_env
 from simulator.composite import (
     ChargingProfile,
@@ -16,6 +16,7 @@ from simulator.config import Configuration
 from simulator.dataset import ElaadData, Location, SessionPlan, SessionSampler
 from simulator.ev import EV, EVModel, load_ev_models
 from simulator.fleet import Fleet, FleetConfig, FleetSummary
+from simulator.link import Link, Timing
 from simulator.outbox import Outbox
 from simulator.profiles import ProfileLimits, ProfileStore
 from simulator.report import run_with_display, sessions_table, summary_table
@@ -40,6 +41,7 @@ __all__ = [
     "FleetSummary",
     "InstalledProfile",
     "Limit",
+    "Link",
     "Location",
     "Outbox",
     "ProfileLimits",

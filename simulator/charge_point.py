@@ -1,33 +1,24 @@
-"""A simulated OCPP 1.6J charge point: connection, boot, EV sessions, metering and charging-profile limits.
+"""A simulated OCPP 1.6J charge point: EV visits, metering and charging-profile limits.
 
-Three kinds of task run side by side: the connection (connect, boot, heartbeat, deliver the outbox, reconnect
-with exponential backoff), one task per connector that walks through its planned EV visits, and the physics
-step that integrates energy and applies the composite limit. Time comes from the injected clock only.
+Three kinds of task run side by side: the link to the central system (`simulator.link`), one task per
+connector that walks through its planned EV visits, and the physics step that integrates energy and applies
+the composite limit. Time comes from the injected clock only.
 """
 
 import asyncio
-import base64
 import contextlib
-import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote
 
-import numpy as np
-from ocpp.exceptions import OCPPError
 from ocpp.v16 import call
 from ocpp.v16.enums import (
     ChargePointStatus,
     ChargingRateUnitType,
     MessageTrigger,
     Reason,
-    RegistrationStatus,
 )
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
-from websockets.typing import Subprotocol
 
 from simulator.clock import Clock
 from simulator.composite import Electrical, Limit, Transaction
@@ -35,19 +26,13 @@ from simulator.config import Configuration
 from simulator.connector import ActiveTransaction, Connector
 from simulator.dataset import SessionPlan
 from simulator.ev import EV
+from simulator.link import Link, NotConnected, Timing
 from simulator.metering import meter_value, ocpp_time
-from simulator.ocpp_client import OcppClient
 from simulator.outbox import Item, Outbox, SendFailed
 from simulator.profiles import ProfileLimits, ProfileStore
 from simulator.stats import ChargePointStats, SessionResult
 
-log = logging.getLogger(__name__)
-
 UNITS = {"Current": ChargingRateUnitType.amps, "Power": ChargingRateUnitType.watts}
-
-
-class NotConnected(ConnectionError):
-    """No accepted connection to the central system right now."""
 
 
 @dataclass(frozen=True)
@@ -72,31 +57,10 @@ class ChargePointSpec:
         return Electrical(self.voltage_v, self.max_current_a, self.phases, self.connectors)
 
 
-@dataclass(frozen=True)
-class Timing:
-    """Delays in simulated seconds unless the name says `real`."""
-
-    tick_s: float = 10.0
-    min_tick_real_s: float = 0.05
-    response_timeout_real_s: float = 10.0
-    open_timeout_real_s: float = 10.0
-    backoff_initial_s: float = 2.0
-    backoff_max_s: float = 300.0
-    boot_retry_s: float = 60.0
-    finishing_s: float = 30.0
-
-
 @dataclass
 class _Local:
     version: int = 0
     tags: dict[str, str] = field(default_factory=dict)
-
-
-def backoff_s(failures: int, timing: Timing, jitter: float) -> float:
-    """Wait before reconnecting after `failures` failed attempts in a row: doubling from the initial delay up
-    to the maximum, then scaled by 0.5–1 (`jitter` in [0, 1)) so that a fleet does not reconnect in step."""
-    delay = min(timing.backoff_max_s, timing.backoff_initial_s * 2.0 ** max(0, failures - 1))
-    return delay * (0.5 + 0.5 * jitter)
 
 
 class SimulatedChargePoint:
@@ -116,7 +80,6 @@ class SimulatedChargePoint:
     ):
         self.spec = spec
         self.id = spec.id
-        self.url = url.rstrip("/") + "/" + quote(spec.id, safe="")
         self.clock = clock
         self.timing = timing or Timing()
         self.stats = ChargePointStats()
@@ -143,11 +106,7 @@ class SimulatedChargePoint:
         )
         self.local_list = _Local()
         self._id_tags = id_tags or (lambda: f"{spec.id}-TAG")
-        self._rng = np.random.default_rng(seed)
-        self._client: OcppClient | None = None
-        self._accepted = False
-        self._lost = asyncio.Event()
-        self._reset = asyncio.Event()
+        self.link = Link(self, url, spec.password, seed)
         self._last_step: datetime | None = None
         self._aligned_done: datetime | None = None
         self._local_tx = 0
@@ -159,12 +118,18 @@ class SimulatedChargePoint:
 
     @property
     def online(self) -> bool:
-        return self._client is not None and self._accepted
+        return self.link.online
+
+    def on_boot_accepted(self) -> None:
+        """After each accepted boot, report the status of the charge point and of every connector."""
+        self._queue_status(0, self.status_0, volatile=True)
+        for connector in self.connectors.values():
+            self._queue_status(connector.id, connector.status, volatile=True)
 
     def start(self) -> None:
         self._last_step = self.clock.now()
         self._tasks = [
-            asyncio.create_task(self._connection_loop(), name=f"{self.id}-connection"),
+            asyncio.create_task(self.link.run(), name=f"{self.id}-connection"),
             asyncio.create_task(self._physics_loop(), name=f"{self.id}-physics"),
             *(
                 asyncio.create_task(self._connector_loop(c), name=f"{self.id}-{c.id}")
@@ -211,116 +176,6 @@ class SimulatedChargePoint:
             task.cancel()
         await asyncio.gather(*self._tasks[:2], *self._background, return_exceptions=True)
         self._tasks = []
-
-    # ---- connection ------------------------------------------------------------------------------------
-
-    def _headers(self) -> dict[str, str]:
-        if self.spec.password is None:
-            return {}
-        token = base64.b64encode(f"{self.id}:{self.spec.password}".encode()).decode()
-        return {"Authorization": f"Basic {token}"}
-
-    async def _connection_loop(self) -> None:
-        failures = 0
-        while True:
-            try:
-                async with connect(
-                    self.url,
-                    subprotocols=[Subprotocol("ocpp1.6")],
-                    additional_headers=self._headers(),
-                    open_timeout=self.timing.open_timeout_real_s,
-                ) as websocket:
-                    failures = 0
-                    self.stats.connects += 1
-                    await self._serve(websocket)
-            except (OSError, InvalidHandshake, InvalidURI, ConnectionClosed, TimeoutError) as exc:
-                log.debug("%s: connection failed or lost: %r", self.id, exc)
-            failures += 1
-            await self.clock.sleep(backoff_s(failures, self.timing, float(self._rng.uniform())))
-
-    async def _serve(self, websocket: ClientConnection) -> None:
-        client = OcppClient(self, websocket, self.timing.response_timeout_real_s)
-        self._client, self._lost, self._accepted = client, asyncio.Event(), False
-        self._reset.clear()
-        reader = asyncio.create_task(client.start())
-        protocol = asyncio.create_task(self._protocol())
-        try:
-            await asyncio.wait({reader, protocol}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            self._lost.set()
-            self._client, self._accepted = None, False
-            for task in (reader, protocol):
-                task.cancel()
-            await asyncio.gather(reader, protocol, return_exceptions=True)
-            self.outbox.drop_volatile()
-
-    async def _protocol(self) -> None:
-        await self._boot()
-        self._accepted = True
-        self.stats.boots_accepted += 1
-        self._queue_status(0, self.status_0, volatile=True)
-        for connector in self.connectors.values():
-            self._queue_status(connector.id, connector.status, volatile=True)
-        tasks = {
-            asyncio.create_task(self._heartbeat_loop()),
-            asyncio.create_task(self.outbox.run(self._call, self.clock.sleep)),
-            asyncio.create_task(self._reset.wait()),
-        }
-        try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-    async def _boot(self) -> None:
-        while True:
-            payload = call.BootNotification(
-                charge_point_vendor=self.spec.vendor,
-                charge_point_model=self.spec.model,
-                charge_point_serial_number=self.id[:25],
-                firmware_version=self.spec.firmware,
-            )
-            try:
-                response = await self._call(payload, booting=True)
-            except SendFailed:
-                await self.clock.sleep(self.timing.boot_retry_s)
-                continue
-            if response.status == RegistrationStatus.accepted:
-                if response.interval > 0:
-                    self.config.set("HeartbeatInterval", response.interval)
-                return
-            await self.clock.sleep(response.interval if response.interval > 0 else self.timing.boot_retry_s)
-
-    async def _heartbeat_loop(self) -> None:
-        while True:
-            await self.clock.sleep(max(1, self.config.get_int("HeartbeatInterval")))
-            with contextlib.suppress(SendFailed):
-                await self._call(call.Heartbeat())
-
-    async def _call(self, payload: Any, booting: bool = False) -> Any:
-        """Send one CALL; SendFailed on CALLERROR or timeout, NotConnected when the connection goes."""
-        client = self._client
-        if client is None or not (self._accepted or booting):
-            raise NotConnected(self.id)
-        request = asyncio.ensure_future(client.call(payload, suppress=False))
-        lost = asyncio.ensure_future(self._lost.wait())
-        try:
-            await asyncio.wait({request, lost}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            lost.cancel()
-            if not request.done():
-                request.cancel()
-        if not request.done() or request.cancelled():
-            raise NotConnected(self.id)
-        try:
-            return request.result()
-        except OCPPError as exc:
-            self.stats.call_errors += 1
-            raise SendFailed(repr(exc)) from exc
-        except TimeoutError as exc:
-            self.stats.timeouts += 1
-            raise SendFailed("no response") from exc
 
     def spawn(self, coroutine: Any) -> None:
         """Run a follow-up of a handled request (a CALL must never be awaited inside an `@on` handler)."""
@@ -557,7 +412,7 @@ class SimulatedChargePoint:
         if self.config.get_bool("LocalAuthListEnabled") and tag in self.local_list.tags:
             return self.local_list.tags[tag] == "Accepted"
         try:
-            response = await self._call(call.Authorize(id_tag=tag))
+            response = await self.link.call(call.Authorize(id_tag=tag))
         except (NotConnected, SendFailed):
             return self.config.get_bool("LocalAuthorizeOffline") and self.config.get_bool(
                 "AllowOfflineTxForUnknownId"
@@ -663,13 +518,13 @@ class SimulatedChargePoint:
         targets = [connector_id] if connector_id else list(self.connectors)
         with contextlib.suppress(NotConnected, SendFailed):
             if message == MessageTrigger.boot_notification:
-                await self._call(
+                await self.link.call(
                     call.BootNotification(
                         charge_point_vendor=self.spec.vendor, charge_point_model=self.spec.model
                     )
                 )
             elif message == MessageTrigger.heartbeat:
-                await self._call(call.Heartbeat())
+                await self.link.call(call.Heartbeat())
             elif message == MessageTrigger.status_notification:
                 if connector_id in (None, 0):
                     self._queue_status(0, self.status_0)
@@ -681,9 +536,9 @@ class SimulatedChargePoint:
                     if n in self.connectors:
                         self._queue_meter_values(self.connectors[n], "Trigger")
             elif message == MessageTrigger.diagnostics_status_notification:
-                await self._call(call.DiagnosticsStatusNotification(status="Idle"))
+                await self.link.call(call.DiagnosticsStatusNotification(status="Idle"))
             elif message == MessageTrigger.firmware_status_notification:
-                await self._call(call.FirmwareStatusNotification(status="Idle"))
+                await self.link.call(call.FirmwareStatusNotification(status="Idle"))
 
     async def reset(self, kind: str) -> None:
         reason = Reason.hard_reset if kind == "Hard" else Reason.soft_reset
@@ -692,19 +547,19 @@ class SimulatedChargePoint:
                 self._end_transaction(connector, reason)
                 connector.request_stop(reason)
         await self.clock.sleep(1)
-        self._reset.set()
+        self.link.reconnect()
 
     async def upload_diagnostics(self) -> None:
         with contextlib.suppress(NotConnected, SendFailed):
-            await self._call(call.DiagnosticsStatusNotification(status="Uploading"))
+            await self.link.call(call.DiagnosticsStatusNotification(status="Uploading"))
             await self.clock.sleep(5)
-            await self._call(call.DiagnosticsStatusNotification(status="Uploaded"))
+            await self.link.call(call.DiagnosticsStatusNotification(status="Uploaded"))
 
     async def update_firmware(self, retrieve: datetime) -> None:
         await self._sleep_until(retrieve)
         with contextlib.suppress(NotConnected, SendFailed):
             for status in ("Downloading", "Downloaded", "Installing", "Installed"):
-                await self._call(call.FirmwareStatusNotification(status=status))
+                await self.link.call(call.FirmwareStatusNotification(status=status))
                 await self.clock.sleep(10)
 
     def set_availability(self, connector_id: int, operative: bool) -> str:

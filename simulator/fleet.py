@@ -9,9 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from simulator.charge_point import ChargePointSpec, SimulatedChargePoint, Timing
+from simulator.charge_point import ChargePointSpec, SimulatedChargePoint
 from simulator.clock import Clock
 from simulator.dataset import ElaadData, Location, SessionSampler
+from simulator.link import Timing
 from simulator.stats import SessionResult
 
 SESSIONS_PER_DAY = {Location.public: 3.0, Location.workplace: 1.5, Location.home: 1.2}  # per connector

@@ -7,10 +7,11 @@ from typing import Any
 import pytest
 from ocpp.v16 import call
 
-from simulator.charge_point import ChargePointSpec, SimulatedChargePoint, Timing
+from simulator.charge_point import ChargePointSpec, SimulatedChargePoint
 from simulator.clock import ScaledClock
 from simulator.dataset import SessionPlan
 from simulator.ev import EVModel
+from simulator.link import Timing
 from tests.simulator.central import CentralSystem, eventually
 
 pytestmark = pytest.mark.anyio

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from simulator import Fleet, FleetConfig, Location, ScaledClock, Timing, clock_from_env, summary_table
-from simulator.charge_point import backoff_s
 from simulator.clock import parse_instant
+from simulator.link import backoff_s
 from tests.simulator.central import CentralSystem
 
 START = datetime(2024, 3, 5, 6, 0, tzinfo=UTC)
