@@ -32,6 +32,7 @@ __all__ = [
     "OverrideAuditOut",
     "OverrideCreate",
     "OverrideOut",
+    "OverrideUpdate",
     "ResampledIntervalOut",
     "SiteChargePointOut",
     "SiteCreate",
@@ -294,6 +295,21 @@ class OverrideCreate(BaseModel):
     valid_from: AwareUtc | None = Field(default=None, description="default: now")
     valid_until: AwareUtc | None = Field(default=None, description="null: until deleted")
     reason: str = Field(min_length=1, max_length=500)
+
+
+class OverrideUpdate(BaseModel):
+    """Change the value, end the override earlier or later (null: open-ended), or correct the reason."""
+
+    value: float | None = Field(default=None, allow_inf_nan=False)
+    valid_until: AwareUtc | None = None
+    reason: str | None = Field(default=None, min_length=1, max_length=500)
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("may be omitted but not null")
+        return value
 
 
 class OverrideOut(_Out):

@@ -1,4 +1,4 @@
-"""Operator overrides: create, list, delete (soft), each change audited; in force by time, never cleaned up.
+"""Operator overrides: create, change, delete (soft), each change audited; in force by time, never cleaned up.
 
 Kinds: `cap_kw` (at most `value` kW: the total of a site, group or charge point, or one session at a
 connector or transaction), `fixed_kw` (exactly `value` kW for a session: connector or transaction scope),
@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.db.planning_tables import Override, OverrideAudit, SiteGroup
 from app.db.tables import ChargePoint, Transaction
 from app.services.hooks import Hook
-from app.services.sites import Invalid, NotFound, get_group, get_site
+from app.services.sites import Conflict, Invalid, NotFound, get_group, get_site
 
 __all__ = [
     "OverrideChanged",
@@ -36,6 +36,7 @@ __all__ = [
     "list_overrides",
     "override_changed",
     "override_status",
+    "update_override",
 ]
 
 
@@ -74,10 +75,10 @@ class OverrideSpec:
 
 @dataclass(frozen=True)
 class OverrideChanged:
-    """Published after an override is created or deleted and the change is committed."""
+    """Published after an override is created, changed or deleted and the change is committed."""
 
     override_id: int
-    action: str  # "created" | "deleted"
+    action: str  # "created" | "updated" | "deleted"
     scope: str
     site_id: int | None
     charge_point_id: str | None
@@ -240,6 +241,41 @@ async def get_override(session: AsyncSession, override_id: int) -> Override:
     override = await session.get(Override, override_id)
     if override is None:
         raise NotFound(f"override {override_id} not found")
+    return override
+
+
+UPDATABLE = frozenset({"value", "valid_until", "reason"})
+
+
+async def update_override(
+    session: AsyncSession,
+    override_id: int,
+    changes: Mapping[str, Any],
+    *,
+    now: datetime,
+    author: str | None = None,
+    author_key_id: int | None = None,
+) -> Override:
+    """Change the value, the end or the reason of an override that is not deleted (audited)."""
+    override = await get_override(session, override_id)
+    if override.deleted_at is not None:
+        raise Conflict(f"override {override_id} is deleted")
+    changes = {k: v for k, v in changes.items() if k in UPDATABLE}
+    spec = OverrideSpec(
+        scope=OverrideScope(override.scope),
+        kind=OverrideKind(override.kind),
+        reason=changes.get("reason", override.reason),
+        valid_from=override.valid_from,
+        valid_until=changes.get("valid_until", override.valid_until),
+        value=changes.get("value", override.value),
+        **{name: getattr(override, name) for name in _TARGETS[OverrideScope(override.scope)]},
+    )
+    _check(spec)
+    override.value, override.valid_until, override.reason = spec.value, spec.valid_until, spec.reason.strip()
+    override.updated_at = now
+    await session.flush()
+    _audit(session, override, "updated", now, author, author_key_id)
+    override_changed.publish(session, _event(override, "updated"))
     return override
 
 

@@ -46,6 +46,16 @@ async def test_lifecycle_with_audit(operator: httpx.AsyncClient, analyst: httpx.
         assert [o["id"] for o in active["items"]] == [override["id"]]
         problem(await analyst.delete(f"/overrides/{override['id']}"), 403)
 
+        changed = await operator.patch(
+            f"/overrides/{override['id']}", json={"value": 40, "valid_until": None}
+        )
+        assert changed.status_code == 200, changed.text
+        assert (changed.json()["value"], changed.json()["valid_until"]) == (40, None)
+        problem(await operator.patch(f"/overrides/{override['id']}", json={"value": -1}), 422)
+        problem(await operator.patch(f"/overrides/{override['id']}", json={"reason": None}), 422)
+        too_early = {"valid_until": iso(datetime.now(UTC) - timedelta(hours=2))}
+        problem(await operator.patch(f"/overrides/{override['id']}", json=too_early), 422)
+
         assert (await operator.delete(f"/overrides/{override['id']}")).status_code == 204
         assert (await operator.delete(f"/overrides/{override['id']}")).status_code == 204  # no change
         gone = (await analyst.get(f"/overrides/{override['id']}")).json()
@@ -57,14 +67,17 @@ async def test_lifecycle_with_audit(operator: httpx.AsyncClient, analyst: httpx.
         audit = (await analyst.get(f"/overrides/{override['id']}/audit")).json()
         assert [(a["action"], a["author"]) for a in audit] == [
             ("created", "operator alice"),
+            ("updated", "operator alice"),
             ("deleted", "operator alice"),
         ]
-        assert audit[0]["snapshot"]["value"] == 50
-        assert audit[1]["snapshot"]["deleted_at"] is not None
+        assert [a["snapshot"]["value"] for a in audit] == [50, 40, 40]
+        assert audit[2]["snapshot"]["deleted_at"] is not None
+        problem(await operator.patch(f"/overrides/{override['id']}", json={"value": 1}), 409)
     finally:
         unsubscribe()
     assert [(e.override_id, e.action, e.site_id) for e in seen] == [
         (override["id"], "created", site["id"]),
+        (override["id"], "updated", site["id"]),
         (override["id"], "deleted", site["id"]),
     ]
     problem(await analyst.get("/overrides/9999/audit"), 404)

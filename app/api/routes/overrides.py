@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 
 from app.api.deps import ClockDep, OperatorDep, SessionDep, require
-from app.api.planning_schemas import OverrideAuditOut, OverrideCreate, OverrideOut
+from app.api.planning_schemas import OverrideAuditOut, OverrideCreate, OverrideOut, OverrideUpdate
 from app.api.routes.sites import planning_problems
 from app.api.schemas import Page, problems
 from app.api.support import WindowDep
@@ -86,6 +86,27 @@ async def get_override(
 ) -> OverrideOut:
     with planning_problems():
         return present(await overrides.get_override(session, override_id), clock.now())
+
+
+@router.patch(
+    "/{override_id}",
+    summary="Change an override's value, end or reason (audited; the scheduler replans)",
+    responses=problems(404, 409, 422),
+)
+async def update_override(
+    override_id: int, body: OverrideUpdate, session: SessionDep, principal: OperatorDep, clock: ClockDep
+) -> OverrideOut:
+    now = clock.now()
+    with planning_problems():
+        override = await overrides.update_override(
+            session,
+            override_id,
+            body.model_dump(exclude_unset=True),
+            now=now,
+            author=principal.name,
+            author_key_id=principal.key_id,
+        )
+    return present(override, now)
 
 
 @router.delete(
