@@ -227,3 +227,52 @@ async def test_a_failing_task_ends_the_run_with_its_error(
     with pytest.raises(RuntimeError, match=r"CP-1: CP-1-\S+ failed") as failure:
         await cp.run(until=START + timedelta(hours=1))
     assert isinstance(failure.value.__cause__, ZeroDivisionError)
+
+
+async def test_a_dropped_connection_is_reopened_and_nothing_is_lost(central: CentralSystem) -> None:
+    cp = simulated(central, [plan(2, 60)], speed=1200)
+    cp.start()
+    try:
+        await eventually(lambda: len(central.of("MeterValues")) >= 5)
+        await central.connections["CP-1"]._connection.close()  # the central system drops it
+        await eventually(lambda: len(central.of("BootNotification")) == 2)
+        await eventually(lambda: bool(central.of("StopTransaction")), timeout_s=15)
+    finally:
+        await cp.stop()
+    assert cp.stats.connects == 2
+    [start] = central.of("StartTransaction")
+    assert central.of("StopTransaction")[0]["transaction_id"] == start["assigned"]
+    stamps = sorted({v["meter_value"][0]["timestamp"] for v in central.of("MeterValues")})
+    instants = [datetime.fromisoformat(s.replace("Z", "+00:00")) for s in stamps]
+    assert {(b - a).total_seconds() for a, b in zip(instants, instants[1:], strict=False)} == {120.0}
+    assert len(stamps) >= 29  # one every 120 s for 60 min: at least once each, duplicates allowed
+
+
+async def test_suspended_by_the_evse_then_by_the_full_ev(central: CentralSystem) -> None:
+    def paused_first(transaction_id: int) -> dict[str, Any]:
+        return {
+            "chargingProfileId": 9,
+            "stackLevel": 0,
+            "chargingProfilePurpose": "TxProfile",
+            "chargingProfileKind": "Relative",
+            "chargingSchedule": {
+                "chargingRateUnit": "A",
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 0}, {"startPeriod": 600, "limit": 16}],
+            },
+        }
+
+    central.tx_profile = paused_first
+    cp = simulated(central, [plan(2, 50, energy_kwh=1.0, soc=0.95)])  # wants 96.7 %
+    stats = await cp.run(until=START + timedelta(minutes=55))
+    statuses = [s["status"] for s in central.of("StatusNotification") if s["connector_id"] == 1]
+    assert statuses[:2] == ["Available", "Preparing"]
+    assert statuses[-2:] == ["Finishing", "Available"]
+    middle = statuses[2:-2]
+    assert "SuspendedEVSE" in middle
+    assert middle.index("SuspendedEVSE") < middle.index("Charging", middle.index("SuspendedEVSE"))
+    assert middle[-1] == "SuspendedEV"
+    [session] = stats.sessions
+    assert session.delivered_kwh == pytest.approx(1.0, abs=0.01)
+    last = measurands(central.of("MeterValues")[-1])
+    assert last["SoC"] == 97
+    assert last["Power.Active.Import"] == 0
