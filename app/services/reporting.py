@@ -610,7 +610,20 @@ def _aware(value: datetime) -> datetime:
 def _cell(value: Any) -> Any:
     if isinstance(value, datetime):
         return _aware(value).isoformat()
+    if isinstance(value, str) and value[:1] in FORMULA_STARTS and not _is_number(value):
+        return "'" + value  # a spreadsheet would run it as a formula (CSV injection)
     return "" if value is None else value
+
+
+FORMULA_STARTS = frozenset("=+-@\t\r")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 async def csv_lines(columns: Sequence[str], rows: AsyncIterator[Mapping[str, Any]]) -> AsyncIterator[str]:

@@ -270,3 +270,20 @@ async def test_delete_refused_with_transactions(api: Api, operator: httpx.AsyncC
     body = problem(await operator.delete("/charge-points/CP1"), 409)
     assert "transactions" in body["detail"]
     assert (await operator.get("/charge-points/CP1")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "candidate", ["CP1", "DE*ACME*E1", "a.b_c-d:e@f+g=h", "x" * 48, "x" * 49, "a b", "a/b", "ä", ""]
+)
+def test_the_api_accepts_the_ids_the_ocpp_server_accepts(candidate: str) -> None:
+    from pydantic import ValidationError
+
+    from app.api.schemas import ChargePointCreate
+    from ocpp_gateway.handshake import charge_point_id
+
+    try:
+        ChargePointCreate(id=candidate)
+        api_accepts = True
+    except ValidationError:
+        api_accepts = False
+    assert api_accepts == (charge_point_id(f"/ocpp/{candidate}") == candidate)

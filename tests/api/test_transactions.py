@@ -225,3 +225,14 @@ async def test_meter_values_csv(api: Api, analyst: httpx.AsyncClient) -> None:
     energy = [r for r in table if r["measurand"] == "Energy.Active.Import.Register" and r["phase"] == ""]
     assert [float(r["value_normalised"]) for r in energy] == [6500, 7250]
     assert rows(await analyst.get("/meter-values.csv", params={"charge_point_id": "NONE"})) == []
+
+
+@pytest.mark.anyio
+async def test_csv_cells_cannot_become_formulas(api: Api, analyst: httpx.AsyncClient) -> None:
+    await seed.charge_point(api.database, "CP1")
+    await seed.transaction(api.database, "CP1", T0, id_tag="=1+2")
+    await seed.add(api.database, seed.meter_value("CP1", T0, -5.0))
+    (row,) = rows(await analyst.get("/transactions.csv"))
+    assert row["id_tag"] == "'=1+2"
+    (value,) = rows(await analyst.get("/meter-values.csv"))
+    assert value["value"] == "-5.0"

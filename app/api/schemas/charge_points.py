@@ -7,7 +7,8 @@ from pydantic import Field, field_validator
 from app.api.schemas.common import Schema, UtcDatetime, not_null
 from app.domain.enums import RegistrationStatus
 
-CHARGE_POINT_ID_PATTERN = r"^[A-Za-z0-9._~*+\-]{1,48}$"
+# The ids the OCPP server accepts in ws://…/ocpp/{id} (tests check the two agree).
+CHARGE_POINT_ID_PATTERN = r"^[A-Za-z0-9._:@+*=\-]{1,48}$"
 
 
 class ConnectorSettings(Schema):
