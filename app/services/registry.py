@@ -205,7 +205,12 @@ async def update_connector(
     for name, value in changes.items():
         setattr(connector, name, value)
     session.add(connector)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # the charge point reported this connector at the same moment
+        raise Conflict(
+            f"connector {connector_id} of {charge_point_id!r} changed concurrently; retry"
+        ) from exc
     return connector
 
 

@@ -133,10 +133,13 @@ async def list_charge_points(
     *,
     scope: Scope = None,
     registration_status: str | None = None,
+    site_id: int | None = None,
     connected: bool | None = None,
     connected_ids: Collection[str] = (),
 ) -> Found[ChargePoint]:
     query = select(ChargePoint).where(*_in_scope(ChargePoint.id, scope)).order_by(col(ChargePoint.id))
+    if site_id is not None:
+        query = query.where(ChargePoint.site_id == site_id)
     if registration_status is not None:
         query = query.where(ChargePoint.registration_status == registration_status)
     if connected is True:

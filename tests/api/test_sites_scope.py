@@ -74,3 +74,5 @@ async def test_grid_operator_sees_its_sites_only(api: Api, operator: httpx.Async
     )
     unscoped = await api.client(Role.grid_operator)
     assert (await unscoped.get("/charge-points")).json()["total"] == 3
+    south_only = (await unscoped.get("/charge-points", params={"site_id": south})).json()
+    assert [cp["id"] for cp in south_only["items"]] == ["S1"]

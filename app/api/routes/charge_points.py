@@ -64,6 +64,7 @@ async def list_charge_points(
     scope: ScopeDep,
     window: WindowDep,
     registration_status: RegistrationStatus | None = None,
+    site_id: int | None = None,
     connected: Annotated[bool | None, Query(description="only (not) connected ones")] = None,
 ) -> Page[ChargePointOut]:
     page = await reporting.list_charge_points(
@@ -71,6 +72,7 @@ async def list_charge_points(
         window,
         scope=scope,
         registration_status=registration_status.value if registration_status else None,
+        site_id=site_id,
         connected=connected,
         connected_ids=commands.connected_ids() if connected is not None else (),
     )
