@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -78,17 +79,30 @@ class ForecastPosted:
 forecast_posted: Hook[ForecastPosted] = Hook("forecast_posted")
 
 
+def error_loc(path: str) -> list[str | int]:
+    """`intervals[3].limit_kw` → `["body", "intervals", 3, "limit_kw"]`; `row 5` → `["body", "row", 5]`."""
+    parts: list[str | int] = ["body"]
+    for token in re.findall(r"[A-Za-z_]+|\d+", path):
+        parts.append(int(token) if token.isdigit() else token)
+    return parts
+
+
 class _Errors:
+    """Validation errors: `path` names the row and field as a person reads it, `loc` as the API's other
+    validation errors do."""
+
     def __init__(self) -> None:
         self.items: list[dict[str, Any]] = []
 
-    def add(self, loc: str, msg: str, **extra: Any) -> None:
+    def add(self, path: str, msg: str, **extra: Any) -> None:
         if len(self.items) < MAX_ERRORS:
-            self.items.append({"loc": loc, "msg": msg, **extra})
+            self.items.append(
+                {"loc": error_loc(path), "path": path, "msg": msg, "type": "value_error", **extra}
+            )
 
     def raise_if_any(self) -> None:
         if self.items:
-            shown = "; ".join(f"{e['loc']}: {e['msg']}" for e in self.items[:5])
+            shown = "; ".join(f"{e['path']}: {e['msg']}" for e in self.items[:5])
             more = len(self.items) - 5
             raise Invalid(shown + (f" (and {more} more)" if more > 0 else ""), self.items)
 
@@ -105,8 +119,11 @@ def _parse_time(value: Any, loc: str, errors: _Errors) -> datetime | None:
         except ValueError:
             errors.add(loc, f"not an ISO 8601 date-time: {value!r}")
             return None
-    else:
+    elif value is None or value == "":
         errors.add(loc, "required (an ISO 8601 date-time with an offset)")
+        return None
+    else:
+        errors.add(loc, f"must be an ISO 8601 date-time string, not {type(value).__name__}")
         return None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         errors.add(loc, "must be timezone-aware (end with Z or an offset such as +01:00)")

@@ -161,7 +161,8 @@ async def test_json_validation_names_the_row(operator: httpx.AsyncClient, mutate
     )
     body = problem(response, 422)
     assert expected in body["detail"]
-    assert any(expected.startswith(e["loc"]) for e in body["errors"])
+    assert any(expected.startswith(e["path"]) for e in body["errors"])
+    assert all(e["loc"][0] == "body" for e in body["errors"])
     assert (await operator.get(f"/sites/{site['id']}/forecasts")).json()["total"] == 0
 
 
@@ -199,7 +200,8 @@ async def test_csv_validation_names_the_row(operator: httpx.AsyncClient) -> None
     body = problem(response, 422)
     assert "row 3.start: must be timezone-aware" in body["detail"]
     assert "row 5.limit_kw: must be finite" in body["detail"]
-    assert {e["loc"] for e in body["errors"]} == {"row 3.start", "row 5.limit_kw"}
+    assert {e["path"] for e in body["errors"]} == {"row 3.start", "row 5.limit_kw"}
+    assert ["body", "row", 5, "limit_kw"] in [e["loc"] for e in body["errors"]]
 
 
 async def test_five_minute_input_is_resampled_to_the_minimum(operator: httpx.AsyncClient) -> None:

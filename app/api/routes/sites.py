@@ -27,6 +27,7 @@ from app.db.planning_tables import SiteGroup
 from app.domain.enums import Role
 from app.services import sites
 from app.services.apikeys import Principal
+from app.services.forecasts import error_loc
 from app.services.sites import ChargePointNode
 
 router = APIRouter(prefix="/sites", tags=["sites"], responses=problems(401, 403, 422))
@@ -42,7 +43,10 @@ def planning_problems() -> Iterator[None]:
     except sites.Conflict as exc:
         raise Problem(409, exc.detail) from exc
     except sites.Invalid as exc:
-        errors = exc.errors or [{"loc": exc.detail.split(":")[0], "msg": exc.detail}]
+        path, _, msg = exc.detail.partition(": ")
+        errors = exc.errors or [
+            {"loc": error_loc(path), "path": path, "msg": msg or exc.detail, "type": "value_error"}
+        ]
         raise Problem(422, exc.detail, errors=errors) from exc
 
 
