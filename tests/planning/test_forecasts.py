@@ -338,3 +338,32 @@ async def test_posted_hook_fires_after_commit_and_not_on_replay(operator: httpx.
     finally:
         unsubscribe()
     assert [(e.site_id, e.forecast_pk) for e in seen] == [(site["id"], first.json()["id"])]
+
+
+async def test_default_window_and_a_changed_site_interval(operator: httpx.AsyncClient) -> None:
+    site = await make_site(operator)
+    t0 = next_hour()
+    await operator.post(f"/sites/{site['id']}/forecasts", json=rows(t0, 10, [30, 20, 25, 35, 40, 45]))
+    whole_day = (await operator.get(f"/sites/{site['id']}/forecasts/effective")).json()
+    assert len(whole_day["intervals"]) == 96  # the next 24 hours from the current 15-minute interval
+
+    # 10-minute rows on a 15-minute grid: each interval takes the minimum of the rows it touches
+    assert [i["limit_kw"] for i in await effective(operator, site["id"], t0, 1)] == [20, 20, 35, 40]
+    # the forecast is kept as posted, so a new site interval resamples it afresh
+    await operator.patch(f"/sites/{site['id']}", json={"interval_minutes": 30})
+    assert [i["limit_kw"] for i in await effective(operator, site["id"], t0, 1)] == [20, 35]
+
+
+async def test_detail_shows_partial_coverage(operator: httpx.AsyncClient) -> None:
+    site = await make_site(operator)
+    t0 = next_hour()
+    items = [
+        {"start": iso(t0 + timedelta(minutes=5)), "end": iso(t0 + timedelta(minutes=20)), "limit_kw": 12}
+    ]
+    created = (await operator.post(f"/sites/{site['id']}/forecasts", json=items)).json()
+    detail = (await operator.get(f"/sites/{site['id']}/forecasts/{created['id']}")).json()
+    assert [(r["limit_kw"], round(r["covered"], 3)) for r in detail["resampled"]] == [
+        (12, 0.667),
+        (12, 0.333),
+    ]
+    assert detail["resampled"][0]["start"].startswith(iso(t0)[:16])
