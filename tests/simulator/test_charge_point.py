@@ -161,7 +161,7 @@ async def test_a_charge_point_max_profile_and_the_composite_schedule(central: Ce
 async def test_messages_queued_offline_arrive_in_order_after_reconnecting(central: CentralSystem) -> None:
     # The central system is down from before the EV arrives until mid-session: the StartTransaction is sent
     # late, its transaction id is mapped, and every meter value arrives once, in order.
-    cp = simulated(central, [plan(20, 60)], speed=1200)
+    cp = simulated(central, [plan(20, 60)], speed=2400)
     cp.start()
     try:
         await eventually(lambda: len(central.of("StatusNotification")) >= 2)
@@ -230,7 +230,7 @@ async def test_a_failing_task_ends_the_run_with_its_error(
 
 
 async def test_a_dropped_connection_is_reopened_and_nothing_is_lost(central: CentralSystem) -> None:
-    cp = simulated(central, [plan(2, 60)], speed=1200)
+    cp = simulated(central, [plan(2, 60)], speed=2400)
     cp.start()
     try:
         await eventually(lambda: len(central.of("MeterValues")) >= 5)
