@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy import delete, func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -192,10 +193,14 @@ async def delete_site(session: AsyncSession, site_id: int) -> None:
     cps = (await session.exec(select(func.count()).where(ChargePoint.site_id == site_id))).one()
     if groups or cps:
         raise Conflict(f"site {site_id} still has {groups} group(s) and {cps} charge point(s)")
-    await session.exec(delete(ForecastInterval).where(col(ForecastInterval.site_id) == site_id))
-    await session.exec(delete(Forecast).where(col(Forecast.site_id) == site_id))
-    await session.delete(site)
-    await session.flush()
+    try:
+        async with session.begin_nested():
+            await session.exec(delete(ForecastInterval).where(col(ForecastInterval.site_id) == site_id))
+            await session.exec(delete(Forecast).where(col(Forecast.site_id) == site_id))
+            await session.delete(site)
+            await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"site {site_id} is still referenced (e.g. by dispatched profiles)") from exc
 
 
 # --- groups --------------------------------------------------------------------------------------------

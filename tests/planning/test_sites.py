@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from app.db.engine import Database
+from app.db.schedule_tables import ProfileDispatch, ScheduleRevision
 from app.services import sites
 from tests.planning.conftest import SITE, Planning, make_site, problem
 
@@ -178,3 +179,40 @@ def test_interval_grid_aligns_to_the_utc_epoch() -> None:
     aligned = datetime(2030, 1, 1, 10, 15, tzinfo=UTC)
     assert sites.ceil_to_interval(aligned, 15) == aligned
     assert sites.interval_starts(aligned, 2, 30)[1] == aligned + timedelta(minutes=30)
+
+
+async def test_a_site_still_referenced_is_not_deleted(
+    operator: httpx.AsyncClient, database: Database
+) -> None:
+    site = await make_site(operator)
+    async with database.session() as session:
+        revision = ScheduleRevision(
+            site_id=site["id"],
+            trigger="test",
+            status="optimal",
+            strategy="lp",
+            solve_seconds=0.0,
+            start=datetime(2030, 1, 1, tzinfo=UTC),
+            interval_minutes=15,
+            n_intervals=0,
+            capacity_kw=[],
+            planned_kw=[],
+            binding=[],
+            shadow_price=[],
+            relaxations=[],
+            messages=[],
+        )
+        session.add(revision)
+        await session.flush()
+        session.add(
+            ProfileDispatch(
+                revision_id=revision.id,
+                charge_point_id="CP1",
+                connector_id=1,
+                purpose="tx",
+                status="accepted",
+            )
+        )
+    body = problem(await operator.delete(f"/sites/{site['id']}"), 409)
+    assert "still referenced" in body["detail"]
+    assert (await operator.get(f"/sites/{site['id']}")).status_code == 200
