@@ -123,6 +123,7 @@ class OcppJEndpoint(OcppChargePoint):  # type: ignore[misc]
                 task.cancel()
 
     async def route_message(self, raw_msg: str | bytes) -> None:
+        log.debug("%s: receive %.1000r", self.id, raw_msg)
         try:
             text = raw_msg.decode() if isinstance(raw_msg, bytes) else raw_msg
             message = json.loads(text)
