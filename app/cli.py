@@ -146,6 +146,7 @@ def simulate(
     import os
 
     from rich.console import Console
+    from rich.logging import RichHandler
 
     from simulator import (
         SPEED_ENV,
@@ -154,6 +155,7 @@ def simulate(
         FleetConfig,
         Location,
         clock_from_env,
+        parse_instant,
         run_with_display,
         sessions_table,
         summary_table,
@@ -165,6 +167,10 @@ def simulate(
     if speed is not None:
         environ[SPEED_ENV] = str(speed)
     if start is not None:
+        try:
+            parse_instant(start)
+        except ValueError as exc:
+            raise typer.BadParameter(f"{start!r} is not an ISO 8601 instant", param_hint="--start") from exc
         environ[START_ENV] = start
     config = FleetConfig(
         url=url,
@@ -177,6 +183,8 @@ def simulate(
         password=password,
     )
     console = Console()
+    logging.basicConfig(level=logging.WARNING, handlers=[RichHandler(console=console)])
+    logging.getLogger("ocpp").setLevel(logging.CRITICAL)  # CALLERRORs and timeouts are counted in the summary
     fleet = Fleet(config, clock_from_env(environ))
     console.print(
         f"{charge_points} charge points × {connectors} connectors at {url}: "

@@ -1,7 +1,15 @@
 """Charge-point fleet simulator: OCPP 1.6J charge points with EVs drawn from ElaadNL session statistics."""
 
 from simulator.charge_point import ChargePointSpec, SimulatedChargePoint
-from simulator.clock import ANCHOR_ENV, SPEED_ENV, START_ENV, Clock, ScaledClock, clock_from_env
+from simulator.clock import (
+    ANCHOR_ENV,
+    SPEED_ENV,
+    START_ENV,
+    Clock,
+    ScaledClock,
+    clock_from_env,
+    parse_instant,
+)
 from simulator.composite import (
     ChargingProfile,
     CompositeSchedule,
@@ -57,6 +65,7 @@ __all__ = [
     "composite_schedule",
     "limit_at",
     "load_ev_models",
+    "parse_instant",
     "run_with_display",
     "sessions_table",
     "summary_table",

@@ -1,0 +1,65 @@
+"""`smartcharge simulate` end to end against the test central system (run in a thread of its own)."""
+
+import asyncio
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import cli
+from tests.simulator.central import CentralSystem
+
+
+@pytest.fixture
+def central() -> Iterator[CentralSystem]:
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    system = CentralSystem(heartbeat_s=600)
+    asyncio.run_coroutine_threadsafe(system.start(), loop).result(timeout=5)
+    ocpp_level = logging.getLogger("ocpp").level
+    try:
+        yield system
+    finally:
+        logging.getLogger("ocpp").setLevel(ocpp_level)
+        asyncio.run_coroutine_threadsafe(system.stop(), loop).result(timeout=5)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=5)
+        loop.close()
+
+
+def test_simulate_runs_a_fleet_and_writes_its_summary(central: CentralSystem, tmp_path: Path) -> None:
+    summary_path = tmp_path / "summary.json"
+    arguments = ["simulate", "-n", "2", "--site", "cli", "--speed", "7200", "--duration-hours", "4"]
+    arguments += [
+        "--url",
+        central.url,
+        "--start",
+        "2024-03-05T07:00:00Z",
+        "--seed",
+        "4",
+        "--location",
+        "workplace",
+    ]
+    result = CliRunner().invoke(cli, [*arguments, "--summary-json", str(summary_path)])
+
+    assert result.exit_code == 0, result.output
+    assert "energy delivered" in result.output
+    summary = json.loads(summary_path.read_text())
+    assert summary["charge_points"] == 2
+    assert summary["start"].startswith("2024-03-05T07:00:0")
+    assert summary["call_errors"] == 0
+    assert sum(summary["messages_sent"].values()) == len(central.received)
+    assert {r.charge_point_id for r in central.received} == {"cli-CP001", "cli-CP002"}
+    assert len(summary["sessions"]) == len(central.of("StartTransaction")) > 0
+    assert summary["delivered_kwh"] == pytest.approx(sum(s["delivered_kwh"] for s in summary["sessions"]))
+
+
+def test_simulate_refuses_an_unknown_location() -> None:
+    result = CliRunner().invoke(cli, ["simulate", "--location", "moon"])
+    assert result.exit_code == 2
+    assert "moon" in result.output
