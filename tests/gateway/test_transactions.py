@@ -191,7 +191,8 @@ async def test_stop_replay_and_unknown_transactions(gateway: OcppServer) -> None
     assert tx.meter_stop_wh == 100  # the first stop holds
     assert tx.stop_reason == "Local"  # the spec's default reason
     assert len(values) == 1
-    await asyncio.sleep(0.05)
+    await eventually(lambda: events.of(TransactionStopped))
+    await gateway.events.drain()
     assert len(events.of(TransactionStopped)) == 1
 
 
