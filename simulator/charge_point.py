@@ -261,13 +261,16 @@ class SimulatedChargePoint:
 
     def _integrate(self, until: datetime) -> None:
         """Energy since the last step, at the power each EV has drawn since."""
-        seconds = (until - (self._last_step or until)).total_seconds()
+        since = self._last_step or until
+        seconds = (until - since).total_seconds()
         if seconds <= 0:
             return
         self._last_step = until
         for connector in self.connectors.values():
             if connector.ev is not None and connector.tx is not None and connector.power_w > 0:
-                connector.meter_wh += connector.ev.charge(connector.power_w, seconds) * 1000
+                energy_wh = connector.ev.charge(connector.power_w, seconds) * 1000
+                connector.meter_wh += energy_wh
+                self.stats.add_energy(since, until, energy_wh)
 
     def _advance(self, now: datetime) -> None:
         """Integrate up to `now`, taking periodic and clock-aligned samples at their own instants on the way;

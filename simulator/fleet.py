@@ -13,7 +13,7 @@ from simulator.charge_point import ChargePointSpec, SimulatedChargePoint
 from simulator.clock import Clock
 from simulator.dataset import ElaadData, Location, SessionSampler
 from simulator.link import Timing
-from simulator.stats import SessionResult
+from simulator.stats import INTERVAL_S, SessionResult
 
 SESSIONS_PER_DAY = {Location.public: 3.0, Location.workplace: 1.5, Location.home: 1.2}  # per connector
 
@@ -62,6 +62,17 @@ class FleetSummary:
     connects: int
     transaction_messages_dropped: int
     turned_away: int
+    energy_wh_by_interval: dict[datetime, float] = field(default_factory=dict)
+
+    @property
+    def site_power_kw(self) -> dict[datetime, float]:
+        """Mean power of the whole fleet per 15-minute interval: what the grid connection sees."""
+        hours = INTERVAL_S / 3600
+        return {start: wh / 1000 / hours for start, wh in sorted(self.energy_wh_by_interval.items())}
+
+    @property
+    def peak_kw(self) -> float:
+        return max(self.site_power_kw.values(), default=0.0)
 
     @property
     def requested_kwh(self) -> float:
@@ -76,6 +87,11 @@ class FleetSummary:
         data["start"], data["end"] = self.start.isoformat(), self.end.isoformat()
         data["messages_sent"] = dict(self.messages_sent)
         data["requested_kwh"], data["delivered_kwh"] = self.requested_kwh, self.delivered_kwh
+        data["energy_wh_by_interval"] = {
+            k.isoformat(): v for k, v in sorted(self.energy_wh_by_interval.items())
+        }
+        data["site_power_kw"] = {k.isoformat(): v for k, v in self.site_power_kw.items()}
+        data["peak_kw"] = self.peak_kw
         for session in data["sessions"]:
             session["arrival"] = session["arrival"].isoformat()
             session["departure"] = session["departure"].isoformat()
@@ -138,6 +154,10 @@ class Fleet:
         for cp in self.charge_points:
             sent.update(cp.stats.sent)
         stats = [cp.stats for cp in self.charge_points]
+        energy: dict[datetime, float] = {}
+        for st in stats:
+            for interval, wh in st.energy_wh_by_interval.items():
+                energy[interval] = energy.get(interval, 0.0) + wh
         return FleetSummary(
             start=self.start,
             end=self.end,
@@ -151,6 +171,7 @@ class Fleet:
             connects=sum(s.connects for s in stats),
             transaction_messages_dropped=sum(cp.outbox.stats.dropped for cp in self.charge_points),
             turned_away=sum(s.turned_away for s in stats),
+            energy_wh_by_interval=energy,
         )
 
     def progress(self) -> dict[str, float]:

@@ -28,6 +28,7 @@ def summary_table(summary: FleetSummary) -> Table:
         ("energy requested", f"{summary.requested_kwh:,.1f} kWh"),
         ("energy delivered", f"{summary.delivered_kwh:,.1f} kWh ({share:.0%})"),
         ("sessions fully served", f"{sum(s.delivered_kwh >= 0.99 * s.requested_kwh for s in completed)}"),
+        ("peak power (15-min mean)", f"{summary.peak_kw:,.1f} kW"),
         ("messages sent", f"{sum(summary.messages_sent.values()):,}"),
         ("CALLERRORs received", f"{summary.call_errors}"),
         ("no response (timeouts)", f"{summary.timeouts}"),

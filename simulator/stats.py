@@ -1,8 +1,29 @@
 """What a simulated charge point counts: messages, errors, profiles, and one record per EV visit."""
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+
+INTERVAL_S = 900  # energy is accounted per 15 minutes, aligned to the hour
+
+
+def split_by_interval(
+    start: datetime, end: datetime, interval_s: int = INTERVAL_S
+) -> list[tuple[datetime, float]]:
+    """The share of [start, end) that falls in each aligned interval, as (interval start, fraction)."""
+    total_s = (end - start).total_seconds()
+    if total_s <= 0:
+        return []
+    epoch = datetime(2000, 1, 1, tzinfo=UTC)
+    out = []
+    moment = start
+    while moment < end:
+        index = (moment - epoch).total_seconds() // interval_s
+        begin = epoch + timedelta(seconds=index * interval_s)
+        stop = min(end, begin + timedelta(seconds=interval_s))
+        out.append((begin, (stop - moment).total_seconds() / total_s))
+        moment = stop
+    return out
 
 
 @dataclass
@@ -32,6 +53,12 @@ class ChargePointStats:
     boots_accepted: int = 0
     turned_away: int = 0
     sessions: list[SessionResult] = field(default_factory=list)
+    energy_wh_by_interval: defaultdict[datetime, float] = field(default_factory=lambda: defaultdict(float))
+
+    def add_energy(self, start: datetime, end: datetime, energy_wh: float) -> None:
+        """Energy drawn at a constant power over [start, end), accounted per 15-minute interval."""
+        for interval, fraction in split_by_interval(start, end):
+            self.energy_wh_by_interval[interval] += energy_wh * fraction
 
     @property
     def messages_sent(self) -> int:

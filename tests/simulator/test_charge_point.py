@@ -96,6 +96,9 @@ async def test_a_session_from_boot_to_stop(central: CentralSystem) -> None:
     assert session.delivered_kwh == pytest.approx(stop["meter_stop"] / 1000)
     assert session.transaction_id == start["assigned"]
     assert stats.messages_sent == len(central.received)
+    assert sum(stats.energy_wh_by_interval.values()) == pytest.approx(stop["meter_stop"], abs=1)
+    by_quarter = [wh for _, wh in sorted(stats.energy_wh_by_interval.items())]
+    assert max(by_quarter) == pytest.approx(11000 / 4, rel=0.01)  # a full quarter hour at 11 kW
 
 
 async def test_a_tx_profile_limits_the_power_drawn(central: CentralSystem) -> None:

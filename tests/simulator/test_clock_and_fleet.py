@@ -9,6 +9,7 @@ import pytest
 from simulator import Fleet, FleetConfig, Location, ScaledClock, Timing, clock_from_env, summary_table
 from simulator.clock import parse_instant
 from simulator.link import backoff_s
+from simulator.stats import split_by_interval
 from tests.simulator.central import CentralSystem
 
 START = datetime(2024, 3, 5, 6, 0, tzinfo=UTC)
@@ -108,6 +109,11 @@ async def test_a_small_fleet_through_a_working_day() -> None:
         assert 0 <= session.delivered_kwh <= session.requested_kwh + 0.01
     delivered = sum((s["meter_stop"] - start["meter_start"]) for s, start in _pairs(starts, stops)) / 1000
     assert summary.delivered_kwh == pytest.approx(delivered, abs=0.01 * len(stops))
+    assert sum(summary.energy_wh_by_interval.values()) / 1000 == pytest.approx(
+        summary.delivered_kwh, abs=0.01
+    )
+    assert 0 < summary.peak_kw <= 4 * 2 * 22
+    assert all(start.minute % 15 == 0 and start.second == 0 for start in summary.site_power_kw)
     assert snapshots[-1]["fraction"] == 1.0
     assert max(s["online"] for s in snapshots) == 4
     json.dumps(summary.to_dict())
@@ -128,3 +134,14 @@ def test_reconnect_backoff_doubles_up_to_the_maximum_with_jitter() -> None:
     )
     assert backoff_s(3, timing, 0.0) == 4.0
     assert all(1.0 <= backoff_s(1, timing, j / 10) < 2.0 for j in range(10))
+
+
+def test_energy_is_split_over_aligned_quarter_hours() -> None:
+    start = datetime(2024, 3, 5, 10, 10, tzinfo=UTC)
+    parts = split_by_interval(start, start + timedelta(minutes=30))
+    assert parts == [
+        (datetime(2024, 3, 5, 10, 0, tzinfo=UTC), pytest.approx(5 / 30)),
+        (datetime(2024, 3, 5, 10, 15, tzinfo=UTC), pytest.approx(15 / 30)),
+        (datetime(2024, 3, 5, 10, 30, tzinfo=UTC), pytest.approx(10 / 30)),
+    ]
+    assert split_by_interval(start, start) == []
