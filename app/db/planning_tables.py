@@ -98,6 +98,7 @@ class Forecast(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("site_id", "forecast_id", name="uq_forecast_site_ref"),
         UniqueConstraint("site_id", "issued_at", name="uq_forecast_site_issued"),
+        Index("ix_forecast_site_ends", "site_id", "ends_at"),  # the forecasts still ahead of a window
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -122,12 +123,12 @@ class ForecastInterval(SQLModel, table=True):
     __tablename__ = "forecast_interval"
     __table_args__ = (
         UniqueConstraint("forecast_pk", "row", name="uq_forecast_interval_row"),
-        Index("ix_forecast_interval_span", "site_id", "start", "end"),
+        Index("ix_forecast_interval_start", "forecast_pk", "start"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     forecast_pk: int = Field(
-        sa_column=Column(Integer, ForeignKey("forecast.id", ondelete="CASCADE"), nullable=False, index=True)
+        sa_column=Column(Integer, ForeignKey("forecast.id", ondelete="CASCADE"), nullable=False)
     )
     site_id: int = Field(foreign_key="site.id")
     row: int

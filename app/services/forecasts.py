@@ -495,17 +495,18 @@ async def effective_forecast(
         raise Invalid(f"start: {start.isoformat()} is not on a {site.interval_minutes}-minute boundary")
     step = timedelta(minutes=site.interval_minutes)
     end = start + n_intervals * step
+    covering = select(Forecast).where(
+        Forecast.site_id == site_id, col(Forecast.ends_at) > start, col(Forecast.starts_at) < end
+    )
+    meta = {f.id or 0: (f.issued_at, f.forecast_id) for f in (await session.exec(covering)).all()}
     query = select(
         ForecastInterval.forecast_pk, ForecastInterval.start, ForecastInterval.end, ForecastInterval.limit_kw
     ).where(
-        ForecastInterval.site_id == site_id,
+        col(ForecastInterval.forecast_pk).in_(list(meta)),
         col(ForecastInterval.end) > start,
         col(ForecastInterval.start) < end,
     )
-    records = (await session.exec(query)).all()
-    pks = sorted({r[0] for r in records})
-    forecasts = (await session.exec(select(Forecast).where(col(Forecast.id).in_(pks)))).all() if pks else []
-    meta = {f.id or 0: (f.issued_at, f.forecast_id) for f in forecasts}
+    records = (await session.exec(query)).all() if meta else []
     rows = pd.DataFrame(
         {
             "forecast": [r[0] for r in records],
