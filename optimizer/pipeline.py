@@ -148,10 +148,11 @@ def _result(
     began: float,
 ) -> ScheduleResult:
     delivered = plan.sum(axis=1) * p.interval_h
+    rows = plan.tolist()
     schedules = {
         sid: SessionSchedule(
             session=sid,
-            power_kw=tuple(float(v) for v in plan[i]),
+            power_kw=tuple(rows[i]),
             delivered_kwh=float(delivered[i]),
             unmet_kwh=float(max(p.demand_kwh[i] - delivered[i], 0.0)),
         )
