@@ -128,6 +128,12 @@ async def test_csv_post_replay_and_same_content_as_json(operator: httpx.AsyncCli
     assert again.json()["id"] == first.json()["id"]
     as_json = await operator.post(url, json={"forecast_id": "csv-1", "intervals": items})
     assert as_json.status_code == 200
+    upload = await operator.post(
+        url, files={"file": ("forecast.csv", csv_of(items), "text/csv")}, data={"forecast_id": "csv-1"}
+    )
+    assert upload.status_code == 200, upload.text
+    assert upload.json()["id"] == first.json()["id"]
+    problem(await operator.post(url, data={"forecast_id": "csv-1"}, files={"other": ("x", b"")}), 422)
     changed = csv_of(rows(t0, 30, [40, 45]))
     problem(await operator.post(url, content=changed, headers=headers, params={"forecast_id": "csv-1"}), 409)
 

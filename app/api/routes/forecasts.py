@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import TypeAdapter
+from starlette.datastructures import UploadFile
 
 from app.api.deps import ClockDep, ReaderDep, SessionDep, require
 from app.api.errors import Problem
@@ -64,6 +65,17 @@ _BODY = {
                 "schema": {"type": "string"},
                 "example": "start,end,limit_kw\n2030-01-01T00:00:00Z,2030-01-01T00:15:00Z,120\n",
             },
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary", "description": "the CSV"},
+                        "forecast_id": {"type": "string"},
+                        "issued_at": {"type": "string", "format": "date-time"},
+                    },
+                }
+            },
         },
     }
 }
@@ -91,7 +103,7 @@ def _settings(request: Request) -> Settings:
 
 @router.post(
     "",
-    summary="Post a forecast: JSON ({forecast_id?, issued_at?, intervals} or a bare list) or text/csv",
+    summary="Post a forecast: JSON ({forecast_id?, issued_at?, intervals} or a bare list), text/csv or a CSV file",
     description=(
         "Any resolution; read back resampled to the site interval by the minimum over each interval. "
         "Idempotent on `forecast_id` (else `issued_at`): a replay answers 200 with the stored forecast, "
@@ -125,6 +137,19 @@ async def post_forecast(
     with planning_problems():
         if media in ("text/csv", "application/csv"):
             submission = forecasts.parse_csv(body, forecast_id=forecast_id, issued_at=issued_at)
+        elif media == "multipart/form-data":
+            async with request.form() as form:
+                upload = form.get("file")
+                if not isinstance(upload, UploadFile):
+                    raise sites.Invalid("file: a form field 'file' with the CSV is required")
+                fields = {k: form.get(k) for k in ("forecast_id", "issued_at")}
+                submission = forecasts.parse_csv(
+                    await upload.read(),
+                    forecast_id=fields["forecast_id"]
+                    if isinstance(fields["forecast_id"], str)
+                    else forecast_id,
+                    issued_at=fields["issued_at"] if isinstance(fields["issued_at"], str) else issued_at,
+                )
         elif media == "application/json" or media.endswith("+json"):
             try:
                 document: Any = json.loads(body)
@@ -132,7 +157,9 @@ async def post_forecast(
                 raise sites.Invalid(f"body: not valid JSON ({exc})") from exc
             submission = forecasts.parse_json(document, forecast_id=forecast_id, issued_at=issued_at)
         else:
-            raise Problem(415, f"send application/json or text/csv, not {media or 'no content type'!r}")
+            raise Problem(
+                415, f"send application/json, text/csv or multipart/form-data, not {media or 'nothing'!r}"
+            )
         forecast, created = await forecasts.post_forecast(
             session,
             site_id,
