@@ -103,7 +103,7 @@ def _settings(request: Request) -> Settings:
 
 @router.post(
     "",
-    summary="Post a forecast: JSON ({forecast_id?, issued_at?, intervals} or a bare list), text/csv or a CSV file",
+    summary="Post a forecast: JSON ({forecast_id?, issued_at?, intervals} or a list), CSV or a CSV file",
     description=(
         "Any resolution; read back resampled to the site interval by the minimum over each interval. "
         "Idempotent on `forecast_id` (else `issued_at`): a replay answers 200 with the stored forecast, "
@@ -142,13 +142,11 @@ async def post_forecast(
                 upload = form.get("file")
                 if not isinstance(upload, UploadFile):
                     raise sites.Invalid("file: a form field 'file' with the CSV is required")
-                fields = {k: form.get(k) for k in ("forecast_id", "issued_at")}
+                ref, issued = form.get("forecast_id"), form.get("issued_at")
                 submission = forecasts.parse_csv(
                     await upload.read(),
-                    forecast_id=fields["forecast_id"]
-                    if isinstance(fields["forecast_id"], str)
-                    else forecast_id,
-                    issued_at=fields["issued_at"] if isinstance(fields["issued_at"], str) else issued_at,
+                    forecast_id=ref if isinstance(ref, str) else forecast_id,
+                    issued_at=issued if isinstance(issued, str) else issued_at,
                 )
         elif media == "application/json" or media.endswith("+json"):
             try:
