@@ -487,9 +487,12 @@ def _capacity(site: Site, limit_kw: float) -> float:
 
 
 async def effective_forecast(
-    session: AsyncSession, site_id: int, start: datetime, n_intervals: int
+    session: AsyncSession, site_id: int, start: datetime, n_intervals: int, *, as_of: datetime | None = None
 ) -> list[EffectiveInterval]:
-    """Per site interval from `start` (aligned to the site interval): the limit that applies and why."""
+    """Per site interval from `start` (aligned to the site interval): the limit that applies and why.
+
+    With `as_of`, only forecasts received by then count: what the scheduler knew at that time.
+    """
     site = await get_site(session, site_id)
     if floor_to_interval(start, site.interval_minutes) != start:
         raise Invalid(f"start: {start.isoformat()} is not on a {site.interval_minutes}-minute boundary")
@@ -498,6 +501,8 @@ async def effective_forecast(
     covering = select(Forecast).where(
         Forecast.site_id == site_id, col(Forecast.ends_at) > start, col(Forecast.starts_at) < end
     )
+    if as_of is not None:
+        covering = covering.where(col(Forecast.created_at) <= as_of)
     meta = {f.id or 0: (f.issued_at, f.forecast_id) for f in (await session.exec(covering)).all()}
     query = select(
         ForecastInterval.forecast_pk, ForecastInterval.start, ForecastInterval.end, ForecastInterval.limit_kw

@@ -253,6 +253,11 @@ async def test_most_recently_issued_forecast_wins_per_interval(operator: httpx.A
     ids = [i["forecast"]["id"] for i in got]
     assert ids == [old.json()["id"], new.json()["id"], new.json()["id"], old.json()["id"], stale.json()["id"]]
 
+    # as the scheduler knew it before the second forecast arrived
+    as_of = {"from": iso(t0), "to": iso(t0 + timedelta(hours=5)), "as_of": old.json()["created_at"]}
+    known = (await operator.get(url + "/effective", params=as_of)).json()["intervals"]
+    assert [i["limit_kw"] for i in known] == [50, 50, 50, 50, 100]
+
     csv = await operator.get(
         url + "/effective",
         params={"from": iso(t0), "to": iso(t0 + timedelta(hours=5))},

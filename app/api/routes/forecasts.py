@@ -217,6 +217,9 @@ async def effective_forecast(
     clock: ClockDep,
     since: Since = None,
     until: Until = None,
+    as_of: Annotated[
+        datetime | None, Query(description="only forecasts received by then (no offset: UTC)")
+    ] = None,
     format: Format = None,
 ) -> EffectiveForecastOut:
     check_site_access(principal, site_id)
@@ -228,7 +231,7 @@ async def effective_forecast(
         n_intervals = int((end - start) / timedelta(minutes=site.interval_minutes))
         if n_intervals > MAX_EFFECTIVE_INTERVALS:
             raise sites.Invalid(f"to: at most {MAX_EFFECTIVE_INTERVALS} intervals per request")
-        effective = await forecasts.effective_forecast(session, site_id, start, n_intervals)
+        effective = await forecasts.effective_forecast(session, site_id, start, n_intervals, as_of=utc(as_of))
     intervals = [
         EffectiveIntervalOut(
             start=i.start,
