@@ -134,6 +134,12 @@ def simulate(
         "public", help="kind of site, as ElaadNL describes: public, workplace, home"
     ),
     connectors: int = typer.Option(2, min=1, max=2, help="connectors per charge point"),
+    sessions_per_day: float | None = typer.Option(
+        None,
+        "--sessions-per-day",
+        min=0.0,
+        help="EV visits per connector per day (public 3, workplace 1.5, home 1.2)",
+    ),
     start: str | None = typer.Option(
         None, help="simulated start, ISO 8601 (default SMARTCHARGE_CLOCK_START, else now)"
     ),
@@ -181,6 +187,7 @@ def simulate(
         duration_h=duration_hours,
         seed=seed,
         password=password,
+        sessions_per_day=sessions_per_day,
     )
     console = Console()
     logging.basicConfig(level=logging.WARNING, handlers=[RichHandler(console=console)])

@@ -3,7 +3,7 @@
 import asyncio
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,7 +11,7 @@ import numpy as np
 
 from simulator.charge_point import ChargePointSpec, SimulatedChargePoint
 from simulator.clock import Clock
-from simulator.dataset import ElaadData, Location, SessionSampler
+from simulator.dataset import ElaadData, Location, SessionPlan, SessionSampler
 from simulator.link import Timing
 from simulator.stats import INTERVAL_S, SessionResult
 
@@ -32,6 +32,7 @@ class FleetConfig:
     max_current_a: float = 32.0
     id_tags: int | None = None  # size of the tag pool; default one per connector
     configuration: dict[str, str] = field(default_factory=dict)
+    warm_start: bool = True  # EVs that arrived before the start and are still there begin plugged in
 
     def __post_init__(self) -> None:
         if self.charge_points < 1:
@@ -112,7 +113,6 @@ class Fleet:
         seeds = np.random.SeedSequence(config.seed).spawn(config.charge_points + 1)
         tag_rng = np.random.default_rng(seeds[-1])
         pool = [config.id_tag(k) for k in range(config.id_tags or config.charge_points * config.connectors)]
-        per_day = config.sessions_per_day or SESSIONS_PER_DAY[config.location]
 
         def next_tag() -> str:
             return pool[int(tag_rng.integers(len(pool)))]
@@ -121,8 +121,8 @@ class Fleet:
         for index in range(config.charge_points):
             connector_seeds = seeds[index].spawn(config.connectors)
             plans = {
-                n + 1: SessionSampler(data, config.location, np.random.default_rng(connector_seeds[n])).plan(
-                    self.start, self.end, per_day
+                n + 1: self._plan(
+                    SessionSampler(data, config.location, np.random.default_rng(connector_seeds[n]))
                 )
                 for n in range(config.connectors)
             }
@@ -144,6 +144,19 @@ class Fleet:
                     seed=int(seeds[index].generate_state(1)[0]),
                 )
             )
+
+    def _plan(self, sampler: SessionSampler) -> list[SessionPlan]:
+        """Visits to one connector; with `warm_start`, those that began in the day before and are still
+        there at the start are plugged in at the start (with the energy they still want)."""
+        per_day = self.config.sessions_per_day or SESSIONS_PER_DAY[self.config.location]
+        if not self.config.warm_start:
+            return sampler.plan(self.start, self.end, per_day)
+        plans = sampler.plan(self.start - timedelta(days=1), self.end, per_day)
+        return [
+            replace(plan, arrival=max(plan.arrival, self.start))
+            for plan in plans
+            if plan.departure > self.start + timedelta(minutes=5)
+        ]
 
     @property
     def planned_sessions(self) -> int:

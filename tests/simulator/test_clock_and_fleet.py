@@ -60,7 +60,8 @@ def test_fleet_config_validates_and_names() -> None:
 
 def test_same_seed_same_fleet_plans() -> None:
     def plans(seed: int) -> list[tuple[str, int, datetime, float]]:
-        fleet = Fleet(FleetConfig(url="ws://x", charge_points=3, seed=seed), ScaledClock(start=START))
+        config = FleetConfig(url="ws://x", charge_points=3, seed=seed, warm_start=False)
+        fleet = Fleet(config, ScaledClock(start=START))
         return [
             (cp.id, c.id, p.arrival, p.energy_kwh)
             for cp in fleet.charge_points
@@ -70,6 +71,27 @@ def test_same_seed_same_fleet_plans() -> None:
 
     assert plans(1) == plans(1)
     assert plans(1) != plans(2)
+
+
+def test_warm_start_plugs_in_the_evs_still_there_from_the_evening() -> None:
+    midnight = datetime(2024, 3, 5, tzinfo=UTC)
+    config = FleetConfig(url="ws://x", charge_points=10, location=Location.home, seed=2)
+    fleet = Fleet(config, ScaledClock(start=midnight))
+    plans = [p for cp in fleet.charge_points for c in cp.connectors.values() for p in c.plans]
+    already_there = [p for p in plans if p.arrival == fleet.start]
+    assert len(already_there) >= 3  # home EVs arrive in the evening and stay the night
+    assert all(p.departure > fleet.start for p in plans)
+    cold = Fleet(
+        FleetConfig(url="ws://x", charge_points=10, location=Location.home, seed=2, warm_start=False),
+        ScaledClock(start=midnight),
+    )
+    assert not [
+        p
+        for cp in cold.charge_points
+        for c in cp.connectors.values()
+        for p in c.plans
+        if p.arrival == cold.start
+    ]
 
 
 @pytest.mark.anyio
