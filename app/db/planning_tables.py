@@ -142,7 +142,8 @@ class Override(SQLModel, table=True):
     and not deleted; expiry is a query on time, never a cleanup job.
 
     The scope target is one of `site_id`, `group_id`, `charge_point_id` (+ `connector_id`), `transaction_id`
-    according to `scope`; `site_id` is also filled for the narrower scopes when known at creation.
+    according to `scope`; `site_id` (when assigned) and `charge_point_id` (for a transaction) are also
+    filled, as they were at creation, so that listeners and filters find them.
     """
 
     __tablename__ = "override"

@@ -138,17 +138,17 @@ def _check(spec: OverrideSpec) -> None:
         raise Invalid("kind: fixed_kw applies to one session (scope connector or transaction)")
 
 
-async def _resolve_site(session: AsyncSession, spec: OverrideSpec) -> int | None:
-    """Check that the target exists; return the site it belongs to (None when not assigned)."""
+async def _resolve(session: AsyncSession, spec: OverrideSpec) -> tuple[int | None, str | None]:
+    """Check that the target exists; return its site (None when not assigned) and charge point (if any)."""
     if spec.scope is OverrideScope.site:
         assert spec.site_id is not None
-        return (await get_site(session, spec.site_id)).id
+        return (await get_site(session, spec.site_id)).id, None
     if spec.scope is OverrideScope.group:
         assert spec.group_id is not None
         group = await session.get(SiteGroup, spec.group_id)
         if group is None:
             raise NotFound(f"group {spec.group_id} not found")
-        return (await get_group(session, group.site_id, spec.group_id)).site_id
+        return (await get_group(session, group.site_id, spec.group_id)).site_id, None
     charge_point_id = spec.charge_point_id
     if spec.scope is OverrideScope.transaction:
         tx = await session.get(Transaction, spec.transaction_id)
@@ -158,7 +158,7 @@ async def _resolve_site(session: AsyncSession, spec: OverrideSpec) -> int | None
     cp = await session.get(ChargePoint, charge_point_id)
     if cp is None:
         raise NotFound(f"charge point {charge_point_id!r} not found")
-    return cp.site_id
+    return cp.site_id, cp.id
 
 
 def snapshot(override: Override) -> dict[str, Any]:
@@ -212,12 +212,12 @@ async def create_override(
     author_key_id: int | None = None,
 ) -> Override:
     _check(spec)
-    site_id = await _resolve_site(session, spec)
+    site_id, charge_point_id = await _resolve(session, spec)
     override = Override(
         scope=spec.scope.value,
         site_id=site_id,
         group_id=spec.group_id,
-        charge_point_id=spec.charge_point_id,
+        charge_point_id=charge_point_id,
         connector_id=spec.connector_id,
         transaction_id=spec.transaction_id,
         kind=spec.kind.value,

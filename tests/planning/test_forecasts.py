@@ -340,7 +340,14 @@ async def test_effective_capacity_for_the_scheduler(operator: httpx.AsyncClient,
 async def test_posted_hook_fires_after_commit_and_not_on_replay(operator: httpx.AsyncClient) -> None:
     site = await make_site(operator)
     seen: list[ForecastPosted] = []
+    awaited: list[int] = []
+
+    async def slow_listener(event: ForecastPosted) -> None:  # a coroutine runs as a task
+        await asyncio.sleep(0)
+        awaited.append(event.forecast_pk)
+
     unsubscribe = forecasts.forecast_posted.subscribe(seen.append)
+    unsubscribe_slow = forecasts.forecast_posted.subscribe(slow_listener)
     try:
         body = {"forecast_id": "hook", "intervals": rows(next_hour(), 15, [10])}
         first = await operator.post(f"/sites/{site['id']}/forecasts", json=body)
@@ -348,7 +355,9 @@ async def test_posted_hook_fires_after_commit_and_not_on_replay(operator: httpx.
         await operator.post(f"/sites/{site['id']}/forecasts", json=[{"start": "bad"}])
     finally:
         unsubscribe()
+        unsubscribe_slow()
     assert [(e.site_id, e.forecast_pk) for e in seen] == [(site["id"], first.json()["id"])]
+    assert awaited == [first.json()["id"]]
 
 
 async def test_default_window_and_a_changed_site_interval(operator: httpx.AsyncClient) -> None:

@@ -193,3 +193,5 @@ async def test_active_overrides_of_a_site_for_the_scheduler(
     async with database.session() as session:
         rows = await overrides.active_overrides(session, site["id"], now, now + timedelta(hours=4))
     assert [r.id for r in rows] == mine
+    on_cp1 = (await operator.get("/overrides", params={"charge_point_id": "CP1"})).json()["items"]
+    assert sorted(o["id"] for o in on_cp1) == mine[2:]  # the charge point, its connector, its transaction
