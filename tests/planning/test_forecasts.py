@@ -3,7 +3,7 @@ resampling, the effective forecast, grid-operator scoping, and what the schedule
 
 import asyncio
 import json
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -13,6 +13,7 @@ from app.db.engine import Database
 from app.domain.enums import Role
 from app.services import forecasts
 from app.services.forecasts import ForecastPosted
+from app.services.sites import Invalid
 from tests.planning.conftest import HORIZON_DAYS, Planning, iso, make_site, next_hour, problem
 
 pytestmark = pytest.mark.anyio
@@ -109,6 +110,10 @@ async def test_bare_list_is_idempotent_on_issued_at(operator: httpx.AsyncClient)
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json()["id"] == first.json()["id"]
     problem(await operator.post(url, json=rows(t0, 60, [91]), params=issued), 409)
+    # the same instant written with another offset is the same key
+    same_instant = (t0 - timedelta(hours=1)).astimezone(timezone(timedelta(hours=2))).isoformat()
+    replay = await operator.post(url, json={"issued_at": same_instant, "intervals": rows(t0, 60, [90])})
+    assert (replay.status_code, replay.json()["id"]) == (200, first.json()["id"])
     # without forecast_id or issued_at every post is a new forecast
     assert (await operator.post(url, json=rows(t0, 60, [90]))).status_code == 201
     assert (await operator.get(url)).json()["total"] == 2
@@ -334,6 +339,8 @@ async def test_effective_capacity_for_the_scheduler(operator: httpx.AsyncClient,
     await operator.post(f"/sites/{site['id']}/forecasts", json=rows(t0, 15, [500, 30, 10]))
     async with database.session() as session:
         capacity = await forecasts.effective_capacity(session, site["id"], t0, 4)
+        with pytest.raises(Invalid, match="not on a 15-minute boundary"):
+            await forecasts.effective_capacity(session, site["id"], t0 + timedelta(minutes=5), 4)
     assert capacity == [375, 5, 0, 75]  # min(f, 400) - 25 ≥ 0; fallback 100 - 25
 
 
