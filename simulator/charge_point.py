@@ -273,10 +273,11 @@ class SimulatedChargePoint:
                 self.stats.add_energy(since, until, energy_wh)
 
     def _advance(self, now: datetime) -> None:
-        """Integrate up to `now`, taking periodic and clock-aligned samples at their own instants on the way;
-        then re-apply the limits."""
+        """Integrate up to `now` event by event: a limit changing (a profile period starting or ending) is
+        applied at its instant, and periodic and clock-aligned samples are taken at theirs."""
         interval = timedelta(seconds=self.config.get_int("MeterValueSampleInterval"))
         while True:
+            last = self._last_step or now
             due = [
                 c
                 for c in self.connectors.values()
@@ -286,13 +287,15 @@ class SimulatedChargePoint:
                 and c.next_sample <= now
             ]
             aligned = self._next_aligned(now)
+            change = self._next_limit_change(last, now)
             instants = [c.next_sample for c in due if c.next_sample is not None]
-            if aligned is not None:
-                instants.append(aligned)
+            instants += [moment for moment in (aligned, change) if moment is not None]
             if not instants:
                 break
             at = min(instants)
             self._integrate(at)
+            if at == change:
+                self._allocate(at)
             for connector in due:
                 if connector.next_sample == at:
                     self._queue_meter_values(connector, at=at)
@@ -313,6 +316,15 @@ class SimulatedChargePoint:
                 self._set_status(connector, ChargePointStatus.suspended_ev)
             else:
                 self._set_status(connector, ChargePointStatus.suspended_evse)
+
+    def _next_limit_change(self, after: datetime, until: datetime) -> datetime | None:
+        if not any(c.tx is not None for c in self.connectors.values()):
+            return None
+        changes = [
+            self.profiles.next_change(n, after, until)
+            for n in (0, *(c.id for c in self.connectors.values() if c.tx is not None))
+        ]
+        return min((c for c in changes if c is not None), default=None)
 
     def _allocate(self, now: datetime) -> None:
         """Each EV draws min(own maximum, connector limit); the charge point's cap is shared in proportion."""

@@ -322,6 +322,17 @@ def _breakpoints(
     return sorted(points)
 
 
+def next_change(
+    profiles: Iterable[InstalledProfile],
+    after: datetime,
+    until: datetime,
+    transaction: Transaction | None,
+) -> datetime | None:
+    """The first instant in (after, until] when a period, a schedule or a validity bound begins or ends."""
+    points = _breakpoints(list(profiles), after, until + timedelta(microseconds=1), transaction)
+    return next((p for p in points if after < p <= until), None)
+
+
 def composite_schedule(
     profiles: Iterable[InstalledProfile],
     connector_id: int,

@@ -20,6 +20,7 @@ from simulator.composite import (
     Transaction,
     composite_schedule,
     limit_at,
+    next_change,
 )
 
 
@@ -136,6 +137,13 @@ class ProfileStore:
                 p.connector_id == connector_id and p.profile.purpose == ChargingProfilePurposeType.tx_profile
             )
         ]
+
+    def next_change(self, connector_id: int, after: datetime, until: datetime) -> datetime | None:
+        """When a limit on this connector (0: the charge point) may change next, within (after, until]."""
+        if not self._installed:
+            return None
+        tx = self._transactions(connector_id) if connector_id else None
+        return next_change(self._installed, after, until, tx)
 
     def limit(self, connector_id: int, at: datetime) -> Limit:
         return limit_at(self._installed, connector_id, at, self._transactions(connector_id), self.electrical)

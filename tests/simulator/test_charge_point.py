@@ -9,6 +9,7 @@ from ocpp.v16 import call
 
 from simulator.charge_point import ChargePointSpec, SimulatedChargePoint
 from simulator.clock import ScaledClock
+from simulator.composite import ChargingProfile
 from simulator.dataset import SessionPlan
 from simulator.ev import EVModel
 from simulator.link import Timing
@@ -279,3 +280,31 @@ async def test_suspended_by_the_evse_then_by_the_full_ev(central: CentralSystem)
     last = measurands(central.of("MeterValues")[-1])
     assert last["SoC"] == 97
     assert last["Power.Active.Import"] == 0
+
+
+async def test_a_limit_step_applies_at_its_instant_not_at_the_next_tick(central: CentralSystem) -> None:
+    cp = simulated(central, [plan(2, 60)])
+    step = {
+        "charging_profile_id": 1,
+        "stack_level": 0,
+        "charging_profile_purpose": "TxDefaultProfile",
+        "charging_profile_kind": "Relative",
+        "charging_schedule": {
+            "charging_rate_unit": "A",
+            "charging_schedule_period": [
+                {"start_period": 0, "limit": 10},
+                {"start_period": 1001, "limit": 6},
+            ],
+        },
+    }
+    assert cp.profiles.set(0, ChargingProfile.from_ocpp(step), START) == "Accepted"
+    await cp.run(until=START + timedelta(minutes=70))
+    [start] = central.of("StartTransaction")
+    [stop] = central.of("StopTransaction")
+    seconds = (instant(stop["timestamp"]) - instant(start["timestamp"])).total_seconds()
+    expected_wh = (6900 * 1001 + 4140 * (seconds - 1001)) / 3600
+    assert stop["meter_stop"] == pytest.approx(expected_wh, abs=1.5)
+
+
+def instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
