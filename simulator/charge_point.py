@@ -122,9 +122,9 @@ class SimulatedChargePoint:
 
     def on_boot_accepted(self) -> None:
         """After each accepted boot, report the status of the charge point and of every connector."""
-        self._queue_status(0, self.status_0, volatile=True)
+        self._queue_status(0, self.status_0)
         for connector in self.connectors.values():
-            self._queue_status(connector.id, connector.status, volatile=True)
+            self._queue_status(connector.id, connector.status)
 
     def start(self) -> None:
         self._last_step = self.clock.now()
@@ -185,8 +185,8 @@ class SimulatedChargePoint:
 
     # ---- messages ---------------------------------------------------------------------------------------
 
-    def _queue_status(self, connector_id: int, status: ChargePointStatus, volatile: bool = False) -> None:
-        if not self.online and volatile is False:
+    def _queue_status(self, connector_id: int, status: ChargePointStatus) -> None:
+        if not self.online:
             return  # a charge point reports its current status after reconnecting instead
         timestamp = ocpp_time(self.clock.now())
         self.outbox.put(
