@@ -7,6 +7,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query
 from fastapi.responses import StreamingResponse
+from fastapi.routing import APIRoute
 
 from app.api.deps import CurrentPrincipal, SessionDep
 from app.api.errors import Problem
@@ -15,6 +16,11 @@ from app.services import registry
 from app.services.reporting import Found, Scope, Window, charge_point_scope, csv_lines
 
 T = TypeVar("T")
+
+
+def operation_id(route: APIRoute) -> str:
+    """OpenAPI operationId: the route function's name (`list_transactions`), for generated clients."""
+    return route.name
 
 
 def paged(items: list[T], found: Found[Any], window: Window) -> Page[T]:

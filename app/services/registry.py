@@ -10,7 +10,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db.planning_tables import Site, SiteGroup
 from app.db.tables import (
     BootNotification,
     ChargePoint,
@@ -69,7 +68,7 @@ class InvalidReference(RegistryError):
         self.field = field
 
 
-CHARGE_POINT_CHANGES = frozenset({"description", "password", "registration_status", "site_id", "group_id"})
+CHARGE_POINT_CHANGES = frozenset({"description", "password", "registration_status"})
 CONNECTOR_CHANGES = frozenset({"phases", "nominal_voltage_v", "max_current_a"})
 ID_TAG_CHANGES = frozenset({"parent_id_tag", "expiry_date", "blocked", "max_active_transactions", "note"})
 
@@ -92,19 +91,6 @@ async def _charge_point(session: AsyncSession, charge_point_id: str) -> ChargePo
     return charge_point
 
 
-async def _check_placement(session: AsyncSession, site_id: int | None, group_id: int | None) -> None:
-    """A charge point belongs to a site, and optionally to one of that site's groups."""
-    if site_id is not None and await session.get(Site, site_id) is None:
-        raise InvalidReference("site_id", f"site {site_id} does not exist")
-    if group_id is None:
-        return
-    group = await session.get(SiteGroup, group_id)
-    if group is None:
-        raise InvalidReference("group_id", f"group {group_id} does not exist")
-    if group.site_id != site_id:
-        raise InvalidReference("group_id", f"group {group_id} belongs to site {group.site_id}, not {site_id}")
-
-
 async def create_charge_point(
     session: AsyncSession,
     charge_point_id: str,
@@ -112,19 +98,14 @@ async def create_charge_point(
     description: str | None = None,
     password: str | None = None,
     registration_status: RegistrationStatus = RegistrationStatus.accepted,
-    site_id: int | None = None,
-    group_id: int | None = None,
 ) -> ChargePoint:
     if await session.get(ChargePoint, charge_point_id) is not None:
         raise AlreadyExists(f"charge point {charge_point_id!r} is already registered")
-    await _check_placement(session, site_id, group_id)
     charge_point = ChargePoint(
         id=charge_point_id,
         description=description,
         password_hash=await _password_hash(password),
         registration_status=registration_status.value,
-        site_id=site_id,
-        group_id=group_id,
     )
     session.add(charge_point)
     try:
@@ -137,17 +118,11 @@ async def create_charge_point(
 async def update_charge_point(
     session: AsyncSession, charge_point_id: str, changes: Mapping[str, Any]
 ) -> ChargePoint:
-    """Apply `changes`: description, password (None removes it), registration_status, site_id, group_id.
+    """Apply `changes`: description, password (None removes it), registration_status.
 
-    Moving a charge point to another site without naming a group takes it out of its group."""
+    Placing a charge point in a site or group is `app.services.sites.assign_charge_point`."""
     _check(changes, CHARGE_POINT_CHANGES)
     charge_point = await _charge_point(session, charge_point_id)
-    if "site_id" in changes or "group_id" in changes:
-        site_id = changes.get("site_id", charge_point.site_id)
-        moved = site_id != charge_point.site_id
-        group_id = changes.get("group_id", None if moved else charge_point.group_id)
-        await _check_placement(session, site_id, group_id)
-        charge_point.site_id, charge_point.group_id = site_id, group_id
     if "description" in changes:
         charge_point.description = changes["description"]
     if "password" in changes:

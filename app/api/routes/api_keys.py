@@ -7,10 +7,15 @@ from fastapi import APIRouter, Query, Response, status
 from app.api.deps import AdminDep, SessionDep
 from app.api.errors import Problem
 from app.api.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, Page, problems
-from app.api.support import WindowDep, paged
+from app.api.support import WindowDep, operation_id, paged
 from app.services import apikeys, reporting
 
-router = APIRouter(prefix="/api-keys", tags=["api keys"], responses=problems(401, 403, 422))
+router = APIRouter(
+    prefix="/api-keys",
+    tags=["api keys"],
+    responses=problems(401, 403, 422),
+    generate_unique_id_function=operation_id,
+)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a key", responses=problems(422))

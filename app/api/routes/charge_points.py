@@ -19,14 +19,28 @@ from app.api.schemas import (
     StatusNotificationOut,
     problems,
 )
-from app.api.support import ScopeDep, Since, Until, WindowDep, paged, registry_problems, time_range
+from app.api.support import (
+    ScopeDep,
+    Since,
+    Until,
+    WindowDep,
+    operation_id,
+    paged,
+    registry_problems,
+    time_range,
+)
 from app.db.tables import ChargePoint
 from app.domain.enums import RegistrationStatus
 from app.domain.ports import ChargePointCommands
 from app.services import registry, reporting
 from app.services.reporting import Scope
 
-router = APIRouter(prefix="/charge-points", tags=["charge points"], responses=problems(401, 403, 422))
+router = APIRouter(
+    prefix="/charge-points",
+    tags=["charge points"],
+    responses=problems(401, 403, 422),
+    generate_unique_id_function=operation_id,
+)
 
 ChargePointId = Annotated[str, Path(description="the charge point's OCPP id")]
 ConnectorId = Annotated[int, Path(ge=1, le=100, description="connector number (1…)")]
@@ -96,8 +110,6 @@ async def create_charge_point(
             description=body.description,
             password=body.password,
             registration_status=body.registration_status,
-            site_id=body.site_id,
-            group_id=body.group_id,
         )
     response.headers["Location"] = f"/api/v1/charge-points/{charge_point.id}"
     return (await present(session, commands, [charge_point]))[0]
@@ -112,7 +124,7 @@ async def get_charge_point(
 
 @router.patch(
     "/{charge_point_id}",
-    summary="Change description, password, registration status (accept a pending one) or site",
+    summary="Change description, password or registration status (accept a pending one)",
     responses=problems(404, 422),
 )
 async def update_charge_point(

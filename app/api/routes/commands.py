@@ -7,13 +7,15 @@ from fastapi import APIRouter, Path, Query, Response, status
 from app.api.deps import CommandsDep, DatabaseDep, OperatorDep, ReaderDep, SessionDep
 from app.api.errors import Problem
 from app.api.schemas import CommandCreate, CommandOut, Page, problems
-from app.api.support import ScopeDep, Since, Until, WindowDep, paged, time_range
+from app.api.support import ScopeDep, Since, Until, WindowDep, operation_id, paged, time_range
 from app.domain.enums import CommandStatus
 from app.domain.ports import CommandRefused
 from app.services import reporting
 from app.services.reporting import CommandFilter
 
-router = APIRouter(tags=["commands"], responses=problems(401, 403, 422))
+router = APIRouter(
+    tags=["commands"], responses=problems(401, 403, 422), generate_unique_id_function=operation_id
+)
 
 REFUSALS: dict[str, tuple[int, str | None]] = {
     "not_connected": (409, None),

@@ -8,11 +8,16 @@ from fastapi import APIRouter, Path, Query, Response, status
 from app.api.deps import ClockDep, OperatorDep, ReaderDep, SessionDep
 from app.api.errors import Problem
 from app.api.schemas import IdTagCreate, IdTagOut, IdTagUpdate, Page, problems
-from app.api.support import WindowDep, paged, registry_problems
+from app.api.support import WindowDep, operation_id, paged, registry_problems
 from app.services import registry, reporting
 from app.services.reporting import IdTagFilter, IdTagView
 
-router = APIRouter(prefix="/id-tags", tags=["id tags"], responses=problems(401, 403, 422))
+router = APIRouter(
+    prefix="/id-tags",
+    tags=["id tags"],
+    responses=problems(401, 403, 422),
+    generate_unique_id_function=operation_id,
+)
 
 IdTagPath = Annotated[str, Path(min_length=1, max_length=20)]
 

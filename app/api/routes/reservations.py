@@ -8,13 +8,18 @@ from fastapi import APIRouter, Query
 from app.api.deps import ClockDep, ReaderDep, SessionDep
 from app.api.errors import Problem
 from app.api.schemas import Page, ReservationOut, problems
-from app.api.support import ScopeDep, WindowDep, paged
+from app.api.support import ScopeDep, WindowDep, operation_id, paged
 from app.db.tables import Reservation
 from app.domain.enums import ReservationStatus
 from app.services import reporting
 from app.services.reporting import ReservationFilter
 
-router = APIRouter(prefix="/reservations", tags=["reservations"], responses=problems(401, 403, 422))
+router = APIRouter(
+    prefix="/reservations",
+    tags=["reservations"],
+    responses=problems(401, 403, 422),
+    generate_unique_id_function=operation_id,
+)
 
 
 def present(reservation: Reservation, now: datetime) -> ReservationOut:

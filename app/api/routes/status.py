@@ -7,10 +7,10 @@ from sqlalchemy import text
 from app.api.deps import ClockDep, CommandsDep, DatabaseDep, ReaderDep, SessionDep
 from app.api.errors import Problem
 from app.api.schemas import Health, HeartbeatCounts, StatusSummary, problems
-from app.api.support import ScopeDep
+from app.api.support import ScopeDep, operation_id
 from app.services import reporting
 
-router = APIRouter(tags=["status"])
+router = APIRouter(tags=["status"], generate_unique_id_function=operation_id)
 
 HEALTH_TIMEOUT_S = 5.0
 

@@ -9,11 +9,23 @@ from fastapi.responses import StreamingResponse
 from app.api.deps import DatabaseDep, ReaderDep, SessionDep
 from app.api.errors import Problem
 from app.api.schemas import MeterValueOut, Page, TransactionDetail, TransactionOut, problems
-from app.api.support import CSV_RESPONSE, ScopeDep, Since, Until, WindowDep, csv_response, paged, time_range
+from app.api.support import (
+    CSV_RESPONSE,
+    ScopeDep,
+    Since,
+    Until,
+    WindowDep,
+    csv_response,
+    operation_id,
+    paged,
+    time_range,
+)
 from app.services import reporting
 from app.services.reporting import TransactionFilter, TransactionView
 
-router = APIRouter(tags=["transactions"], responses=problems(401, 403, 422))
+router = APIRouter(
+    tags=["transactions"], responses=problems(401, 403, 422), generate_unique_id_function=operation_id
+)
 
 
 def present(view: TransactionView) -> TransactionOut:

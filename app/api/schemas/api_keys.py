@@ -2,11 +2,11 @@
 
 from pydantic import Field
 
-from app.api.schemas.common import Schema, UtcDatetime
+from app.api.schemas.common import Input, Schema, UtcDatetime
 from app.domain.enums import Role
 
 
-class ApiKeyCreate(Schema):
+class ApiKeyCreate(Input):
     role: Role
     name: str = Field(default="api key", min_length=1, max_length=100)
     site_ids: list[int] | None = Field(

@@ -4,7 +4,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from app.api.schemas.common import Schema, UtcDatetime, not_null
+from app.api.schemas.common import Input, Schema, UtcDatetime, not_null
 from app.domain.enums import RegistrationStatus
 
 # The ids the OCPP server accepts in ws://…/ocpp/{id} (tests check the two agree).
@@ -19,7 +19,7 @@ class ConnectorSettings(Schema):
     max_current_a: float = Field(default=32.0, gt=0, le=1000)
 
 
-class ConnectorUpdate(Schema):
+class ConnectorUpdate(Input):
     phases: Literal[1, 3] | None = None
     nominal_voltage_v: float | None = Field(default=None, gt=0, le=1000)
     max_current_a: float | None = Field(default=None, gt=0, le=1000)
@@ -37,18 +37,16 @@ class ConnectorOut(ConnectorSettings):
     status_at: UtcDatetime | None
 
 
-class ChargePointCreate(Schema):
+class ChargePointCreate(Input):
     id: str = Field(pattern=CHARGE_POINT_ID_PATTERN, description="the id in ws://…/ocpp/{id}")
     description: str | None = Field(default=None, max_length=500)
     password: str | None = Field(
         default=None, min_length=8, max_length=200, description="HTTP Basic password; stored hashed"
     )
     registration_status: RegistrationStatus = RegistrationStatus.accepted
-    site_id: int | None = Field(default=None, description="the site (grid connection) it belongs to")
-    group_id: int | None = Field(default=None, description="a group (feeder) of that site")
 
 
-class ChargePointUpdate(Schema):
+class ChargePointUpdate(Input):
     description: str | None = Field(default=None, max_length=500)
     password: str | None = Field(
         default=None, min_length=8, max_length=200, description="a new password; null removes it"
@@ -57,9 +55,6 @@ class ChargePointUpdate(Schema):
         default=None, description="Accepted admits a Pending charge point at its next BootNotification"
     )
 
-    site_id: int | None = Field(default=None, description="null takes it out of its site")
-    group_id: int | None = Field(default=None, description="null takes it out of its group")
-
     _present = field_validator("registration_status", mode="before")(not_null)
 
 
@@ -67,8 +62,8 @@ class ChargePointOut(Schema):
     id: str
     description: str | None
     registration_status: RegistrationStatus
-    site_id: int | None
-    group_id: int | None
+    site_id: int | None = Field(description="its site; placed with PUT /sites/{site_id}/charge-points/{id}")
+    group_id: int | None = Field(description="its group (feeder) in that site")
     has_password: bool
     connected: bool = Field(description="holds a WebSocket to this service now")
     connected_since: UtcDatetime | None

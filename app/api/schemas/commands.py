@@ -4,11 +4,11 @@ from typing import Any
 
 from pydantic import Field
 
-from app.api.schemas.common import Schema, UtcDatetime
+from app.api.schemas.common import Input, Schema, UtcDatetime
 from app.domain.enums import CommandStatus
 
 
-class CommandCreate(Schema):
+class CommandCreate(Input):
     action: str = Field(
         min_length=1,
         max_length=40,

@@ -27,7 +27,15 @@ def not_null(value: Any) -> Any:
 
 
 class Schema(BaseModel):
+    """A response shape, read from table rows."""
+
     model_config = ConfigDict(from_attributes=True)
+
+
+class Input(BaseModel):
+    """A request body: unknown fields are refused (a misspelt PATCH field must not pass silently)."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class Page(BaseModel, Generic[T]):

@@ -2,10 +2,10 @@
 
 from pydantic import Field, field_validator
 
-from app.api.schemas.common import Schema, UtcDatetime, not_null
+from app.api.schemas.common import Input, Schema, UtcDatetime, not_null
 
 
-class IdTagCreate(Schema):
+class IdTagCreate(Input):
     id_tag: str = Field(min_length=1, max_length=20, description="OCPP idToken (CiString20)")
     parent_id_tag: str | None = Field(default=None, min_length=1, max_length=20)
     expiry_date: UtcDatetime | None = None
@@ -14,7 +14,7 @@ class IdTagCreate(Schema):
     note: str | None = Field(default=None, max_length=500)
 
 
-class IdTagUpdate(Schema):
+class IdTagUpdate(Input):
     parent_id_tag: str | None = Field(default=None, min_length=1, max_length=20)
     expiry_date: UtcDatetime | None = None
     blocked: bool | None = None
