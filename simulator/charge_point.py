@@ -402,9 +402,8 @@ class SimulatedChargePoint:
         authorized = remote is not None and not self.config.get_bool("AuthorizeRemoteTxRequests")
         if not authorized:
             authorized = await self._authorize(tag)
-        if not authorized:
+        if not authorized:  # the driver gives up; the connector stays Preparing until the cable is out
             connector.result.authorized = False
-            self._set_status(connector, ChargePointStatus.finishing)
             await self._sleep_until(plan.departure)
             self._finish_visit(connector)
             return
@@ -454,13 +453,14 @@ class SimulatedChargePoint:
             seconds=max(1, self.config.get_int("MeterValueSampleInterval"))
         )
         timestamp = ocpp_time(now)
+        result = connector.result
 
         def started(response: Any) -> None:
             self.outbox.map_transaction(tx.local_id, response.transaction_id)
             if connector.tx is tx:
                 tx.server_id = response.transaction_id
-            if connector.result is not None and connector.result.id_tag == tag:
-                connector.result.transaction_id = response.transaction_id
+            if result is not None:
+                result.transaction_id = response.transaction_id
             status = response.id_tag_info.get("status")
             if (
                 status != "Accepted"

@@ -36,6 +36,8 @@ class CentralSystem:
     profile_answers: list[str] = field(default_factory=list)
     password: str | None = None  # when set, HTTP Basic is required (security profile 1)
     failing: set[str] = field(default_factory=set)  # actions answered with a CALLERROR
+    invalid_tags: set[str] = field(default_factory=set)  # Authorize answers Invalid
+    blocked_at_start: set[str] = field(default_factory=set)  # StartTransaction answers Blocked
     port: int = 0
     _server: Server | None = None
     _tx_ids: itertools.count = field(default_factory=lambda: itertools.count(1001))
@@ -122,15 +124,17 @@ class ServerChargePoint(ChargePoint):  # type: ignore[misc]
     @on(Action.authorize)
     def on_authorize(self, **payload: Any) -> call_result.Authorize:
         self._record("Authorize", payload)
-        return call_result.Authorize(id_tag_info={"status": AuthorizationStatus.accepted})
+        invalid = payload["id_tag"] in self.central.invalid_tags
+        status = AuthorizationStatus.invalid if invalid else AuthorizationStatus.accepted
+        return call_result.Authorize(id_tag_info={"status": status})
 
     @on(Action.start_transaction)
     def on_start(self, **payload: Any) -> call_result.StartTransaction:
         transaction_id = self.central.new_transaction_id()
         self._record("StartTransaction", {**payload, "assigned": transaction_id})
-        return call_result.StartTransaction(
-            transaction_id=transaction_id, id_tag_info={"status": AuthorizationStatus.accepted}
-        )
+        blocked = payload["id_tag"] in self.central.blocked_at_start
+        status = AuthorizationStatus.blocked if blocked else AuthorizationStatus.accepted
+        return call_result.StartTransaction(transaction_id=transaction_id, id_tag_info={"status": status})
 
     @after(Action.start_transaction)
     def after_start(self, connector_id: int, **_: Any) -> None:

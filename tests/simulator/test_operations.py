@@ -317,3 +317,35 @@ async def test_a_failing_transaction_message_is_retried_then_dropped(central: Ce
     assert cp.stats.call_errors == len(stamps)
     assert cp.outbox.stats.dropped == len(set(stamps))
     assert central.of("StopTransaction")[0]["transaction_id"] == central.of("StartTransaction")[0]["assigned"]
+
+
+async def test_an_invalid_tag_gets_no_transaction(central: CentralSystem) -> None:
+    central.invalid_tags.add("TAG-LOCAL")
+    cp = charge_point(central, [visit(1, 20)], speed=1200)
+    stats = await cp.run(until=START + timedelta(minutes=30))
+    assert central.of("Authorize") == [{"id_tag": "TAG-LOCAL"}]
+    assert central.of("StartTransaction") == []
+    assert statuses(central, 1) == ["Available", "Preparing", "Available"]
+    [session] = stats.sessions
+    assert session.authorized is False
+    assert session.delivered_kwh == 0
+
+
+async def test_a_start_answered_blocked_is_stopped_deauthorized(central: CentralSystem) -> None:
+    central.blocked_at_start.add("TAG-LOCAL")
+    cp = charge_point(central, [visit(1, 60)], speed=1200)
+    cp.start()
+    try:
+        await eventually(lambda: bool(central.of("StopTransaction")))
+    finally:
+        await cp.stop()
+    [start] = central.of("StartTransaction")
+    [stop] = central.of("StopTransaction")
+    assert stop["reason"] == "DeAuthorized"
+    assert stop["transaction_id"] == start["assigned"]
+    assert (instant(stop["timestamp"]) - instant(start["timestamp"])).total_seconds() < 120
+    assert cp.stats.sessions[0].stop_reason == "DeAuthorized"
+
+
+def instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
