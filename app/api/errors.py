@@ -45,6 +45,11 @@ def problem_response(status: int, title: str, detail: Any, request: Request, **e
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Starlette re-raises after answering, so the traceback is still logged by the server.
+        return problem_response(500, "Internal Server Error", "an unexpected error occurred", request)
+
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         response = problem_response(exc.status, exc.title, exc.detail, request, **exc.extra)

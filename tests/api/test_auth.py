@@ -155,3 +155,17 @@ async def test_openapi_document_and_docs(api: Api) -> None:
     docs = await client.get("/docs")
     assert docs.status_code == 200
     assert "swagger" in docs.text.lower()
+
+
+@pytest.mark.anyio
+async def test_an_unexpected_failure_is_a_problem_too(
+    api: Api, analyst: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.services import reporting
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(reporting, "list_id_tags", broken)
+    body = problem(await analyst.get("/id-tags"), 500)
+    assert "bug" not in body["detail"]
