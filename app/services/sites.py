@@ -291,6 +291,11 @@ async def update_group(
     session: AsyncSession, site_id: int, group_id: int, changes: Mapping[str, Any]
 ) -> SiteGroup:
     group = await get_group(session, site_id, group_id)
+    changes = dict(changes)
+    # setting one kind of capacity replaces the other unless both are given
+    for given, other in (("capacity_kw", "capacity_profile"), ("capacity_profile", "capacity_kw")):
+        if changes.get(given) is not None and other not in changes:
+            changes[other] = None
     with session.no_autoflush:  # nothing is written before the checks pass
         for key, value in changes.items():
             if key in GROUP_FIELDS:

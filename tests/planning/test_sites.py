@@ -154,6 +154,11 @@ async def test_group_capacity_profile_in_local_time(operator: httpx.AsyncClient,
     )
     assert created.status_code == 201, created.text
     assert created.json()["capacity_profile"][1] == {"start": "17:30:00", "capacity_kw": 40}
+    group_url = f"/sites/{site['id']}/groups/{created.json()['id']}"
+    constant = (await operator.patch(group_url, json={"capacity_kw": 60})).json()
+    assert (constant["capacity_kw"], constant["capacity_profile"]) == (60, None)
+    back = (await operator.patch(group_url, json={"capacity_profile": profile})).json()
+    assert (back["capacity_kw"], len(back["capacity_profile"])) == (None, 3)
     bad = [{"start": "10:00", "capacity_kw": 1}, {"start": "09:00", "capacity_kw": 2}]
     problem(
         await operator.post(f"/sites/{site['id']}/groups", json={"name": "bad", "capacity_profile": bad}), 422
