@@ -34,7 +34,8 @@ class Item:
 @dataclass
 class OutboxStats:
     delivered: int = 0
-    dropped: int = 0
+    dropped: int = 0  # transaction messages given up on
+    dropped_other: int = 0  # other messages that failed (not retried)
 
 
 class Outbox:
@@ -98,7 +99,11 @@ class Outbox:
                 result = await send(item.build(transaction_id))
             except SendFailed:
                 item.attempts += 1
-                if not item.transactional or item.attempts >= max(1, self._attempts()):
+                if not item.transactional:
+                    self._items.popleft()
+                    self.stats.dropped_other += 1
+                    self._signal_if_empty()
+                elif item.attempts >= max(1, self._attempts()):
                     self._items.popleft()
                     self.stats.dropped += 1
                     self._signal_if_empty()
