@@ -108,3 +108,17 @@ async def test_bulk_demand_for_the_scheduler(planning: Planning, database: Datab
     assert (got[first].energy_kwh, got[first].energy_source) == (12, demand.DemandSource.api)
     assert got[second].energy_source is demand.DemandSource.unknown
     assert got[second].connector_id == 2
+
+
+async def test_the_estimate_looks_at_the_last_sessions_only(
+    planning: Planning, analyst: httpx.AsyncClient
+) -> None:
+    await planning.charge_point("CP1")
+    # twelve sessions: the two oldest are huge, the last ten charge 5 to 14 kWh in 1 to 10 hours
+    await history(planning, "FLEET", [(20, 900_000)] * 2 + [(h, 4_000 + 1_000 * h) for h in range(1, 11)])
+    started = datetime.now(UTC).replace(microsecond=0)
+    tx = await planning.transaction("CP1", "FLEET", started)
+    got = (await analyst.get(f"/transactions/{tx}/demand")).json()
+    assert got["history_sessions"] == demand.HISTORY_SESSIONS == 10
+    assert got["energy_kwh"] == 9.5  # median of 5..14 kWh
+    assert datetime.fromisoformat(got["departure"]) == started + timedelta(hours=5.5)
