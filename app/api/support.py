@@ -84,6 +84,12 @@ def registry_problems() -> Iterator[None]:
         ) from exc
 
 
+def located(status: int, description: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI for a response that names the new resource in `Location`."""
+    header = {"description": "path of the new resource", "schema": {"type": "string"}}
+    return {status: {"description": description, "headers": {"Location": header}}}
+
+
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "CSV with a header row; timestamps ISO 8601 UTC; empty cells for null",

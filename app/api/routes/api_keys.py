@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Response, status
 from app.api.deps import AdminDep, SessionDep
 from app.api.errors import Problem
 from app.api.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, Page, problems
-from app.api.support import WindowDep, operation_id, paged
+from app.api.support import WindowDep, located, operation_id, paged
 from app.services import apikeys, reporting
 
 router = APIRouter(
@@ -18,7 +18,12 @@ router = APIRouter(
 )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Create a key", responses=problems(422))
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a key",
+    responses={**located(201, "created; the token is in this response only"), **problems(422)},
+)
 async def create_api_key(
     body: ApiKeyCreate, session: SessionDep, _: AdminDep, response: Response
 ) -> ApiKeyCreated:

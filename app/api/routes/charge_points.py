@@ -24,6 +24,7 @@ from app.api.support import (
     Since,
     Until,
     WindowDep,
+    located,
     operation_id,
     paged,
     registry_problems,
@@ -98,7 +99,7 @@ async def list_charge_points(
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Register a charge point",
-    responses=problems(409, 422),
+    responses={**located(201, "registered"), **problems(409, 422)},
 )
 async def create_charge_point(
     body: ChargePointCreate, session: SessionDep, commands: CommandsDep, _: OperatorDep, response: Response

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 from app.api.deps import CommandsDep, DatabaseDep, OperatorDep, ReaderDep, SessionDep
 from app.api.errors import Problem
 from app.api.schemas import CommandCreate, CommandOut, Page, problems
-from app.api.support import ScopeDep, Since, Until, WindowDep, operation_id, paged, time_range
+from app.api.support import ScopeDep, Since, Until, WindowDep, located, operation_id, paged, time_range
 from app.domain.enums import CommandStatus
 from app.domain.ports import CommandRefused
 from app.services import reporting
@@ -32,7 +32,7 @@ REFUSALS: dict[str, tuple[int, str | None]] = {
         "Records the command and sends it; the answer is at the `Location` (`GET /commands/{id}`). "
         "With `wait=true` the response comes once the charge point has answered (or the call timed out)."
     ),
-    responses=problems(404, 409, 422),
+    responses={**located(202, "recorded and sent (`wait=true`: answered)"), **problems(404, 409, 422)},
 )
 async def send_command(
     charge_point_id: Annotated[str, Path(description="the charge point's OCPP id")],

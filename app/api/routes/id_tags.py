@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 from app.api.deps import ClockDep, OperatorDep, ReaderDep, SessionDep
 from app.api.errors import Problem
 from app.api.schemas import IdTagCreate, IdTagOut, IdTagUpdate, Page, problems
-from app.api.support import WindowDep, operation_id, paged, registry_problems
+from app.api.support import WindowDep, located, operation_id, paged, registry_problems
 from app.services import registry, reporting
 from app.services.reporting import IdTagFilter, IdTagView
 
@@ -48,7 +48,12 @@ async def list_id_tags(
     return paged([present(view, now) for view in page.items], page, window)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Add an id tag", responses=problems(409, 422))
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add an id tag",
+    responses={**located(201, "added"), **problems(409, 422)},
+)
 async def create_id_tag(
     body: IdTagCreate, session: SessionDep, clock: ClockDep, _: OperatorDep, response: Response
 ) -> IdTagOut:
