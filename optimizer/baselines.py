@@ -93,7 +93,7 @@ def equal_share(p: Prepared) -> Array:
             site_free, group_free = headroom(p, column, t)
             level = tree.levels(want, max(site_free, 0.0), np.maximum(group_free, 0.0))
             column += np.minimum(want, level)
-            dropped = repair_interval(p, plan, t, np.where(blocked, 0.0, limit))
+            dropped, _ = repair_interval(p, plan, t, np.where(blocked, 0.0, limit))
             if not dropped:
                 break
             blocked[dropped] = True

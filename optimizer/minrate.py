@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from optimizer.datatypes import Relaxation
 from optimizer.network import chain_headroom, headroom, take
 from optimizer.prepare import Array, BoolArray, Prepared
 
@@ -22,43 +23,48 @@ def below_min(p: Prepared, power_kw: Array) -> BoolArray:
     return np.asarray(low & ~p.fixed, dtype=bool)
 
 
-def repair_interval(p: Prepared, power_kw: Array, t: int, room_kw: Array) -> list[int]:
+def repair_interval(p: Prepared, power_kw: Array, t: int, room_kw: Array) -> tuple[list[int], list[int]]:
     """Repair column t of `power_kw` (N, T) in place; `room_kw` (N,) caps each session's power at t.
 
-    Returns the sessions left at 0 that had power below their minimum (they gave way).
+    Returns the sessions left at 0 that had power below their minimum: all of them, and those among them
+    that gave way for capacity (the others had no room for their minimum: bounds or remaining energy).
     """
     column = power_kw[:, t]
     low = np.flatnonzero((column > TOLERANCE_KW) & (column < p.min_kw - TOLERANCE_KW) & ~p.fixed[:, t])
     if low.size == 0:
-        return []
+        return [], []
     column[low] = 0.0
     site, groups = headroom(p, column, t)
     order = low[np.lexsort((p.arrival_order[low], -p.priority[low]))]
     dropped: list[int] = []
+    gave_way: list[int] = []
     for i in order:
         need = float(p.min_kw[i])
-        if need <= room_kw[i] + 1e-9 and need <= chain_headroom(p, int(i), site, groups) + 1e-9:
+        if need > room_kw[i] + 1e-9:
+            dropped.append(int(i))
+        elif need <= chain_headroom(p, int(i), site, groups) + 1e-9:
             column[i] = need
             site -= need
             take(p, int(i), need, groups)
         else:
             dropped.append(int(i))
-    return dropped
+            gave_way.append(int(i))
+    return dropped, gave_way
 
 
-def repair(p: Prepared, power_kw: Array) -> tuple[Array, int]:
-    """A copy of an (N, T) plan with every interval repaired; returns it and the number of sessions-intervals
-    that were paused because minimum rates did not all fit."""
+def repair(p: Prepared, power_kw: Array) -> tuple[Array, list[Relaxation]]:
+    """A copy of an (N, T) plan with every interval repaired, and a relaxation per session that was paused
+    in some intervals because the minimum rates did not all fit."""
     plan = power_kw.copy()
-    if not (p.min_kw > 0).any():
-        return plan, 0
-    dropped = 0
+    paused: dict[int, list[int]] = {}
     for t in np.flatnonzero(below_min(p, plan).any(axis=0)):
         delivered = plan.sum(axis=1) * p.interval_h
         spare_kwh = np.maximum(p.demand_kwh - delivered, 0.0)
         room = np.minimum(p.upper_kw[:, t], plan[:, t] + spare_kwh / p.interval_h)
-        dropped += len(repair_interval(p, plan, int(t), room))
-    return plan, dropped
+        for i in repair_interval(p, plan, int(t), room)[1]:
+            paused.setdefault(i, []).append(int(t))
+    reason = "minimum charging rates did not all fit the capacity; the lowest priority was paused first"
+    return plan, [Relaxation(p.ids[i], "min_kw", tuple(ts), reason) for i, ts in sorted(paused.items())]
 
 
 def pattern_bounds(p: Prepared, plan: Array) -> tuple[Array, Array]:

@@ -69,11 +69,16 @@ def power_cost(p: Prepared, weights: Weights) -> Array:
     return np.asarray(per_kwh * p.interval_h)
 
 
+def early_step(p: Prepared) -> int:
+    """Intervals per step of the earliness bonus (an hour)."""
+    return max(1, round(EARLY_STEP_MIN / (p.interval_h * 60)))
+
+
 def early_per_kwh(p: Prepared, weights: Weights) -> Array:
     """(T,): the earliness bonus per kWh, stepping down once per hour (EARLY_STEP_MIN)."""
     if not weights.early:
         return np.zeros(p.n_intervals)
-    step = max(1, round(EARLY_STEP_MIN / (p.interval_h * 60)))
+    step = early_step(p)
     t = (np.arange(p.n_intervals) // step) * step
     return np.asarray(EARLY * (p.n_intervals - t) / p.n_intervals, dtype=np.float64)
 

@@ -9,13 +9,21 @@ import numpy as np
 
 from optimizer import baselines
 from optimizer.check import clean, violations
-from optimizer.datatypes import Explanation, ScheduleProblem, ScheduleResult, SessionSchedule, Status
+from optimizer.datatypes import (
+    Explanation,
+    Relaxation,
+    ScheduleProblem,
+    ScheduleResult,
+    SessionSchedule,
+    Status,
+)
 from optimizer.explain import binding
 from optimizer.highs_lp import solve_highs
 from optimizer.minrate import below_min, pattern_bounds, repair
-from optimizer.objective import FULL, Weights, parts
+from optimizer.objective import FULL, Weights, early_step, parts
 from optimizer.prepare import Array, Prepared, prepare
 from optimizer.shift import shift_earlier
+from optimizer.smooth import flatten_hours
 from optimizer.solution import LpSolution, LpStatus
 
 STRATEGIES = ("lp", "equal-share", "edf", "uncontrolled")
@@ -49,12 +57,13 @@ def solve(
     began = time.perf_counter()
     p = prepare(problem)
     messages: list[str] = []
+    relaxations = list(p.relaxations)
     stats: dict[str, float] = {}
     duals = np.full(p.n_intervals, np.nan)
     if strategy != "lp":
         plan, status = _BASELINES[strategy](p), Status.HEURISTIC
     else:
-        plan, status, duals = _optimise(p, solver, time_limit_s, began, messages, stats)
+        plan, status, duals = _optimise(p, solver, time_limit_s, began, messages, relaxations, stats)
     found = violations(p, plan)
     if found and status is not Status.FALLBACK:
         messages.append(f"result failed the constraint check ({found[0]}); {FALLBACK} fallback used")
@@ -63,9 +72,9 @@ def solve(
     if found:
         messages.append(f"no plan passed the constraint check: {found[0]}")
         status = Status.INFEASIBLE
-    elif p.relaxations and status in (Status.OPTIMAL, Status.FEASIBLE):
+    elif relaxations and status in (Status.OPTIMAL, Status.FEASIBLE):
         status = Status.FEASIBLE_RELAXED
-    return _result(problem, p, plan, status, strategy, solver, duals, messages, stats, began)
+    return _result(p, plan, status, strategy, solver, duals, messages, relaxations, stats, began)
 
 
 def _lp(
@@ -89,6 +98,7 @@ def _optimise(
     time_limit_s: float | None,
     began: float,
     messages: list[str],
+    relaxations: list[Relaxation],
     stats: dict[str, float],
 ) -> tuple[Array, Status, Array]:
     def remaining() -> float | None:
@@ -109,10 +119,15 @@ def _optimise(
     plan = clean(p, first.power_kw, p.lower_kw, p.upper_kw)
     if not below_min(p, plan).any():
         return _earlier(p, plan, weights), Status.OPTIMAL, first.site_dual
-    repaired, dropped = repair(p, plan)
+    repaired, paused = repair(p, plan)
+    relaxations += paused
     messages.append(
         "minimum rates: LP solved without them, repaired to 0-or-min and re-solved with that on/off pattern"
-        + (f"; {dropped} session-intervals paused where minimum rates did not all fit" if dropped else "")
+        + (
+            f"; {len(paused)} sessions paused in some intervals: minimum rates did not all fit"
+            if paused
+            else ""
+        )
     )
     lower, upper = pattern_bounds(p, repaired)
     second = _lp(p, lower, upper, solver, remaining(), weights)
@@ -129,14 +144,16 @@ def _optimise(
 
 
 def _earlier(p: Prepared, plan: Array, weights: Weights) -> Array:
-    """Where the LP had no earliness term: shift energy into earlier spare capacity (same energy each)."""
-    if weights.early:
-        return plan
-    return shift_earlier(p, plan, *pattern_bounds(p, plan))
+    """Where the LP had no earliness or smoothness term: shift energy into earlier spare capacity, then make
+    power constant within each hour where that holds (same energy per session, same hourly earliness)."""
+    if not weights.early:
+        plan = shift_earlier(p, plan, *pattern_bounds(p, plan))
+    if not weights.smooth:
+        plan = flatten_hours(p, plan, *pattern_bounds(p, plan), early_step(p))
+    return plan
 
 
 def _result(
-    problem: ScheduleProblem,
     p: Prepared,
     plan: Array,
     status: Status,
@@ -144,6 +161,7 @@ def _result(
     solver: str,
     duals: Array,
     messages: list[str],
+    relaxations: list[Relaxation],
     stats: dict[str, float],
     began: float,
 ) -> ScheduleResult:
@@ -166,7 +184,7 @@ def _result(
         schedules=schedules,
         objective=parts(p, plan),
         explanation=explanation,
-        relaxations=p.relaxations,
+        relaxations=tuple(relaxations),
         messages=tuple(messages),
         solve_seconds=time.perf_counter() - began,
         stats=stats,

@@ -28,7 +28,7 @@ def test_console_command_writes_the_schedule_to_stdout() -> None:
     schedule = json.loads(done.stdout)  # nothing but JSON on stdout (the HiGHS banner is kept off it)
     instance = json.loads(EXAMPLE.read_text())
     assert schedule["format"] == SCHEDULE_FORMAT
-    assert schedule["status"] in ("optimal", "feasible")
+    assert schedule["status"] in ("optimal", "feasible", "feasible_relaxed")
     assert [s["session"] for s in schedule["schedules"]] == [s["id"] for s in instance["sessions"]]
     n_t = len(instance["capacity_kw"])
     assert all(len(s["power_kw"]) == n_t for s in schedule["schedules"])

@@ -68,11 +68,13 @@ def test_minimum_rates_that_cannot_all_fit_pause_the_lowest_priority() -> None:
     )
     result = solve(prob)
     check(prob, result)
-    assert result.status is Status.FEASIBLE
+    assert result.status is Status.FEASIBLE_RELAXED
     assert result.schedules["high"].power_kw == pytest.approx((6.0,))
     lows = sorted(result.schedules[s].power_kw[0] for s in ("low1", "low2"))
     assert lows == pytest.approx([0.0, 6.0])
-    assert any("did not all fit" in m for m in result.messages)
+    paused = [s for s in ("low1", "low2") if result.schedules[s].power_kw[0] == 0]
+    assert [(r.session, r.kind, r.intervals) for r in result.relaxations] == [(paused[0], "min_kw", (0,))]
+    assert "did not all fit" in result.relaxations[0].reason
 
 
 def test_pause_beats_fixed() -> None:

@@ -126,7 +126,7 @@ def test_min_rate_is_zero_or_at_least_min() -> None:
         [session(s, 0, 4, 10.0, 11.0, min_kw=6.0) for s in "abc"],
     )
     result = solved(prob)
-    assert result.status in (Status.OPTIMAL, Status.FEASIBLE)
+    assert result.status in (Status.OPTIMAL, Status.FEASIBLE, Status.FEASIBLE_RELAXED)
     for schedule in result.schedules.values():
         assert all(v == 0 or v >= 6.0 - 1e-6 for v in schedule.power_kw)
     assert result.delivered_kwh >= 0.25 * 6 * 4 - 1e-6  # at least one session at min all the time
