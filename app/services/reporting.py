@@ -134,10 +134,19 @@ async def list_charge_points(
     scope: Scope = None,
     registration_status: str | None = None,
     site_id: int | None = None,
+    search: str | None = None,
     connected: bool | None = None,
     connected_ids: Collection[str] = (),
 ) -> Found[ChargePoint]:
+    """`search`: in the id or the description, case-insensitive."""
     query = select(ChargePoint).where(*_in_scope(ChargePoint.id, scope)).order_by(col(ChargePoint.id))
+    if search:
+        query = query.where(
+            or_(
+                col(ChargePoint.id).icontains(search, autoescape=True),
+                col(ChargePoint.description).icontains(search, autoescape=True),
+            )
+        )
     if site_id is not None:
         query = query.where(ChargePoint.site_id == site_id)
     if registration_status is not None:
@@ -234,6 +243,7 @@ class IdTagFilter:
     blocked: bool | None = None
     expired: bool | None = None
     in_transaction: bool | None = None
+    search: str | None = None  # in the tag or its note, case-insensitive
 
 
 def _active_by_tag() -> Any:
@@ -253,6 +263,13 @@ async def list_id_tags(
     query = (
         select(IdTag, count).outerjoin(active, active.c.id_tag == IdTag.id_tag).order_by(col(IdTag.id_tag))
     )
+    if filters.search:
+        query = query.where(
+            or_(
+                col(IdTag.id_tag).icontains(filters.search, autoescape=True),
+                col(IdTag.note).icontains(filters.search, autoescape=True),
+            )
+        )
     if filters.blocked is not None:
         query = query.where(IdTag.blocked == filters.blocked)
     if filters.expired is not None:
@@ -295,6 +312,7 @@ class TransactionFilter:
     """Transactions of a charge point / tag, overlapping [since, until), active or finished."""
 
     charge_point_id: str | None = None
+    connector_id: int | None = None
     id_tag: str | None = None
     since: datetime | None = None
     until: datetime | None = None
@@ -306,6 +324,8 @@ class TransactionFilter:
         stop = col(Transaction.stop_timestamp)
         if self.charge_point_id is not None:
             clauses.append(col(Transaction.charge_point_id) == self.charge_point_id)
+        if self.connector_id is not None:
+            clauses.append(col(Transaction.connector_id) == self.connector_id)
         if self.id_tag is not None:
             clauses.append(col(Transaction.id_tag) == self.id_tag)
         if self.since is not None:

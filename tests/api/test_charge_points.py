@@ -141,6 +141,10 @@ async def test_list_filters_and_pages(api: Api, analyst: httpx.AsyncClient) -> N
     offline = (await analyst.get("/charge-points", params={"connected": False})).json()
     assert [cp["id"] for cp in offline["items"]] == ["CP0", "CP2", "CP4"]
     problem(await analyst.get("/charge-points", params={"limit": 1001}), 422)
+    await seed.charge_point(api.database, "WB-7", description="Garage north")
+    found = (await analyst.get("/charge-points", params={"q": "NORTH"})).json()
+    assert [cp["id"] for cp in found["items"]] == ["WB-7"]
+    assert (await analyst.get("/charge-points", params={"q": "cp"})).json()["total"] == 5
 
 
 @pytest.mark.anyio

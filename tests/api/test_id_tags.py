@@ -91,6 +91,8 @@ async def test_filters(api: Api, operator: httpx.AsyncClient) -> None:
     assert await ids(expired=False) == ["BLOCKED", "CHARGING", "OK"]
     assert await ids(in_transaction=True) == ["CHARGING"]
     assert await ids(in_transaction=False, blocked=False) == ["OK", "OLD"]
+    assert await ids(q="o") == ["BLOCKED", "OK", "OLD"]
+    assert await ids(q="%") == []
     charging = (await operator.get("/id-tags/CHARGING")).json()
     assert charging["active_transactions"] == 1
     assert (await operator.get("/id-tags/OLD")).json()["expired"] is True

@@ -89,6 +89,7 @@ async def test_filters_and_pages(api: Api, analyst: httpx.AsyncClient) -> None:
     assert await found(active=True) == [ids["active"]]
     assert await found(active=False) == sorted([ids["done"], ids["other"]])
     assert await found(charge_point_id="CP1", active=False) == [ids["done"]]
+    assert await found(charge_point_id="CP1", connector_id=2) == [ids["active"]]
     # overlapping [from, to): 08:30–08:45 hits the first; 11:00– hits the active one and the later one
     assert await found(**{"from": "2026-03-01T08:30:00Z", "to": "2026-03-01T08:45:00Z"}) == [ids["done"]]
     assert await found(**{"from": "2026-03-01T11:00:00Z"}) == sorted([ids["active"], ids["other"]])

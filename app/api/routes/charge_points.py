@@ -81,6 +81,7 @@ async def list_charge_points(
     registration_status: RegistrationStatus | None = None,
     site_id: int | None = None,
     connected: Annotated[bool | None, Query(description="only (not) connected ones")] = None,
+    q: Annotated[str | None, Query(max_length=100, description="text in the id or description")] = None,
 ) -> Page[ChargePointOut]:
     page = await reporting.list_charge_points(
         session,
@@ -88,6 +89,7 @@ async def list_charge_points(
         scope=scope,
         registration_status=registration_status.value if registration_status else None,
         site_id=site_id,
+        search=q,
         connected=connected,
         connected_ids=commands.connected_ids() if connected is not None else (),
     )

@@ -41,9 +41,10 @@ async def list_id_tags(
     blocked: bool | None = None,
     expired: Annotated[bool | None, Query(description="expiry date passed")] = None,
     in_transaction: Annotated[bool | None, Query(description="in an active transaction")] = None,
+    q: Annotated[str | None, Query(max_length=100, description="text in the tag or its note")] = None,
 ) -> Page[IdTagOut]:
     now = clock.now()
-    filters = IdTagFilter(blocked=blocked, expired=expired, in_transaction=in_transaction)
+    filters = IdTagFilter(blocked=blocked, expired=expired, in_transaction=in_transaction, search=q)
     page = await reporting.list_id_tags(session, window, filters, now=now)
     return paged([present(view, now) for view in page.items], page, window)
 

@@ -37,13 +37,22 @@ def present(view: TransactionView) -> TransactionOut:
 def transaction_filter(
     scope: ScopeDep,
     charge_point_id: str | None = None,
+    connector_id: Annotated[int | None, Query(ge=1)] = None,
     id_tag: str | None = None,
     since: Since = None,
     until: Until = None,
     active: Annotated[bool | None, Query(description="true: not stopped yet")] = None,
 ) -> TransactionFilter:
     since, until = time_range(since, until)
-    return TransactionFilter(charge_point_id, id_tag, since, until, active, scope)
+    return TransactionFilter(
+        charge_point_id=charge_point_id,
+        connector_id=connector_id,
+        id_tag=id_tag,
+        since=since,
+        until=until,
+        active=active,
+        scope=scope,
+    )
 
 
 FilterDep = Annotated[TransactionFilter, Depends(transaction_filter)]
