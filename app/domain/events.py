@@ -89,6 +89,36 @@ class MeterValuesReceived:
     samples: tuple[MeterSample, ...]
 
 
+@dataclass(frozen=True)
+class ForecastPosted:
+    """A new capacity forecast was committed (not sent for an idempotent replay).
+
+    Published through `app.services.forecasts.forecast_posted`, not the gateway's bus.
+    """
+
+    site_id: int
+    forecast_pk: int
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
+class OverrideChanged:
+    """An override was created, updated or deleted and the change committed.
+
+    Published through `app.services.overrides.override_changed`, not the gateway's bus.
+    """
+
+    override_id: int
+    action: str  # "created" | "updated" | "deleted"
+    scope: str
+    site_id: int | None
+    charge_point_id: str | None
+    transaction_id: int | None
+    valid_from: datetime
+    valid_until: datetime | None
+
+
 Event = (
     ChargePointConnected
     | ChargePointDisconnected

@@ -24,6 +24,7 @@ from sqlmodel import col, func, insert, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db.planning_tables import Forecast, ForecastInterval, Site
+from app.domain.events import ForecastPosted
 from app.services.hooks import Hook
 from app.services.sites import Conflict, Invalid, NotFound, floor_to_interval, get_site, interval_starts
 
@@ -64,16 +65,6 @@ class ForecastSubmission:
     source: str  # "json" | "csv"
     forecast_id: str | None = None
     issued_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class ForecastPosted:
-    """Published after a new forecast is committed (not on an idempotent replay)."""
-
-    site_id: int
-    forecast_pk: int
-    starts_at: datetime
-    ends_at: datetime
 
 
 forecast_posted: Hook[ForecastPosted] = Hook("forecast_posted")

@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db.planning_tables import Override, OverrideAudit, SiteGroup
 from app.db.tables import ChargePoint, Transaction
+from app.domain.events import OverrideChanged
 from app.services.hooks import Hook
 from app.services.sites import Conflict, Invalid, NotFound, get_group, get_site
 
@@ -71,20 +72,6 @@ class OverrideSpec:
     charge_point_id: str | None = None
     connector_id: int | None = None
     transaction_id: int | None = None
-
-
-@dataclass(frozen=True)
-class OverrideChanged:
-    """Published after an override is created, changed or deleted and the change is committed."""
-
-    override_id: int
-    action: str  # "created" | "updated" | "deleted"
-    scope: str
-    site_id: int | None
-    charge_point_id: str | None
-    transaction_id: int | None
-    valid_from: datetime
-    valid_until: datetime | None
 
 
 override_changed: Hook[OverrideChanged] = Hook("override_changed")
