@@ -130,6 +130,9 @@ async def post_forecast(
     issued_at: Annotated[str | None, Query(description="ISO 8601 with an offset")] = None,
 ) -> ForecastOut:
     check_site_access(principal, site_id)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise Problem(413, f"a forecast body may have at most {MAX_BODY_BYTES} bytes")
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
         raise Problem(413, f"a forecast body may have at most {MAX_BODY_BYTES} bytes")
