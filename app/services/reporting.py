@@ -57,6 +57,7 @@ __all__ = [
     "list_charge_points",
     "list_commands",
     "list_configuration",
+    "list_connectors",
     "list_id_tags",
     "list_meter_values",
     "list_reservations",
@@ -176,6 +177,15 @@ async def connectors_of(session: AsyncSession, charge_point_ids: Sequence[str]) 
     for connector in (await session.exec(query)).all():
         found[connector.charge_point_id].append(connector)
     return found
+
+
+async def list_connectors(session: AsyncSession, charge_point_id: str, window: Window) -> Found[Connector]:
+    query = (
+        select(Connector)
+        .where(Connector.charge_point_id == charge_point_id)
+        .order_by(col(Connector.connector_id))
+    )
+    return await _page(session, query, window)
 
 
 async def list_configuration(

@@ -121,7 +121,9 @@ async def test_get_shows_boot_info_heartbeat_connected_and_connectors(
     assert got["connectors"][1]["phases"] == 1
     assert got["connectors"][2]["error_code"] == "GroundFailure"
     connectors = (await analyst.get("/charge-points/CP1/connectors")).json()
-    assert connectors == got["connectors"]
+    assert (connectors["items"], connectors["total"]) == (got["connectors"], 3)
+    second = (await analyst.get("/charge-points/CP1/connectors", params={"limit": 1, "offset": 1})).json()
+    assert [c["connector_id"] for c in second["items"]] == [1]
     problem(await analyst.get("/charge-points/NOPE"), 404)
     problem(await analyst.get("/charge-points/NOPE/connectors"), 404)
 
@@ -170,7 +172,7 @@ async def test_connector_settings(api: Api, operator: httpx.AsyncClient) -> None
     problem(await operator.patch("/charge-points/CP1/connectors/1", json={"max_current_a": -1}), 422)
     problem(await operator.patch("/charge-points/CP1/connectors/0", json={"phases": 1}), 422)
     problem(await operator.patch("/charge-points/NOPE/connectors/1", json={"phases": 1}), 404)
-    connectors = (await operator.get("/charge-points/CP1/connectors")).json()
+    connectors = (await operator.get("/charge-points/CP1/connectors")).json()["items"]
     assert [(c["connector_id"], c["phases"]) for c in connectors] == [(1, 1), (2, 3)]
 
 

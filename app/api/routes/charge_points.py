@@ -161,11 +161,11 @@ async def delete_charge_point(
 
 @router.get("/{charge_point_id}/connectors", summary="Connectors with live status", responses=problems(404))
 async def list_connectors(
-    charge_point_id: ChargePointId, session: SessionDep, _: ReaderDep, scope: ScopeDep
-) -> list[ConnectorOut]:
+    charge_point_id: ChargePointId, session: SessionDep, _: ReaderDep, scope: ScopeDep, window: WindowDep
+) -> Page[ConnectorOut]:
     await found(session, charge_point_id, scope)
-    connectors = await reporting.connectors_of(session, [charge_point_id])
-    return [ConnectorOut.model_validate(c) for c in connectors[charge_point_id]]
+    page = await reporting.list_connectors(session, charge_point_id, window)
+    return paged([ConnectorOut.model_validate(c) for c in page.items], page, window)
 
 
 @router.patch(
