@@ -26,7 +26,7 @@ from app.db.tables import (
     StatusNotification,
     Transaction,
 )
-from app.domain.enums import ReservationStatus, Role
+from app.domain.enums import RegistrationStatus, ReservationStatus, Role
 from app.services.apikeys import Principal
 
 __all__ = [
@@ -584,6 +584,7 @@ async def get_command(session: AsyncSession, command_id: int, *, scope: Scope = 
 class StatusSummary:
     charge_points: int
     connected_charge_points: int
+    pending_charge_points: int
     id_tags: int
     active_transactions: int
     active_reservations: int
@@ -614,6 +615,9 @@ async def status_summary(
     return StatusSummary(
         charge_points=await count(ChargePoint, *in_scope),
         connected_charge_points=await count(ChargePoint, *in_scope, col(ChargePoint.id).in_(connected_ids)),
+        pending_charge_points=await count(
+            ChargePoint, *in_scope, col(ChargePoint.registration_status) == RegistrationStatus.pending.value
+        ),
         id_tags=await count(IdTag),
         active_transactions=await count(
             Transaction,

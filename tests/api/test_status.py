@@ -17,7 +17,7 @@ async def test_status_counts(api: Api, analyst: httpx.AsyncClient, operator: htt
     await seed.charge_point(api.database, "TODAY", last_heartbeat_at=today + timedelta(seconds=1))
     await seed.charge_point(api.database, "YESTERDAY", last_heartbeat_at=today - timedelta(hours=23))
     await seed.charge_point(api.database, "EARLIER", last_heartbeat_at=today - timedelta(days=1, seconds=1))
-    await seed.charge_point(api.database, "NEVER")
+    await seed.charge_point(api.database, "NEVER", registration_status="Pending")
     api.commands.connected.update({"TODAY", "NOT-REGISTERED"})
     await seed.add(
         api.database,
@@ -60,6 +60,7 @@ async def test_status_counts(api: Api, analyst: httpx.AsyncClient, operator: htt
     summary = (await analyst.get("/status")).json()
     assert summary["charge_points"] == 4
     assert summary["connected_charge_points"] == 1
+    assert summary["pending_charge_points"] == 1
     assert summary["id_tags"] == 3
     assert summary["active_transactions"] == 1
     assert summary["active_reservations"] == 1

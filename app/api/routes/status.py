@@ -28,6 +28,7 @@ async def status_summary(
     return StatusSummary(
         charge_points=summary.charge_points,
         connected_charge_points=summary.connected_charge_points,
+        pending_charge_points=summary.pending_charge_points,
         id_tags=summary.id_tags,
         active_transactions=summary.active_transactions,
         active_reservations=summary.active_reservations,

@@ -17,6 +17,7 @@ class HeartbeatCounts(BaseModel):
 class StatusSummary(BaseModel):
     charge_points: int
     connected_charge_points: int
+    pending_charge_points: int = Field(description="registered as Pending: waiting for an operator")
     id_tags: int
     active_transactions: int
     active_reservations: int
