@@ -1,5 +1,6 @@
 """Charge points: registration, connectors, configuration, status and boot history, deletion."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -293,3 +294,21 @@ def test_the_api_accepts_the_ids_the_ocpp_server_accepts(candidate: str) -> None
     except ValidationError:
         api_accepts = False
     assert api_accepts == (charge_point_id(f"/ocpp/{candidate}") == candidate)
+
+
+@pytest.mark.anyio
+async def test_concurrent_requests_all_succeed(api: Api, operator: httpx.AsyncClient) -> None:
+    """Writes and reads at once (SQLite has a single pooled connection) queue rather than fail."""
+    await seed.charge_point(api.database, "CP0")
+    api.commands.connected.add("CP0")
+    requests = [operator.post("/charge-points", json={"id": f"C{n}"}) for n in range(15)]
+    requests += [operator.post("/id-tags", json={"id_tag": f"T{n}"}) for n in range(10)]
+    requests += [operator.get("/charge-points") for _ in range(10)]
+    requests += [
+        operator.post("/charge-points/CP0/commands", json={"action": "ClearCache"}) for _ in range(5)
+    ]
+    requests += [operator.get("/status") for _ in range(5)]
+    responses = await asyncio.gather(*requests)
+    assert sorted({r.status_code for r in responses}) == [200, 201, 202]
+    assert (await operator.get("/charge-points")).json()["total"] == 16
+    assert (await operator.get("/commands")).json()["total"] == 5
