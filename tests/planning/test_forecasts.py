@@ -306,6 +306,9 @@ async def test_grid_operator_reaches_its_own_sites_only(
     problem(await dso.get(f"/sites/{other['id']}"), 404)
     assert [s["id"] for s in (await dso.get("/sites")).json()] == [mine["id"]]
     assert (await dso.get(f"/sites/{mine['id']}/forecasts/effective")).status_code == 200
+    theirs = (await operator.post(f"/sites/{other['id']}/forecasts", json=items)).json()
+    problem(await dso.get(f"/sites/{other['id']}/forecasts/{theirs['id']}"), 404)
+    problem(await dso.get(f"/sites/{mine['id']}/forecasts/{theirs['id']}"), 404)  # not that site's
     problem(
         await dso.post("/sites", json={"name": "x", "grid_connection_limit_kw": 1, "fallback_limit_kw": 1}),
         403,
