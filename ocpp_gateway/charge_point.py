@@ -1,7 +1,8 @@
 """The central system's side of one charge point: thin `@on` handlers for the 10 CP-initiated messages.
 
-Each handler translates the payload, calls a service inside one unit of work (committed before the
-CALLRESULT is built), publishes domain events after the commit, and returns the `call_result`.
+Each handler translates the payload, calls a service inside one unit of work (group-committed with those
+of other connections by `Database.run`, committed before the CALLRESULT is built), publishes domain
+events after the commit, and returns the `call_result`.
 """
 
 from collections.abc import Collection
@@ -65,14 +66,14 @@ class CentralSystemChargePoint(OcppJEndpoint):
             self.spawn(self._touch(now))
 
     async def _touch(self, now: datetime) -> None:
-        async with self._ctx.database.session() as session:
-            await charge_points.touch(session, self.id, now)
+        await self._ctx.database.run_bulk(charge_points.touch_many, (self.id, now))
 
     @on(Action.boot_notification)
     async def on_boot_notification(self, **payload: Any) -> call_result.BootNotification:
-        now = self._ctx.clock.now()
-        async with self._ctx.database.session() as session:
-            status = await charge_points.record_boot(session, self.id, snake_to_camel_case(payload), now)
+        now, fields = self._ctx.clock.now(), snake_to_camel_case(payload)
+        status = await self._ctx.database.run(
+            lambda session: charge_points.record_boot(session, self.id, fields, now)
+        )
         self._registration = status
         vendor, model = payload["charge_point_vendor"], payload["charge_point_model"]
         self._ctx.events.publish(ChargePointBooted(self.id, status.value, vendor, model, now))
@@ -95,8 +96,7 @@ class CentralSystemChargePoint(OcppJEndpoint):
     @on(Action.heartbeat)
     async def on_heartbeat(self) -> call_result.Heartbeat:
         now = self._ctx.clock.now()
-        async with self._ctx.database.session() as session:
-            await charge_points.record_heartbeat(session, self.id, now)
+        await self._ctx.database.run_bulk(charge_points.record_heartbeats, (self.id, now))
         return call_result.Heartbeat(current_time=format_timestamp(now))
 
     @on(Action.status_notification)
@@ -114,16 +114,17 @@ class CentralSystemChargePoint(OcppJEndpoint):
             vendor_id=optional.get("vendor_id"),
             vendor_error_code=optional.get("vendor_error_code"),
         )
-        async with self._ctx.database.session() as session:
-            changed = await charge_points.record_status(session, self.id, report, now)
+        changed = await self._ctx.database.run(
+            lambda session: charge_points.record_status(session, self.id, report, now)
+        )
         if changed:
             self._ctx.events.publish(StatusChanged(self.id, connector_id, status, timestamp))
         return call_result.StatusNotification()
 
     @on(Action.authorize)
     async def on_authorize(self, id_tag: str) -> call_result.Authorize:
-        async with self._ctx.database.session() as session:
-            info = await authorisation.authorise(session, id_tag, self._ctx.clock.now())
+        now = self._ctx.clock.now()
+        info = await self._ctx.database.run(lambda session: authorisation.authorise(session, id_tag, now))
         return call_result.Authorize(id_tag_info=_id_tag_info(info))
 
     @on(Action.start_transaction)
@@ -135,9 +136,9 @@ class CentralSystemChargePoint(OcppJEndpoint):
         timestamp: str,
         reservation_id: int | None = None,
     ) -> call_result.StartTransaction:
-        started_at = parse_timestamp(timestamp)
-        async with self._ctx.database.session() as session:
-            result = await transactions.start_transaction(
+        started_at, now = parse_timestamp(timestamp), self._ctx.clock.now()
+        result = await self._ctx.database.run(
+            lambda session: transactions.start_transaction(
                 session,
                 self.id,
                 connector_id=connector_id,
@@ -145,8 +146,9 @@ class CentralSystemChargePoint(OcppJEndpoint):
                 meter_start_wh=meter_start,
                 timestamp=started_at,
                 reservation_id=reservation_id,
-                now=self._ctx.clock.now(),
+                now=now,
             )
+        )
         if result.created:
             self._ctx.events.publish(
                 TransactionStarted(
@@ -167,18 +169,24 @@ class CentralSystemChargePoint(OcppJEndpoint):
         reason: str | None = None,
         transaction_data: list[dict[str, Any]] | None = None,
     ) -> call_result.StopTransaction:
-        async with self._ctx.database.session() as session:
-            result = await transactions.stop_transaction(
+        stopped_at, samples, now = (
+            parse_timestamp(timestamp),
+            _sampled_values(transaction_data or []),
+            self._ctx.clock.now(),
+        )
+        result = await self._ctx.database.run(
+            lambda session: transactions.stop_transaction(
                 session,
                 self.id,
                 transaction_id=transaction_id,
                 meter_stop_wh=meter_stop,
-                timestamp=parse_timestamp(timestamp),
+                timestamp=stopped_at,
                 id_tag=id_tag,
                 reason=reason,
-                transaction_data=_sampled_values(transaction_data or []),
-                now=self._ctx.clock.now(),
+                transaction_data=samples,
+                now=now,
             )
+        )
         if result.stopped is not None:
             self._ctx.events.publish(result.stopped)
         info = _id_tag_info(result.id_tag_info) if result.id_tag_info else None
@@ -189,17 +197,10 @@ class CentralSystemChargePoint(OcppJEndpoint):
         self, connector_id: int, meter_value: list[dict[str, Any]], transaction_id: int | None = None
     ) -> call_result.MeterValues:
         samples = _sampled_values(meter_value)
-        async with self._ctx.database.session() as session:
-            tx_id = await meter_values.resolve_transaction(session, self.id, transaction_id)
-            new = await meter_values.store_samples(
-                session,
-                self.id,
-                connector_id,
-                tx_id,
-                samples,
-                source="MeterValues",
-                now=self._ctx.clock.now(),
-            )
+        message = meter_values.MeterValuesMessage(
+            self.id, connector_id, transaction_id, samples, self._ctx.clock.now()
+        )
+        tx_id, new = await self._ctx.database.run_bulk(meter_values.store_many, message)
         if new:
             summary = meter_values.summarise(samples)
             self._ctx.events.publish(MeterValuesReceived(self.id, connector_id, tx_id, summary))
@@ -209,28 +210,34 @@ class CentralSystemChargePoint(OcppJEndpoint):
     async def on_data_transfer(
         self, vendor_id: str, message_id: str | None = None, data: str | None = None
     ) -> call_result.DataTransfer:
-        async with self._ctx.database.session() as session:
-            status = await data_transfer.receive(
+        now = self._ctx.clock.now()
+        status = await self._ctx.database.run(
+            lambda session: data_transfer.receive(
                 session,
                 self.id,
                 vendor_id=vendor_id,
                 message_id=message_id,
                 data=data,
                 known_vendors=self._ctx.data_transfer_vendors,
-                now=self._ctx.clock.now(),
+                now=now,
             )
+        )
         return call_result.DataTransfer(status=status)
 
     @on(Action.diagnostics_status_notification)
     async def on_diagnostics_status(self, status: str) -> call_result.DiagnosticsStatusNotification:
-        async with self._ctx.database.session() as session:
-            await charge_points.record_diagnostics_status(session, self.id, status, self._ctx.clock.now())
+        now = self._ctx.clock.now()
+        await self._ctx.database.run(
+            lambda session: charge_points.record_diagnostics_status(session, self.id, status, now)
+        )
         return call_result.DiagnosticsStatusNotification()
 
     @on(Action.firmware_status_notification)
     async def on_firmware_status(self, status: str) -> call_result.FirmwareStatusNotification:
-        async with self._ctx.database.session() as session:
-            await charge_points.record_firmware_status(session, self.id, status, self._ctx.clock.now())
+        now = self._ctx.clock.now()
+        await self._ctx.database.run(
+            lambda session: charge_points.record_firmware_status(session, self.id, status, now)
+        )
         return call_result.FirmwareStatusNotification()
 
 

@@ -3,13 +3,14 @@
 import asyncio
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from app.db.engine import Database
 from app.domain.enums import CommandStatus
 from app.domain.ports import Clock, CommandRefused
 from app.services import commands as command_service
-from app.services.commands import Outcome, ReservationConflict
+from app.services.commands import Completion, NewCommand, Outcome, ReservationConflict
 from ocpp_gateway.errors import CallErrorCode
 from ocpp_gateway.registry import ConnectionRegistry
 from ocpp_gateway.rpc import ConnectionLost, OcppJEndpoint, Reply
@@ -54,7 +55,7 @@ class GatewayCommands:
         self._database = database
         self._clock = clock
         self._call_timeout_s = call_timeout_s
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[Outcome]] = set()
 
     def is_connected(self, charge_point_id: str) -> bool:
         return charge_point_id in self._registry
@@ -76,6 +77,21 @@ class GatewayCommands:
         ReserveNow without `reservationId` gets one allocated (the Reservation row's id); with one, it
         creates that reservation or replaces the charge point's reservation with that id.
         """
+        command_id, task = await self._start(charge_point_id, action, payload, author)
+        if wait:
+            await asyncio.shield(task)
+        return command_id
+
+    async def call(
+        self, charge_point_id: str, action: str, payload: Mapping[str, Any], *, author: str | None = None
+    ) -> tuple[int, Outcome]:
+        """`send(..., wait=True)` that also returns the stored outcome (no read back from the database)."""
+        command_id, task = await self._start(charge_point_id, action, payload, author)
+        return command_id, await asyncio.shield(task)
+
+    async def _start(
+        self, charge_point_id: str, action: str, payload: Mapping[str, Any], author: str | None
+    ) -> tuple[int, asyncio.Task[Outcome]]:
         if action not in OPERATIONS:
             raise CommandRefused("unknown_action", f"{action} is not a central-system operation of OCPP 1.6")
         body = dict(payload)
@@ -87,20 +103,25 @@ class GatewayCommands:
         endpoint = self._registry.get(charge_point_id)
         if endpoint is None:
             raise CommandRefused("not_connected", f"{charge_point_id} is not connected")
-        try:
-            async with self._database.session() as session:
-                command, body = await command_service.create(
-                    session, charge_point_id, action, body, author=author, now=self._clock.now()
+        now, request = self._clock.now(), body
+        if action == "ReserveNow":
+            try:
+                command, body = await self._database.run(
+                    lambda session: command_service.create(
+                        session, charge_point_id, action, request, author=author, now=now
+                    )
                 )
-        except ReservationConflict as error:
-            raise CommandRefused("invalid", str(error)) from error
-        assert command.id is not None
-        task = asyncio.get_running_loop().create_task(self._run(endpoint, command.id, action, body))
+            except ReservationConflict as error:
+                raise CommandRefused("invalid", str(error)) from error
+            assert command.id is not None
+            command_id = command.id
+        else:  # one multi-row INSERT for all the commands created meanwhile
+            new = NewCommand(charge_point_id, action, body, author, now)
+            command_id = await self._database.run_bulk(command_service.create_many, new)
+        task = asyncio.get_running_loop().create_task(self._run(endpoint, command_id, action, body))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        if wait:
-            await asyncio.shield(task)
-        return command.id
+        return command_id, task
 
     async def aclose(self, timeout_s: float = 5.0) -> None:
         """Let commands in flight finish (their connections are closing), then cancel what is left."""
@@ -109,10 +130,14 @@ class GatewayCommands:
             for task in pending:
                 task.cancel()
 
-    async def _run(self, endpoint: OcppJEndpoint, command_id: int, action: str, body: dict[str, Any]) -> None:
-        async def mark_sent() -> None:
-            async with self._database.session() as session:
-                await command_service.mark_sent(session, command_id, self._clock.now())
+    async def _run(
+        self, endpoint: OcppJEndpoint, command_id: int, action: str, body: dict[str, Any]
+    ) -> Outcome:
+        sent_at: datetime | None = None
+
+        async def mark_sent() -> None:  # kept in memory, stored with the outcome (one write, not two)
+            nonlocal sent_at
+            sent_at = self._clock.now()
 
         try:
             reply = await endpoint.call_action(
@@ -130,9 +155,18 @@ class GatewayCommands:
         except Exception as error:
             log.exception("%s: %s #%d failed", endpoint.id, action, command_id)
             outcome = Outcome(CommandStatus.error, error_code="InternalError", error_description=repr(error))
-        async with self._database.session() as session:
-            await command_service.complete(session, command_id, outcome, self._clock.now())
+        completed_at = self._clock.now()
+        if action in command_service.SIDE_EFFECTS:
+            await self._database.run(
+                lambda session: command_service.complete(
+                    session, command_id, outcome, completed_at, sent_at=sent_at
+                )
+            )
+        else:  # one executemany UPDATE for all the outcomes that came meanwhile
+            done = Completion(command_id, outcome, sent_at, completed_at)
+            await self._database.run_bulk(command_service.complete_many, done)
         log.info("%s: %s #%d → %s", endpoint.id, action, command_id, outcome.status)
+        return outcome
 
 
 def _outcome(action: str, reply: Reply) -> Outcome:

@@ -2,6 +2,7 @@
 SetChargingProfile through the command service, and read back with GetCompositeSchedule."""
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -9,6 +10,7 @@ from app.db.engine import Database
 from app.db.tables import Command
 from app.domain.ports import ChargePointCommands, Clock, CommandRefused, DispatchResult, TxSchedule
 from app.services import charge_points
+from ocpp_gateway.commands import GatewayCommands
 from ocpp_gateway.profiles import (
     ChargerCapabilities,
     limit_to_power_kw,
@@ -48,8 +50,9 @@ class ProfileDispatcher:
         self, charge_point_id: str, phases: int, voltage_v: float
     ) -> tuple[ChargerCapabilities, str | None]:
         """The charge point's capabilities, and why it cannot take a profile (None when it can)."""
-        async with self._database.session() as session:
-            config = await charge_points.configuration(session, charge_point_id)
+        config = await self._database.run(
+            lambda session: charge_points.configuration(session, charge_point_id)
+        )
         caps = ChargerCapabilities.from_configuration(config, phases=phases, voltage_v=voltage_v)
         features = config.get("SupportedFeatureProfiles")
         if features is not None and "SmartCharging" not in features:
@@ -64,15 +67,29 @@ class ProfileDispatcher:
     async def _call(self, charge_point_id: str, action: str, payload: dict[str, Any]) -> Command | str:
         """Send and wait; the stored command, or why it was not sent."""
         try:
+            if isinstance(self._commands, GatewayCommands):  # the outcome without reading it back
+                command_id, outcome = await self._commands.call(
+                    charge_point_id, action, payload, author=AUTHOR
+                )
+                return Command(
+                    id=command_id,
+                    charge_point_id=charge_point_id,
+                    action=action,
+                    payload=payload,
+                    status=outcome.status,
+                    response=outcome.response,
+                    error_code=outcome.error_code,
+                    error_description=outcome.error_description,
+                )
             command_id = await self._commands.send(charge_point_id, action, payload, author=AUTHOR, wait=True)
         except CommandRefused as refused:
             return f"{refused.reason}: {refused.detail}"
-        async with self._database.session() as session:
-            command = await session.get(Command, command_id)
+        command = await self._database.run(lambda session: session.get(Command, command_id))
         assert command is not None
         return command
 
-    async def send_tx_profile(self, schedule: TxSchedule) -> DispatchResult:
+    async def send_tx_profile(self, schedule: TxSchedule, *, verify: bool = True) -> DispatchResult:
+        """Check, send and (with `verify`, when enabled) read back one TxProfile."""
         caps, unsupported = await self._capabilities(
             schedule.charge_point_id, schedule.phases, schedule.voltage_v
         )
@@ -97,12 +114,18 @@ class ProfileDispatcher:
             command_id=command.id,
             reason=command.error_description or (command.response or {}).get("status"),
         )
-        if command.status != "accepted" or not self._verify:
+        if command.status != "accepted" or not self._verify or not verify:
             return result
         verified, detail = await self._read_back(schedule, caps, profile)
-        return DispatchResult(
-            result.status, profile, result.command_id, result.reason, verified=verified, verify_detail=detail
-        )
+        return replace(result, verified=verified, verify_detail=detail)
+
+    async def verify_tx_profile(self, schedule: TxSchedule, result: DispatchResult) -> DispatchResult:
+        """The read-back of a profile sent with `verify=False` (the scheduler sends all profiles first)."""
+        if result.status != "accepted" or result.profile is None or not self._verify:
+            return result
+        caps, _ = await self._capabilities(schedule.charge_point_id, schedule.phases, schedule.voltage_v)
+        verified, detail = await self._read_back(schedule, caps, result.profile)
+        return replace(result, verified=verified, verify_detail=detail)
 
     async def _read_back(
         self, schedule: TxSchedule, caps: ChargerCapabilities, profile: dict[str, Any]

@@ -2,12 +2,20 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.db.group_commit import Bulk, GroupCommitter, Unit
+
+I = TypeVar("I")  # noqa: E741
+T = TypeVar("T")
+
+# Writer tasks of the group commit on PostgreSQL (SQLite has one connection, so one writer).
+POSTGRES_WRITERS = 4
 
 
 def async_url(url: str) -> str:
@@ -51,11 +59,25 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 20) -> Async
 
 
 class Database:
-    """Holds the engine; `session()` is the unit of work: commits on success, rolls back on error."""
+    """Holds the engine. `session()` is the unit of work: commits on success, rolls back on error.
+
+    `run(unit)` is the same for hot paths (OCPP messages, commands), group-committed with the units of
+    other callers: one transaction per batch instead of one per message (see `app.db.group_commit`).
+    """
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+        writers = 1 if engine.dialect.name == "sqlite" else POSTGRES_WRITERS
+        self.group_commit = GroupCommitter(self._sessions, writers=writers)
+
+    async def run(self, unit: Unit[T]) -> T:
+        """Run `unit(session)` in a group-committed transaction; returns its result after the commit."""
+        return await self.group_commit.run(unit)
+
+    async def run_bulk(self, bulk: Bulk[I, T], item: I) -> T:
+        """Hand `item` to `bulk(session, items)` with the other callers' items, group-committed."""
+        return await self.group_commit.run_bulk(bulk, item)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -68,4 +90,5 @@ class Database:
                 raise
 
     async def dispose(self) -> None:
+        await self.group_commit.aclose()
         await self.engine.dispose()

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import bindparam, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -118,6 +118,33 @@ async def record_boot(
         )
     )
     return status
+
+
+async def touch_many(session: AsyncSession, seen: list[tuple[str, datetime]]) -> list[None]:
+    """`touch` for many charge points in one statement (executemany)."""
+    table = ChargePoint.__table__  # type: ignore[attr-defined]
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("cp_id"))
+        .values(last_seen_at=bindparam("at", type_=table.c.last_seen_at.type))
+    )
+    await session.exec(statement, params=[{"cp_id": cp_id, "at": at} for cp_id, at in seen])
+    return [None] * len(seen)
+
+
+async def record_heartbeats(session: AsyncSession, beats: list[tuple[str, datetime]]) -> list[None]:
+    """`record_heartbeat` for many charge points in one statement (executemany)."""
+    table = ChargePoint.__table__  # type: ignore[attr-defined]
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("cp_id"))
+        .values(
+            last_heartbeat_at=bindparam("at", type_=table.c.last_heartbeat_at.type),
+            last_seen_at=bindparam("at", type_=table.c.last_seen_at.type),
+        )
+    )
+    await session.exec(statement, params=[{"cp_id": cp_id, "at": at} for cp_id, at in beats])
+    return [None] * len(beats)
 
 
 async def record_heartbeat(session: AsyncSession, charge_point_id: str, now: datetime) -> None:

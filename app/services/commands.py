@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text, update
+from sqlalchemy import bindparam, func, insert, text, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -66,13 +66,106 @@ async def create(
     return command, dict(command.payload)
 
 
+# Operations whose answer changes more than the command row (see `_apply`): completed one by one.
+SIDE_EFFECTS = frozenset(
+    {
+        "ReserveNow",
+        "CancelReservation",
+        "GetConfiguration",
+        "ChangeConfiguration",
+        "GetLocalListVersion",
+        "SendLocalList",
+        "DataTransfer",
+    }
+)
+
+
+@dataclass(frozen=True)
+class NewCommand:
+    charge_point_id: str
+    action: str
+    payload: dict[str, Any]
+    author: str | None
+    created_at: datetime
+
+
+async def create_many(session: AsyncSession, commands: list[NewCommand]) -> list[int]:
+    """Record many pending commands (not ReserveNow: it allocates a reservation) in one INSERT; their ids."""
+    assert all(c.action != "ReserveNow" for c in commands)
+    rows = [
+        {
+            "charge_point_id": c.charge_point_id,
+            "action": c.action,
+            "payload": c.payload,
+            "author": c.author,
+            "status": CommandStatus.pending,
+            "created_at": c.created_at,
+        }
+        for c in commands
+    ]
+    result = await session.exec(
+        insert(Command).returning(col(Command.id), sort_by_parameter_order=True),
+        params=rows,
+    )
+    return [int(command_id) for command_id in result.scalars().all()]
+
+
+@dataclass(frozen=True)
+class Completion:
+    command_id: int
+    outcome: Outcome
+    sent_at: datetime | None
+    completed_at: datetime
+
+
+async def complete_many(session: AsyncSession, completions: list[Completion]) -> list[None]:
+    """`complete` for commands without side effects (not in `SIDE_EFFECTS`), as one executemany UPDATE."""
+    table = Command.__table__  # type: ignore[attr-defined]
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("command_id"))
+        .values(
+            status=bindparam("status"),
+            response=bindparam("response", type_=table.c.response.type),
+            error_code=bindparam("error_code"),
+            error_description=bindparam("error_description"),
+            sent_at=func.coalesce(bindparam("sent_at", type_=table.c.sent_at.type), table.c.sent_at),
+            completed_at=bindparam("completed_at", type_=table.c.completed_at.type),
+        )
+    )
+    params = [
+        {
+            "command_id": c.command_id,
+            "status": c.outcome.status,
+            "response": c.outcome.response,
+            "error_code": c.outcome.error_code,
+            "error_description": c.outcome.error_description,
+            "sent_at": c.sent_at,
+            "completed_at": c.completed_at,
+        }
+        for c in completions
+    ]
+    await session.exec(statement, params=params)
+    return [None] * len(completions)
+
+
 async def mark_sent(session: AsyncSession, command_id: int, now: datetime) -> None:
     await session.exec(update(Command).where(col(Command.id) == command_id).values(sent_at=now))
 
 
-async def complete(session: AsyncSession, command_id: int, outcome: Outcome, now: datetime) -> Command:
+async def complete(
+    session: AsyncSession,
+    command_id: int,
+    outcome: Outcome,
+    now: datetime,
+    *,
+    sent_at: datetime | None = None,
+) -> Command:
+    """Store the outcome (and `sent_at`, when the caller kept it in memory) and apply its side effects."""
     command = await session.get(Command, command_id)
     assert command is not None
+    if sent_at is not None:
+        command.sent_at = sent_at
     command.status = outcome.status
     command.response = outcome.response
     command.error_code = outcome.error_code

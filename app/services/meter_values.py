@@ -4,8 +4,9 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
-from sqlmodel import col
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db.tables import MeterValue, Transaction
@@ -124,6 +125,78 @@ async def store_samples(
     now: datetime,
 ) -> int:
     """Insert the samples not stored before (by `dedup_key`); returns how many were new."""
+    rows = _rows(charge_point_id, connector_id, transaction_id, samples, source, now)
+    inserted = await insert_ignore_returning(
+        session, MeterValue, list(rows.values()), ["dedup_key"], col(MeterValue.id)
+    )
+    return len(inserted)
+
+
+@dataclass(frozen=True)
+class MeterValuesMessage:
+    """One MeterValues CALL as `store_many` takes it (`transaction_id` as the charge point sent it)."""
+
+    charge_point_id: str
+    connector_id: int
+    transaction_id: int | None
+    samples: Sequence[SampledValue]
+    now: datetime
+    source: str = "MeterValues"
+
+
+ROWS_PER_INSERT = 1000  # 16 columns a row: within SQLite's and PostgreSQL's bound-parameter limits
+
+
+async def store_many(
+    session: AsyncSession, messages: list[MeterValuesMessage]
+) -> list[tuple[int | None, int]]:
+    """`resolve_transaction` + `store_samples` for many messages in a few statements.
+
+    Returns per message (its resolved transaction id, how many of its samples were new); a sample that
+    two messages of the batch share counts for the first.
+    """
+    wanted = {m.transaction_id for m in messages if m.transaction_id is not None and m.transaction_id >= 0}
+    owners: dict[int, str] = {}
+    if wanted:
+        found = await session.exec(
+            select(Transaction.id, Transaction.charge_point_id).where(col(Transaction.id).in_(wanted))
+        )
+        owners = {int(tx_id): cp_id for tx_id, cp_id in found if tx_id is not None}
+    resolved: list[int | None] = []
+    rows: dict[str, dict[str, Any]] = {}
+    keys_of: list[list[str]] = []
+    for message in messages:
+        tx = message.transaction_id
+        tx_id = tx if tx is not None and owners.get(tx) == message.charge_point_id else None
+        resolved.append(tx_id)
+        own = _rows(
+            message.charge_point_id, message.connector_id, tx_id, message.samples, message.source, message.now
+        )
+        keys_of.append([key for key in own if key not in rows])
+        rows.update((key, row) for key, row in own.items() if key not in rows)
+    values = list(rows.values())
+    inserted: set[str] = set()
+    for start in range(0, len(values), ROWS_PER_INSERT):
+        chunk = values[start : start + ROWS_PER_INSERT]
+        inserted.update(
+            await insert_ignore_returning(
+                session, MeterValue, chunk, ["dedup_key"], col(MeterValue.dedup_key)
+            )
+        )
+    return [
+        (tx_id, sum(key in inserted for key in keys)) for tx_id, keys in zip(resolved, keys_of, strict=True)
+    ]
+
+
+def _rows(
+    charge_point_id: str,
+    connector_id: int,
+    transaction_id: int | None,
+    samples: Sequence[SampledValue],
+    source: str,
+    now: datetime,
+) -> dict[str, dict[str, Any]]:
+    """The MeterValue rows of `samples` by dedup key (a sample repeated in one message is one row)."""
     rows = {}
     for sample in samples:
         sample = replace(sample, timestamp=as_utc(sample.timestamp))
@@ -148,10 +221,7 @@ async def store_samples(
             "dedup_key": key,
             "received_at": now,
         }
-    inserted = await insert_ignore_returning(
-        session, MeterValue, list(rows.values()), ["dedup_key"], col(MeterValue.id)
-    )
-    return len(inserted)
+    return rows
 
 
 def summarise(samples: Iterable[SampledValue]) -> tuple[MeterSample, ...]:

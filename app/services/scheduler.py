@@ -14,10 +14,11 @@ import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import anyio
 from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db.engine import Database
 from app.db.planning_tables import Site
@@ -81,6 +82,15 @@ class _SiteState:
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
     last_boundary: datetime | None = None
+
+
+@runtime_checkable
+class _VerifyingSender(Protocol):
+    """A `ProfileSender` that can send a TxProfile now and read it back later (`ocpp_gateway.dispatch`)."""
+
+    async def send_tx_profile(self, schedule: TxSchedule, *, verify: bool = True) -> DispatchResult: ...
+
+    async def verify_tx_profile(self, schedule: TxSchedule, result: DispatchResult) -> DispatchResult: ...
 
 
 class Scheduler:
@@ -317,7 +327,13 @@ class Scheduler:
 
     async def _dispatch(self, schedule: TxSchedule, revision_id: int, site_id: int, attempt: int = 1) -> None:
         async with self._semaphore:
-            result = await self.sender.send_tx_profile(schedule)
+            if isinstance(self.sender, _VerifyingSender):  # read back once the others are sent
+                result = await self.sender.send_tx_profile(schedule, verify=False)
+            else:
+                result = await self.sender.send_tx_profile(schedule)
+        if isinstance(self.sender, _VerifyingSender) and result.status == "accepted":
+            async with self._semaphore:  # FIFO: queued after the sends of this plan
+                result = await self.sender.verify_tx_profile(schedule, result)
         await self._record(schedule.charge_point_id, schedule.connector_id, schedule.transaction_id,
                            revision_id, "TxProfile", result, attempt)  # fmt: skip
         tx = schedule.transaction_id
@@ -354,23 +370,25 @@ class Scheduler:
         result: DispatchResult,
         attempt: int,
     ) -> None:
-        async with self.database.session() as session:
-            session.add(
-                ProfileDispatch(
-                    transaction_id=transaction_id,
-                    revision_id=revision_id,
-                    charge_point_id=charge_point_id,
-                    connector_id=connector_id,
-                    purpose=purpose,
-                    profile=result.profile,
-                    command_id=result.command_id,
-                    status=result.status,
-                    reason=result.reason,
-                    attempt=attempt,
-                    verified=result.verified,
-                    verify_detail=result.verify_detail,
-                )
-            )
+        row = ProfileDispatch(
+            transaction_id=transaction_id,
+            revision_id=revision_id,
+            charge_point_id=charge_point_id,
+            connector_id=connector_id,
+            purpose=purpose,
+            profile=result.profile,
+            command_id=result.command_id,
+            status=result.status,
+            reason=result.reason,
+            attempt=attempt,
+            verified=result.verified,
+            verify_detail=result.verify_detail,
+        )
+
+        async def add(session: AsyncSession) -> None:
+            session.add(row)
+
+        await self.database.run(add)  # group-committed with the other profiles' records
 
     async def _send_default_profile(self, charge_point_id: str) -> None:
         """At boot: a TxDefaultProfile that keeps the site safe while the central system is unreachable."""

@@ -111,7 +111,7 @@ async def test_handler_failure_is_an_internal_error(
         raise RuntimeError("database on fire")
 
     with monkeypatch.context() as patch:
-        patch.setattr(charge_points, "record_heartbeat", broken)
+        patch.setattr(charge_points, "record_heartbeats", broken)
         reply = await exchange(ws, json.dumps([2, "m1", "Heartbeat", {}]))
     assert reply[:3] == [4, "m1", "InternalError"]
     assert "fire" not in json.dumps(reply)  # no internals leak

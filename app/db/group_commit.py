@@ -1,0 +1,176 @@
+"""Group commit: the units of work of many callers run in one transaction, then each caller gets its result.
+
+A unit of work is an `async (session) -> T` that does its reads and writes and does not commit. Writer
+tasks take whatever units are queued (up to `max_batch`), run them one after another in one session and
+commit once; each caller's `run` returns only after that commit (so an OCPP CALLRESULT is sent after what
+it acknowledges is durable). When anything in a batch fails, the batch is rolled back and each of its units
+is run again in a transaction of its own: a failing unit gets its exception, the others are stored.
+
+A bulk write (`run_bulk(bulk, item)`) is the hot-path variant: the items of all callers that name the
+same `bulk` function in one batch go to one call of it (one multi-row INSERT or one executemany UPDATE
+instead of a statement per caller); it returns one result per item, in order.
+
+Units of one caller run in the order it awaits them. Hooks published in a unit (`app.services.hooks`) fire
+after the batch commits and are dropped with a rollback, as with `Database.session()`.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+I = TypeVar("I")  # noqa: E741
+Unit = Callable[[AsyncSession], Awaitable[T]]
+Bulk = Callable[[AsyncSession, list[I]], Awaitable[list[T]]]
+
+
+@dataclass(frozen=True)
+class _Pending:
+    unit: Unit[Any] | None
+    future: asyncio.Future[Any]
+    bulk: Bulk[Any, Any] | None = None
+    item: Any = None
+
+
+@dataclass
+class GroupCommitStats:
+    batches: int = 0
+    units: int = 0
+    retried_batches: int = 0
+    failed_units: int = 0
+
+
+class GroupCommitter:
+    """Runs units of work in shared transactions on `writers` tasks (one for SQLite: one connection)."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], *, writers: int = 1, max_batch: int = 200
+    ) -> None:
+        self._sessions = sessions
+        self._writers_wanted = writers
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._writers: list[asyncio.Task[None]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.stats = GroupCommitStats()
+
+    async def run(self, unit: Unit[T]) -> T:
+        """Run `unit` in the next batch; returns its result once the batch has committed."""
+        return await self._enqueue(unit, None, None)  # type: ignore[no-any-return]
+
+    async def run_bulk(self, bulk: Bulk[I, T], item: I) -> T:
+        """Hand `item` to `bulk` together with the other items for it in the next batch."""
+        return await self._enqueue(None, bulk, item)  # type: ignore[no-any-return]
+
+    async def _enqueue(self, unit: Unit[Any] | None, bulk: Bulk[Any, Any] | None, item: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._start(loop)
+        future: asyncio.Future[Any] = loop.create_future()
+        self._queue.put_nowait(_Pending(unit, future, bulk, item))
+        # Shielded: a cancelled caller does not take its unit out of a batch that is already running.
+        return await asyncio.shield(future)
+
+    def _start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._queue = asyncio.Queue()
+        self._writers = [
+            loop.create_task(self._write(), name=f"group-commit-{i}") for i in range(self._writers_wanted)
+        ]
+
+    async def aclose(self) -> None:
+        """Finish the queued units, then stop the writers."""
+        if self._loop is not asyncio.get_running_loop():
+            self._writers = []
+            return
+        await self._queue.join()
+        for writer in self._writers:
+            writer.cancel()
+        for writer in self._writers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
+        self._writers = []
+        self._loop = None
+
+    async def _write(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self._max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                await self._commit(batch)
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    async def _commit(self, batch: list[_Pending]) -> None:
+        self.stats.batches += 1
+        self.stats.units += len(batch)
+        try:
+            results = await self._transaction(batch)
+        except Exception as error:
+            if len(batch) == 1:
+                self.stats.failed_units += 1
+                _settle(batch[0].future, error=error)
+                return
+            self.stats.retried_batches += 1
+            log.info("a batch of %d units failed (%r); running each alone", len(batch), error)
+            for pending in batch:
+                try:
+                    [result] = await self._transaction([pending])
+                except Exception as alone:
+                    self.stats.failed_units += 1
+                    _settle(pending.future, error=alone)
+                else:
+                    _settle(pending.future, result=result)
+            return
+        except BaseException as error:  # cancelled: the callers must not wait forever
+            for pending in batch:
+                _settle(pending.future, error=asyncio.CancelledError(str(error) or "writer stopped"))
+            raise
+        for pending, result in zip(batch, results, strict=True):
+            _settle(pending.future, result=result)
+
+    async def _transaction(self, batch: list[_Pending]) -> list[Any]:
+        async with self._sessions() as session:
+            try:
+                results = await _execute(session, batch)
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+        return results
+
+
+def _settle(future: asyncio.Future[Any], *, result: Any = None, error: BaseException | None = None) -> None:
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
+async def _execute(session: AsyncSession, batch: list[_Pending]) -> list[Any]:
+    """Units in order, then each bulk function once with its items; results in the batch's order."""
+    results: list[Any] = [None] * len(batch)
+    groups: dict[Bulk[Any, Any], list[int]] = {}
+    for index, pending in enumerate(batch):
+        if pending.unit is not None:
+            results[index] = await pending.unit(session)
+        else:
+            assert pending.bulk is not None
+            groups.setdefault(pending.bulk, []).append(index)
+    for bulk, indices in groups.items():
+        outcomes = await bulk(session, [batch[i].item for i in indices])
+        for index, outcome in zip(indices, outcomes, strict=True):
+            results[index] = outcome
+    return results
