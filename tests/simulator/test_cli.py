@@ -34,7 +34,7 @@ def central() -> Iterator[CentralSystem]:
 
 def test_simulate_runs_a_fleet_and_writes_its_summary(central: CentralSystem, tmp_path: Path) -> None:
     summary_path = tmp_path / "summary.json"
-    arguments = ["simulate", "-n", "2", "--site", "cli", "--speed", "7200", "--duration-hours", "4"]
+    arguments = ["simulate", "-n", "2", "--site", "cli", "--speed", "14400", "--duration-hours", "4"]
     arguments += [
         "--url",
         central.url,

@@ -109,7 +109,7 @@ async def test_a_small_fleet_through_a_working_day() -> None:
             sessions_per_day=3.0,
             configuration={"MeterValueSampleInterval": "300"},
         )
-        fleet = Fleet(config, ScaledClock(speed=7200, start=START), timing=Timing(tick_s=30))
+        fleet = Fleet(config, ScaledClock(speed=14400, start=START), timing=Timing(tick_s=30))
         snapshots: list[dict[str, float]] = []
         summary = await fleet.run(on_progress=snapshots.append, every_real_s=0.2)
     finally:

@@ -321,7 +321,7 @@ async def test_a_failing_transaction_message_is_retried_then_dropped(central: Ce
 
 async def test_an_invalid_tag_gets_no_transaction(central: CentralSystem) -> None:
     central.invalid_tags.add("TAG-LOCAL")
-    cp = charge_point(central, [visit(1, 20)], speed=1200)
+    cp = charge_point(central, [visit(5, 20)], speed=2400)  # connected well before the EV arrives
     stats = await cp.run(until=START + timedelta(minutes=30))
     assert central.of("Authorize") == [{"id_tag": "TAG-LOCAL"}]
     assert central.of("StartTransaction") == []
