@@ -54,7 +54,7 @@ class ProfileStore:
 
     def set(self, connector_id: int, profile: ChargingProfile, now: datetime) -> ChargingProfileStatus:
         """Install `profile` on `connector_id` (0: the whole charge point), replacing as the spec says."""
-        if self._reject_reason(connector_id, profile) is not None:
+        if self.reject_reason(connector_id, profile) is not None:
             return ChargingProfileStatus.rejected
         remaining = [
             p
@@ -76,9 +76,7 @@ class ProfileStore:
         return ChargingProfileStatus.accepted
 
     def reject_reason(self, connector_id: int, profile: ChargingProfile) -> str | None:
-        return self._reject_reason(connector_id, profile)
-
-    def _reject_reason(self, connector_id: int, profile: ChargingProfile) -> str | None:
+        """Why SetChargingProfile would be Rejected, or None."""
         limits = self.limits
         if not 0 <= connector_id <= self.electrical.connectors:
             return "unknown connector"
