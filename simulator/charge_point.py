@@ -77,6 +77,7 @@ class SimulatedChargePoint:
         timing: Timing | None = None,
         configuration: Mapping[str, str] | None = None,
         seed: int = 0,
+        validate_messages: bool = True,
     ):
         self.spec = spec
         self.id = spec.id
@@ -106,7 +107,7 @@ class SimulatedChargePoint:
         )
         self.local_list = _Local()
         self._id_tags = id_tags or (lambda: f"{spec.id}-TAG")
-        self.link = Link(self, url, spec.password, seed)
+        self.link = Link(self, url, spec.password, seed, validate_messages)
         self._last_step: datetime | None = None
         self._aligned_done: datetime | None = None
         self._local_tx = 0

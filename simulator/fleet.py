@@ -33,6 +33,7 @@ class FleetConfig:
     id_tags: int | None = None  # size of the tag pool; default one per connector
     configuration: dict[str, str] = field(default_factory=dict)
     warm_start: bool = True  # EVs that arrived before the start and are still there begin plugged in
+    validate_messages: bool = True  # schema-check outgoing CALLs (turn off to spare CPU in load tests)
 
     def __post_init__(self) -> None:
         if self.charge_points < 1:
@@ -142,6 +143,7 @@ class Fleet:
                     timing=timing,
                     configuration=config.configuration,
                     seed=int(seeds[index].generate_state(1)[0]),
+                    validate_messages=config.validate_messages,
                 )
             )
 

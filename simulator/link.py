@@ -57,8 +57,16 @@ def backoff_s(failures: int, timing: Timing, jitter: float) -> float:
 
 
 class Link:
-    def __init__(self, charge_point: "SimulatedChargePoint", url: str, password: str | None, seed: int = 0):
+    def __init__(
+        self,
+        charge_point: "SimulatedChargePoint",
+        url: str,
+        password: str | None,
+        seed: int = 0,
+        validate: bool = True,
+    ):
         self.cp = charge_point
+        self.validate = validate  # JSON-schema validation of our CALLs and their answers (off for load tests)
         self.url = url.rstrip("/") + "/" + quote(charge_point.id, safe="")
         self._password = password
         self._rng = np.random.default_rng(seed)
@@ -166,7 +174,9 @@ class Link:
         client = self._client
         if client is None or not (self._accepted or booting):
             raise NotConnected(self.cp.id)
-        request = asyncio.ensure_future(client.call(payload, suppress=False))
+        request = asyncio.ensure_future(
+            client.call(payload, suppress=False, skip_schema_validation=not self.validate)
+        )
         lost = asyncio.ensure_future(self._lost.wait())
         try:
             await asyncio.wait({request, lost}, return_when=asyncio.FIRST_COMPLETED)
