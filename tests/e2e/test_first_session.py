@@ -162,3 +162,21 @@ async def test_first_session(migrated_url: str) -> None:
             problem = await operator.post("/charge-points/CP1/commands", json={"action": "ClearCache"})
             assert problem.status_code == 409
             assert problem.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_operator_accepts_a_pending_charge_point(migrated_url: str) -> None:
+    async with running_service(migrated_url, unknown_charge_points="pending") as service:
+        gateway = service.app.state.gateway
+        boot = call.BootNotification(charge_point_model="X1", charge_point_vendor="ACME")
+        async with connect_charge_point(gateway, "NEW1") as cp:
+            assert (await cp.call(boot)).status == "Pending"
+            pending = (
+                await service.api.get("/charge-points", params={"registration_status": "Pending"})
+            ).json()
+            assert [c["id"] for c in pending["items"]] == ["NEW1"]
+            assert (await service.api.get("/status")).json()["pending_charge_points"] == 1
+            accepted = await service.api.patch(
+                "/charge-points/NEW1", json={"registration_status": "Accepted"}
+            )
+            assert accepted.status_code == 200
+            assert (await cp.call(boot)).status == "Accepted"
