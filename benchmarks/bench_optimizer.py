@@ -1,9 +1,10 @@
 """Optimiser benchmark: generated sites of 100 to 20,000 sessions x 96 intervals of 15 minutes.
 
-Per size: build and solve seconds of the full objective (fast path), peak memory (tracemalloc, in a child
-process so that sizes do not share a heap), delivered energy against the max-energy bound, and time as ratios
-against a bare sparse HiGHS max-energy LP (IPM: on this plain, degenerate LP HiGHS's dual simplex takes 9.5 s
-at 5,000 sessions against 1 s) and a plain PuLP + CBC max-energy LP, measured in the same run.
+Per size: build and solve seconds of the full objective (fast path), peak memory (peak RSS of a fresh
+child process per measurement, `resource.getrusage`), delivered energy against the max-energy bound, and
+time as ratios against a bare sparse HiGHS max-energy LP (IPM: on this plain, degenerate LP HiGHS's dual
+simplex takes 9.5 s at 5,000 sessions against 1 s) and a plain PuLP + CBC max-energy LP, measured in the
+same run.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 
 SEED = 20261126
 SIZES = (100, 1_000, 5_000, 20_000)
-CBC_MAX = 5_000  # PuLP + CBC is skipped above this (about a minute at 20,000, and it is the slow baseline)
+CBC_MAX = 5_000  # PuLP + CBC is skipped above this: 8-10 s at 5,000 already, and it is the slow baseline
 START = datetime(2026, 11, 26, tzinfo=UTC)
 
 
@@ -282,7 +283,7 @@ def main() -> None:
             f"{full['changes']:.1f} / {edf['changes']:.1f}",
         ]
         print(_row(row), flush=True)
-    print(f"\nPuLP + CBC skipped above {CBC_MAX:,} sessions (the slow baseline: about a minute at 20,000).")
+    print(f"\nPuLP + CBC skipped above {CBC_MAX:,} sessions (the slow baseline; 8-10 s at 5,000 already).")
     print("full = the whole objective through `optimizer.solve` (prepare, LP, shift, checks, result).")
     print("\nMinimum rates (a fifth of max kW) with feeders: LP + repair + re-solve against the exact MILP")
     print(_row(["method", "sessions", "seconds", "delivered kWh", "status"]))
