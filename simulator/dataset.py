@@ -13,6 +13,7 @@ Everything draws from one seeded `numpy.random.Generator`, so a seed gives the s
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cached_property
 from importlib import resources
 
 import numpy as np
@@ -80,6 +81,17 @@ class ElaadData:
 
     def arrival_shares(self, location: Location, weekend: bool) -> np.ndarray:
         """Share of a day's arrivals per 15-minute slot (sums to 1; zeros where the data has none)."""
+        return self._shares[(location, weekend)]
+
+    @cached_property
+    def _shares(self) -> dict[tuple[Location, bool], np.ndarray]:
+        return {
+            (loc, weekend): self._arrival_shares(loc, weekend)
+            for loc in Location
+            for weekend in (False, True)
+        }
+
+    def _arrival_shares(self, location: Location, weekend: bool) -> np.ndarray:
         table = self.arrival_weekend if weekend else self.arrival_weekday
         column = _COLUMN[location]
         if column not in table:

@@ -100,6 +100,7 @@ class Link:
                     subprotocols=[Subprotocol("ocpp1.6")],
                     additional_headers=self._headers(),
                     open_timeout=timing.open_timeout_real_s,
+                    compression=None,  # as most charge points: frames are small, deflate costs CPU
                 ) as websocket:
                     failures = 0
                     self.cp.stats.connects += 1

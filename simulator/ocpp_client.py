@@ -5,7 +5,9 @@
 Each handler translates to the simulator and answers; follow-up CALLs run as tasks from `@after` hooks.
 """
 
+import itertools
 import json
+import secrets
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +58,9 @@ class OcppClient(ChargePoint):
     def __init__(self, sim: "SimulatedChargePoint", connection: ClientConnection, response_timeout_s: float):
         super().__init__(sim.id, connection, response_timeout=response_timeout_s)
         self.sim = sim
+        prefix = f"{secrets.token_hex(4)}-"  # unique message ids without a uuid4 per message
+        counter = itertools.count(1)
+        self._unique_id_generator = lambda: f"{prefix}{next(counter)}"
 
     async def _send(self, message: str) -> None:
         """Count each CALL when its frame goes out (a call cancelled before that was never sent)."""
