@@ -193,13 +193,17 @@ def _fixed_bounds(
                     sid, "fixed", tuple(int(t) for t in high), "fixed power above the session's max_kw or cap"
                 )
             )
-        low = np.flatnonzero(fixed[i] & (row > 0) & (row < min_kw[i] - 1e-9))
-        if low.size:
-            row[low] = min_kw[i]
+        low = fixed[i] & (row > 0) & (row < min_kw[i] - 1e-9)
+        fits = low & (upper[i] >= min_kw[i] - 1e-9)
+        if fits.any():
+            row[fits] = min_kw[i]
+            reason = "fixed power below min_kw raised to min_kw"
+            relaxations.append(Relaxation(sid, "fixed", tuple(int(t) for t in np.flatnonzero(fits)), reason))
+        if (low & ~fits).any():
+            row[low & ~fits] = 0.0
+            reason = "fixed power below min_kw, and min_kw above the cap: 0"
             relaxations.append(
-                Relaxation(
-                    sid, "fixed", tuple(int(t) for t in low), "fixed power below min_kw raised to min_kw"
-                )
+                Relaxation(sid, "fixed", tuple(int(t) for t in np.flatnonzero(low & ~fits)), reason)
             )
         excess = row.sum() * dt - demand[i]
         cut: list[int] = []

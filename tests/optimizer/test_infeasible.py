@@ -86,3 +86,16 @@ def test_pause_beats_fixed() -> None:
     result = solve(prob)
     check(prob, result)
     assert result.schedules["a"].power_kw == pytest.approx((5.0, 0.0))
+
+
+def test_fixed_below_min_under_a_cap_below_min_becomes_zero() -> None:
+    # found by Hypothesis: fixed 2 kW, cap 2 kW, min 3.7 kW -- raising to the minimum would break the cap
+    prob = problem(
+        [0.0, 0.0, 5.0],
+        [session("a", 2, 3, 1.0, 3.7, min_kw=3.7)],
+        overrides=[override("a", "cap", 2.0), override("a", "fixed", 2.0)],
+    )
+    result = solve(prob)
+    check(prob, result)
+    assert result.schedules["a"].power_kw == (0.0, 0.0, 0.0)
+    assert "min_kw above the cap" in result.relaxations[-1].reason
