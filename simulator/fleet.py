@@ -65,6 +65,7 @@ class FleetSummary:
     transaction_messages_dropped: int
     turned_away: int
     energy_wh_by_interval: dict[datetime, float] = field(default_factory=dict)
+    max_clock_skew_s: float | None = None  # largest |central system time − ours| seen at a boot
 
     @property
     def site_power_kw(self) -> dict[datetime, float]:
@@ -187,6 +188,9 @@ class Fleet:
             transaction_messages_dropped=sum(cp.outbox.stats.dropped for cp in self.charge_points),
             turned_away=sum(s.turned_away for s in stats),
             energy_wh_by_interval=energy,
+            max_clock_skew_s=max(
+                (abs(s.clock_skew_s) for s in stats if s.clock_skew_s is not None), default=None
+            ),
         )
 
     def progress(self) -> dict[str, float]:

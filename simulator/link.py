@@ -22,6 +22,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.typing import Subprotocol
 
+from simulator.clock import parse_instant
 from simulator.ocpp_client import OcppClient
 from simulator.outbox import SendFailed
 
@@ -74,6 +75,7 @@ class Link:
         self._accepted = False
         self._lost = asyncio.Event()
         self._reconnect = asyncio.Event()
+        self._warned = False
 
     @property
     def online(self) -> bool:
@@ -158,11 +160,29 @@ class Link:
             except SendFailed:
                 await clock.sleep(retry_s)
                 continue
+            self._check_clock(response.current_time)
             if response.status == RegistrationStatus.accepted:
                 if response.interval > 0:
                     self.cp.config.set("HeartbeatInterval", response.interval)
                 return
             await clock.sleep(response.interval if response.interval > 0 else retry_s)
+
+    def _check_clock(self, current_time: str) -> None:
+        """Warn when the central system's time is not ours: both sides must run on the same clock contract."""
+        try:
+            theirs = parse_instant(current_time)
+        except ValueError:
+            return
+        skew_s = (theirs - self.cp.clock.now()).total_seconds()
+        self.cp.stats.clock_skew_s = skew_s
+        if abs(skew_s) > max(120.0, 5 * self.cp.clock.speed) and not self._warned:
+            self._warned = True
+            log.warning(
+                "%s: the central system's clock is %+.0f s from ours; run both with the same "
+                "SMARTCHARGE_CLOCK_SPEED / _START / _ANCHOR",
+                self.cp.id,
+                skew_s,
+            )
 
     async def _heartbeat_loop(self) -> None:
         while True:

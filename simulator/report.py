@@ -36,6 +36,8 @@ def summary_table(summary: FleetSummary) -> Table:
         ("connections opened", f"{summary.connects}"),
         ("profiles received / accepted", f"{summary.profiles_received} / {summary.profiles_accepted}"),
     ]
+    if summary.max_clock_skew_s is not None:
+        rows.append(("clock skew vs central system", f"{summary.max_clock_skew_s:,.0f} s"))
     for what, value in rows:
         table.add_row(what, value)
     return table

@@ -52,6 +52,7 @@ class ChargePointStats:
     connects: int = 0
     boots_accepted: int = 0
     turned_away: int = 0
+    clock_skew_s: float | None = None  # central system's time − ours, from the last BootNotification.conf
     sessions: list[SessionResult] = field(default_factory=list)
     energy_wh_by_interval: defaultdict[datetime, float] = field(default_factory=lambda: defaultdict(float))
 

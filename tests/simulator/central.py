@@ -17,6 +17,8 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from simulator.clock import ScaledClock
+
 
 @dataclass
 class Received:
@@ -38,6 +40,7 @@ class CentralSystem:
     failing: set[str] = field(default_factory=set)  # actions answered with a CALLERROR
     invalid_tags: set[str] = field(default_factory=set)  # Authorize answers Invalid
     blocked_at_start: set[str] = field(default_factory=set)  # StartTransaction answers Blocked
+    clock: ScaledClock | None = None  # the time it answers with (default: the wall clock)
     port: int = 0
     _server: Server | None = None
     _tx_ids: itertools.count = field(default_factory=lambda: itertools.count(1001))
@@ -105,10 +108,9 @@ class ServerChargePoint(ChargePoint):  # type: ignore[misc]
     @on(Action.boot_notification)
     def on_boot(self, **payload: Any) -> call_result.BootNotification:
         self._record("BootNotification", payload)
+        now = self.central.clock.now() if self.central.clock else datetime.now(UTC)
         return call_result.BootNotification(
-            current_time=datetime.now(UTC).isoformat(),
-            interval=self.central.heartbeat_s,
-            status=self.central.boot_status,
+            current_time=now.isoformat(), interval=self.central.heartbeat_s, status=self.central.boot_status
         )
 
     @on(Action.heartbeat)

@@ -349,3 +349,23 @@ async def test_a_start_answered_blocked_is_stopped_deauthorized(central: Central
 
 def instant(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+async def test_a_central_system_on_another_clock_is_reported(
+    central: CentralSystem, caplog: pytest.LogCaptureFixture
+) -> None:
+    cp = charge_point(central, [], speed=600)  # simulated 2024, the central system answers with today
+    await connected(central, cp)
+    await cp.stop()
+    assert cp.stats.clock_skew_s is not None
+    assert cp.stats.clock_skew_s > 300 * 86400
+    assert "SMARTCHARGE_CLOCK_SPEED" in caplog.text
+
+    caplog.clear()
+    central.clock = ScaledClock(speed=600, start=START)
+    shared = charge_point(central, [], speed=600)
+    await connected(central, shared)
+    await shared.stop()
+    assert shared.stats.clock_skew_s is not None
+    assert abs(shared.stats.clock_skew_s) < 120
+    assert "SMARTCHARGE_CLOCK_SPEED" not in caplog.text
