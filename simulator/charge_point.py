@@ -78,12 +78,13 @@ class SimulatedChargePoint:
         configuration: Mapping[str, str] | None = None,
         seed: int = 0,
         validate_messages: bool = True,
+        journal: bool = False,
     ):
         self.spec = spec
         self.id = spec.id
         self.clock = clock
         self.timing = timing or Timing()
-        self.stats = ChargePointStats()
+        self.stats = ChargePointStats(journal=[] if journal else None)
         self.config = Configuration(
             spec.connectors,
             max_stack_level=spec.max_stack_level,

@@ -34,6 +34,7 @@ class FleetConfig:
     configuration: dict[str, str] = field(default_factory=dict)
     warm_start: bool = True  # EVs that arrived before the start and are still there begin plugged in
     validate_messages: bool = True  # schema-check outgoing CALLs (turn off to spare CPU in load tests)
+    journal: bool = False  # keep every CALL sent (id, action, payload) in each charge point's stats
 
     def __post_init__(self) -> None:
         if self.charge_points < 1:
@@ -145,6 +146,7 @@ class Fleet:
                     configuration=config.configuration,
                     seed=int(seeds[index].generate_state(1)[0]),
                     validate_messages=config.validate_messages,
+                    journal=config.journal,
                 )
             )
 

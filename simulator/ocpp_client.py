@@ -66,7 +66,10 @@ class OcppClient(ChargePoint):
         """Count each CALL when its frame goes out (a call cancelled before that was never sent)."""
         await super()._send(message)
         if message.startswith("[2,"):
-            self.sim.stats.sent[json.loads(message)[2]] += 1
+            _, unique_id, action, payload = json.loads(message)
+            self.sim.stats.sent[action] += 1
+            if self.sim.stats.journal is not None:
+                self.sim.stats.journal.append((unique_id, action, payload))
 
     def _count(self, action: Action) -> None:
         self.sim.stats.received[action.value] += 1

@@ -3,6 +3,7 @@
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 INTERVAL_S = 900  # energy is accounted per 15 minutes, aligned to the hour
 
@@ -53,6 +54,9 @@ class ChargePointStats:
     boots_accepted: int = 0
     turned_away: int = 0
     clock_skew_s: float | None = None  # central system's time − ours, from the last BootNotification.conf
+    journal: list[tuple[str, str, dict[str, Any]]] | None = (
+        None  # (message id, action, payload) of every CALL
+    )
     sessions: list[SessionResult] = field(default_factory=list)
     energy_wh_by_interval: defaultdict[datetime, float] = field(default_factory=lambda: defaultdict(float))
 

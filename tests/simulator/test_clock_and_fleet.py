@@ -109,6 +109,7 @@ async def test_a_small_fleet_through_a_working_day() -> None:
             sessions_per_day=3.0,
             configuration={"MeterValueSampleInterval": "300"},
             validate_messages=False,  # the central system still validates what arrives
+            journal=True,
         )
         fleet = Fleet(config, ScaledClock(speed=14400, start=START), timing=Timing(tick_s=30))
         snapshots: list[dict[str, float]] = []
@@ -124,6 +125,11 @@ async def test_a_small_fleet_through_a_working_day() -> None:
     assert {s.transaction_id for s in summary.sessions} == {s["assigned"] for s in starts}
     assert {s["transaction_id"] for s in stops} == {s["assigned"] for s in starts}
     assert sum(summary.messages_sent.values()) == len(central.received)
+    journal = [entry for cp in fleet.charge_points for entry in cp.stats.journal or []]
+    assert len(journal) == len(central.received)
+    assert len({message_id for message_id, _, _ in journal}) == len(journal)
+    sent_stops = sorted(p["transactionId"] for _, action, p in journal if action == "StopTransaction")
+    assert sent_stops == sorted(s["transaction_id"] for s in stops)
     assert summary.call_errors == summary.timeouts == summary.transaction_messages_dropped == 0
     assert summary.connects == 4
     assert {r.charge_point_id for r in central.received} == {f"t-CP00{i}" for i in range(1, 5)}
