@@ -458,7 +458,6 @@ class SimulatedChargePoint:
         result = connector.result
 
         def started(response: Any) -> None:
-            self.outbox.map_transaction(tx.local_id, response.transaction_id)
             if connector.tx is tx:
                 tx.server_id = response.transaction_id
             if result is not None:

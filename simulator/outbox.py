@@ -60,9 +60,6 @@ class Outbox:
     def server_id(self, local_tx: int) -> int | None:
         return self._ids.get(local_tx)
 
-    def map_transaction(self, local_tx: int, transaction_id: int) -> None:
-        self._ids[local_tx] = transaction_id
-
     def drop_volatile(self) -> None:
         """On a lost connection: forget the messages that are not transaction messages."""
         self._items = deque(item for item in self._items if item.transactional)
@@ -112,6 +109,8 @@ class Outbox:
                 continue
             self._items.popleft()
             self.stats.delivered += 1
+            if item.starts_transaction and item.local_tx is not None:
+                self._ids[item.local_tx] = result.transaction_id
             if item.on_result is not None:
                 item.on_result(result)
             self._signal_if_empty()
