@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from optimizer.minrate import repair_interval
-from optimizer.network import chain_headroom, group_loads, headroom, take
+from optimizer.network import chain_headroom, headroom, take
 from optimizer.prepare import SITE, Array, IntArray, Prepared
 
 BISECTION_STEPS = 60
@@ -182,8 +182,3 @@ class _Tree:
             chosen = np.where(tight, low, ceiling)
             level = np.where(under, np.minimum(level, chosen[np.where(under, owner, 0)]), level)
         return level
-
-
-def check_loads(p: Prepared, plan: Array) -> tuple[Array, Array]:
-    """Site and group loads of a plan, for diagnostics and tests."""
-    return plan.sum(axis=0), group_loads(p, plan)

@@ -68,6 +68,7 @@ def solve(
     if found and status is not Status.FALLBACK:
         messages.append(f"result failed the constraint check ({found[0]}); {FALLBACK} fallback used")
         plan, status, duals = _BASELINES[FALLBACK](p), Status.FALLBACK, np.full(p.n_intervals, np.nan)
+        relaxations = list(p.relaxations)  # the LP path's min-rate relaxations do not apply to the fallback
         found = violations(p, plan)
     if found:
         messages.append(f"no plan passed the constraint check: {found[0]}")
