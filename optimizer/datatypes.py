@@ -261,11 +261,13 @@ class Explanation:
     """Per interval: the binding constraint (`site`, `group:<id>`, `sessions`, `none`) and the shadow price.
 
     The shadow price is the LP dual of the site capacity row: the objective gained (priority-weighted kWh)
-    by one more kW in that interval. It is 0 where capacity does not bind, and empty for heuristic results.
+    by one more kW in that interval. It is 0 where capacity does not bind. Baselines and fallbacks have no
+    duals: their prices are 0.0 with `shadow_price_known` False (finite, so JSON-safe everywhere).
     """
 
     binding: tuple[str, ...]
     shadow_price: tuple[float, ...]
+    shadow_price_known: bool = True  # False for baselines and fallbacks: no LP duals, prices given as 0.0
 
 
 @dataclass(frozen=True)

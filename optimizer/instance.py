@@ -192,8 +192,12 @@ def _kw(value: float) -> float:
     return math.floor(value * 1e6 + 1e-3) / 1e6
 
 
-def _number_or_none(value: float) -> float | None:
-    return None if math.isnan(value) else round(value, 9)
+def _prices(result: ScheduleResult) -> list[float | None]:
+    """The shadow prices; null where no LP duals exist (baselines, fallbacks)."""
+    explanation = result.explanation
+    if not explanation.shadow_price_known:
+        return [None] * len(explanation.shadow_price)
+    return [round(v, 9) for v in explanation.shadow_price]
 
 
 def result_to_dict(
@@ -227,7 +231,7 @@ def result_to_dict(
         "schedules": schedules,
         "delivered_kwh": {sid: round(s.delivered_kwh, 9) for sid, s in result.schedules.items()},
         "unmet_kwh": {sid: round(s.unmet_kwh, 9) for sid, s in result.schedules.items()},
-        "shadow_price": [_number_or_none(v) for v in result.explanation.shadow_price],
+        "shadow_price": _prices(result),
         "binding": list(result.explanation.binding),
         "relaxations": [
             {"session": r.session, "kind": r.kind, "intervals": list(r.intervals), "reason": r.reason}

@@ -177,7 +177,9 @@ def _result(
         )
         for i, sid in enumerate(p.ids)
     }
-    explanation = Explanation(binding=binding(p, plan), shadow_price=tuple(float(d) for d in duals))
+    from_lp = bool(np.isfinite(duals).all())
+    prices = tuple(float(d) for d in duals) if from_lp else (0.0,) * p.n_intervals
+    explanation = Explanation(binding=binding(p, plan), shadow_price=prices, shadow_price_known=from_lp)
     return ScheduleResult(
         status=status,
         strategy=strategy,

@@ -53,6 +53,7 @@ def test_output_file_and_strategies(tmp_path: Path, strategy: str) -> None:
     schedule = json.loads(out.read_text())
     assert schedule["status"] == "heuristic"
     assert schedule["strategy"] == strategy
+    assert schedule["shadow_price"] == [None] * len(schedule["binding"])  # no LP duals
 
 
 def test_cbc_and_periods(tmp_path: Path) -> None:
