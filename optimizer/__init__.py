@@ -17,7 +17,7 @@ from optimizer.datatypes import (
     Status,
 )
 from optimizer.errors import InstanceError
-from optimizer.instance import problem_from_dict, result_to_dict
+from optimizer.instance import problem_from_dict, problem_to_dict, result_to_dict
 from optimizer.periods import compress_periods
 from optimizer.pipeline import SOLVERS, STRATEGIES, solve
 
@@ -38,6 +38,7 @@ __all__ = [
     "Status",
     "compress_periods",
     "problem_from_dict",
+    "problem_to_dict",
     "result_to_dict",
     "solve",
 ]
