@@ -5,42 +5,13 @@ DATETIME keeps no offset, so an aware value in another zone would otherwise be s
 The DDL is that of `DateTime(timezone=True)`.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, UniqueConstraint
-from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.db.tables import utcnow
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """`DateTime(timezone=True)` that refuses naive values, stores UTC and always returns aware UTC."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value.isoformat()} (timezone-aware values only)")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def utc_column(*, nullable: bool = True, index: bool = False) -> Any:
-    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
-
-
-def utc_created() -> Any:
-    return Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+from app.db.types import utc_column, utc_created
 
 
 class Site(SQLModel, table=True):

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, ForeignKey, Index, Integer
 from sqlmodel import Field, SQLModel
 
-from app.db.planning_tables import utc_column, utc_created
+from app.db.types import utc_column, utc_created
 
 
 class ScheduleRevision(SQLModel, table=True):

@@ -1,22 +1,20 @@
 """SQLModel tables. Timestamps are UTC and timezone-aware; the migrations in `migrations/` create them."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from app.db.types import UTCDateTime, utc_column, utc_created
 
 
 def tz_column(*, nullable: bool = True, index: bool = False) -> Any:
-    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable, index=index))
+    return utc_column(nullable=nullable, index=index)
 
 
 def created_column() -> Any:
-    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    return utc_created()
 
 
 class ApiKey(SQLModel, table=True):
@@ -143,7 +141,7 @@ class Transaction(SQLModel, table=True):
     connector_id: int
     id_tag: str = Field(index=True, max_length=20)
     id_tag_status: str = Field(default="Accepted", max_length=20)
-    start_timestamp: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+    start_timestamp: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
     meter_start_wh: int = Field(sa_column=Column(BigInteger, nullable=False))
     reservation_id: int | None = None
     start_received_at: datetime = created_column()
@@ -164,7 +162,7 @@ class MeterValue(SQLModel, table=True):
     charge_point_id: str = Field(foreign_key="charge_point.id", index=True, max_length=48)
     connector_id: int
     transaction_id: int | None = Field(default=None, foreign_key="transaction.id")
-    timestamp: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+    timestamp: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
     value: str
     context: str = Field(default="Sample.Periodic", max_length=30)
     format: str = Field(default="Raw", max_length=20)
@@ -233,7 +231,7 @@ class Reservation(SQLModel, table=True):
     connector_id: int
     id_tag: str = Field(max_length=20)
     parent_id_tag: str | None = Field(default=None, max_length=20)
-    expiry_date: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    expiry_date: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     status: str = Field(default="requested", max_length=10)
     transaction_id: int | None = None
     command_id: int | None = None

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db.tables import ApiKey, utcnow
+from app.db.tables import ApiKey
+from app.db.types import utcnow
 from app.domain.enums import Role
 
 TOKEN_PREFIX = "sc_"

@@ -18,7 +18,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db.planning_tables import Forecast, ForecastInterval, Site, SiteGroup
-from app.db.tables import ChargePoint, Connector, utcnow
+from app.db.tables import ChargePoint, Connector
+from app.db.types import utcnow
 
 __all__ = [
     "ALLOWED_INTERVAL_MINUTES",

@@ -13,7 +13,8 @@ from fastapi import FastAPI
 
 from app.api.deps import get_commands
 from app.db.engine import Database
-from app.db.tables import Command, utcnow
+from app.db.tables import Command
+from app.db.types import utcnow
 from app.domain.enums import Role
 from app.domain.ports import CommandRefused
 from app.main import create_app

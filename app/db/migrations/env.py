@@ -1,13 +1,24 @@
 """Alembic environment: the URL comes from the config's `sqlalchemy.url`, set by `app.db.migrate`."""
 
+from typing import Any, Literal
+
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 from sqlmodel import SQLModel
 
-import app.db.planning_tables  # noqa: F401
-import app.db.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+import app.db  # noqa: F401  (registers every table on SQLModel.metadata)
+from app.db.types import UTCDateTime
 
 config = context.config
+
+
+def render_item(kind: str, item: Any, autogen_context: Any) -> str | Literal[False]:
+    """Write our column types as plain SQLAlchemy ones, so migrations don't import the app's types."""
+    if kind == "type" and isinstance(item, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 target_metadata = SQLModel.metadata
 
 
@@ -17,6 +28,7 @@ def run_migrations_offline() -> None:
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=True,
+        render_item=render_item,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -36,7 +48,11 @@ def run_migrations_online() -> None:
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
-        connection=connection, target_metadata=target_metadata, render_as_batch=True, compare_type=True
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        compare_type=True,
+        render_item=render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

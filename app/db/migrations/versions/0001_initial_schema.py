@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 10:27:59.635644
+Create Date: 2026-11-26 11:26:06.613140
 """
 
 from collections.abc import Sequence
@@ -35,6 +35,149 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_api_key_key_hash"), ["key_hash"], unique=True)
 
     op.create_table(
+        "id_tag",
+        sa.Column("id_tag", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("parent_id_tag", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+        sa.Column("expiry_date", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("blocked", sa.Boolean(), nullable=False),
+        sa.Column("max_active_transactions", sa.Integer(), nullable=False),
+        sa.Column("note", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id_tag"),
+    )
+    op.create_table(
+        "override",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("scope", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("site_id", sa.Integer(), nullable=True),
+        sa.Column("group_id", sa.Integer(), nullable=True),
+        sa.Column("charge_point_id", sqlmodel.sql.sqltypes.AutoString(length=48), nullable=True),
+        sa.Column("connector_id", sa.Integer(), nullable=True),
+        sa.Column("transaction_id", sa.Integer(), nullable=True),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("value", sa.Float(), nullable=True),
+        sa.Column("valid_from", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("valid_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+        sa.Column("author", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+        sa.Column("author_key_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("deleted_by", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("override", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_override_charge_point_id"), ["charge_point_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_override_group_id"), ["group_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_override_site_id"), ["site_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_override_transaction_id"), ["transaction_id"], unique=False)
+        batch_op.create_index("ix_override_window", ["valid_from", "valid_until"], unique=False)
+
+    op.create_table(
+        "site",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("timezone", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("interval_minutes", sa.Integer(), nullable=False),
+        sa.Column("grid_connection_limit_kw", sa.Float(), nullable=False),
+        sa.Column("fallback_limit_kw", sa.Float(), nullable=False),
+        sa.Column("safety_margin_kw", sa.Float(), nullable=False),
+        sa.Column("default_duration_minutes", sa.Integer(), nullable=True),
+        sa.Column("default_energy_kwh", sa.Float(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("name"),
+    )
+    op.create_table(
+        "forecast",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("site_id", sa.Integer(), nullable=False),
+        sa.Column("forecast_id", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+        sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("source", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+        sa.Column("author", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+        sa.Column("author_key_id", sa.Integer(), nullable=True),
+        sa.Column("body_sha256", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("interval_count", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["site_id"], ["site.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("site_id", "forecast_id", name="uq_forecast_site_ref"),
+        sa.UniqueConstraint("site_id", "issued_at", name="uq_forecast_site_issued"),
+    )
+    with op.batch_alter_table("forecast", schema=None) as batch_op:
+        batch_op.create_index("ix_forecast_site_ends", ["site_id", "ends_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_forecast_site_id"), ["site_id"], unique=False)
+
+    op.create_table(
+        "override_audit",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("override_id", sa.Integer(), nullable=False),
+        sa.Column("action", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("author", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+        sa.Column("author_key_id", sa.Integer(), nullable=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("snapshot", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["override_id"],
+            ["override.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("override_audit", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_override_audit_override_id"), ["override_id"], unique=False)
+
+    op.create_table(
+        "schedule_revision",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("site_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("trigger", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("strategy", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("solve_seconds", sa.Float(), nullable=False),
+        sa.Column("start", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("interval_minutes", sa.Integer(), nullable=False),
+        sa.Column("n_intervals", sa.Integer(), nullable=False),
+        sa.Column("capacity_kw", sa.JSON(), nullable=False),
+        sa.Column("planned_kw", sa.JSON(), nullable=False),
+        sa.Column("binding", sa.JSON(), nullable=False),
+        sa.Column("shadow_price", sa.JSON(), nullable=False),
+        sa.Column("relaxations", sa.JSON(), nullable=False),
+        sa.Column("messages", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(["site_id"], ["site.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("schedule_revision", schema=None) as batch_op:
+        batch_op.create_index("ix_schedule_revision_site_created", ["site_id", "created_at"], unique=False)
+
+    op.create_table(
+        "site_group",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("site_id", sa.Integer(), nullable=False),
+        sa.Column("parent_id", sa.Integer(), nullable=True),
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("capacity_kw", sa.Float(), nullable=True),
+        sa.Column("capacity_profile", sa.JSON(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["parent_id"],
+            ["site_group.id"],
+        ),
+        sa.ForeignKeyConstraint(["site_id"], ["site.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("site_id", "name", name="uq_site_group_name"),
+    )
+    with op.batch_alter_table("site_group", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_site_group_parent_id"), ["parent_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_site_group_site_id"), ["site_id"], unique=False)
+
+    op.create_table(
         "charge_point",
         sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=48), nullable=False),
         sa.Column("description", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
@@ -59,20 +202,43 @@ def upgrade() -> None:
         sa.Column("firmware_status", sqlmodel.sql.sqltypes.AutoString(length=30), nullable=True),
         sa.Column("firmware_status_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("local_list_version", sa.Integer(), nullable=True),
+        sa.Column("site_id", sa.Integer(), nullable=True),
+        sa.Column("group_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["group_id"],
+            ["site_group.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["site_id"],
+            ["site.id"],
+        ),
         sa.PrimaryKeyConstraint("id"),
     )
+    with op.batch_alter_table("charge_point", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_charge_point_group_id"), ["group_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_charge_point_site_id"), ["site_id"], unique=False)
+
     op.create_table(
-        "id_tag",
-        sa.Column("id_tag", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.Column("parent_id_tag", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
-        sa.Column("expiry_date", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("blocked", sa.Boolean(), nullable=False),
-        sa.Column("max_active_transactions", sa.Integer(), nullable=False),
-        sa.Column("note", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id_tag"),
+        "forecast_interval",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("forecast_pk", sa.Integer(), nullable=False),
+        sa.Column("site_id", sa.Integer(), nullable=False),
+        sa.Column("row", sa.Integer(), nullable=False),
+        sa.Column("start", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("end", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("limit_kw", sa.Float(), nullable=False),
+        sa.ForeignKeyConstraint(["forecast_pk"], ["forecast.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["site_id"],
+            ["site.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("forecast_pk", "row", name="uq_forecast_interval_row"),
     )
+    with op.batch_alter_table("forecast_interval", schema=None) as batch_op:
+        batch_op.create_index("ix_forecast_interval_start", ["forecast_pk", "start"], unique=False)
+
     op.create_table(
         "boot_notification",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -295,11 +461,95 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_meter_value_timestamp"), ["timestamp"], unique=False)
         batch_op.create_index("ix_mv_tx_time", ["transaction_id", "timestamp"], unique=False)
 
+    op.create_table(
+        "profile_dispatch",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("transaction_id", sa.Integer(), nullable=True),
+        sa.Column("revision_id", sa.Integer(), nullable=True),
+        sa.Column("charge_point_id", sqlmodel.sql.sqltypes.AutoString(length=48), nullable=False),
+        sa.Column("connector_id", sa.Integer(), nullable=False),
+        sa.Column("purpose", sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+        sa.Column("profile", sa.JSON(), nullable=True),
+        sa.Column("command_id", sa.Integer(), nullable=True),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("attempt", sa.Integer(), nullable=False),
+        sa.Column("verified", sa.Boolean(), nullable=True),
+        sa.Column("verify_detail", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["revision_id"],
+            ["schedule_revision.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["transaction_id"],
+            ["transaction.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("profile_dispatch", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_profile_dispatch_charge_point_id"), ["charge_point_id"], unique=False
+        )
+        batch_op.create_index("ix_profile_dispatch_tx", ["transaction_id", "id"], unique=False)
+
+    op.create_table(
+        "schedule_entry",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("revision_id", sa.Integer(), nullable=False),
+        sa.Column("transaction_id", sa.Integer(), nullable=False),
+        sa.Column("charge_point_id", sqlmodel.sql.sqltypes.AutoString(length=48), nullable=False),
+        sa.Column("connector_id", sa.Integer(), nullable=False),
+        sa.Column("power_kw", sa.JSON(), nullable=False),
+        sa.Column("max_kw", sa.Float(), nullable=False),
+        sa.Column("energy_kwh", sa.Float(), nullable=False),
+        sa.Column("delivered_kwh", sa.Float(), nullable=False),
+        sa.Column("unmet_kwh", sa.Float(), nullable=False),
+        sa.Column("departure", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("demand_source", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("assumption", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.ForeignKeyConstraint(["revision_id"], ["schedule_revision.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["transaction_id"],
+            ["transaction.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("schedule_entry", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_schedule_entry_revision_id"), ["revision_id"], unique=False)
+        batch_op.create_index("ix_schedule_entry_tx", ["transaction_id", "revision_id"], unique=False)
+
+    op.create_table(
+        "session_demand",
+        sa.Column("transaction_id", sa.Integer(), nullable=False),
+        sa.Column("departure", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("energy_kwh", sa.Float(), nullable=True),
+        sa.Column("source", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("author", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+        sa.Column("author_key_id", sa.Integer(), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["transaction_id"],
+            ["transaction.id"],
+        ),
+        sa.PrimaryKeyConstraint("transaction_id"),
+    )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table("session_demand")
+    with op.batch_alter_table("schedule_entry", schema=None) as batch_op:
+        batch_op.drop_index("ix_schedule_entry_tx")
+        batch_op.drop_index(batch_op.f("ix_schedule_entry_revision_id"))
+
+    op.drop_table("schedule_entry")
+    with op.batch_alter_table("profile_dispatch", schema=None) as batch_op:
+        batch_op.drop_index("ix_profile_dispatch_tx")
+        batch_op.drop_index(batch_op.f("ix_profile_dispatch_charge_point_id"))
+
+    op.drop_table("profile_dispatch")
     with op.batch_alter_table("meter_value", schema=None) as batch_op:
         batch_op.drop_index("ix_mv_tx_time")
         batch_op.drop_index(batch_op.f("ix_meter_value_timestamp"))
@@ -342,8 +592,43 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_boot_notification_charge_point_id"))
 
     op.drop_table("boot_notification")
-    op.drop_table("id_tag")
+    with op.batch_alter_table("forecast_interval", schema=None) as batch_op:
+        batch_op.drop_index("ix_forecast_interval_start")
+
+    op.drop_table("forecast_interval")
+    with op.batch_alter_table("charge_point", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_charge_point_site_id"))
+        batch_op.drop_index(batch_op.f("ix_charge_point_group_id"))
+
     op.drop_table("charge_point")
+    with op.batch_alter_table("site_group", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_site_group_site_id"))
+        batch_op.drop_index(batch_op.f("ix_site_group_parent_id"))
+
+    op.drop_table("site_group")
+    with op.batch_alter_table("schedule_revision", schema=None) as batch_op:
+        batch_op.drop_index("ix_schedule_revision_site_created")
+
+    op.drop_table("schedule_revision")
+    with op.batch_alter_table("override_audit", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_override_audit_override_id"))
+
+    op.drop_table("override_audit")
+    with op.batch_alter_table("forecast", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_forecast_site_id"))
+        batch_op.drop_index("ix_forecast_site_ends")
+
+    op.drop_table("forecast")
+    op.drop_table("site")
+    with op.batch_alter_table("override", schema=None) as batch_op:
+        batch_op.drop_index("ix_override_window")
+        batch_op.drop_index(batch_op.f("ix_override_transaction_id"))
+        batch_op.drop_index(batch_op.f("ix_override_site_id"))
+        batch_op.drop_index(batch_op.f("ix_override_group_id"))
+        batch_op.drop_index(batch_op.f("ix_override_charge_point_id"))
+
+    op.drop_table("override")
+    op.drop_table("id_tag")
     with op.batch_alter_table("api_key", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_api_key_key_hash"))
 
