@@ -18,6 +18,7 @@ from optimizer.datatypes import (
     Status,
 )
 from optimizer.explain import binding
+from optimizer.fair import equalise
 from optimizer.highs_lp import solve_highs
 from optimizer.minrate import below_min, pattern_bounds, repair
 from optimizer.objective import FULL, Weights, early_step, parts
@@ -149,6 +150,7 @@ def _earlier(p: Prepared, plan: Array, weights: Weights) -> Array:
     power constant within each hour where that holds (same energy per session, same hourly earliness)."""
     if not weights.early:
         plan = shift_earlier(p, plan, *pattern_bounds(p, plan))
+    plan = equalise(p, plan, *pattern_bounds(p, plan))
     if not weights.smooth:
         plan = flatten_hours(p, plan, *pattern_bounds(p, plan), early_step(p))
     return plan
