@@ -36,8 +36,8 @@ def serve(
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = uvicorn.Config(
         create_app(settings),
-        host=host or settings.api_host,
-        port=port or settings.api_port,
+        host=settings.api_host if host is None else host,
+        port=settings.api_port if port is None else port,
         log_level=settings.log_level.lower(),
     )
     asyncio.run(uvicorn.Server(config).serve())
@@ -202,6 +202,33 @@ def simulate(
     console.print(summary_table(summary))
     if summary_json is not None:
         summary_json.write_text(json.dumps(summary.to_dict(), indent=2))
+
+
+@cli.command()
+def demo(
+    charge_points: int = typer.Option(20, "--charge-points", "-n", min=1, help="number of charge points"),
+    hours: float = typer.Option(24.0, help="simulated hours (from 00:00 UTC of today)"),
+    speed: float = typer.Option(720.0, help="simulated seconds per real second (720: a day in two minutes)"),
+    seed: int = typer.Option(1, help="seed of the EV visits"),
+    database_url: str | None = typer.Option(
+        None, "--database-url", help="default: SQLite in a temporary directory (e.g. sqlite:///var/demo.db)"
+    ),
+) -> None:
+    """Start the service, set up a demo site with a forecast, run a simulated fleet through a day; report."""
+    from rich.console import Console
+
+    from app.demo import DemoConfig, print_report, run_demo
+
+    console = Console()
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("ocpp").setLevel(logging.CRITICAL)
+    config = DemoConfig(
+        charge_points=charge_points, hours=hours, speed=speed, seed=seed, database_url=database_url
+    )
+    report = asyncio.run(run_demo(config, console))
+    print_report(report, console)
+    if report.violations:
+        raise typer.Exit(1)
 
 
 @cli.command()
