@@ -11,6 +11,7 @@ import httpx
 import pytest
 from ocpp.v16 import call
 
+from app.db.migrate import upgrade
 from tests.e2e.service import running_service
 from tests.gateway.helpers import ClientChargePoint, connect_charge_point, eventually
 
@@ -65,8 +66,9 @@ async def charge_a_session(cp: ClientChargePoint, start: datetime) -> int:
     return transaction_id
 
 
-async def test_first_session(migrated_url: str) -> None:
-    async with running_service(migrated_url) as service:
+async def test_first_session(database_url: str) -> None:
+    upgrade(database_url)  # as `make run` does: the schema comes from the migrations
+    async with running_service(database_url) as service:
         created = await service.api.post("/api-keys", json={"role": "operator", "name": "e2e operator"})
         assert created.status_code == 201, created.text
         operator = httpx.AsyncClient(
