@@ -147,13 +147,13 @@ def _optimise(
 
 def _earlier(p: Prepared, plan: Array, weights: Weights) -> Array:
     """Where the LP had no earliness or smoothness term: shift energy into earlier spare capacity, then make
-    power constant within each hour where that holds (same energy per session, same hourly earliness)."""
+    power constant within each hour (absorbers per node take what capacity forces); always last: twins get
+    their mean plan (fair within the interval). Each step keeps loads, energy, fairness and earliness."""
     if not weights.early:
         plan = shift_earlier(p, plan, *pattern_bounds(p, plan))
-    plan = equalise(p, plan, *pattern_bounds(p, plan))
     if not weights.smooth:
         plan = flatten_hours(p, plan, *pattern_bounds(p, plan), early_step(p))
-    return plan
+    return equalise(p, plan, *pattern_bounds(p, plan))
 
 
 def _result(
