@@ -1,14 +1,11 @@
 """The API under test: served by uvicorn on loopback in the test's event loop, called over real HTTP."""
 
-import asyncio
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from app.api.deps import get_commands
@@ -19,29 +16,10 @@ from app.domain.enums import Role
 from app.domain.ports import CommandRefused
 from app.main import create_app
 from app.settings import Settings
+from ocpp_gateway.commands import OPERATIONS
+from tests.serving import serve
 
 ADMIN_TOKEN = "sc_test_admin_token_0123456789"
-OPERATIONS = {
-    "CancelReservation",
-    "ChangeAvailability",
-    "ChangeConfiguration",
-    "ClearCache",
-    "ClearChargingProfile",
-    "DataTransfer",
-    "GetCompositeSchedule",
-    "GetConfiguration",
-    "GetDiagnostics",
-    "GetLocalListVersion",
-    "RemoteStartTransaction",
-    "RemoteStopTransaction",
-    "ReserveNow",
-    "Reset",
-    "SendLocalList",
-    "SetChargingProfile",
-    "TriggerMessage",
-    "UnlockConnector",
-    "UpdateFirmware",
-}
 
 
 @dataclass
@@ -99,25 +77,6 @@ def build_app(database_url: str, commands: FakeCommands) -> FastAPI:
     app = create_app(settings)
     app.dependency_overrides[get_commands] = lambda: commands
     return app
-
-
-@asynccontextmanager
-async def serve(app: FastAPI) -> AsyncIterator[str]:
-    """Run `app` under uvicorn on 127.0.0.1 (OS-assigned port) in this event loop; yield its base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", ws="none", lifespan="on")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-            raise RuntimeError("uvicorn stopped during startup")
-        await asyncio.sleep(0.005)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 @dataclass

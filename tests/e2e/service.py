@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from app.main import create_app
 from app.settings import Settings
-from tests.api.conftest import serve
+from tests.serving import serve
 
 ADMIN_TOKEN = "sc_e2e_admin_token_0123456789"
 

@@ -1,15 +1,12 @@
 """The planning API under test: uvicorn on loopback in the test's event loop, called over real HTTP."""
 
-import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from app.db.engine import Database
@@ -18,6 +15,7 @@ from app.domain.enums import Role
 from app.main import create_app
 from app.services.apikeys import create_api_key
 from app.settings import Settings
+from tests.serving import serve
 
 HORIZON_DAYS = 3
 
@@ -32,25 +30,6 @@ def build_app(database_url: str) -> FastAPI:
         forecast_max_horizon_days=HORIZON_DAYS,
     )
     return create_app(settings)
-
-
-@asynccontextmanager
-async def serve(app: FastAPI) -> AsyncIterator[str]:
-    """Run `app` under uvicorn on 127.0.0.1 (OS-assigned port) in this event loop; yield its base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", ws="none", lifespan="on")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-            raise RuntimeError("uvicorn stopped during startup")
-        await asyncio.sleep(0.005)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 @dataclass
