@@ -1,39 +1,64 @@
-"""Fair within each interval, after the LP: interchangeable sessions get the same power in every interval.
+"""Fair within each interval, after the LP: sessions that are alike get the same share in every interval.
 
 The LP fixes the load on every node in every interval and each session's energy, but inside an interval the
 split among sessions that are alike is arbitrary: a vertex gives some of them their maximum and others 0
-(bang-bang), and fairness in thirds of the demand lets their energies differ by up to a third. Sessions are
-interchangeable ("twins") when they sit directly under the same node and have the same priority, demand,
-minimum rate and the same bounds in every interval (the same plug-in window, caps, pauses, fixed power and,
-after the min-rate repair, the same on/off pattern). Replacing each twin's row by the mean row of its twins
+(bang-bang), and fairness in thirds of the demand lets their energies differ by up to a third. Two steps,
+each on classes of sessions directly under the same node with the same priority, minimum rate and bounds in
+every interval (the same plug-in window, caps, pauses, fixed power and, after the min-rate repair, the same
+on/off pattern):
 
-* keeps the load of every node in every interval (so capacity, delivered energy and earliness are unchanged),
-* keeps every bound (a mean of values within equal bounds; equal on/off patterns) and energy <= demand,
-* keeps the priority-weighted energy (same priority) and never lowers fairness or smoothness (both concave in
-  the plan: Jensen), so the objective of an optimal LP plan is unchanged,
+1. twins (also the same demand): each gets the mean plan of its twins. Jensen: the energy fractions become
+   equal and neither fairness nor smoothness (both concave in the plan) can go down;
+2. the whole class: each session gets the class's load profile scaled to its own energy,
+   p_it = E_i * sum_j p_jt / sum_j E_j, wherever that stays within every member's bounds (else the class is
+   left as it was). Every session keeps its energy; its power is the same fraction of its energy in every
+   interval, and the class's total variation can only fall (triangle inequality).
 
-and gives each twin exactly the same power in every interval (for N twins alone under a site of C kW: C/N).
+Both keep the load of every node in every interval (so capacity, delivered energy and earliness), every
+session's bounds, energy <= demand and the priority-weighted energy: an optimal LP plan stays optimal. N twins
+alone under a site of C kW get exactly C/N each.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from optimizer.prepare import Array, Prepared
+from optimizer.prepare import Array, IntArray, Prepared
+
+TOLERANCE_KW = 1e-9
 
 
 def equalise(p: Prepared, plan: Array, lower: Array, upper: Array) -> Array:
-    """A copy of `plan` (N, T) where every session has the mean plan of its twins."""
+    """A copy of `plan` (N, T): twins get their mean plan, alike sessions the same share of their energy."""
     if p.n_sessions < 2:
         return plan.copy()
-    features = np.column_stack([p.session_group, p.priority, p.demand_kwh, p.min_kw, upper, lower]).astype(
-        np.float64
-    )
-    _, twin, count = np.unique(features, axis=0, return_inverse=True, return_counts=True)
-    twin = np.asarray(twin).reshape(-1)
-    if count.max() < 2:
-        return plan.copy()
-    order = np.argsort(twin, kind="stable")
-    starts = np.concatenate([[0], np.cumsum(count)[:-1]])
-    mean = np.add.reduceat(plan[order], starts, axis=0) / count[:, None]
-    return np.asarray(np.clip(mean[twin], lower, upper))
+    alike = [p.session_group, p.priority, p.min_kw, upper, lower]
+    window = _classes(np.column_stack(alike))
+    twin = _classes(np.column_stack([*alike, p.demand_kwh]))
+    plan = np.asarray(np.clip(_means(plan, twin)[twin], lower, upper))
+    energy = plan.sum(axis=1)
+    load = _sums(plan, window)
+    total = _sums(energy[:, None], window)[:, 0]
+    share = np.where(total > 0, 1.0 / np.where(total > 0, total, 1.0), 0.0)
+    scaled = energy[:, None] * (load * share[:, None])[window]
+    fits = (scaled <= upper + TOLERANCE_KW) & (scaled >= lower - TOLERANCE_KW)
+    ok = _sums(fits.all(axis=1).astype(np.float64)[:, None], window)[:, 0] == np.bincount(window)
+    use = ok[window] & (total[window] > 0)
+    return np.where(use[:, None], np.clip(scaled, lower, upper), plan)
+
+
+def _classes(features: Array) -> IntArray:
+    _, index = np.unique(features.astype(np.float64), axis=0, return_inverse=True)
+    return np.asarray(index, dtype=np.int64).reshape(-1)
+
+
+def _sums(values: Array, classes: IntArray) -> Array:
+    """(C, T): column sums of `values` (N, T) per class."""
+    order = np.argsort(classes, kind="stable")
+    counts = np.bincount(classes)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    return np.asarray(np.add.reduceat(values[order], starts, axis=0))
+
+
+def _means(values: Array, classes: IntArray) -> Array:
+    return _sums(values, classes) / np.bincount(classes)[:, None]
