@@ -9,7 +9,7 @@ import math
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import func as sa_func
@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.db.planning_tables import SessionDemand, Site
 from app.db.tables import ChargePoint, Transaction
 from app.services.sites import Conflict, Invalid, NotFound
+from app.services.timestamps import as_utc
 
 __all__ = [
     "HISTORY_SESSIONS",
@@ -60,10 +61,6 @@ class EffectiveDemand:
     set_at: datetime | None
 
 
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 async def _transaction(session: AsyncSession, transaction_id: int) -> Transaction:
     tx = await session.get(Transaction, transaction_id)
     if tx is None:
@@ -90,7 +87,7 @@ async def set_demand(
     if departure is not None:
         if departure.tzinfo is None:
             raise Invalid("departure: must be timezone-aware")
-        if departure <= max(_utc(tx.start_timestamp), now):
+        if departure <= max(as_utc(tx.start_timestamp), now):
             raise Invalid("departure: must be in the future and after the transaction started")
     if energy_kwh is not None and (not math.isfinite(energy_kwh) or energy_kwh <= 0):
         raise Invalid("energy_kwh: must be a finite number > 0")
@@ -141,7 +138,7 @@ async def _tag_history(
     out: dict[str, list[tuple[float, float]]] = {}
     for tag, started, stopped, energy_wh in rows:
         energy_kwh = energy_wh / 1000.0
-        duration_s = (_utc(stopped) - _utc(started)).total_seconds()
+        duration_s = (as_utc(stopped) - as_utc(started)).total_seconds()
         if energy_kwh > 0 and duration_s > 0:
             out.setdefault(tag, []).append((energy_kwh, duration_s))
     return out
@@ -171,7 +168,7 @@ async def effective_demands(
     out: dict[int, EffectiveDemand] = {}
     for tx, demand, site in rows:
         assert tx.id is not None
-        started = _utc(tx.start_timestamp)
+        started = as_utc(tx.start_timestamp)
         past = histories.get(tx.id_tag, [])
         estimate = len(past) >= min_history
         departure, departure_source = None, DemandSource.unknown

@@ -1,19 +1,16 @@
 """Shapes shared by every resource: UTC timestamps, pages, problems."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from app.services.timestamps import as_utc as as_utc  # re-exported for the schemas
 
 T = TypeVar("T")
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
-
-
-def as_utc(value: datetime) -> datetime:
-    """Naive timestamps are UTC (SQLite returns them so); aware ones are converted to UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
