@@ -28,6 +28,9 @@ run: $(STAMP) ## start the service on SQLite (API :8000, OCPP :9000)
 	$(BIN)/smartcharge db upgrade
 	$(BIN)/smartcharge serve
 
+demo: $(STAMP) ## a simulated day: service + 20 simulated charge points at 720x speed (~2 min), then a summary
+	$(BIN)/smartcharge demo
+
 lint: $(STAMP) ## ruff lint + format check, mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
