@@ -166,7 +166,9 @@ def _task(kind: str, n: int, feeders: bool) -> dict[str, Any]:
     warnings.simplefilter("ignore", DeprecationWarning)
     from optimizer import solve
 
-    problem = generate(n, feeders=feeders, min_kw=kind == "min-lp")
+    problem = (
+        generate(n, feeders=feeders, min_kw=kind == "min-lp") if not kind.startswith("identical") else None
+    )
     before = _rss_mb()
     out: dict[str, Any] = {"kind": kind, "n": n, "feeders": feeders}
     if kind in ("full", "min-lp"):
@@ -190,6 +192,8 @@ def _task(kind: str, n: int, feeders: bool) -> dict[str, Any]:
         out["seconds"], out["energy"] = _pulp_cbc(problem)
     elif kind == "min-milp":
         out.update(_min_milp(problem))
+    elif kind.startswith("identical"):
+        out.update(_identical(n, float(kind.split("-")[1])))
     out["peak_mb"] = _rss_mb()
     out["extra_mb"] = _rss_mb() - before
     return out
@@ -202,6 +206,26 @@ def _changes(result: Any) -> float:
         for s in result.schedules.values()
     ]
     return float(np.mean(counts)) if counts else 0.0
+
+
+def _identical(n: int, capacity_kw: float) -> dict[str, Any]:
+    """n identical all-day sessions of unknown demand (22.08 kW x 24 h) under a flat capacity: the split."""
+    from optimizer import ScheduleProblem, Session, solve
+
+    end = START + timedelta(hours=24)
+    sessions = tuple(Session(f"s{i}", START, end, 22.08 * 24, 22.08) for i in range(n))
+    problem = ScheduleProblem(START, 15, (capacity_kw,) * 96, sessions)
+    began = time.perf_counter()
+    result = solve(problem)
+    seconds = time.perf_counter() - began
+    plan = np.array([s.power_kw for s in result.schedules.values()])
+    return {
+        "seconds": seconds,
+        "first": plan[: min(n, 3), 0].tolist(),
+        "spread": float(np.ptp(plan, axis=0).max()),
+        "changes": _changes(result),
+        "energy": result.delivered_kwh,
+    }
 
 
 def _min_milp(problem: Any) -> dict[str, Any]:
@@ -298,6 +322,25 @@ def main() -> None:
             _row([label, f"{n:,}", f"{out['seconds']:.2f}", f"{out['energy']:.2f}", out["status"]]),
             flush=True,
         )
+    print("\nFair within the interval: identical all-day sessions (22.08 kW, demand unknown), flat capacity")
+    print(
+        _row(
+            [
+                "sessions",
+                "capacity kW",
+                "first interval kW",
+                "max spread kW",
+                "changes per session",
+                "seconds",
+            ]
+        )
+    )
+    print(_row(["---"] * 6))
+    for n, capacity in ((3, 30.0), (100, 400.0), (1_000, 4_000.0)):
+        out = _run(f"identical-{capacity}", n)
+        first = ", ".join(f"{v:.2f}" for v in out["first"])
+        cells = [f"{n:,}", f"{capacity:,.0f}", first, f"{out['spread']:.1e}", f"{out['changes']:.1f}"]
+        print(_row([*cells, f"{out['seconds']:.2f}"]), flush=True)
     print(f"\nbenchmark time {time.perf_counter() - began:.0f} s")
 
 
