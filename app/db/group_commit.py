@@ -17,6 +17,7 @@ after the batch commits and are dropped with a rollback, as with `Database.sessi
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -46,6 +47,7 @@ class GroupCommitStats:
     units: int = 0
     retried_batches: int = 0
     failed_units: int = 0
+    busy_s: float = 0.0  # time spent running batches (the database's share of the work)
 
 
 class GroupCommitter:
@@ -114,6 +116,13 @@ class GroupCommitter:
     async def _commit(self, batch: list[_Pending]) -> None:
         self.stats.batches += 1
         self.stats.units += len(batch)
+        started = time.perf_counter()
+        try:
+            await self._commit_timed(batch)
+        finally:
+            self.stats.busy_s += time.perf_counter() - started
+
+    async def _commit_timed(self, batch: list[_Pending]) -> None:
         try:
             results = await self._transaction(batch)
         except Exception as error:

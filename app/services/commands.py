@@ -103,9 +103,9 @@ async def create_many(session: AsyncSession, commands: list[NewCommand]) -> list
         }
         for c in commands
     ]
-    result = await session.exec(
-        insert(Command).returning(col(Command.id), sort_by_parameter_order=True),
-        params=rows,
+    table = Command.__table__  # type: ignore[attr-defined]
+    result = await session.exec(  # Core executemany ("insertmanyvalues"): ids in the order of `rows`
+        insert(table).returning(table.c.id, sort_by_parameter_order=True), params=rows
     )
     return [int(command_id) for command_id in result.scalars().all()]
 

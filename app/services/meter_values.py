@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.db.tables import MeterValue, Transaction
 from app.domain.events import MeterSample
 from app.services.timestamps import as_utc
-from app.services.upserts import insert_ignore_returning
+from app.services.upserts import insert_ignore_many, insert_ignore_returning
 
 DEFAULT_CONTEXT = "Sample.Periodic"
 DEFAULT_FORMAT = "Raw"
@@ -144,9 +144,6 @@ class MeterValuesMessage:
     source: str = "MeterValues"
 
 
-ROWS_PER_INSERT = 1000  # 16 columns a row: within SQLite's and PostgreSQL's bound-parameter limits
-
-
 async def store_many(
     session: AsyncSession, messages: list[MeterValuesMessage]
 ) -> list[tuple[int | None, int]]:
@@ -174,15 +171,9 @@ async def store_many(
         )
         keys_of.append([key for key in own if key not in rows])
         rows.update((key, row) for key, row in own.items() if key not in rows)
-    values = list(rows.values())
-    inserted: set[str] = set()
-    for start in range(0, len(values), ROWS_PER_INSERT):
-        chunk = values[start : start + ROWS_PER_INSERT]
-        inserted.update(
-            await insert_ignore_returning(
-                session, MeterValue, chunk, ["dedup_key"], col(MeterValue.dedup_key)
-            )
-        )
+    inserted = set(
+        await insert_ignore_many(session, MeterValue, list(rows.values()), ["dedup_key"], "dedup_key")
+    )
     return [
         (tx_id, sum(key in inserted for key in keys)) for tx_id, keys in zip(resolved, keys_of, strict=True)
     ]

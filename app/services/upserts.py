@@ -38,3 +38,24 @@ async def execute_insert_ignore(
 ) -> None:
     if rows:
         await session.exec(insert_ignore(session, table, rows, conflict))
+
+
+async def insert_ignore_many(
+    session: AsyncSession,
+    table: type[SQLModel],
+    rows: Sequence[Mapping[str, Any]],
+    conflict: Sequence[str],
+    returning: str,
+) -> list[Any]:
+    """`insert_ignore_returning` as an executemany of one cached single-row statement (SQLAlchemy's
+    "insertmanyvalues" sends it in multi-row batches): no per-call compilation of a statement with a
+    parameter for every value, which costs more than the insert itself for hundreds of rows.
+    """
+    if not rows:
+        return []
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    core = table.__table__  # type: ignore[attr-defined]
+    statement = module.insert(core).on_conflict_do_nothing(index_elements=list(conflict))
+    result = await session.exec(statement.returning(core.c[returning]), params=list(rows))
+    return list(result.scalars().all())
