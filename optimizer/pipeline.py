@@ -24,7 +24,7 @@ from optimizer.minrate import below_min, pattern_bounds, repair
 from optimizer.objective import FULL, Weights, early_step, parts
 from optimizer.prepare import Array, Prepared, prepare
 from optimizer.shift import shift_earlier
-from optimizer.smooth import flatten_hours
+from optimizer.smooth import smooth_hours
 from optimizer.solution import LpSolution, LpStatus
 
 STRATEGIES = ("lp", "equal-share", "edf", "uncontrolled")
@@ -152,7 +152,7 @@ def _earlier(p: Prepared, plan: Array, weights: Weights) -> Array:
     if not weights.early:
         plan = shift_earlier(p, plan, *pattern_bounds(p, plan))
     if not weights.smooth:
-        plan = flatten_hours(p, plan, *pattern_bounds(p, plan), early_step(p))
+        plan = smooth_hours(p, plan, *pattern_bounds(p, plan), early_step(p))
     return equalise(p, plan, *pattern_bounds(p, plan))
 
 

