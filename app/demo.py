@@ -98,7 +98,7 @@ async def create_site(
     fallback_limit_kw: float,
     name: str | None = None,
 ) -> int:
-    """A site with the fleet's charge points (registered and placed) and its id tags, over the API."""
+    """A site with the fleet's charge points (registered with their connectors, placed) and its id tags."""
     site = await check(
         await api.post(
             "/sites",
@@ -114,6 +114,15 @@ async def create_site(
         charge_point_id = fleet.charge_point_id(index)
         await check(await api.post("/charge-points", json={"id": charge_point_id}))
         await check(await api.put(f"/sites/{site_id}/charge-points/{charge_point_id}", json={}))
+        # entered at registration, so that the TxDefaultProfile sent at the first boot is shared by all of
+        # them (the service counts only the connectors it knows)
+        for connector_id in range(1, fleet.connectors + 1):
+            electrical = {"phases": 3, "nominal_voltage_v": 230.0, "max_current_a": fleet.max_current_a}
+            await check(
+                await api.patch(
+                    f"/charge-points/{charge_point_id}/connectors/{connector_id}", json=electrical
+                )
+            )
     for index in range(fleet.id_tags or fleet.charge_points * fleet.connectors):
         # the simulator draws a visit's tag from the pool at random, so one tag may be in two visits at once
         tag = {
@@ -164,7 +173,8 @@ class DemoConfig:
     hours: float = 24.0
     speed: float = 720.0  # a day in two minutes
     day: datetime | None = None  # simulated start of the day; default: today 00:00 UTC
-    warmup_min: float = 30.0  # simulated minutes before the day: the service starts, charge points boot
+    warmup_min: float = 30.0  # simulated minutes before the day in which the charge points boot
+    setup_real_s: float = 10.0  # wall time allowed for the set-up; the clock reaches day − warm-up after it
     seed: int = 1
     location: Location = Location.public
     database_url: str | None = None  # default: SQLite in a temporary directory
@@ -282,7 +292,8 @@ async def run_demo(
     day = floor_interval(day)
     day_end = day + timedelta(hours=config.hours)
     clock_start = day - timedelta(minutes=config.warmup_min)
-    anchor = datetime.now(UTC)
+    # the clock reaches `clock_start` once the set-up is done, so that the warm-up is the fleet's own
+    anchor = datetime.now(UTC) + timedelta(seconds=config.setup_real_s)
     with contextlib.ExitStack() as stack:
         database_url = config.database_url
         if database_url is None:
@@ -337,6 +348,7 @@ async def run_demo(
                     f"/sites/{site_id}/forecasts", json={"forecast_id": "dso-demo", "intervals": rows}
                 )
             )
+            await clock.sleep((clock_start - clock.now()).total_seconds())
             remaining_h = (day_end - clock.now()) / timedelta(hours=1)
             if remaining_h <= 0:
                 raise RuntimeError("the set-up took longer than the simulated day: lower the speed")
