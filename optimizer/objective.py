@@ -7,6 +7,8 @@ docs/optimizer.md for the bound). Their own order follows from their sizes:
 
 * fairness: a concave piecewise-linear utility of the served fraction, slopes FAIR_SLOPES per kWh on each
   third of the demand -- a kWh to a session at a lower fraction is worth more (>= 1e-4 more per kWh);
+* fair within the interval: not an LP term. After the LP, `optimizer.fair` gives alike sessions the same
+  share of every interval (twins the mean plan), on the LP's optimal face: no other term changes;
 * early: EARLY * (T - t) / T per kWh delivered in interval t, t rounded down to the hour (at most 5e-5 per
   kWh, less than one fairness step);
 * smooth: -SMOOTH per kW of change between consecutive plugged-in intervals (1e-8, below one interval of

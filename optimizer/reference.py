@@ -3,7 +3,8 @@
 Slower to build (Python objects per coefficient) but easy to read and to check; the tests compare both on
 small problems. It also solves with CBC (bundled with PuLP), under a wall-clock time limit enforced from
 outside (CBC's own `-sec` is not a wall clock), and can state the minimum rate exactly as a MILP, to
-measure the LP-and-repair method against.
+measure the LP-and-repair method against. The steps after the LP (earliness shift, hourly smoothing, the
+fair split within the interval) run on either backend's plan, so the tests compare final plans.
 """
 
 from __future__ import annotations
