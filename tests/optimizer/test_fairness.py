@@ -167,3 +167,17 @@ def test_identical_sessions_under_a_flat_capacity_never_change_power() -> None:
     with large_path():
         result = solve(prob)
     assert max(changes(row) for row in powers(result, [f"s{i}" for i in range(40)])) == 0
+
+
+@pytest.mark.parametrize("feeders", [False, True])
+def test_power_changes_per_session_stay_within_twice_edf_on_the_benchmark_site(feeders: bool) -> None:
+    # measured: 4.6 / 2.6 without feeders, 6.4 / 2.7 with (the LP's vertex before this work: 2-3x EDF)
+    from benchmarks.bench_optimizer import generate
+
+    prob = generate(300, feeders=feeders)
+    result = solve(prob)
+    check(prob, result)
+    ids = [s.id for s in prob.sessions]
+    lp = np.mean([changes(row) for row in powers(result, ids)])
+    edf = np.mean([changes(row) for row in powers(solve(prob, strategy="edf"), ids)])
+    assert lp <= (2.0 if not feeders else 2.5) * edf
