@@ -70,10 +70,9 @@ class CentralSystemChargePoint(OcppJEndpoint):
 
     @on(Action.boot_notification)
     async def on_boot_notification(self, **payload: Any) -> call_result.BootNotification:
-        now, fields = self._ctx.clock.now(), snake_to_camel_case(payload)
-        status = await self._ctx.database.run(
-            lambda session: charge_points.record_boot(session, self.id, fields, now)
-        )
+        now = self._ctx.clock.now()
+        boot = charge_points.Boot(self.id, snake_to_camel_case(payload), now)
+        status = await self._ctx.database.run_bulk(charge_points.record_boots, boot)
         self._registration = status
         vendor, model = payload["charge_point_vendor"], payload["charge_point_model"]
         self._ctx.events.publish(ChargePointBooted(self.id, status.value, vendor, model, now))

@@ -123,7 +123,7 @@ class OcppServer:
         if not handshake.offers_subprotocol(request.headers):
             log.warning("refused %s: subprotocol ocpp1.6 not offered", cp_id)
             return connection.respond(http.HTTPStatus.BAD_REQUEST, "Subprotocol ocpp1.6 required\n")
-        known = await self.database.run(lambda session: charge_points.credentials(session, cp_id))
+        known = await self.database.run_bulk(charge_points.credentials_many, cp_id)
         if known is None:
             return await self._admit_unknown(connection, cp_id)
         if known.password_hash is not None or self.settings.ocpp_require_password:
@@ -168,7 +168,7 @@ class OcppServer:
                 self._replace(previous)
             async with self._state_locks[cp_id]:
                 now = self.clock.now()
-                await self.database.run(lambda session: charge_points.mark_connected(session, cp_id, now))
+                await self.database.run_bulk(charge_points.set_connected_many, (cp_id, True, now))
             self.events.publish(ChargePointConnected(cp_id, now))
             log.info("%s connected from %s", cp_id, connection.remote_address)
             await endpoint.start()
@@ -195,7 +195,7 @@ class OcppServer:
                 if cp_id in self.registry:
                     return
                 now = self.clock.now()
-                await self.database.run(lambda session: charge_points.mark_disconnected(session, cp_id, now))
+                await self.database.run_bulk(charge_points.set_connected_many, (cp_id, False, now))
         except Exception:
             log.exception("%s: could not record the disconnect", cp_id)
             return

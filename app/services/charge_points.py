@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, or_, update
+from sqlalchemy import bindparam, insert, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -60,6 +60,33 @@ async def credentials(session: AsyncSession, charge_point_id: str) -> Credential
     if row is None:
         return None
     return Credentials(row.id, row.password_hash, row.registration_status)
+
+
+async def credentials_many(session: AsyncSession, charge_point_ids: list[str]) -> list[Credentials | None]:
+    """`credentials` for many handshakes in one SELECT."""
+    rows = await session.exec(select(ChargePoint).where(col(ChargePoint.id).in_(set(charge_point_ids))))
+    found = {row.id: Credentials(row.id, row.password_hash, row.registration_status) for row in rows}
+    return [found.get(cp_id) for cp_id in charge_point_ids]
+
+
+async def set_connected_many(session: AsyncSession, changes: list[tuple[str, bool, datetime]]) -> list[None]:
+    """`mark_connected` / `mark_disconnected` for many charge points, in the given order (executemany)."""
+    table = ChargePoint.__table__  # type: ignore[attr-defined]
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("cp_id"))
+        .values(
+            connected=bindparam("connected"),
+            connected_since=bindparam("since", type_=table.c.connected_since.type),
+            last_seen_at=bindparam("at", type_=table.c.last_seen_at.type),
+        )
+    )
+    params = [
+        {"cp_id": cp_id, "connected": connected, "since": at if connected else None, "at": at}
+        for cp_id, connected, at in changes
+    ]
+    await session.exec(statement, params=params)
+    return [None] * len(changes)
 
 
 async def ensure_charge_point(
@@ -145,6 +172,56 @@ async def record_heartbeats(session: AsyncSession, beats: list[tuple[str, dateti
     )
     await session.exec(statement, params=[{"cp_id": cp_id, "at": at} for cp_id, at in beats])
     return [None] * len(beats)
+
+
+@dataclass(frozen=True)
+class Boot:
+    charge_point_id: str
+    payload: Mapping[str, Any]
+    now: datetime
+
+
+async def record_boots(session: AsyncSession, boots: list[Boot]) -> list[RegistrationStatus]:
+    """`record_boot` for many charge points: one SELECT, one executemany UPDATE, one executemany INSERT."""
+    ids = {boot.charge_point_id for boot in boots}
+    found = await session.exec(
+        select(ChargePoint.id, ChargePoint.registration_status).where(col(ChargePoint.id).in_(ids))
+    )
+    known = {cp_id: RegistrationStatus(status) for cp_id, status in found}
+    answers = [known.get(boot.charge_point_id, RegistrationStatus.rejected) for boot in boots]
+    stored = [
+        (boot, status) for boot, status in zip(boots, answers, strict=True) if boot.charge_point_id in known
+    ]
+    if not stored:
+        return answers
+    table = ChargePoint.__table__  # type: ignore[attr-defined]
+    fields = {
+        attribute: bindparam(attribute, type_=table.c[attribute].type) for attribute in BOOT_FIELDS.values()
+    }
+    at = bindparam("at", type_=table.c.last_boot_at.type)
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("cp_id"))
+        .values(last_boot_at=at, last_seen_at=at, **fields)
+    )
+    params = [
+        {"cp_id": boot.charge_point_id, "at": boot.now}
+        | {attribute: boot.payload.get(field) for field, attribute in BOOT_FIELDS.items()}
+        for boot, _ in stored
+    ]
+    await session.exec(statement, params=params)
+    history = BootNotification.__table__  # type: ignore[attr-defined]
+    rows = [
+        {
+            "charge_point_id": boot.charge_point_id,
+            "payload": dict(boot.payload),
+            "status": status.value,
+            "received_at": boot.now,
+        }
+        for boot, status in stored
+    ]
+    await session.exec(insert(history), params=rows)
+    return answers
 
 
 async def record_heartbeat(session: AsyncSession, charge_point_id: str, now: datetime) -> None:
