@@ -28,16 +28,19 @@ from optimizer.prepare import Array, IntArray, Prepared
 TOLERANCE_KW = 1e-9
 
 
-def equalise(p: Prepared, plan: Array, lower: Array, upper: Array) -> Array:
-    """A copy of `plan` (N, T): twins get their mean plan, alike sessions the same share of their energy."""
+def equalise(p: Prepared, plan: Array, lower: Array, upper: Array, *, alike: bool = True) -> Array:
+    """A copy of `plan` (N, T): twins get their mean plan, alike sessions (with `alike`) the same share of
+    their energy. After the water-filling QP only the first is needed: it splits alike sessions already."""
     if p.n_sessions < 2:
         return plan.copy()
-    alike = [p.session_group, p.priority, p.min_kw, upper, lower]
-    window = _classes(np.column_stack(alike))
+    same = [p.session_group, p.priority, p.min_kw, upper, lower]
+    window = _classes(np.column_stack(same))
     if np.bincount(window).max() < 2:
         return plan.copy()
-    twin = _classes(np.column_stack([*alike, p.demand_kwh]))
+    twin = _classes(np.column_stack([*same, p.demand_kwh]))
     plan = np.asarray(np.clip(_means(plan, twin)[twin], lower, upper))
+    if not alike:
+        return plan
     energy = plan.sum(axis=1)
     load = _sums(plan, window)
     total = _sums(energy[:, None], window)[:, 0]

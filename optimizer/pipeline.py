@@ -26,6 +26,7 @@ from optimizer.prepare import Array, Prepared, prepare
 from optimizer.shift import shift_earlier
 from optimizer.smooth import smooth_hours
 from optimizer.solution import LpSolution, LpStatus
+from optimizer.waterfill import waterfill
 
 STRATEGIES = ("lp", "equal-share", "edf", "uncontrolled")
 SOLVERS = ("highs", "cbc", "pulp-highs")
@@ -153,7 +154,8 @@ def _earlier(p: Prepared, plan: Array, weights: Weights) -> Array:
         plan = shift_earlier(p, plan, *pattern_bounds(p, plan))
     if not weights.smooth:
         plan = smooth_hours(p, plan, *pattern_bounds(p, plan), early_step(p))
-    return equalise(p, plan, *pattern_bounds(p, plan))
+    split = waterfill(p, plan, *pattern_bounds(p, plan))
+    return equalise(p, split, *pattern_bounds(p, split), alike=split is plan)
 
 
 def _result(

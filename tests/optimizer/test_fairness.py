@@ -147,7 +147,8 @@ def test_post_lp_steps_keep_hourly_loads_and_every_objective_term(
     with large_path() if large else contextlib.nullcontext():
         after = solve(prob)
         with (
-            mock.patch.object(pipeline, "equalise", lambda p, plan, lower, upper: plan.copy()),
+            mock.patch.object(pipeline, "equalise", lambda p, plan, lower, upper, **_: plan.copy()),
+            mock.patch.object(pipeline, "waterfill", lambda p, plan, lower, upper: plan),
             mock.patch.object(pipeline, "smooth_hours", lambda p, plan, lower, upper, hour: plan.copy()),
         ):
             before = solve(prob)
@@ -181,3 +182,21 @@ def test_power_changes_per_session_stay_within_twice_edf_on_the_benchmark_site(f
     lp = np.mean([changes(row) for row in powers(result, ids)])
     edf = np.mean([changes(row) for row in powers(solve(prob, strategy="edf"), ids)])
     assert lp <= (2.0 if not feeders else 2.5) * edf
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_sessions_that_differ_get_equal_fractions_of_their_max_kw_on_small_sites(solver: str) -> None:
+    # demands far above what 30 kW delivers (all in their first third: the LP alone may starve any of them)
+    prob = problem(
+        [30.0] * 16,
+        [session("a", 0, 16, 200.0, 22.0), session("b", 0, 12, 200.0, 22.0), session("c", 0, 8, 200.0, 11.0)],
+    )
+    result = solve(prob, solver=solver)
+    check(prob, result)
+    plan = powers(result, ["a", "b", "c"])
+    assert plan[:, :8] == pytest.approx(
+        np.array([[12.0] * 8, [12.0] * 8, [6.0] * 8]), abs=1e-6
+    )  # 6/11 of max
+    assert plan[:2, 8:12] == pytest.approx(np.full((2, 4), 15.0), abs=1e-6)
+    assert plan[0, 12:] == pytest.approx(np.full(4, 22.0), abs=1e-6)
+    assert result.delivered_kwh == pytest.approx(112.0)
