@@ -113,9 +113,7 @@ class CentralSystemChargePoint(OcppJEndpoint):
             vendor_id=optional.get("vendor_id"),
             vendor_error_code=optional.get("vendor_error_code"),
         )
-        changed = await self._ctx.database.run(
-            lambda session: charge_points.record_status(session, self.id, report, now)
-        )
+        changed = await self._ctx.database.run_bulk(charge_points.record_statuses, (self.id, report, now))
         if changed:
             self._ctx.events.publish(StatusChanged(self.id, connector_id, status, timestamp))
         return call_result.StatusNotification()

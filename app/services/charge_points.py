@@ -280,6 +280,62 @@ async def record_status(
     return bool(result.rowcount)
 
 
+async def record_statuses(
+    session: AsyncSession, reports: list[tuple[str, StatusReport, datetime]]
+) -> list[bool]:
+    """`record_status` for many (charge point, report, now): the history and the connectors in one
+    statement each, the live-state update per report (its row count says whether the state changed)."""
+    history = StatusNotification.__table__  # type: ignore[attr-defined]
+    await session.exec(
+        insert(history),
+        params=[
+            {
+                "charge_point_id": cp_id,
+                "connector_id": report.connector_id,
+                "status": report.status,
+                "error_code": report.error_code,
+                "info": report.info,
+                "vendor_id": report.vendor_id,
+                "vendor_error_code": report.vendor_error_code,
+                "timestamp": report.timestamp,
+                "received_at": now,
+            }
+            for cp_id, report, now in reports
+        ],
+    )
+    connectors = {(cp_id, report.connector_id) for cp_id, report, _ in reports}
+    await execute_insert_ignore(
+        session,
+        Connector,
+        [
+            {"charge_point_id": cp_id, "connector_id": connector_id}
+            for cp_id, connector_id in sorted(connectors)
+        ],
+        ["charge_point_id", "connector_id"],
+    )
+    changed = []
+    for cp_id, report, now in reports:
+        ordered_at = min(report.timestamp, now)
+        result = await session.exec(
+            update(Connector)
+            .where(
+                col(Connector.charge_point_id) == cp_id,
+                col(Connector.connector_id) == report.connector_id,
+                or_(col(Connector.status_at).is_(None), col(Connector.status_at) <= ordered_at),
+            )
+            .values(
+                status=report.status,
+                error_code=report.error_code,
+                info=report.info,
+                vendor_id=report.vendor_id,
+                vendor_error_code=report.vendor_error_code,
+                status_at=ordered_at,
+            )
+        )
+        changed.append(bool(result.rowcount))
+    return changed
+
+
 async def record_diagnostics_status(
     session: AsyncSession, charge_point_id: str, status: str, now: datetime
 ) -> None:

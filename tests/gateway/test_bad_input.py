@@ -121,13 +121,13 @@ async def test_handler_failure_is_an_internal_error(
 async def test_repeated_unique_id_while_in_progress(
     ws: ClientConnection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    record_status = charge_points.record_status
+    record_statuses = charge_points.record_statuses
 
-    async def slow(*args: Any) -> bool:
+    async def slow(*args: Any) -> list[bool]:
         await asyncio.sleep(0.2)  # the first CALL is surely still in progress when the second arrives
-        return await record_status(*args)
+        return await record_statuses(*args)
 
-    monkeypatch.setattr(charge_points, "record_status", slow)
+    monkeypatch.setattr(charge_points, "record_statuses", slow)
     status = {"connectorId": 1, "errorCode": "NoError", "status": "Available"}
     frame = json.dumps([2, "same", "StatusNotification", status])
     await ws.send(frame)
