@@ -174,6 +174,7 @@ async def test_a_simulated_afternoon_stays_inside_the_forecast_and_loses_nothing
     assert summary.call_errors == 0
     assert summary.timeouts == 0
     assert summary.transaction_messages_dropped == 0
+    assert sum(len(cp.outbox) for cp in fleet.charge_points) == 0, "messages left undelivered at the end"
     assert summary.messages_sent["StartTransaction"] >= 20, "enough sessions to load the site"
     assert summary.profiles_accepted > 0
     # not all are accepted: a TxProfile that reaches a connector after its transaction ended is Rejected
