@@ -148,8 +148,9 @@ def _optimise(
 
 def _earlier(p: Prepared, plan: Array, weights: Weights) -> Array:
     """Where the LP had no earliness or smoothness term: shift energy into earlier spare capacity, then make
-    power constant within each hour (absorbers per node take what capacity forces); always last: twins get
-    their mean plan (fair within the interval). Each step keeps loads, energy, fairness and earliness."""
+    power constant within each hour (absorbers per node take what capacity forces); then the fair split
+    within each interval: the water-filling QP on small problems, twins' mean plans (and alike sessions'
+    equal shares without the QP) at every size. Each step keeps energy, fairness and earliness."""
     if not weights.early:
         plan = shift_earlier(p, plan, *pattern_bounds(p, plan))
     if not weights.smooth:
