@@ -131,7 +131,10 @@ async def run_afternoon(
         journal=True,
     )
     site_id = await create_site(
-        service.api, config, grid_connection_limit_kw=TRANSFORMER_KW, fallback_limit_kw=1.5 * 40
+        service.api,
+        config,
+        grid_connection_limit_kw=TRANSFORMER_KW,
+        fallback_limit_kw=1.5 * CHARGE_POINTS * CONNECTORS,
     )
     end = START + timedelta(hours=HOURS)
     rows = forecast_intervals(START - WARMUP - INTERVAL, end + INTERVAL, TRANSFORMER_KW, HOUSEHOLD_PEAK_KW)
@@ -141,7 +144,7 @@ async def run_afternoon(
     assert posted.status_code == 201, posted.text
     await clock.sleep((START - WARMUP - clock.now()).total_seconds())  # at most SETUP_REAL_S
     remaining_h = (end - clock.now()) / timedelta(hours=1)
-    assert remaining_h >= HOURS + WARMUP / timedelta(hours=1) - 0.01, "the set-up overran SETUP_REAL_S"
+    assert remaining_h >= HOURS + WARMUP / timedelta(hours=2), "the set-up ate half the warm-up"
     fleet = Fleet(FleetConfig(**{**config.__dict__, "duration_h": remaining_h}), clock)
     app = asyncio.create_task(driver_app(service.api, fleet))
     try:
