@@ -27,6 +27,7 @@ import optimizer
 from app.db.planning_tables import Override as OverrideRow
 from app.db.schedule_tables import ScheduleEntry, ScheduleRevision
 from app.db.tables import ChargePoint, Connector, MeterValue, Transaction
+from app.db.types import utcnow
 from app.services.demand import DemandSource, effective_demands
 from app.services.forecasts import effective_capacity
 from app.services.overrides import OverrideKind, OverrideScope, active_overrides
@@ -333,14 +334,21 @@ def solve_plan(plan: Plan, *, time_limit_s: float | None = None) -> optimizer.Sc
 
 
 async def store_revision(
-    session: AsyncSession, plan: Plan, result: optimizer.ScheduleResult, trigger: str
+    session: AsyncSession,
+    plan: Plan,
+    result: optimizer.ScheduleResult,
+    trigger: str,
+    *,
+    created_at: datetime | None = None,
 ) -> ScheduleRevision:
+    """Store a plan; `created_at` is the service clock's time of planning (it may run accelerated)."""
     problem = plan.problem
     planned = [0.0] * problem.n_intervals
     for schedule in result.schedules.values():
         planned = [a + b for a, b in zip(planned, schedule.power_kw, strict=True)]
     revision = ScheduleRevision(
         site_id=plan.site_id,
+        created_at=created_at or utcnow(),
         trigger=trigger[:200],
         status=result.status.value,
         strategy=result.strategy,

@@ -54,7 +54,7 @@ class SchedulerSettings:
     dispatch_concurrency: int = 200
     retry_attempts: int = 3
     retry_backoff_s: float = 2.0
-    deviation_ratio: float = 0.5  # measured below this share of the allocation …
+    deviation_ratio: float = 0.8  # measured below this share of the allocation …
     deviation_min_kw: float = 1.0  # … and by at least this much counts as a deviation
     deviation_samples: int = 2
     default_profile_share: float = (
@@ -244,7 +244,7 @@ class Scheduler:
                 self._deviations[tx] = 0
             if self._deviations[tx] >= self.settings.deviation_samples:
                 self._deviations[tx] = 0
-                until = sample.timestamp + timedelta(minutes=2 * plan.interval_min)
+                until = sample.timestamp + timedelta(minutes=4 * plan.interval_min)
                 self._observed[tx] = (max(measured_kw * 1.1, 0.5), until)
                 return True
         return False
@@ -283,7 +283,7 @@ class Scheduler:
             lambda: planning.solve_plan(plan, time_limit_s=self.settings.solve_time_limit_s)
         )
         async with self.database.session() as session:
-            revision = await planning.store_revision(session, plan, result, trigger)
+            revision = await planning.store_revision(session, plan, result, trigger, created_at=now)
         assert revision.id is not None
         self.revisions += 1
         log.info(
@@ -354,6 +354,8 @@ class Scheduler:
             ):
                 await self._dispatch(schedule, revision_id, site_id, attempt + 1)
             return
+        if tx not in self._allocation:
+            return  # the transaction ended meanwhile (a charge point rejects a profile for it then)
         log.warning(
             "transaction %d: profile %s (%s); planned at its maximum", tx, result.status, result.reason
         )
@@ -397,14 +399,21 @@ class Scheduler:
             if cp is None or cp.site_id is None:
                 return
             site = await session.get(Site, cp.site_id)
-            site_cps = select(ChargePoint.id).where(ChargePoint.site_id == cp.site_id)
-            connectors = (
-                await session.exec(
-                    select(func.count()).where(
-                        col(Connector.charge_point_id).in_(site_cps), Connector.connector_id > 0
+            # Every registered charge point of the site counts, with at least one connector, so that the
+            # first boots of a fleet (no connectors known yet) don't each get the whole site.
+            site_cps = list(
+                (await session.exec(select(ChargePoint.id).where(ChargePoint.site_id == cp.site_id))).all()
+            )
+            known = dict(
+                (
+                    await session.exec(
+                        select(Connector.charge_point_id, func.count())
+                        .where(col(Connector.charge_point_id).in_(site_cps), Connector.connector_id > 0)
+                        .group_by(col(Connector.charge_point_id))
                     )
-                )
-            ).one()
+                ).all()
+            )
+            connectors = sum(max(1, known.get(cp_id, 0)) for cp_id in site_cps)
             phases = (
                 await session.exec(
                     select(Connector.phases).where(

@@ -249,3 +249,31 @@ async def test_forecast_reaches_charge_points_as_profiles_that_respect_it(migrat
                 await eventually(
                     lambda: current_kw(cp1, tx1) + current_kw(cp2, tx2) <= FORECAST_KW - max_kw + 0.1
                 )
+
+
+async def test_an_ev_drawing_less_than_its_allocation_leaves_the_headroom_to_others(
+    migrated_url: str,
+) -> None:
+    async with running_service(migrated_url) as service:
+        site = await service.api.post(
+            "/sites",
+            json={"name": "depot", "grid_connection_limit_kw": 100, "fallback_limit_kw": FORECAST_KW},
+        )
+        site_id = site.json()["id"]
+        for tag in ("T1", "T2"):
+            assert (await service.api.post("/id-tags", json={"id_tag": tag})).status_code == 201
+        async with (
+            charging(service, site_id, "CP1", "T1") as (cp1, tx1),
+            charging(service, site_id, "CP2", "T2") as (cp2, tx2),
+        ):
+            await eventually(lambda: current_kw(cp1, tx1) == pytest.approx(FORECAST_KW / 2, abs=0.5))
+            await eventually(lambda: current_kw(cp2, tx2) == pytest.approx(FORECAST_KW / 2, abs=0.5))
+            for _ in range(2):  # the EV behind CP1 takes 5 kW only
+                sample = {
+                    "timestamp": datetime.now(UTC).isoformat(),
+                    "sampledValue": [{"value": "5000", "measurand": "Power.Active.Import", "unit": "W"}],
+                }
+                await cp1.call(call.MeterValues(connector_id=1, transaction_id=tx1, meter_value=[sample]))
+            await eventually(lambda: current_kw(cp2, tx2) > FORECAST_KW / 2 + 5)
+            assert current_kw(cp1, tx1) == pytest.approx(5 * 1.1, abs=0.5)
+            assert current_kw(cp1, tx1) + current_kw(cp2, tx2) <= FORECAST_KW + 1e-6
