@@ -50,9 +50,7 @@ class ProfileDispatcher:
         self, charge_point_id: str, phases: int, voltage_v: float
     ) -> tuple[ChargerCapabilities, str | None]:
         """The charge point's capabilities, and why it cannot take a profile (None when it can)."""
-        config = await self._database.run(
-            lambda session: charge_points.configuration(session, charge_point_id)
-        )
+        config = await self._database.run_bulk(charge_points.configuration_many, charge_point_id)
         caps = ChargerCapabilities.from_configuration(config, phases=phases, voltage_v=voltage_v)
         features = config.get("SupportedFeatureProfiles")
         if features is not None and "SmartCharging" not in features:

@@ -404,6 +404,21 @@ async def configuration(session: AsyncSession, charge_point_id: str) -> dict[str
     return {row.key: row.value for row in rows}
 
 
+async def configuration_many(
+    session: AsyncSession, charge_point_ids: list[str]
+) -> list[dict[str, str | None]]:
+    """`configuration` of many charge points in one SELECT."""
+    rows = await session.exec(
+        select(ChargePointConfiguration).where(
+            col(ChargePointConfiguration.charge_point_id).in_(set(charge_point_ids))
+        )
+    )
+    found: dict[str, dict[str, str | None]] = {}
+    for row in rows:
+        found.setdefault(row.charge_point_id, {})[row.key] = row.value
+    return [dict(found.get(cp_id, {})) for cp_id in charge_point_ids]
+
+
 async def set_local_list_version(session: AsyncSession, charge_point_id: str, version: int) -> None:
     await session.exec(
         update(ChargePoint).where(col(ChargePoint.id) == charge_point_id).values(local_list_version=version)
