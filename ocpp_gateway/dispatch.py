@@ -86,8 +86,8 @@ class ProfileDispatcher:
         assert command is not None
         return command
 
-    async def send_tx_profile(self, schedule: TxSchedule, *, verify: bool = True) -> DispatchResult:
-        """Check, send and (with `verify`, when enabled) read back one TxProfile."""
+    async def send_tx_profile(self, schedule: TxSchedule) -> DispatchResult:
+        """Check and send one TxProfile (`verify_tx_profile` reads it back)."""
         caps, unsupported = await self._capabilities(
             schedule.charge_point_id, schedule.phases, schedule.voltage_v
         )
@@ -112,13 +112,10 @@ class ProfileDispatcher:
             command_id=command.id,
             reason=command.error_description or (command.response or {}).get("status"),
         )
-        if command.status != "accepted" or not self._verify or not verify:
-            return result
-        verified, detail = await self._read_back(schedule, caps, profile)
-        return replace(result, verified=verified, verify_detail=detail)
+        return result
 
     async def verify_tx_profile(self, schedule: TxSchedule, result: DispatchResult) -> DispatchResult:
-        """The read-back of a profile sent with `verify=False` (the scheduler sends all profiles first)."""
+        """Read an accepted profile back with GetCompositeSchedule (when enabled), with the finding."""
         if result.status != "accepted" or result.profile is None or not self._verify:
             return result
         caps, _ = await self._capabilities(schedule.charge_point_id, schedule.phases, schedule.voltage_v)

@@ -83,6 +83,10 @@ class ProfileSender(Protocol):
 
     async def send_tx_profile(self, schedule: TxSchedule) -> DispatchResult: ...
 
+    async def verify_tx_profile(self, schedule: TxSchedule, result: DispatchResult) -> DispatchResult:
+        """Read an accepted profile back: `result` with `verified` and `verify_detail` where possible."""
+        ...
+
     async def send_default_profile(
         self, charge_point_id: str, limit_kw: float, phases: int
     ) -> DispatchResult: ...

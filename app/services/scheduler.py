@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import anyio
 from sqlmodel import col, func, select
@@ -82,15 +82,6 @@ class _SiteState:
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
     last_boundary: datetime | None = None
-
-
-@runtime_checkable
-class _VerifyingSender(Protocol):
-    """A `ProfileSender` that can send a TxProfile now and read it back later (`ocpp_gateway.dispatch`)."""
-
-    async def send_tx_profile(self, schedule: TxSchedule, *, verify: bool = True) -> DispatchResult: ...
-
-    async def verify_tx_profile(self, schedule: TxSchedule, result: DispatchResult) -> DispatchResult: ...
 
 
 class Scheduler:
@@ -327,12 +318,9 @@ class Scheduler:
 
     async def _dispatch(self, schedule: TxSchedule, revision_id: int, site_id: int, attempt: int = 1) -> None:
         async with self._semaphore:
-            if isinstance(self.sender, _VerifyingSender):  # read back once the others are sent
-                result = await self.sender.send_tx_profile(schedule, verify=False)
-            else:
-                result = await self.sender.send_tx_profile(schedule)
-        if isinstance(self.sender, _VerifyingSender) and result.status == "accepted":
-            async with self._semaphore:  # FIFO: queued after the sends of this plan
+            result = await self.sender.send_tx_profile(schedule)
+        if result.status == "accepted":
+            async with self._semaphore:  # FIFO: read back once the other profiles of this plan are sent
                 result = await self.sender.verify_tx_profile(schedule, result)
         await self._record(schedule.charge_point_id, schedule.connector_id, schedule.transaction_id,
                            revision_id, "TxProfile", result, attempt)  # fmt: skip
