@@ -49,15 +49,15 @@ class RegistryError(Exception):
 
 
 class NotFound(RegistryError):
-    pass
+    """No such charge point, connector or id tag."""
 
 
 class AlreadyExists(RegistryError):
-    pass
+    """The id is taken."""
 
 
 class Conflict(RegistryError):
-    pass
+    """The change contradicts what is stored (e.g. deleting a connected charge point)."""
 
 
 class InvalidReference(RegistryError):
