@@ -207,7 +207,7 @@ class Scheduler:
                         event.charge_point_id, f"meter deviation {event.transaction_id}"
                     )
             case _:
-                pass
+                return  # other events do not change a plan
 
     def _forget_charge_point(self, charge_point_id: str) -> None:
         """After a reconnect or reboot the charge point may have lost its profiles: send them again."""
