@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 from app.api.deps import CurrentPrincipal, SessionDep
 from app.api.errors import Problem
 from app.api.schemas import DEFAULT_LIMIT, MAX_LIMIT, Page, as_utc
-from app.services import registry
+from app.services.errors import Conflict, Invalid, NotFound, error_loc
 from app.services.reporting import Found, Scope, Window, charge_point_scope, csv_lines
 
 T = TypeVar("T")
@@ -67,21 +67,21 @@ ScopeDep = Annotated[Scope, Depends(scope)]
 
 
 @contextmanager
-def registry_problems() -> Iterator[None]:
-    """Registry errors as problems: 404 not found, 409 exists / conflicts, 422 bad reference."""
+def service_problems() -> Iterator[None]:
+    """A service's refusal as a problem: 404 not found, 409 conflict (or taken), 422 invalid (each
+    offending field or row named in `errors`)."""
     try:
         yield
-    except registry.NotFound as exc:
+    except NotFound as exc:
         raise Problem(404, exc.detail) from exc
-    except (registry.AlreadyExists, registry.Conflict) as exc:
+    except Conflict as exc:
         raise Problem(409, exc.detail) from exc
-    except registry.InvalidReference as exc:
-        loc = ["body", exc.field]
-        raise Problem(
-            422,
-            f"body.{exc.field}: {exc.detail}",
-            errors=[{"loc": loc, "msg": exc.detail, "type": "invalid_reference"}],
-        ) from exc
+    except Invalid as exc:
+        path, _, msg = exc.detail.partition(": ")
+        errors = exc.errors or [
+            {"loc": error_loc(path), "path": path, "msg": msg or exc.detail, "type": "value_error"}
+        ]
+        raise Problem(422, exc.detail, errors=errors) from exc
 
 
 def located(status: int, description: str) -> dict[int | str, dict[str, Any]]:

@@ -11,7 +11,6 @@ import hashlib
 import io
 import json
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db.planning_tables import Forecast, ForecastInterval, Site
 from app.domain.events import ForecastPosted
+from app.services.errors import error_loc
 from app.services.hooks import Hook
 from app.services.sites import Conflict, Invalid, NotFound, floor_to_interval, get_site, interval_starts
 
@@ -68,14 +68,6 @@ class ForecastSubmission:
 
 
 forecast_posted: Hook[ForecastPosted] = Hook("forecast_posted")
-
-
-def error_loc(path: str) -> list[str | int]:
-    """`intervals[3].limit_kw` → `["body", "intervals", 3, "limit_kw"]`; `row 5` → `["body", "row", 5]`."""
-    parts: list[str | int] = ["body"]
-    for token in re.findall(r"[A-Za-z_]+|\d+", path):
-        parts.append(int(token) if token.isdigit() else token)
-    return parts
 
 
 class _Errors:

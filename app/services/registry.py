@@ -24,6 +24,7 @@ from app.db.tables import (
     Transaction,
 )
 from app.domain.enums import RegistrationStatus
+from app.services.errors import AlreadyExists, Conflict, InvalidReference, NotFound
 from app.services.passwords import hash_password
 
 __all__ = [
@@ -31,7 +32,6 @@ __all__ = [
     "Conflict",
     "InvalidReference",
     "NotFound",
-    "RegistryError",
     "create_charge_point",
     "create_id_tag",
     "delete_charge_point",
@@ -40,32 +40,6 @@ __all__ = [
     "update_connector",
     "update_id_tag",
 ]
-
-
-class RegistryError(Exception):
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
-
-
-class NotFound(RegistryError):
-    """No such charge point, connector or id tag."""
-
-
-class AlreadyExists(RegistryError):
-    """The id is taken."""
-
-
-class Conflict(RegistryError):
-    """The change contradicts what is stored (e.g. deleting a connected charge point)."""
-
-
-class InvalidReference(RegistryError):
-    """A field refers to something that does not exist (`field` names it)."""
-
-    def __init__(self, field: str, detail: str) -> None:
-        super().__init__(detail)
-        self.field = field
 
 
 CHARGE_POINT_CHANGES = frozenset({"description", "password", "registration_status"})

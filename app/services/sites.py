@@ -5,7 +5,7 @@ to the UTC epoch, and the errors the planning services raise.
 """
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.db.planning_tables import Forecast, ForecastInterval, Site, SiteGroup
 from app.db.tables import ChargePoint, Connector
 from app.db.types import utcnow
+from app.services.errors import Conflict, Invalid, NotFound
 
 __all__ = [
     "ALLOWED_INTERVAL_MINUTES",
@@ -29,7 +30,6 @@ __all__ = [
     "GroupNode",
     "Invalid",
     "NotFound",
-    "PlanningError",
     "SiteTopology",
     "assign_charge_point",
     "ceil_to_interval",
@@ -68,28 +68,6 @@ SITE_FIELDS = frozenset(
 )
 GROUP_FIELDS = frozenset({"name", "parent_id", "capacity_kw", "capacity_profile"})
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-class PlanningError(Exception):
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
-
-
-class NotFound(PlanningError):
-    """The resource (or one it refers to) does not exist (or is out of the caller's reach)."""
-
-
-class Conflict(PlanningError):
-    """The change contradicts the stored state: a cycle, a non-empty delete, a duplicate, a replayed key."""
-
-
-class Invalid(PlanningError):
-    """The input is well-formed but not acceptable; `errors` lists each offending field or row."""
-
-    def __init__(self, detail: str, errors: Sequence[Mapping[str, Any]] = ()) -> None:
-        super().__init__(detail)
-        self.errors = list(errors)
 
 
 # --- the planning grid ---------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from app.api.support import (
     located,
     operation_id,
     paged,
-    registry_problems,
+    service_problems,
     time_range,
 )
 from app.db.tables import ChargePoint
@@ -106,7 +106,7 @@ async def list_charge_points(
 async def create_charge_point(
     body: ChargePointCreate, session: SessionDep, commands: CommandsDep, _: OperatorDep, response: Response
 ) -> ChargePointOut:
-    with registry_problems():
+    with service_problems():
         charge_point = await registry.create_charge_point(
             session,
             body.id,
@@ -137,7 +137,7 @@ async def update_charge_point(
     commands: CommandsDep,
     _: OperatorDep,
 ) -> ChargePointOut:
-    with registry_problems():
+    with service_problems():
         charge_point = await registry.update_charge_point(
             session, charge_point_id, body.model_dump(exclude_unset=True)
         )
@@ -153,7 +153,7 @@ async def update_charge_point(
 async def delete_charge_point(
     charge_point_id: ChargePointId, session: SessionDep, commands: CommandsDep, _: OperatorDep
 ) -> None:
-    with registry_problems():
+    with service_problems():
         await registry.delete_charge_point(
             session, charge_point_id, connected=commands.is_connected(charge_point_id)
         )
@@ -181,7 +181,7 @@ async def update_connector(
     session: SessionDep,
     _: OperatorDep,
 ) -> ConnectorOut:
-    with registry_problems():
+    with service_problems():
         connector = await registry.update_connector(
             session, charge_point_id, connector_id, body.model_dump(exclude_unset=True)
         )

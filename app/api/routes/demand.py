@@ -7,8 +7,8 @@ from fastapi import APIRouter, Depends, status
 
 from app.api.deps import ClockDep, OperatorDep, SessionDep, require
 from app.api.planning_schemas import DemandOut, DemandSet
-from app.api.routes.sites import planning_problems
 from app.api.schemas import problems
+from app.api.support import service_problems
 from app.domain.enums import Role
 from app.services import demand
 from app.services.apikeys import Principal
@@ -22,7 +22,7 @@ DemandReaderDep = Annotated[Principal, Depends(require(Role.operator, Role.analy
 
 @router.get("", summary="The effective demand and where each part came from", responses=problems(404))
 async def get_demand(transaction_id: int, session: SessionDep, _: DemandReaderDep) -> DemandOut:
-    with planning_problems():
+    with service_problems():
         return DemandOut.model_validate(await demand.effective_demand(session, transaction_id))
 
 
@@ -34,7 +34,7 @@ async def get_demand(transaction_id: int, session: SessionDep, _: DemandReaderDe
 async def set_demand(
     transaction_id: int, body: DemandSet, session: SessionDep, principal: OperatorDep, clock: ClockDep
 ) -> DemandOut:
-    with planning_problems():
+    with service_problems():
         await demand.set_demand(
             session,
             transaction_id,
@@ -44,7 +44,7 @@ async def set_demand(
             author=principal.name,
             author_key_id=principal.key_id,
         )
-    with planning_problems():
+    with service_problems():
         return DemandOut.model_validate(await demand.effective_demand(session, transaction_id))
 
 
@@ -55,5 +55,5 @@ async def set_demand(
     responses=problems(404),
 )
 async def clear_demand(transaction_id: int, session: SessionDep, _: OperatorDep) -> None:
-    with planning_problems():
+    with service_problems():
         await demand.clear_demand(session, transaction_id)

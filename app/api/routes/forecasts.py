@@ -22,9 +22,9 @@ from app.api.planning_schemas import (
     ForecastRef,
     ResampledIntervalOut,
 )
-from app.api.routes.sites import check_site_access, planning_problems
+from app.api.routes.sites import check_site_access
 from app.api.schemas import Page, problems
-from app.api.support import CSV_RESPONSE, Since, Until, WindowDep, time_range, utc
+from app.api.support import CSV_RESPONSE, Since, Until, WindowDep, service_problems, time_range, utc
 from app.domain.enums import Role
 from app.services import forecasts, sites
 from app.services.apikeys import Principal
@@ -137,7 +137,7 @@ async def post_forecast(
     if len(body) > MAX_BODY_BYTES:
         raise Problem(413, f"a forecast body may have at most {MAX_BODY_BYTES} bytes")
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    with planning_problems():
+    with service_problems():
         if media in ("text/csv", "application/csv"):
             submission = forecasts.parse_csv(body, forecast_id=forecast_id, issued_at=issued_at)
         elif media == "multipart/form-data":
@@ -187,7 +187,7 @@ async def list_forecasts(
     issued_to: Annotated[datetime | None, Query(description="issued before")] = None,
 ) -> Page[ForecastOut]:
     check_site_access(principal, site_id)
-    with planning_problems():
+    with service_problems():
         await sites.get_site(session, site_id)
         items, total = await forecasts.list_forecasts(
             session,
@@ -227,7 +227,7 @@ async def effective_forecast(
 ) -> EffectiveForecastOut:
     check_site_access(principal, site_id)
     since, until = time_range(since, until)
-    with planning_problems():
+    with service_problems():
         site = await sites.get_site(session, site_id)
         start = sites.floor_to_interval(since or clock.now(), site.interval_minutes)
         end = sites.ceil_to_interval(until or start + timedelta(days=1), site.interval_minutes)
@@ -288,7 +288,7 @@ async def get_forecast(
     format: Format = None,
 ) -> ForecastDetail:
     check_site_access(principal, site_id)
-    with planning_problems():
+    with service_problems():
         site = await sites.get_site(session, site_id)
         forecast = await forecasts.get_forecast(session, site_id, forecast_pk)
         rows = await forecasts.forecast_rows(session, forecast_pk)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 from app.api.deps import ClockDep, OperatorDep, ReaderDep, SessionDep
 from app.api.errors import Problem
 from app.api.schemas import IdTagCreate, IdTagOut, IdTagUpdate, Page, problems
-from app.api.support import WindowDep, located, operation_id, paged, registry_problems
+from app.api.support import WindowDep, located, operation_id, paged, service_problems
 from app.services import registry, reporting
 from app.services.reporting import IdTagFilter, IdTagView
 
@@ -58,7 +58,7 @@ async def list_id_tags(
 async def create_id_tag(
     body: IdTagCreate, session: SessionDep, clock: ClockDep, _: OperatorDep, response: Response
 ) -> IdTagOut:
-    with registry_problems():
+    with service_problems():
         tag = await registry.create_id_tag(session, **body.model_dump())
     response.headers["Location"] = f"/api/v1/id-tags/{tag.id_tag}"
     return present(IdTagView(tag, 0), clock.now())
@@ -78,7 +78,7 @@ async def get_id_tag(id_tag: IdTagPath, session: SessionDep, clock: ClockDep, _:
 async def update_id_tag(
     id_tag: IdTagPath, body: IdTagUpdate, session: SessionDep, clock: ClockDep, _: OperatorDep
 ) -> IdTagOut:
-    with registry_problems():
+    with service_problems():
         await registry.update_id_tag(session, id_tag, body.model_dump(exclude_unset=True))
     view = await reporting.get_id_tag(session, id_tag)
     assert view is not None
@@ -92,5 +92,5 @@ async def update_id_tag(
     responses=problems(404, 409),
 )
 async def delete_id_tag(id_tag: IdTagPath, session: SessionDep, _: OperatorDep) -> None:
-    with registry_problems():
+    with service_problems():
         await registry.delete_id_tag(session, id_tag)

@@ -7,9 +7,8 @@ from fastapi import APIRouter, Depends, Response, status
 
 from app.api.deps import ClockDep, OperatorDep, SessionDep, require
 from app.api.planning_schemas import OverrideAuditOut, OverrideCreate, OverrideOut, OverrideUpdate
-from app.api.routes.sites import planning_problems
 from app.api.schemas import Page, problems
-from app.api.support import WindowDep
+from app.api.support import WindowDep, service_problems
 from app.db.planning_tables import Override
 from app.domain.enums import Role
 from app.services import overrides
@@ -37,7 +36,7 @@ async def create_override(
     body: OverrideCreate, session: SessionDep, principal: OperatorDep, clock: ClockDep, response: Response
 ) -> OverrideOut:
     now = clock.now()
-    with planning_problems():
+    with service_problems():
         override = await overrides.create_override(
             session,
             overrides.spec_from(body.model_dump(), now=now),
@@ -84,7 +83,7 @@ async def list_overrides(
 async def get_override(
     override_id: int, session: SessionDep, _: OverrideReaderDep, clock: ClockDep
 ) -> OverrideOut:
-    with planning_problems():
+    with service_problems():
         return present(await overrides.get_override(session, override_id), clock.now())
 
 
@@ -97,7 +96,7 @@ async def update_override(
     override_id: int, body: OverrideUpdate, session: SessionDep, principal: OperatorDep, clock: ClockDep
 ) -> OverrideOut:
     now = clock.now()
-    with planning_problems():
+    with service_problems():
         override = await overrides.update_override(
             session,
             override_id,
@@ -118,7 +117,7 @@ async def update_override(
 async def delete_override(
     override_id: int, session: SessionDep, principal: OperatorDep, clock: ClockDep
 ) -> None:
-    with planning_problems():
+    with service_problems():
         await overrides.delete_override(
             session, override_id, now=clock.now(), author=principal.name, author_key_id=principal.key_id
         )
@@ -126,5 +125,5 @@ async def delete_override(
 
 @router.get("/{override_id}/audit", summary="Every change to an override", responses=problems(404))
 async def list_audit(override_id: int, session: SessionDep, _: OverrideReaderDep) -> list[OverrideAuditOut]:
-    with planning_problems():
+    with service_problems():
         return [OverrideAuditOut.model_validate(a) for a in await overrides.list_audit(session, override_id)]

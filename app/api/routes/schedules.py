@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, status
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import OperatorDep, ReaderDep, SessionDep
-from app.api.routes.sites import check_site_access, planning_problems
+from app.api.routes.sites import check_site_access
 from app.api.schedule_schemas import (
     EntryOut,
     LoadIntervalOut,
@@ -18,14 +18,14 @@ from app.api.schedule_schemas import (
     TransactionScheduleOut,
 )
 from app.api.schemas import Page, problems
-from app.api.support import CSV_RESPONSE, Since, Until, WindowDep, csv_response, time_range
+from app.api.support import CSV_RESPONSE, Since, Until, WindowDep, csv_response, service_problems, time_range
 from app.services import schedules, sites
 
 router = APIRouter(tags=["schedules"], responses=problems(401, 403, 404))
 
 
 async def _schedule(session: SessionDep, site_id: int, revision_id: int | None = None) -> ScheduleOut:
-    with planning_problems():
+    with service_problems():
         if revision_id is None:
             revision = await schedules.latest_revision(session, site_id)
         else:
@@ -77,7 +77,7 @@ async def list_revisions(
     site_id: int, session: SessionDep, principal: ReaderDep, window: WindowDep
 ) -> Page[RevisionOut]:
     check_site_access(principal, site_id)
-    with planning_problems():
+    with service_problems():
         items, total = await schedules.list_revisions(
             session, site_id, limit=window.limit, offset=window.offset
         )
@@ -105,7 +105,7 @@ async def get_revision(
     summary="Plan the site now and send the profiles that change",
 )
 async def replan(site_id: int, request: Request, session: SessionDep, _: OperatorDep) -> ReplanOut:
-    with planning_problems():
+    with service_problems():
         await sites.get_site(session, site_id)
     revision_id = await request.app.state.scheduler.replan_now(site_id, "operator request")
     return ReplanOut(revision_id=revision_id)
@@ -118,7 +118,7 @@ async def replan(site_id: int, request: Request, session: SessionDep, _: Operato
 async def transaction_schedule(
     transaction_id: int, session: SessionDep, _: ReaderDep
 ) -> TransactionScheduleOut:
-    with planning_problems():
+    with service_problems():
         found = await schedules.transaction_schedule(session, transaction_id)
     return TransactionScheduleOut.model_validate(
         {"revision": found.revision, "entry": found.entry, "profile": found.dispatch}, from_attributes=True
@@ -140,7 +140,7 @@ async def site_load(
 ) -> list[LoadIntervalOut]:
     check_site_access(principal, site_id)
     since, until = time_range(since, until)
-    with planning_problems():
+    with service_problems():
         site = await sites.get_site(session, site_id)
         since = since or request.app.state.clock.now() - timedelta(hours=1)
         until = until or since + timedelta(days=1)

@@ -1,7 +1,5 @@
 """Sites and their topology: groups (feeders) as a tree, charge points assigned to a site and group."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from fastapi import APIRouter, Response, status
@@ -23,31 +21,14 @@ from app.api.planning_schemas import (
     TopologyOut,
 )
 from app.api.schemas import problems
+from app.api.support import service_problems
 from app.db.planning_tables import SiteGroup
 from app.domain.enums import Role
 from app.services import sites
 from app.services.apikeys import Principal
-from app.services.forecasts import error_loc
 from app.services.sites import ChargePointNode
 
 router = APIRouter(prefix="/sites", tags=["sites"], responses=problems(401, 403, 422))
-
-
-@contextmanager
-def planning_problems() -> Iterator[None]:
-    """Planning errors as problems: 404 not found, 409 conflict, 422 invalid (each offending row named)."""
-    try:
-        yield
-    except sites.NotFound as exc:
-        raise Problem(404, exc.detail) from exc
-    except sites.Conflict as exc:
-        raise Problem(409, exc.detail) from exc
-    except sites.Invalid as exc:
-        path, _, msg = exc.detail.partition(": ")
-        errors = exc.errors or [
-            {"loc": error_loc(path), "path": path, "msg": msg or exc.detail, "type": "value_error"}
-        ]
-        raise Problem(422, exc.detail, errors=errors) from exc
 
 
 def check_site_access(principal: Principal, site_id: int) -> None:
@@ -75,7 +56,7 @@ async def list_sites(session: SessionDep, principal: ReaderDep) -> list[SiteOut]
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Add a site", responses=problems(409, 422))
 async def create_site(body: SiteCreate, session: SessionDep, _: OperatorDep, response: Response) -> SiteOut:
-    with planning_problems():
+    with service_problems():
         site = await sites.create_site(session, body.model_dump())
     response.headers["Location"] = f"/api/v1/sites/{site.id}"
     return _site_out(site)
@@ -84,13 +65,13 @@ async def create_site(body: SiteCreate, session: SessionDep, _: OperatorDep, res
 @router.get("/{site_id}", summary="A site", responses=problems(404))
 async def get_site(site_id: int, session: SessionDep, principal: ReaderDep) -> SiteOut:
     check_site_access(principal, site_id)
-    with planning_problems():
+    with service_problems():
         return _site_out(await sites.get_site(session, site_id))
 
 
 @router.patch("/{site_id}", summary="Change a site", responses=problems(404, 409, 422))
 async def update_site(site_id: int, body: SiteUpdate, session: SessionDep, _: OperatorDep) -> SiteOut:
-    with planning_problems():
+    with service_problems():
         site = await sites.update_site(session, site_id, body.model_dump(exclude_unset=True))
     return _site_out(site)
 
@@ -102,14 +83,14 @@ async def update_site(site_id: int, body: SiteUpdate, session: SessionDep, _: Op
     responses=problems(404, 409),
 )
 async def delete_site(site_id: int, session: SessionDep, _: OperatorDep) -> None:
-    with planning_problems():
+    with service_problems():
         await sites.delete_site(session, site_id)
 
 
 @router.get("/{site_id}/topology", summary="The site as a tree of groups and charge points")
 async def get_topology(site_id: int, session: SessionDep, principal: ReaderDep) -> TopologyOut:
     check_site_access(principal, site_id)
-    with planning_problems():
+    with service_problems():
         topology = await sites.site_topology(session, site_id)
 
     def node(cp: ChargePointNode) -> ChargePointNodeOut:
@@ -145,7 +126,7 @@ async def get_topology(site_id: int, session: SessionDep, principal: ReaderDep) 
 @router.get("/{site_id}/groups", summary="List the site's groups", responses=problems(404))
 async def list_groups(site_id: int, session: SessionDep, principal: ReaderDep) -> list[GroupOut]:
     check_site_access(principal, site_id)
-    with planning_problems():
+    with service_problems():
         await sites.get_site(session, site_id)
         return [await _group_out(session, g) for g in await sites.list_groups(session, site_id)]
 
@@ -159,7 +140,7 @@ async def list_groups(site_id: int, session: SessionDep, principal: ReaderDep) -
 async def create_group(
     site_id: int, body: GroupCreate, session: SessionDep, _: OperatorDep, response: Response
 ) -> GroupOut:
-    with planning_problems():
+    with service_problems():
         group = await sites.create_group(session, site_id, body.model_dump(mode="json"))
     response.headers["Location"] = f"/api/v1/sites/{site_id}/groups/{group.id}"
     return await _group_out(session, group)
@@ -168,7 +149,7 @@ async def create_group(
 @router.get("/{site_id}/groups/{group_id}", summary="A group", responses=problems(404))
 async def get_group(site_id: int, group_id: int, session: SessionDep, principal: ReaderDep) -> GroupOut:
     check_site_access(principal, site_id)
-    with planning_problems():
+    with service_problems():
         return await _group_out(session, await sites.get_group(session, site_id, group_id))
 
 
@@ -180,7 +161,7 @@ async def get_group(site_id: int, group_id: int, session: SessionDep, principal:
 async def update_group(
     site_id: int, group_id: int, body: GroupUpdate, session: SessionDep, _: OperatorDep
 ) -> GroupOut:
-    with planning_problems():
+    with service_problems():
         group = await sites.update_group(
             session, site_id, group_id, body.model_dump(mode="json", exclude_unset=True)
         )
@@ -194,7 +175,7 @@ async def update_group(
     responses=problems(404, 409),
 )
 async def delete_group(site_id: int, group_id: int, session: SessionDep, _: OperatorDep) -> None:
-    with planning_problems():
+    with service_problems():
         await sites.delete_group(session, site_id, group_id)
 
 
@@ -212,7 +193,7 @@ async def list_site_charge_points(
     site_id: int, session: SessionDep, principal: ReaderDep, group_id: int | None = None
 ) -> list[SiteChargePointOut]:
     check_site_access(principal, site_id)
-    with planning_problems():
+    with service_problems():
         await sites.get_site(session, site_id)
         return [_assignment(cp) for cp in await sites.list_charge_points(session, site_id, group_id)]
 
@@ -225,7 +206,7 @@ async def list_site_charge_points(
 async def assign_charge_point(
     site_id: int, charge_point_id: str, body: ChargePointAssignment, session: SessionDep, _: OperatorDep
 ) -> SiteChargePointOut:
-    with planning_problems():
+    with service_problems():
         cp = await sites.assign_charge_point(session, site_id, charge_point_id, body.group_id)
     return _assignment(cp)
 
@@ -239,8 +220,8 @@ async def assign_charge_point(
 async def unassign_charge_point(
     site_id: int, charge_point_id: str, session: SessionDep, _: OperatorDep
 ) -> None:
-    with planning_problems():
+    with service_problems():
         await sites.unassign_charge_point(session, site_id, charge_point_id)
 
 
-__all__ = ["check_site_access", "planning_problems", "router"]
+__all__ = ["check_site_access", "service_problems", "router"]
