@@ -15,6 +15,7 @@ waits behind a slow handler. Here:
 
 import asyncio
 import contextlib
+import functools
 import inspect
 import json
 import logging
@@ -86,6 +87,31 @@ class _Call:
 
 def _frame(*parts: Any) -> str:
     return json.dumps(list(parts), separators=(",", ":"), ensure_ascii=False)
+
+
+@functools.lru_cache(maxsize=4096)
+def _snake_key(key: str) -> str:
+    converted: dict[str, Any] = camel_to_snake_case({key: None})
+    return next(iter(converted))
+
+
+def snake_case_keys(data: Any) -> Any:
+    """The package's `camel_to_snake_case`, with each key's conversion (two regex passes) cached."""
+    if isinstance(data, dict):
+        return {_snake_key(key): snake_case_keys(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [snake_case_keys(value) for value in data]
+    return data
+
+
+@functools.cache
+def _takes_unique_id(function: Callable[..., Any]) -> bool:
+    return "call_unique_id" in inspect.signature(function).parameters
+
+
+def _wants_unique_id(handler: Callable[..., Any]) -> bool:
+    """Whether `handler` takes `call_unique_id`; cached per function, not per connection's bound method."""
+    return _takes_unique_id(getattr(handler, "__func__", handler))
 
 
 class OcppJEndpoint(OcppChargePoint):  # type: ignore[misc]
@@ -222,8 +248,8 @@ class OcppJEndpoint(OcppChargePoint):  # type: ignore[misc]
         checked = not handlers.get("_skip_schema_validation", False)
         if checked:
             validate(msg.action, msg.payload)
-        kwargs = camel_to_snake_case(msg.payload)
-        if "call_unique_id" in inspect.signature(handler).parameters:
+        kwargs = snake_case_keys(msg.payload)
+        if _wants_unique_id(handler):
             kwargs["call_unique_id"] = msg.unique_id
         response = handler(**kwargs)
         if inspect.isawaitable(response):
