@@ -20,7 +20,7 @@ from app.db.tables import (
     StatusNotification,
 )
 from app.domain.enums import RegistrationStatus
-from app.services.upserts import execute_insert_ignore
+from app.services.upserts import execute_core, execute_insert_ignore
 
 BOOT_FIELDS = {
     "chargePointVendor": "vendor",
@@ -85,7 +85,7 @@ async def set_connected_many(session: AsyncSession, changes: list[tuple[str, boo
         {"cp_id": cp_id, "connected": connected, "since": at if connected else None, "at": at}
         for cp_id, connected, at in changes
     ]
-    await session.exec(statement, params=params)
+    await execute_core(session, statement, params)
     return [None] * len(changes)
 
 
@@ -155,7 +155,7 @@ async def touch_many(session: AsyncSession, seen: list[tuple[str, datetime]]) ->
         .where(table.c.id == bindparam("cp_id"))
         .values(last_seen_at=bindparam("at", type_=table.c.last_seen_at.type))
     )
-    await session.exec(statement, params=[{"cp_id": cp_id, "at": at} for cp_id, at in seen])
+    await execute_core(session, statement, [{"cp_id": cp_id, "at": at} for cp_id, at in seen])
     return [None] * len(seen)
 
 
@@ -170,7 +170,7 @@ async def record_heartbeats(session: AsyncSession, beats: list[tuple[str, dateti
             last_seen_at=bindparam("at", type_=table.c.last_seen_at.type),
         )
     )
-    await session.exec(statement, params=[{"cp_id": cp_id, "at": at} for cp_id, at in beats])
+    await execute_core(session, statement, [{"cp_id": cp_id, "at": at} for cp_id, at in beats])
     return [None] * len(beats)
 
 
@@ -209,7 +209,7 @@ async def record_boots(session: AsyncSession, boots: list[Boot]) -> list[Registr
         | {attribute: boot.payload.get(field) for field, attribute in BOOT_FIELDS.items()}
         for boot, _ in stored
     ]
-    await session.exec(statement, params=params)
+    await execute_core(session, statement, params)
     history = BootNotification.__table__  # type: ignore[attr-defined]
     rows = [
         {
@@ -220,7 +220,7 @@ async def record_boots(session: AsyncSession, boots: list[Boot]) -> list[Registr
         }
         for boot, status in stored
     ]
-    await session.exec(insert(history), params=rows)
+    await execute_core(session, insert(history), rows)
     return answers
 
 
@@ -286,9 +286,10 @@ async def record_statuses(
     """`record_status` for many (charge point, report, now): the history and the connectors in one
     statement each, the live-state update per report (its row count says whether the state changed)."""
     history = StatusNotification.__table__  # type: ignore[attr-defined]
-    await session.exec(
+    await execute_core(
+        session,
         insert(history),
-        params=[
+        [
             {
                 "charge_point_id": cp_id,
                 "connector_id": report.connector_id,
@@ -316,7 +317,8 @@ async def record_statuses(
     changed = []
     for cp_id, report, now in reports:
         ordered_at = min(report.timestamp, now)
-        result = await session.exec(
+        result = await execute_core(
+            session,
             update(Connector)
             .where(
                 col(Connector.charge_point_id) == cp_id,
@@ -330,7 +332,7 @@ async def record_statuses(
                 vendor_id=report.vendor_id,
                 vendor_error_code=report.vendor_error_code,
                 status_at=ordered_at,
-            )
+            ),
         )
         changed.append(bool(result.rowcount))
     return changed

@@ -2,7 +2,7 @@
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -190,7 +190,7 @@ def _rows(
     """The MeterValue rows of `samples` by dedup key (a sample repeated in one message is one row)."""
     rows = {}
     for sample in samples:
-        sample = replace(sample, timestamp=as_utc(sample.timestamp))
+        timestamp = as_utc(sample.timestamp)
         unit = sample.effective_unit
         value_normalised, unit_normalised = normalise(sample.value, unit, sample.format)
         key = dedup_key(charge_point_id, connector_id, transaction_id, sample)
@@ -198,7 +198,7 @@ def _rows(
             "charge_point_id": charge_point_id,
             "connector_id": connector_id,
             "transaction_id": transaction_id,
-            "timestamp": sample.timestamp,
+            "timestamp": timestamp,
             "value": sample.value,
             "context": sample.context,
             "format": sample.format,
