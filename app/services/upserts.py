@@ -1,12 +1,17 @@
 """`INSERT … ON CONFLICT DO NOTHING` for SQLite and PostgreSQL: race-safe creation and idempotent writes."""
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import CursorResult, Executable, Insert
+from sqlalchemy import CursorResult, Executable, Insert, Table, bindparam, cast, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+# From this many rows on, PostgreSQL inserts go as column arrays (`_unnest_insert`); below, a multi-row
+# VALUES costs less (measured: about 1 ms less CPU at 5 rows, even at 40, 1 ms more at 100).
+UNNEST_FROM_ROWS = 32
 
 
 async def execute_core(session: AsyncSession, statement: Executable, params: Any = None) -> CursorResult[Any]:
@@ -64,8 +69,33 @@ async def insert_ignore_many(
     if not rows:
         return []
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    module: Any = postgresql if dialect == "postgresql" else sqlite
     core = table.__table__  # type: ignore[attr-defined]
-    statement = module.insert(core).on_conflict_do_nothing(index_elements=list(conflict))
-    result = await execute_core(session, statement.returning(core.c[returning]), list(rows))
+    if dialect == "postgresql" and len(rows) >= UNNEST_FROM_ROWS:
+        names = tuple(rows[0])
+        statement = _unnest_insert(core, names)
+        params: Any = {f"unnest_{name}": [row[name] for row in rows] for name in names}
+    else:
+        module: Any = postgresql if dialect == "postgresql" else sqlite
+        statement, params = module.insert(core), list(rows)
+    statement = statement.on_conflict_do_nothing(index_elements=list(conflict))
+    result = await execute_core(session, statement.returning(core.c[returning]), params)
     return list(result.scalars().all())
+
+
+@functools.cache
+def _unnest_insert(core: Table, names: tuple[str, ...]) -> Any:
+    """PostgreSQL: `INSERT … SELECT unnest(column array), …`, one array parameter per column.
+
+    A multi-row VALUES has a parameter per value, and psycopg parses (never caches) any query with more
+    than 50 parameters: milliseconds per batch, more than the insert itself.
+    """
+    arrays = [
+        func.unnest(
+            cast(
+                bindparam(f"unnest_{name}", type_=postgresql.ARRAY(core.c[name].type)),
+                postgresql.ARRAY(core.c[name].type),
+            )
+        )
+        for name in names
+    ]
+    return postgresql.insert(core).from_select(list(names), select(*arrays))
