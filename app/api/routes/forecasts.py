@@ -50,7 +50,7 @@ def _inline(schema: Any, defs: dict[str, Any]) -> Any:
 
 
 def _body_schema() -> dict[str, Any]:
-    adapter: TypeAdapter[Any] = TypeAdapter(ForecastIn | list[ForecastIntervalIn])  # type: ignore[arg-type]
+    adapter: TypeAdapter[Any] = TypeAdapter(ForecastIn | list[ForecastIntervalIn])
     schema = adapter.json_schema()
     inlined: dict[str, Any] = _inline(schema, schema.get("$defs", {}))
     return inlined
