@@ -20,6 +20,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy import insert
+from sqlalchemy import select as sa_select
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -68,9 +70,9 @@ class Plan:
     notes: tuple[str, ...] = field(default=())
 
 
-async def _delivered_wh(session: AsyncSession, transactions: Sequence[Transaction]) -> dict[int, float]:
+async def _delivered_wh(session: AsyncSession, meter_start_wh: Mapping[int, float]) -> dict[int, float]:
     """Energy delivered so far per transaction, from its latest energy register reading."""
-    ids = [tx.id for tx in transactions if tx.id is not None]
+    ids = list(meter_start_wh)
     if not ids:
         return {}
     latest = (
@@ -96,12 +98,32 @@ async def _delivered_wh(session: AsyncSession, transactions: Sequence[Transactio
             .group_by(col(MeterValue.transaction_id))
         )
     ).all()
-    start = {tx.id: tx.meter_start_wh for tx in transactions}
     return {
-        int(tx_id): max(0.0, float(wh) - start[tx_id])
+        int(tx_id): max(0.0, float(wh) - meter_start_wh[tx_id])
         for tx_id, wh in rows
         if tx_id is not None and wh is not None
     }
+
+
+@dataclass(frozen=True)
+class _SiteChargePoint:
+    connected: bool
+    group_id: int | None
+
+
+@dataclass(frozen=True)
+class _ActiveTransaction:
+    id: int
+    charge_point_id: str
+    connector_id: int
+    meter_start_wh: int
+
+
+@dataclass(frozen=True)
+class _Connector:
+    phases: int
+    nominal_voltage_v: float
+    max_current_a: float
 
 
 def _window_mask(problem_start: datetime, n: int, interval_min: int, row: OverrideRow) -> list[bool]:
@@ -183,29 +205,52 @@ async def build_plan(
     for gid, series in topology.series.items():  # an override on an unlimited group: no other limit
         topology.series[gid] = [c if math.isfinite(c) else max(site_caps, default=0.0) for c in series]
 
+    # Plain rows, not ORM objects: a few hundred sessions are read on every plan.
     cps = {
-        cp.id: cp
-        for cp in (await session.exec(select(ChargePoint).where(ChargePoint.site_id == site_id))).all()
-    }
-    transactions = list(
-        (
+        cp_id: _SiteChargePoint(connected, group_id)
+        for cp_id, connected, group_id in (
             await session.exec(
-                select(Transaction)
+                select(ChargePoint.id, ChargePoint.connected, ChargePoint.group_id).where(
+                    ChargePoint.site_id == site_id
+                )
+            )
+        ).all()
+    }
+    transactions = [
+        _ActiveTransaction(tx_id, cp_id, connector_id, meter_start_wh)
+        for tx_id, cp_id, connector_id, meter_start_wh in (
+            await session.exec(
+                select(
+                    Transaction.id,
+                    Transaction.charge_point_id,
+                    Transaction.connector_id,
+                    Transaction.meter_start_wh,
+                )
                 .where(
                     col(Transaction.charge_point_id).in_(list(cps)), col(Transaction.stop_timestamp).is_(None)
                 )
                 .order_by(col(Transaction.id))
             )
         ).all()
-    )
+        if tx_id is not None
+    ]
+    connection = await session.connection()  # five columns: more than sqlmodel's typed `select` takes
     connectors = {
-        (c.charge_point_id, c.connector_id): c
-        for c in (
-            await session.exec(select(Connector).where(col(Connector.charge_point_id).in_(list(cps))))
+        (cp_id, connector_id): _Connector(phases, voltage_v, max_current_a)
+        for cp_id, connector_id, phases, voltage_v, max_current_a in (
+            await connection.execute(
+                sa_select(
+                    col(Connector.charge_point_id),
+                    col(Connector.connector_id),
+                    col(Connector.phases),
+                    col(Connector.nominal_voltage_v),
+                    col(Connector.max_current_a),
+                ).where(col(Connector.charge_point_id).in_(list(cps)))
+            )
         ).all()
     }
-    demands = await effective_demands(session, [tx.id for tx in transactions if tx.id is not None])
-    delivered_wh = await _delivered_wh(session, transactions)
+    demands = await effective_demands(session, [tx.id for tx in transactions])
+    delivered_wh = await _delivered_wh(session, {tx.id: tx.meter_start_wh for tx in transactions})
     non_compliant = set(non_compliant)
     observed = observed_max_kw or {}
 
@@ -215,7 +260,6 @@ async def build_plan(
     opt_overrides: list[optimizer.Override] = []
     notes: list[str] = []
     for tx in transactions:
-        assert tx.id is not None
         cp = cps[tx.charge_point_id]
         connector = connectors.get((tx.charge_point_id, tx.connector_id))
         phases = connector.phases if connector else 3
@@ -369,23 +413,24 @@ async def store_revision(
     session.add(revision)
     await session.flush()
     assert revision.id is not None
-    for key, ps in plan.sessions.items():
-        schedule = result.schedules[key]
-        session.add(
-            ScheduleEntry(
-                revision_id=revision.id,
-                transaction_id=ps.transaction_id,
-                charge_point_id=ps.charge_point_id,
-                connector_id=ps.connector_id,
-                power_kw=list(schedule.power_kw),
-                max_kw=ps.max_kw,
-                energy_kwh=ps.energy_kwh,
-                delivered_kwh=schedule.delivered_kwh,
-                unmet_kwh=schedule.unmet_kwh,
-                departure=ps.departure,
-                demand_source=ps.demand_source,
-                assumption=ps.assumption,
-            )
-        )
-    await session.flush()
+    rows = [
+        {
+            "revision_id": revision.id,
+            "transaction_id": ps.transaction_id,
+            "charge_point_id": ps.charge_point_id,
+            "connector_id": ps.connector_id,
+            "power_kw": list(result.schedules[key].power_kw),
+            "max_kw": ps.max_kw,
+            "energy_kwh": ps.energy_kwh,
+            "delivered_kwh": result.schedules[key].delivered_kwh,
+            "unmet_kwh": result.schedules[key].unmet_kwh,
+            "departure": ps.departure,
+            "demand_source": ps.demand_source,
+            "assumption": ps.assumption,
+        }
+        for key, ps in plan.sessions.items()
+    ]
+    if rows:  # in the revision's transaction: the revision is never seen without its entries
+        table = ScheduleEntry.__table__  # type: ignore[attr-defined]
+        await session.exec(insert(table), params=rows)  # one executemany, no ORM object per entry
     return revision
