@@ -6,12 +6,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from app.db.engine import Database
-from app.db.tables import ChargePointConfiguration, Command
+from app.db.tables import Command
 from app.domain.ports import ChargePointCommands, Clock, CommandRefused, DispatchResult, TxSchedule
+from app.services import charge_points
 from ocpp_gateway.commands import GatewayCommands
 from ocpp_gateway.profiles import (
     ChargerCapabilities,
@@ -52,7 +50,7 @@ class ProfileDispatcher:
         self, charge_point_id: str, phases: int, voltage_v: float
     ) -> tuple[ChargerCapabilities, str | None]:
         """The charge point's capabilities, and why it cannot take a profile (None when it can)."""
-        config = await self._database.run_bulk(_configuration_many, charge_point_id)
+        config = await self._database.run_bulk(charge_points.configuration_many, charge_point_id)
         caps = ChargerCapabilities.from_configuration(config, phases=phases, voltage_v=voltage_v)
         features = config.get("SupportedFeatureProfiles")
         if features is not None and "SmartCharging" not in features:
@@ -186,22 +184,6 @@ class ProfileDispatcher:
         return DispatchResult(
             command.status, profile=profile, command_id=command.id, reason=command.error_description
         )
-
-
-async def _configuration_many(
-    session: AsyncSession, charge_point_ids: list[str]
-) -> list[dict[str, str | None]]:
-    """The stored configuration of many charge points in one SELECT of plain rows (no ORM objects)."""
-    table = ChargePointConfiguration
-    rows = await session.exec(
-        select(table.charge_point_id, table.key, table.value).where(
-            col(table.charge_point_id).in_(set(charge_point_ids))
-        )
-    )
-    found: dict[str, dict[str, str | None]] = {}
-    for charge_point_id, key, value in rows:
-        found.setdefault(charge_point_id, {})[key] = value
-    return [dict(found.get(cp_id, {})) for cp_id in charge_point_ids]
 
 
 def _parse_time(text: str) -> datetime:

@@ -409,15 +409,16 @@ async def configuration(session: AsyncSession, charge_point_id: str) -> dict[str
 async def configuration_many(
     session: AsyncSession, charge_point_ids: list[str]
 ) -> list[dict[str, str | None]]:
-    """`configuration` of many charge points in one SELECT."""
+    """`configuration` of many charge points in one SELECT of plain rows (no ORM objects)."""
+    table = ChargePointConfiguration
     rows = await session.exec(
-        select(ChargePointConfiguration).where(
-            col(ChargePointConfiguration.charge_point_id).in_(set(charge_point_ids))
+        select(table.charge_point_id, table.key, table.value).where(
+            col(table.charge_point_id).in_(set(charge_point_ids))
         )
     )
     found: dict[str, dict[str, str | None]] = {}
-    for row in rows:
-        found.setdefault(row.charge_point_id, {})[row.key] = row.value
+    for charge_point_id, key, value in rows:
+        found.setdefault(charge_point_id, {})[key] = value
     return [dict(found.get(cp_id, {})) for cp_id in charge_point_ids]
 
 
