@@ -120,35 +120,8 @@ async def mark_all_disconnected(session: AsyncSession, now: datetime) -> None:
     )
 
 
-async def touch(session: AsyncSession, charge_point_id: str, now: datetime) -> None:
-    await session.exec(
-        update(ChargePoint).where(col(ChargePoint.id) == charge_point_id).values(last_seen_at=now)
-    )
-
-
-async def record_boot(
-    session: AsyncSession, charge_point_id: str, payload: Mapping[str, Any], now: datetime
-) -> RegistrationStatus:
-    """Store every field of a BootNotification (and a history row); answer the operator's decision."""
-    row = await session.get(ChargePoint, charge_point_id)
-    if row is None:
-        return RegistrationStatus.rejected
-    status = RegistrationStatus(row.registration_status)
-    for field, attribute in BOOT_FIELDS.items():
-        setattr(row, attribute, payload.get(field))
-    row.last_boot_at = now
-    row.last_seen_at = now
-    session.add(row)
-    session.add(
-        BootNotification(
-            charge_point_id=charge_point_id, payload=dict(payload), status=status, received_at=now
-        )
-    )
-    return status
-
-
 async def touch_many(session: AsyncSession, seen: list[tuple[str, datetime]]) -> list[None]:
-    """`touch` for many charge points in one statement (executemany)."""
+    """Note when charge points were last seen, many in one statement (executemany)."""
     table = ChargePoint.__table__  # type: ignore[attr-defined]
     statement = (
         update(table)
@@ -160,7 +133,7 @@ async def touch_many(session: AsyncSession, seen: list[tuple[str, datetime]]) ->
 
 
 async def record_heartbeats(session: AsyncSession, beats: list[tuple[str, datetime]]) -> list[None]:
-    """`record_heartbeat` for many charge points in one statement (executemany)."""
+    """Heartbeats of many charge points in one statement (executemany)."""
     table = ChargePoint.__table__  # type: ignore[attr-defined]
     statement = (
         update(table)
@@ -182,7 +155,8 @@ class Boot:
 
 
 async def record_boots(session: AsyncSession, boots: list[Boot]) -> list[RegistrationStatus]:
-    """`record_boot` for many charge points: one SELECT, one executemany UPDATE, one executemany INSERT."""
+    """Store every field of each BootNotification (and a history row) and answer the operator's decision
+    (Rejected for an unknown charge point): one SELECT, one executemany UPDATE, one executemany INSERT."""
     ids = {boot.charge_point_id for boot in boots}
     found = await session.exec(
         select(ChargePoint.id, ChargePoint.registration_status).where(col(ChargePoint.id).in_(ids))
@@ -224,67 +198,14 @@ async def record_boots(session: AsyncSession, boots: list[Boot]) -> list[Registr
     return answers
 
 
-async def record_heartbeat(session: AsyncSession, charge_point_id: str, now: datetime) -> None:
-    await session.exec(
-        update(ChargePoint)
-        .where(col(ChargePoint.id) == charge_point_id)
-        .values(last_heartbeat_at=now, last_seen_at=now)
-    )
-
-
-async def record_status(
-    session: AsyncSession, charge_point_id: str, report: StatusReport, now: datetime
-) -> bool:
-    """Append the report to the history; update the live connector unless it holds a newer status.
-
-    Returns whether the live state changed (a queued, older report only lands in the history). A
-    timestamp ahead of `now` (a charge point clock running fast) orders as `now`, so that it cannot
-    block every later report.
-    """
-    ordered_at = min(report.timestamp, now)
-    session.add(
-        StatusNotification(
-            charge_point_id=charge_point_id,
-            connector_id=report.connector_id,
-            status=report.status,
-            error_code=report.error_code,
-            info=report.info,
-            vendor_id=report.vendor_id,
-            vendor_error_code=report.vendor_error_code,
-            timestamp=report.timestamp,
-            received_at=now,
-        )
-    )
-    await execute_insert_ignore(
-        session,
-        Connector,
-        [{"charge_point_id": charge_point_id, "connector_id": report.connector_id}],
-        ["charge_point_id", "connector_id"],
-    )
-    result = await session.exec(
-        update(Connector)
-        .where(
-            col(Connector.charge_point_id) == charge_point_id,
-            col(Connector.connector_id) == report.connector_id,
-            or_(col(Connector.status_at).is_(None), col(Connector.status_at) <= ordered_at),
-        )
-        .values(
-            status=report.status,
-            error_code=report.error_code,
-            info=report.info,
-            vendor_id=report.vendor_id,
-            vendor_error_code=report.vendor_error_code,
-            status_at=ordered_at,
-        )
-    )
-    return bool(result.rowcount)
-
-
 async def record_statuses(
     session: AsyncSession, reports: list[tuple[str, StatusReport, datetime]]
 ) -> list[bool]:
-    """`record_status` for many (charge point, report, now): the history and the connectors in one
-    statement each, the live-state update per report (its row count says whether the state changed)."""
+    """Append each (charge point, report, now) to the status history; update the live connector unless it
+    holds a newer status. Returns, per report, whether the live state changed (a queued, older report only
+    lands in the history). A timestamp ahead of `now` (a charge point clock running fast) orders as `now`,
+    so that it cannot block every later report. History and connectors take one statement each, the
+    live-state update one per report (its row count says whether the state changed)."""
     history = StatusNotification.__table__  # type: ignore[attr-defined]
     await execute_core(
         session,

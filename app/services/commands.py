@@ -1,6 +1,7 @@
 """The command service: every central-system operation recorded as a `Command` row, with its side effects.
 
-A command's life: `create` (pending) → `mark_sent` → `complete` (accepted / rejected / error / timeout).
+A command's life: `create` (pending) → `complete` (accepted / rejected / error / timeout, with the time it
+was sent, kept in memory until then).
 Side effects of the answer are applied in the same unit of work as the completion: reservations
 (ReserveNow, CancelReservation), stored configuration (GetConfiguration, ChangeConfiguration), the local
 list version (GetLocalListVersion, SendLocalList) and outbound DataTransfer records.
@@ -147,10 +148,6 @@ async def complete_many(session: AsyncSession, completions: list[Completion]) ->
     ]
     await session.exec(statement, params=params)
     return [None] * len(completions)
-
-
-async def mark_sent(session: AsyncSession, command_id: int, now: datetime) -> None:
-    await session.exec(update(Command).where(col(Command.id) == command_id).values(sent_at=now))
 
 
 async def complete(
