@@ -83,7 +83,6 @@ class _SentProfile:
 @dataclass
 class _SiteState:
     pending: set[str] = field(default_factory=set)
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
     last_boundary: datetime | None = None
 
@@ -129,12 +128,10 @@ class Scheduler:
         self._allocation: dict[int, _SentProfile] = {}  # transaction → latest plan
         self._observed: dict[int, tuple[float, datetime]] = {}  # transaction → (kW it draws, until)
         self._deviations: dict[int, int] = {}
-        self._failures: dict[int, int] = {}
         self._unsubscribe: list[Callable[[], None]] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._ticker: asyncio.Task[None] | None = None
         self._semaphore = asyncio.Semaphore(self.settings.dispatch_concurrency)
-        self.revisions = 0
 
     # -- lifecycle -------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -163,7 +160,6 @@ class Scheduler:
         """Ask for a replan of `site_id`; debounced, never more than one run per site at a time."""
         state = self._sites.setdefault(site_id, _SiteState())
         state.pending.add(trigger)
-        state.wake.set()
         if state.task is None or state.task.done():
             state.task = asyncio.get_running_loop().create_task(self._site_loop(site_id, state))
 
@@ -176,7 +172,6 @@ class Scheduler:
             await asyncio.sleep(self.settings.debounce_s)
             trigger = ", ".join(sorted(state.pending))
             state.pending.clear()
-            state.wake.clear()
             try:
                 await self._plan_and_dispatch(site_id, trigger)
             except asyncio.CancelledError:
@@ -300,7 +295,6 @@ class Scheduler:
         async with self.database.session() as session:
             revision = await planning.store_revision(session, plan, result, trigger, created_at=now)
         assert revision.id is not None
-        self.revisions += 1
         log.info(
             "site %d: revision %d (%s) %s, %d sessions, %.3f s",
             site_id, revision.id, trigger, result.status.value, len(plan.sessions), result.solve_seconds,
@@ -373,7 +367,6 @@ class Scheduler:
         tx = schedule.transaction_id
         if result.status == "accepted":
             self._sent[tx] = _SentProfile(schedule.start, schedule.interval_min, schedule.power_kw)
-            self._failures.pop(tx, None)
             return
         self._sent.pop(tx, None)
         if result.status == "not_sent" and not self.sender.is_connected(schedule.charge_point_id):
