@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db.tables import ApiKey
 from app.domain.enums import Role
+from app.runtime import tune_garbage_collector
 from app.settings import Settings
 
 T = TypeVar("T")
@@ -40,7 +41,8 @@ def serve(
         port=settings.api_port if port is None else port,
         log_level=settings.log_level.lower(),
     )
-    asyncio.run(uvicorn.Server(config).serve())
+    tune_garbage_collector()
+    uvicorn.Server(config).run()  # on uvloop when installed (uvicorn[standard] installs it)
 
 
 @db_cli.command("upgrade")

@@ -22,6 +22,7 @@ postgresql://postgres@127.0.0.1:5432/test), dropped after; skipped when the serv
 
 import asyncio
 import contextlib
+import gc
 import itertools
 import json
 import logging
@@ -120,11 +121,33 @@ def _serve(kind: str, database_url: str | None, control: Connection) -> None:
         raise
 
 
+class _GcPauses:
+    """Time the cyclic garbage collector stops the event loop for: in all, and its longest pause."""
+
+    def __init__(self) -> None:
+        self.total_s = self.longest_s = 0.0
+        self.full_collections = 0
+        self._started = 0.0
+        gc.callbacks.append(self._note)
+
+    def _note(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        pause = time.perf_counter() - self._started
+        self.total_s += pause
+        self.longest_s = max(self.longest_s, pause)
+        self.full_collections += info["generation"] == 2
+
+
 async def _serve_async(kind: str, database_url: str | None, control: Connection) -> None:
     counter = _LogCounter()
     logging.getLogger().addHandler(counter)
     logging.getLogger().setLevel(logging.WARNING)
     loop = asyncio.get_running_loop()
+    gc_pauses = _GcPauses()
+    from app.runtime import tune_garbage_collector
+
     if kind == "ceiling":
         from websockets.asyncio.server import ServerConnection, serve
         from websockets.exceptions import ConnectionClosed
@@ -142,6 +165,7 @@ async def _serve_async(kind: str, database_url: str | None, control: Connection)
             ping_interval=None,
             backlog=LISTEN_BACKLOG,  # type: ignore[list-item]
         )
+        tune_garbage_collector()  # the same process tuning as ours, so the ratio compares like with like
         control.send(next(iter(server.sockets)).getsockname()[1])
         stats: Any = lambda: {"connected": len(server.connections)}  # noqa: E731
         stop: Any = server.close
@@ -166,6 +190,7 @@ async def _serve_async(kind: str, database_url: str | None, control: Connection)
         database = Database(create_engine(database_url))
         gateway = OcppServer(settings, database, clock=SystemClock())
         await gateway.start()
+        tune_garbage_collector()  # as `smartcharge serve` does once started
         control.send(gateway.port)
 
         async def gateway_stats() -> dict[str, Any]:
@@ -196,6 +221,8 @@ async def _serve_async(kind: str, database_url: str | None, control: Connection)
             control.send(
                 figures
                 | {"log_errors": counter.errors, "pool_errors": counter.pool_errors, "first": counter.first}
+                | {"gc_total_s": gc_pauses.total_s, "gc_longest_ms": 1000 * gc_pauses.longest_s}
+                | {"gc_full_collections": gc_pauses.full_collections}
             )
         elif command == "stop":
             result = stop()
@@ -565,6 +592,9 @@ def run_one(backend: str, size: int, *, storm: bool) -> dict[str, Any]:
         "errors": sum(p["errors"] for p in connected + steady + saturated),
         "log_errors": server_stats["log_errors"],
         "connected_at_end": server_stats["connected"],
+        "gc_total_s": server_stats["gc_total_s"],
+        "gc_longest_ms": server_stats["gc_longest_ms"],
+        "gc_full_collections": server_stats["gc_full_collections"],
     }
     if backend != "ceiling":
         figures["stored"] = server_stats["meter_values"] == meter_ok * SAMPLES_PER_METER_VALUES

@@ -54,7 +54,7 @@ class GroupCommitter:
     """Runs units of work in shared transactions on `writers` tasks (one for SQLite: one connection)."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], *, writers: int = 1, max_batch: int = 200
+        self, sessions: async_sessionmaker[AsyncSession], *, writers: int = 1, max_batch: int = 2000
     ) -> None:
         self._sessions = sessions
         self._writers_wanted = writers
@@ -78,8 +78,8 @@ class GroupCommitter:
             self._start(loop)
         future: asyncio.Future[Any] = loop.create_future()
         self._queue.put_nowait(_Pending(unit, future, bulk, item))
-        # Shielded: a cancelled caller does not take its unit out of a batch that is already running.
-        return await asyncio.shield(future)
+        # A cancelled caller cancels `future` only: its unit stays queued and runs with its batch.
+        return await future
 
     def _start(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
