@@ -31,7 +31,7 @@ from app.services.charge_points import StatusReport
 from app.services.meter_values import SampledValue
 from app.services.timestamps import format_timestamp, parse_timestamp
 from app.settings import Settings
-from ocpp_gateway.rpc import OcppJEndpoint, after, log, on
+from ocpp_gateway.rpc import OcppJEndpoint, after, camel_case_payload, log, on
 
 PENDING_RETRY_S = 60
 TOUCH_INTERVAL = timedelta(seconds=30)  # last_seen_at is refreshed at most this often
@@ -93,30 +93,31 @@ class CentralSystemChargePoint(OcppJEndpoint):
                 log.warning("%s: GetConfiguration after boot not sent: %s", self.id, refused.detail)
 
     @on(Action.heartbeat)
-    async def on_heartbeat(self) -> call_result.Heartbeat:
+    @camel_case_payload
+    async def on_heartbeat(self, _payload: dict[str, Any]) -> dict[str, Any]:
         now = self._ctx.clock.now()
         await self._ctx.database.run_bulk(charge_points.record_heartbeats, (self.id, now))
-        return call_result.Heartbeat(current_time=format_timestamp(now))
+        return {"currentTime": format_timestamp(now)}
 
     @on(Action.status_notification)
-    async def on_status_notification(
-        self, connector_id: int, error_code: str, status: str, **optional: Any
-    ) -> call_result.StatusNotification:
+    @camel_case_payload
+    async def on_status_notification(self, payload: dict[str, Any]) -> dict[str, Any]:
         now = self._ctx.clock.now()
-        timestamp = parse_timestamp(optional["timestamp"]) if "timestamp" in optional else now
+        connector_id, status = payload["connectorId"], payload["status"]
+        timestamp = parse_timestamp(payload["timestamp"]) if "timestamp" in payload else now
         report = StatusReport(
             connector_id,
             status,
-            error_code,
+            payload["errorCode"],
             timestamp,
-            info=optional.get("info"),
-            vendor_id=optional.get("vendor_id"),
-            vendor_error_code=optional.get("vendor_error_code"),
+            info=payload.get("info"),
+            vendor_id=payload.get("vendorId"),
+            vendor_error_code=payload.get("vendorErrorCode"),
         )
         changed = await self._ctx.database.run_bulk(charge_points.record_statuses, (self.id, report, now))
         if changed:
             self._ctx.events.publish(StatusChanged(self.id, connector_id, status, timestamp))
-        return call_result.StatusNotification()
+        return {}
 
     @on(Action.authorize)
     async def on_authorize(self, id_tag: str) -> call_result.Authorize:
@@ -168,7 +169,7 @@ class CentralSystemChargePoint(OcppJEndpoint):
     ) -> call_result.StopTransaction:
         stopped_at, samples, now = (
             parse_timestamp(timestamp),
-            _sampled_values(transaction_data or []),
+            _sampled_values(transaction_data or [], "sampled_value"),
             self._ctx.clock.now(),
         )
         result = await self._ctx.database.run(
@@ -190,18 +191,18 @@ class CentralSystemChargePoint(OcppJEndpoint):
         return call_result.StopTransaction(id_tag_info=info)
 
     @on(Action.meter_values)
-    async def on_meter_values(
-        self, connector_id: int, meter_value: list[dict[str, Any]], transaction_id: int | None = None
-    ) -> call_result.MeterValues:
-        samples = _sampled_values(meter_value)
+    @camel_case_payload
+    async def on_meter_values(self, payload: dict[str, Any]) -> dict[str, Any]:
+        connector_id = payload["connectorId"]
+        samples = _sampled_values(payload["meterValue"], "sampledValue")
         message = meter_values.MeterValuesMessage(
-            self.id, connector_id, transaction_id, samples, self._ctx.clock.now()
+            self.id, connector_id, payload.get("transactionId"), samples, self._ctx.clock.now()
         )
         tx_id, new = await self._ctx.database.run_bulk(meter_values.store_many, message)
         if new:
             summary = meter_values.summarise(samples)
             self._ctx.events.publish(MeterValuesReceived(self.id, connector_id, tx_id, summary))
-        return call_result.MeterValues()
+        return {}
 
     @on(Action.data_transfer)
     async def on_data_transfer(
@@ -243,12 +244,13 @@ def _id_tag_info(info: IdTagInfo) -> dict[str, Any]:
     return {"status": info.status, "expiry_date": expiry, "parent_id_tag": info.parent_id_tag}
 
 
-def _sampled_values(meter_value: list[dict[str, Any]]) -> list[SampledValue]:
-    """meterValue elements (snake_case keys) → one `SampledValue` per sampledValue, defaults filled in."""
+def _sampled_values(meter_value: list[dict[str, Any]], sampled_key: str) -> list[SampledValue]:
+    """meterValue elements → one `SampledValue` per sampledValue (under `sampled_key`: the payload's
+    "sampledValue", or "sampled_value" once snake-cased), defaults filled in."""
     samples = []
     for element in meter_value:
         timestamp: datetime = parse_timestamp(element["timestamp"])
-        for sampled in element["sampled_value"]:
+        for sampled in element[sampled_key]:
             samples.append(
                 SampledValue(
                     timestamp=timestamp,

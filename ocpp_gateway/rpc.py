@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
+import orjson
 from ocpp import routing
 from ocpp.charge_point import camel_to_snake_case, remove_nones, serialize_as_dict, snake_to_camel_case
 from ocpp.v16 import ChargePoint as OcppChargePoint
@@ -59,6 +60,14 @@ def on(action: str) -> Callable[[_Handler], _Handler]:
     return cast(Callable[[_Handler], _Handler], routing.on(action))
 
 
+def camel_case_payload(handler: _Handler) -> _Handler:
+    """Under `@on`: the handler takes the payload as received, camelCase keys, in one `payload` argument,
+    and may return the response payload as a dict. For hot messages: no conversion of every key of a
+    nested payload into keyword arguments, nor of the response through the package's dataclasses."""
+    handler._camel_case_payload = True  # type: ignore[attr-defined]
+    return handler
+
+
 def after(action: str) -> Callable[[_Handler], _Handler]:
     """`ocpp.routing.after`, typed: the hook runs as a task once the CALLRESULT is sent."""
     return cast(Callable[[_Handler], _Handler], routing.after(action))
@@ -86,7 +95,19 @@ class _Call:
 
 
 def _frame(*parts: Any) -> str:
-    return json.dumps(list(parts), separators=(",", ":"), ensure_ascii=False)
+    try:
+        return orjson.dumps(parts).decode()  # compact UTF-8, as below, at a tenth of the cost
+    except TypeError:  # what orjson does not take (a Decimal, an int beyond 64 bits, a non-str key)
+        return json.dumps(list(parts), separators=(",", ":"), ensure_ascii=False)
+
+
+def _parse(text: str) -> Any:
+    """A frame's JSON. orjson first (4x faster); what it refuses (NaN, integers beyond 64 bits, lone
+    surrogates, deep nesting) gets the standard parser's verdict, so that what is accepted does not change."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -152,7 +173,7 @@ class OcppJEndpoint(OcppChargePoint):  # type: ignore[misc]
         log.debug("%s: receive %.1000r", self.id, raw_msg)
         try:
             text = raw_msg.decode() if isinstance(raw_msg, bytes) else raw_msg
-            message = json.loads(text)
+            message = _parse(text)
         except (ValueError, RecursionError):
             await self._reply_error(UNKNOWN_ID, FormationViolation("the frame is not valid JSON"))
             return
@@ -248,20 +269,28 @@ class OcppJEndpoint(OcppChargePoint):  # type: ignore[misc]
         checked = not handlers.get("_skip_schema_validation", False)
         if checked:
             validate(msg.action, msg.payload)
-        kwargs = snake_case_keys(msg.payload)
-        if _wants_unique_id(handler):
-            kwargs["call_unique_id"] = msg.unique_id
-        response = handler(**kwargs)
+        if getattr(handler, "_camel_case_payload", False):
+            response = handler(msg.payload)
+        else:
+            kwargs = snake_case_keys(msg.payload)
+            if _wants_unique_id(handler):
+                kwargs["call_unique_id"] = msg.unique_id
+            response = handler(**kwargs)
         if inspect.isawaitable(response):
             response = await response
-        payload = snake_to_camel_case(remove_nones(serialize_as_dict(response)))
+        if isinstance(response, dict):
+            payload = response
+        else:
+            payload = snake_to_camel_case(remove_nones(serialize_as_dict(response)))
         if checked:
             try:
                 validate(msg.action, payload, response=True)
             except CallErrorCode as error:
                 raise InternalError("the central system built an invalid response") from error
         hook = handlers.get("_after_action")
-        return payload, (lambda: hook(**kwargs)) if hook is not None else None
+        if hook is None:
+            return payload, None
+        return payload, lambda: hook(**snake_case_keys(msg.payload))
 
     async def _reply_error(self, unique_id: str, error: CallErrorCode) -> None:
         log.warning("%s: answered %s: %s", self.id, error.code, error.details)

@@ -3,9 +3,10 @@
 Schemas and payloads are parsed with `Decimal` numbers (the package's fix for `multipleOf: 0.1` on charging
 rates, applied here to every schema), and `date-time` formats are checked — the package leaves them unchecked.
 
-Each schema is also compiled with `fastjsonschema` (about 20x faster than `jsonschema`'s `iter_errors`): a
-payload it accepts is valid; anything else goes through `jsonschema`, whose best match picks the Table 7
-error, so the error codes are those of `jsonschema` alone.
+Each schema is also compiled by `jsonschema_rs` (Rust; 1.7 µs for a five-sample MeterValues, against 23 µs
+with `fastjsonschema` and over 100 µs with `jsonschema`'s `iter_errors`), with the same `date-time` check: a
+payload it accepts is valid; anything else, and anything it cannot take, goes through `jsonschema`, whose
+best match picks the Table 7 error, so the error codes are those of `jsonschema` alone.
 """
 
 import decimal
@@ -16,7 +17,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import fastjsonschema
+import jsonschema_rs
 from jsonschema import Draft4Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 
@@ -76,11 +77,10 @@ def has_schema(action: str, *, response: bool = False) -> bool:
 def validate(action: str, payload: Any, *, response: bool = False) -> None:
     """Raise the Table 7 error for the first (best) schema violation of `payload`."""
     try:
-        _compiled(action, response)(payload)
-    except Exception:  # a violation, or a payload the compiled check cannot take: the full check decides
+        if _compiled(action, response)(payload):
+            return
+    except Exception:  # a payload the compiled check cannot take (not JSON-like): the full check decides
         pass
-    else:
-        return
     validator = _validator(action, response)
     try:
         instance = json.loads(json.dumps(payload), parse_float=decimal.Decimal)
@@ -112,9 +112,12 @@ def _validator(action: str, response: bool) -> Draft4Validator:
 
 
 @cache
-def _compiled(action: str, response: bool) -> Callable[[Any], Any]:
-    """The schema as a compiled `fastjsonschema` check (its `multipleOf` is exact: it divides Decimals)."""
-    check: Callable[[Any], Any] = fastjsonschema.compile(
-        _schema(action, response, parse_float=float), formats={"date-time": _is_datetime_text}
+def _compiled(action: str, response: bool) -> Callable[[Any], bool]:
+    """The schema as a `jsonschema_rs` check: True only for a payload that is valid."""
+    validator = jsonschema_rs.Draft4Validator(
+        _schema(action, response, parse_float=float),
+        formats={"date-time": _is_datetime_text},
+        validate_formats=True,
     )
+    check: Callable[[Any], bool] = validator.is_valid
     return check

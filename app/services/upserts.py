@@ -1,11 +1,11 @@
 """`INSERT … ON CONFLICT DO NOTHING` for SQLite and PostgreSQL: race-safe creation and idempotent writes."""
 
 import functools
-import json
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import orjson
 from sqlalchemy import CursorResult, Executable, Insert, Table, bindparam, cast, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
@@ -110,16 +110,20 @@ async def insert_new_many(
     row_values = operator.itemgetter(*names)
     if session.new or session.dirty or session.deleted:
         await session.flush()
-    connection = await session.connection()
-    keys = [row[key] for row in rows]
-    stored = {found for (found,) in await connection.exec_driver_sql(select_stored, (json.dumps(keys),))}
+    # The driver's (aiosqlite's) own connection, in the session's transaction: one hand-off to its thread
+    # per statement, where SQLAlchemy's adapter makes four (cursor, execute, fetch, close), each waiting
+    # for the event loop to come round, while SQLite idles.
+    driver = (await (await session.connection()).get_raw_connection()).driver_connection
+    assert driver is not None
+    keys = orjson.dumps([row[key] for row in rows]).decode()
+    stored = {found for (found,) in await driver.execute_fetchall(select_stored, (keys,))}
     fresh = [row for row in rows if row[key] not in stored]
     if fresh:
         values = [list(row_values(row)) for row in fresh]
         for index, process in processors:
             for value in values:
                 value[index] = process(value[index])
-        await connection.exec_driver_sql(insert_sql, (json.dumps(values),))
+        await driver.execute(insert_sql, (orjson.dumps(values).decode(),))
     return {row[key] for row in fresh}
 
 
