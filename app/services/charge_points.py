@@ -20,7 +20,7 @@ from app.db.tables import (
     StatusNotification,
 )
 from app.domain.enums import RegistrationStatus
-from app.services.upserts import execute_core, execute_insert_ignore
+from app.services.upserts import execute_core, execute_insert_ignore, update_many
 
 BOOT_FIELDS = {
     "chargePointVendor": "vendor",
@@ -121,29 +121,19 @@ async def mark_all_disconnected(session: AsyncSession, now: datetime) -> None:
 
 
 async def touch_many(session: AsyncSession, seen: list[tuple[str, datetime]]) -> list[None]:
-    """Note when charge points were last seen, many in one statement (executemany)."""
-    table = ChargePoint.__table__  # type: ignore[attr-defined]
-    statement = (
-        update(table)
-        .where(table.c.id == bindparam("cp_id"))
-        .values(last_seen_at=bindparam("at", type_=table.c.last_seen_at.type))
-    )
-    await execute_core(session, statement, [{"cp_id": cp_id, "at": at} for cp_id, at in seen])
+    """Note when charge points were last seen, many in one statement."""
+    await update_many(session, ChargePoint, "id", [{"id": cp_id, "last_seen_at": at} for cp_id, at in seen])
     return [None] * len(seen)
 
 
 async def record_heartbeats(session: AsyncSession, beats: list[tuple[str, datetime]]) -> list[None]:
-    """Heartbeats of many charge points in one statement (executemany)."""
-    table = ChargePoint.__table__  # type: ignore[attr-defined]
-    statement = (
-        update(table)
-        .where(table.c.id == bindparam("cp_id"))
-        .values(
-            last_heartbeat_at=bindparam("at", type_=table.c.last_heartbeat_at.type),
-            last_seen_at=bindparam("at", type_=table.c.last_seen_at.type),
-        )
+    """Heartbeats of many charge points in one statement."""
+    await update_many(
+        session,
+        ChargePoint,
+        "id",
+        [{"id": cp_id, "last_heartbeat_at": at, "last_seen_at": at} for cp_id, at in beats],
     )
-    await execute_core(session, statement, [{"cp_id": cp_id, "at": at} for cp_id, at in beats])
     return [None] * len(beats)
 
 

@@ -119,8 +119,7 @@ def _postgresql_insert(core: Table, names: tuple[str, ...], key: str, dialect: D
 def _sqlite_statements(
     core: Table, names: tuple[str, ...], key: str, dialect: Dialect
 ) -> tuple[str, str, tuple[tuple[int, Callable[[Any], Any]], ...]]:
-    """SQLite: the keys-already-stored query (the keys as one JSON array), the single-row insert, and the
-    bind processor of each column that has one, by position (the driver takes the others as they are)."""
+    """SQLite: the keys-already-stored query (the keys as one JSON array), the insert, the processors."""
     quote = dialect.identifier_preparer.quote
     table_name, key_name = quote(core.name), quote(key)
     select_stored = (
@@ -131,9 +130,73 @@ def _sqlite_statements(
         f"INSERT INTO {table_name} ({', '.join(quote(name) for name in names)})"
         f" SELECT {columns} FROM json_each(?) WHERE true ON CONFLICT ({key_name}) DO NOTHING"
     )
-    processors = tuple(
+    return select_stored, insert_sql, _processors(core, names, dialect)
+
+
+def _processors(
+    core: Table, names: tuple[str, ...], dialect: Dialect
+) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+    """The bind processor of each column that has one, by position (the driver takes others as they are)."""
+    return tuple(
         (index, process)
         for index, name in enumerate(names)
         if (process := core.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
     )
-    return select_stored, insert_sql, processors
+
+
+async def update_many(
+    session: AsyncSession, table: type[SQLModel], key: str, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Set each row's other columns on the stored row whose `key` column holds the row's `key` value, all
+    in one statement with the rows as one JSON parameter (see `insert_new_many` for why). All rows have the
+    same columns; where two name the same stored row, one of them is applied."""
+    if not rows:
+        return
+    driver = (await (await session.connection()).get_raw_connection()).driver_connection
+    assert driver is not None
+    assert session.bind is not None
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
+    dialect = session.bind.dialect
+    core = table.__table__  # type: ignore[attr-defined]
+    names = tuple(rows[0])
+    if dialect.name == "postgresql":
+        await driver.execute(_postgresql_update(core, names, key, dialect), (orjson.dumps(rows).decode(),))
+        return
+    statement, processors = _sqlite_update(core, names, key, dialect)
+    row_values = operator.itemgetter(*names)
+    values = [list(row_values(row)) for row in rows]
+    for index, process in processors:
+        for value in values:
+            value[index] = process(value[index])
+    await driver.execute(statement, (orjson.dumps(values).decode(),))
+
+
+@functools.cache
+def _postgresql_update(core: Table, names: tuple[str, ...], key: str, dialect: Dialect) -> str:
+    quote = dialect.identifier_preparer.quote
+    table_name, key_name = quote(core.name), quote(key)
+    assignments = ", ".join(f"{quote(name)} = j.{quote(name)}" for name in names if name != key)
+    return (
+        f"UPDATE {table_name} SET {assignments}"
+        f" FROM json_populate_recordset(NULL::{table_name}, %s::json) AS j"
+        f" WHERE {table_name}.{key_name} = j.{key_name}"
+    )
+
+
+@functools.cache
+def _sqlite_update(
+    core: Table, names: tuple[str, ...], key: str, dialect: Dialect
+) -> tuple[str, tuple[tuple[int, Callable[[Any], Any]], ...]]:
+    quote = dialect.identifier_preparer.quote
+    table_name, key_name = quote(core.name), quote(key)
+    assignments = ", ".join(
+        f"{quote(name)} = json_extract(j.value, '$[{index}]')"
+        for index, name in enumerate(names)
+        if name != key
+    )
+    statement = (
+        f"UPDATE {table_name} SET {assignments} FROM json_each(?) AS j"
+        f" WHERE {table_name}.{key_name} = json_extract(j.value, '$[{names.index(key)}]')"
+    )
+    return statement, _processors(core, names, dialect)
