@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, or_, update
+from sqlalchemy import bindparam, insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -122,7 +122,7 @@ async def mark_all_disconnected(session: AsyncSession, now: datetime) -> None:
 
 async def touch_many(session: AsyncSession, seen: list[tuple[str, datetime]]) -> list[None]:
     """Note when charge points were last seen, many in one statement."""
-    await update_many(session, ChargePoint, "id", [{"id": cp_id, "last_seen_at": at} for cp_id, at in seen])
+    await update_many(session, ChargePoint, ["id"], [{"id": cp_id, "last_seen_at": at} for cp_id, at in seen])
     return [None] * len(seen)
 
 
@@ -131,7 +131,7 @@ async def record_heartbeats(session: AsyncSession, beats: list[tuple[str, dateti
     await update_many(
         session,
         ChargePoint,
-        "id",
+        ["id"],
         [{"id": cp_id, "last_heartbeat_at": at, "last_seen_at": at} for cp_id, at in beats],
     )
     return [None] * len(beats)
@@ -194,8 +194,8 @@ async def record_statuses(
     """Append each (charge point, report, now) to the status history; update the live connector unless it
     holds a newer status. Returns, per report, whether the live state changed (a queued, older report only
     lands in the history). A timestamp ahead of `now` (a charge point clock running fast) orders as `now`,
-    so that it cannot block every later report. History and connectors take one statement each, the
-    live-state update one per report (its row count says whether the state changed)."""
+    so that it cannot block every later report. History, connectors and live states take one statement
+    each (live states one more for each further report of a connector in the same batch)."""
     history = StatusNotification.__table__  # type: ignore[attr-defined]
     await execute_core(
         session,
@@ -225,28 +225,39 @@ async def record_statuses(
         ],
         ["charge_point_id", "connector_id"],
     )
-    changed = []
-    for cp_id, report, now in reports:
-        ordered_at = min(report.timestamp, now)
-        result = await execute_core(
-            session,
-            update(Connector)
-            .where(
-                col(Connector.charge_point_id) == cp_id,
-                col(Connector.connector_id) == report.connector_id,
-                or_(col(Connector.status_at).is_(None), col(Connector.status_at) <= ordered_at),
-            )
-            .values(
-                status=report.status,
-                error_code=report.error_code,
-                info=report.info,
-                vendor_id=report.vendor_id,
-                vendor_error_code=report.vendor_error_code,
-                status_at=ordered_at,
-            ),
+    # One statement per round; a connector reported twice in the batch is updated again in the next round,
+    # in the order received, so each report is judged against the one before it as if alone.
+    rounds: list[list[int]] = []
+    seen: dict[tuple[str, int], int] = {}
+    for index, (cp_id, report, _now) in enumerate(reports):
+        key = (cp_id, report.connector_id)
+        seen[key] = seen.get(key, -1) + 1
+        if seen[key] == len(rounds):
+            rounds.append([])
+        rounds[seen[key]].append(index)
+    changed = [False] * len(reports)
+    for members in rounds:
+        rows = [_live_state(*reports[index]) for index in members]
+        updated = await update_many(
+            session, Connector, ["charge_point_id", "connector_id"], rows, unless_newer="status_at"
         )
-        changed.append(bool(result.rowcount))
+        for index, row in zip(members, rows, strict=True):
+            changed[index] = (row["charge_point_id"], row["connector_id"]) in updated
     return changed
+
+
+def _live_state(cp_id: str, report: StatusReport, now: datetime) -> dict[str, Any]:
+    """The connector's live-state row for `report`; a timestamp ahead of `now` orders as `now`."""
+    return {
+        "charge_point_id": cp_id,
+        "connector_id": report.connector_id,
+        "status": report.status,
+        "error_code": report.error_code,
+        "info": report.info,
+        "vendor_id": report.vendor_id,
+        "vendor_error_code": report.vendor_error_code,
+        "status_at": min(report.timestamp, now),
+    }
 
 
 async def record_diagnostics_status(

@@ -145,13 +145,21 @@ def _processors(
 
 
 async def update_many(
-    session: AsyncSession, table: type[SQLModel], key: str, rows: Sequence[Mapping[str, Any]]
-) -> None:
-    """Set each row's other columns on the stored row whose `key` column holds the row's `key` value, all
-    in one statement with the rows as one JSON parameter (see `insert_new_many` for why). All rows have the
-    same columns; where two name the same stored row, one of them is applied."""
+    session: AsyncSession,
+    table: type[SQLModel],
+    keys: Sequence[str],
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    unless_newer: str | None = None,
+) -> set[tuple[Any, ...]]:
+    """Set each row's other columns on the stored row whose `keys` columns hold the row's values, all in
+    one statement with the rows as one JSON parameter (see `insert_new_many` for why); returns the keys of
+    the stored rows changed. With `unless_newer`, a stored row whose value in that column is later than the
+    row's is left alone. All rows have the same columns, and their keys must differ (one statement applies
+    one row per stored row).
+    """
     if not rows:
-        return
+        return set()
     driver = (await (await session.connection()).get_raw_connection()).driver_connection
     assert driver is not None
     assert session.bind is not None
@@ -161,42 +169,54 @@ async def update_many(
     core = table.__table__  # type: ignore[attr-defined]
     names = tuple(rows[0])
     if dialect.name == "postgresql":
-        await driver.execute(_postgresql_update(core, names, key, dialect), (orjson.dumps(rows).decode(),))
-        return
-    statement, processors = _sqlite_update(core, names, key, dialect)
+        statement = _postgresql_update(core, names, tuple(keys), unless_newer, dialect)
+        cursor = await driver.execute(statement, (orjson.dumps(rows).decode(),))
+        return {tuple(found) for found in await cursor.fetchall()}
+    statement, processors = _sqlite_update(core, names, tuple(keys), unless_newer, dialect)
     row_values = operator.itemgetter(*names)
     values = [list(row_values(row)) for row in rows]
     for index, process in processors:
         for value in values:
             value[index] = process(value[index])
-    await driver.execute(statement, (orjson.dumps(values).decode(),))
+    return {
+        tuple(found) for found in await driver.execute_fetchall(statement, (orjson.dumps(values).decode(),))
+    }
 
 
 @functools.cache
-def _postgresql_update(core: Table, names: tuple[str, ...], key: str, dialect: Dialect) -> str:
+def _postgresql_update(
+    core: Table, names: tuple[str, ...], keys: tuple[str, ...], unless_newer: str | None, dialect: Dialect
+) -> str:
     quote = dialect.identifier_preparer.quote
-    table_name, key_name = quote(core.name), quote(key)
-    assignments = ", ".join(f"{quote(name)} = j.{quote(name)}" for name in names if name != key)
+    table_name = quote(core.name)
+    assignments = ", ".join(f"{quote(name)} = j.{quote(name)}" for name in names if name not in keys)
+    conditions = [f"{table_name}.{quote(key)} = j.{quote(key)}" for key in keys]
+    if unless_newer is not None:
+        column = quote(unless_newer)
+        conditions.append(f"({table_name}.{column} IS NULL OR {table_name}.{column} <= j.{column})")
+    returning = ", ".join(f"{table_name}.{quote(key)}" for key in keys)
     return (
         f"UPDATE {table_name} SET {assignments}"
         f" FROM json_populate_recordset(NULL::{table_name}, %s::json) AS j"
-        f" WHERE {table_name}.{key_name} = j.{key_name}"
+        f" WHERE {' AND '.join(conditions)} RETURNING {returning}"
     )
 
 
 @functools.cache
 def _sqlite_update(
-    core: Table, names: tuple[str, ...], key: str, dialect: Dialect
+    core: Table, names: tuple[str, ...], keys: tuple[str, ...], unless_newer: str | None, dialect: Dialect
 ) -> tuple[str, tuple[tuple[int, Callable[[Any], Any]], ...]]:
     quote = dialect.identifier_preparer.quote
-    table_name, key_name = quote(core.name), quote(key)
-    assignments = ", ".join(
-        f"{quote(name)} = json_extract(j.value, '$[{index}]')"
-        for index, name in enumerate(names)
-        if name != key
-    )
+    table_name = quote(core.name)
+    value = {name: f"json_extract(j.value, '$[{index}]')" for index, name in enumerate(names)}
+    assignments = ", ".join(f"{quote(name)} = {value[name]}" for name in names if name not in keys)
+    conditions = [f"{table_name}.{quote(key)} = {value[key]}" for key in keys]
+    if unless_newer is not None:
+        column = f"{table_name}.{quote(unless_newer)}"
+        conditions.append(f"({column} IS NULL OR {column} <= {value[unless_newer]})")
+    returning = ", ".join(f"{table_name}.{quote(key)}" for key in keys)
     statement = (
         f"UPDATE {table_name} SET {assignments} FROM json_each(?) AS j"
-        f" WHERE {table_name}.{key_name} = json_extract(j.value, '$[{names.index(key)}]')"
+        f" WHERE {' AND '.join(conditions)} RETURNING {returning}"
     )
     return statement, _processors(core, names, dialect)

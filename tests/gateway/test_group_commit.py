@@ -12,8 +12,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from websockets.asyncio.client import ClientConnection, connect
 
 from app.db.engine import Database
-from app.db.tables import ChargePoint, MeterValue, StatusNotification
-from app.services import meter_values
+from app.db.tables import ChargePoint, Connector, MeterValue, StatusNotification
+from app.services import charge_points, meter_values
+from app.services.charge_points import StatusReport
 from app.services.meter_values import MeterValuesMessage, SampledValue
 from app.services.timestamps import format_timestamp
 from ocpp_gateway import OcppServer
@@ -178,3 +179,33 @@ async def test_store_many_dedups_within_and_across_batches(database: Database) -
     async with database.session() as session:
         assert await meter_values.store_many(session, [again]) == [(None, 0)]
         assert int(await session.scalar(select(func.count()).select_from(MeterValue)) or 0) == 3
+
+
+async def test_record_statuses_judges_each_report_of_a_connector_in_one_batch_against_the_one_before(
+    database: Database,
+) -> None:
+    await add_charge_point(database, "ST")
+    now = START + timedelta(hours=1)
+
+    def report(status: str, minutes: int, connector_id: int = 1) -> tuple[str, StatusReport, datetime]:
+        at = START + timedelta(minutes=minutes)
+        return ("ST", StatusReport(connector_id, status, "NoError", at), now)
+
+    batch = [
+        report("Preparing", 1),
+        report("Available", 5, connector_id=2),
+        report("Charging", 2),
+        report("Finishing", 0),  # older than what connector 1 holds by now: history only
+        report("SuspendedEV", 90),  # ahead of `now`: orders as `now`
+    ]
+    async with database.session() as session:
+        assert await charge_points.record_statuses(session, batch) == [True, True, True, False, True]
+    async with database.session() as session:
+        assert await charge_points.record_statuses(session, [report("Faulted", 59)]) == [False]
+        live = {
+            row.connector_id: (row.status, row.status_at)
+            for row in await session.exec(select(Connector).where(Connector.charge_point_id == "ST"))
+        }
+        history = await session.scalar(select(func.count()).select_from(StatusNotification))
+    assert live == {1: ("SuspendedEV", now), 2: ("Available", START + timedelta(minutes=5))}
+    assert history == len(batch) + 1
