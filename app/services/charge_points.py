@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,7 +20,7 @@ from app.db.tables import (
     StatusNotification,
 )
 from app.domain.enums import RegistrationStatus
-from app.services.upserts import execute_core, execute_insert_ignore, update_many
+from app.services.upserts import execute_insert_ignore, insert_many, update_many
 
 BOOT_FIELDS = {
     "chargePointVendor": "vendor",
@@ -70,22 +70,17 @@ async def credentials_many(session: AsyncSession, charge_point_ids: list[str]) -
 
 
 async def set_connected_many(session: AsyncSession, changes: list[tuple[str, bool, datetime]]) -> list[None]:
-    """`mark_connected` / `mark_disconnected` for many charge points, in the given order (executemany)."""
-    table = ChargePoint.__table__  # type: ignore[attr-defined]
-    statement = (
-        update(table)
-        .where(table.c.id == bindparam("cp_id"))
-        .values(
-            connected=bindparam("connected"),
-            connected_since=bindparam("since", type_=table.c.connected_since.type),
-            last_seen_at=bindparam("at", type_=table.c.last_seen_at.type),
-        )
-    )
-    params = [
-        {"cp_id": cp_id, "connected": connected, "since": at if connected else None, "at": at}
+    """`mark_connected` / `mark_disconnected` for many charge points, in the given order."""
+    rows = [
+        {
+            "id": cp_id,
+            "connected": connected,
+            "connected_since": at if connected else None,
+            "last_seen_at": at,
+        }
         for cp_id, connected, at in changes
     ]
-    await execute_core(session, statement, params)
+    await update_many(session, ChargePoint, ["id"], rows)
     return [None] * len(changes)
 
 
@@ -146,7 +141,7 @@ class Boot:
 
 async def record_boots(session: AsyncSession, boots: list[Boot]) -> list[RegistrationStatus]:
     """Store every field of each BootNotification (and a history row) and answer the operator's decision
-    (Rejected for an unknown charge point): one SELECT, one executemany UPDATE, one executemany INSERT."""
+    (Rejected for an unknown charge point): one SELECT, one UPDATE, one INSERT."""
     ids = {boot.charge_point_id for boot in boots}
     found = await session.exec(
         select(ChargePoint.id, ChargePoint.registration_status).where(col(ChargePoint.id).in_(ids))
@@ -158,23 +153,12 @@ async def record_boots(session: AsyncSession, boots: list[Boot]) -> list[Registr
     ]
     if not stored:
         return answers
-    table = ChargePoint.__table__  # type: ignore[attr-defined]
-    fields = {
-        attribute: bindparam(attribute, type_=table.c[attribute].type) for attribute in BOOT_FIELDS.values()
-    }
-    at = bindparam("at", type_=table.c.last_boot_at.type)
-    statement = (
-        update(table)
-        .where(table.c.id == bindparam("cp_id"))
-        .values(last_boot_at=at, last_seen_at=at, **fields)
-    )
-    params = [
-        {"cp_id": boot.charge_point_id, "at": boot.now}
+    fields = [
+        {"id": boot.charge_point_id, "last_boot_at": boot.now, "last_seen_at": boot.now}
         | {attribute: boot.payload.get(field) for field, attribute in BOOT_FIELDS.items()}
         for boot, _ in stored
     ]
-    await execute_core(session, statement, params)
-    history = BootNotification.__table__  # type: ignore[attr-defined]
+    await update_many(session, ChargePoint, ["id"], fields)
     rows = [
         {
             "charge_point_id": boot.charge_point_id,
@@ -184,7 +168,7 @@ async def record_boots(session: AsyncSession, boots: list[Boot]) -> list[Registr
         }
         for boot, status in stored
     ]
-    await execute_core(session, insert(history), rows)
+    await insert_many(session, BootNotification, rows)
     return answers
 
 
@@ -196,10 +180,9 @@ async def record_statuses(
     lands in the history). A timestamp ahead of `now` (a charge point clock running fast) orders as `now`,
     so that it cannot block every later report. History, connectors and live states take one statement
     each (live states one more for each further report of a connector in the same batch)."""
-    history = StatusNotification.__table__  # type: ignore[attr-defined]
-    await execute_core(
+    await insert_many(
         session,
-        insert(history),
+        StatusNotification,
         [
             {
                 "charge_point_id": cp_id,
@@ -225,25 +208,13 @@ async def record_statuses(
         ],
         ["charge_point_id", "connector_id"],
     )
-    # One statement per round; a connector reported twice in the batch is updated again in the next round,
-    # in the order received, so each report is judged against the one before it as if alone.
-    rounds: list[list[int]] = []
-    seen: dict[tuple[str, int], int] = {}
-    for index, (cp_id, report, _now) in enumerate(reports):
-        key = (cp_id, report.connector_id)
-        seen[key] = seen.get(key, -1) + 1
-        if seen[key] == len(rounds):
-            rounds.append([])
-        rounds[seen[key]].append(index)
-    changed = [False] * len(reports)
-    for members in rounds:
-        rows = [_live_state(*reports[index]) for index in members]
-        updated = await update_many(
-            session, Connector, ["charge_point_id", "connector_id"], rows, unless_newer="status_at"
-        )
-        for index, row in zip(members, rows, strict=True):
-            changed[index] = (row["charge_point_id"], row["connector_id"]) in updated
-    return changed
+    return await update_many(
+        session,
+        Connector,
+        ["charge_point_id", "connector_id"],
+        [_live_state(cp_id, report, now) for cp_id, report, now in reports],
+        unless_newer="status_at",
+    )
 
 
 def _live_state(cp_id: str, report: StatusReport, now: datetime) -> dict[str, Any]:

@@ -89,7 +89,8 @@ async def insert_new_many(
             _postgresql_insert(core, names, key, dialect), (orjson.dumps(rows).decode(),)
         )
         return {found for (found,) in await cursor.fetchall()}
-    select_stored, insert_sql, processors = _sqlite_statements(core, names, key, dialect)
+    select_stored = _sqlite_select_stored(core, key, dialect)
+    insert_sql, processors = _sqlite_insert(core, names, key, dialect)
     keys = orjson.dumps([row[key] for row in rows]).decode()
     stored = {found for (found,) in await driver.execute_fetchall(select_stored, (keys,))}
     fresh = [row for row in rows if row[key] not in stored]
@@ -103,34 +104,70 @@ async def insert_new_many(
     return {row[key] for row in fresh}
 
 
+async def insert_many(
+    session: AsyncSession, table: type[SQLModel], rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Insert `rows` (all with the same columns) as one JSON parameter of one statement (see
+    `insert_new_many` for why)."""
+    if not rows:
+        return
+    driver = (await (await session.connection()).get_raw_connection()).driver_connection
+    assert driver is not None
+    assert session.bind is not None
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
+    dialect = session.bind.dialect
+    core = table.__table__  # type: ignore[attr-defined]
+    names = tuple(rows[0])
+    if dialect.name == "postgresql":
+        await driver.execute(_postgresql_insert(core, names, None, dialect), (orjson.dumps(rows).decode(),))
+        return
+    statement, processors = _sqlite_insert(core, names, None, dialect)
+    row_values = operator.itemgetter(*names)
+    values = [list(row_values(row)) for row in rows]
+    for index, process in processors:
+        for value in values:
+            value[index] = process(value[index])
+    await driver.execute(statement, (orjson.dumps(values).decode(),))
+
+
 @functools.cache
-def _postgresql_insert(core: Table, names: tuple[str, ...], key: str, dialect: Dialect) -> str:
+def _postgresql_insert(core: Table, names: tuple[str, ...], key: str | None, dialect: Dialect) -> str:
+    """The insert of JSON rows; with a unique `key`, skipping conflicts and returning the keys inserted."""
     quote = dialect.identifier_preparer.quote
-    table_name, key_name = quote(core.name), quote(key)
+    table_name = quote(core.name)
     columns = ", ".join(quote(name) for name in names)
-    return (
+    statement = (
         f"INSERT INTO {table_name} ({columns}) SELECT {columns}"
         f" FROM json_populate_recordset(NULL::{table_name}, %s::json)"
-        f" ON CONFLICT ({key_name}) DO NOTHING RETURNING {key_name}"
     )
+    if key is None:
+        return statement
+    return f"{statement} ON CONFLICT ({quote(key)}) DO NOTHING RETURNING {quote(key)}"
 
 
 @functools.cache
-def _sqlite_statements(
-    core: Table, names: tuple[str, ...], key: str, dialect: Dialect
-) -> tuple[str, str, tuple[tuple[int, Callable[[Any], Any]], ...]]:
-    """SQLite: the keys-already-stored query (the keys as one JSON array), the insert, the processors."""
+def _sqlite_insert(
+    core: Table, names: tuple[str, ...], key: str | None, dialect: Dialect
+) -> tuple[str, tuple[tuple[int, Callable[[Any], Any]], ...]]:
+    """The insert of JSON rows (arrays in `names` order); with a unique `key`, skipping conflicts."""
     quote = dialect.identifier_preparer.quote
-    table_name, key_name = quote(core.name), quote(key)
-    select_stored = (
-        f"SELECT {key_name} FROM {table_name} WHERE {key_name} IN (SELECT value FROM json_each(?))"
+    values = ", ".join(f"json_extract(value, '$[{index}]')" for index in range(len(names)))
+    statement = (
+        f"INSERT INTO {quote(core.name)} ({', '.join(quote(name) for name in names)})"
+        f" SELECT {values} FROM json_each(?) WHERE true"
     )
-    columns = ", ".join(f"json_extract(value, '$[{index}]')" for index in range(len(names)))
-    insert_sql = (
-        f"INSERT INTO {table_name} ({', '.join(quote(name) for name in names)})"
-        f" SELECT {columns} FROM json_each(?) WHERE true ON CONFLICT ({key_name}) DO NOTHING"
-    )
-    return select_stored, insert_sql, _processors(core, names, dialect)
+    if key is not None:
+        statement += f" ON CONFLICT ({quote(key)}) DO NOTHING"
+    return statement, _processors(core, names, dialect)
+
+
+@functools.cache
+def _sqlite_select_stored(core: Table, key: str, dialect: Dialect) -> str:
+    """SQLite: which of the keys (given as one JSON array) are stored."""
+    quote = dialect.identifier_preparer.quote
+    key_name = quote(key)
+    return f"SELECT {key_name} FROM {quote(core.name)} WHERE {key_name} IN (SELECT value FROM json_each(?))"
 
 
 def _processors(
@@ -151,15 +188,37 @@ async def update_many(
     rows: Sequence[Mapping[str, Any]],
     *,
     unless_newer: str | None = None,
-) -> set[tuple[Any, ...]]:
-    """Set each row's other columns on the stored row whose `keys` columns hold the row's values, all in
-    one statement with the rows as one JSON parameter (see `insert_new_many` for why); returns the keys of
-    the stored rows changed. With `unless_newer`, a stored row whose value in that column is later than the
-    row's is left alone. All rows have the same columns, and their keys must differ (one statement applies
-    one row per stored row).
+) -> list[bool]:
+    """Set each row's other columns on the stored row whose `keys` columns hold the row's values, with the
+    rows as one JSON parameter of one statement (see `insert_new_many` for why); returns, per row, whether
+    it changed a stored row. With `unless_newer`, a stored row whose value in that column is later than the
+    row's is left alone. All rows have the same columns. Rows with the same keys are applied in order, one
+    more statement for each repetition, so each is judged against the one before it as if alone.
     """
-    if not rows:
-        return set()
+    rounds: list[list[int]] = []
+    repeats: dict[tuple[Any, ...], int] = {}
+    for index, row in enumerate(rows):
+        key = tuple(row[name] for name in keys)
+        repeats[key] = repeats.get(key, -1) + 1
+        if repeats[key] == len(rounds):
+            rounds.append([])
+        rounds[repeats[key]].append(index)
+    changed = [False] * len(rows)
+    for members in rounds:
+        updated = await _update_once(session, table, tuple(keys), [rows[i] for i in members], unless_newer)
+        for index in members:
+            changed[index] = tuple(rows[index][name] for name in keys) in updated
+    return changed
+
+
+async def _update_once(
+    session: AsyncSession,
+    table: type[SQLModel],
+    keys: tuple[str, ...],
+    rows: Sequence[Mapping[str, Any]],
+    unless_newer: str | None,
+) -> set[tuple[Any, ...]]:
+    """One UPDATE for `rows` (their keys all differ); the keys of the stored rows it changed."""
     driver = (await (await session.connection()).get_raw_connection()).driver_connection
     assert driver is not None
     assert session.bind is not None
@@ -169,18 +228,17 @@ async def update_many(
     core = table.__table__  # type: ignore[attr-defined]
     names = tuple(rows[0])
     if dialect.name == "postgresql":
-        statement = _postgresql_update(core, names, tuple(keys), unless_newer, dialect)
+        statement = _postgresql_update(core, names, keys, unless_newer, dialect)
         cursor = await driver.execute(statement, (orjson.dumps(rows).decode(),))
         return {tuple(found) for found in await cursor.fetchall()}
-    statement, processors = _sqlite_update(core, names, tuple(keys), unless_newer, dialect)
+    statement, processors = _sqlite_update(core, names, keys, unless_newer, dialect)
     row_values = operator.itemgetter(*names)
     values = [list(row_values(row)) for row in rows]
     for index, process in processors:
         for value in values:
             value[index] = process(value[index])
-    return {
-        tuple(found) for found in await driver.execute_fetchall(statement, (orjson.dumps(values).decode(),))
-    }
+    found = await driver.execute_fetchall(statement, (orjson.dumps(values).decode(),))
+    return {tuple(row) for row in found}
 
 
 @functools.cache
