@@ -3,7 +3,7 @@
 100, 1,000 and 5,000 simulated charge points on loopback connect, boot (BootNotification, StatusNotification)
 and then send MeterValues and Heartbeats at a fixed rate. The field rates (MeterValues every 60 s, Heartbeat
 every 300 s) are run 10x faster — every 6 s and every 30 s — so that a short run still carries weight:
-0.2 messages/s per charge point, 1,000/s at 5,000. Then, for a few seconds, every charge point sends its next
+0.2 messages/s per charge point, 1,000/s at 5,000. Then, for 10 s, every charge point sends its next
 message as soon as the previous one is answered: the most the server sustains.
 
 The server (the `OcppServer` alone, as `make run` embeds it, on SQLite or PostgreSQL) runs in a process of its
@@ -44,7 +44,7 @@ SIZES = (100, 1000, 5000)
 METER_PERIOD_S = 6.0  # field: 60 s
 HEARTBEAT_PERIOD_S = 30.0  # field: 300 s
 STEADY_S = 20.0
-SATURATE_S = 5.0
+SATURATE_S = 10.0
 STORM_SPREAD_S = 10.0
 GENERATORS = 2
 CONNECT_CONCURRENCY = 100  # per generator
