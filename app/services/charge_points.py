@@ -184,17 +184,7 @@ async def record_statuses(
         session,
         StatusNotification,
         [
-            {
-                "charge_point_id": cp_id,
-                "connector_id": report.connector_id,
-                "status": report.status,
-                "error_code": report.error_code,
-                "info": report.info,
-                "vendor_id": report.vendor_id,
-                "vendor_error_code": report.vendor_error_code,
-                "timestamp": report.timestamp,
-                "received_at": now,
-            }
+            _reported(cp_id, report) | {"timestamp": report.timestamp, "received_at": now}
             for cp_id, report, now in reports
         ],
     )
@@ -212,13 +202,16 @@ async def record_statuses(
         session,
         Connector,
         ["charge_point_id", "connector_id"],
-        [_live_state(cp_id, report, now) for cp_id, report, now in reports],
+        [
+            _reported(cp_id, report) | {"status_at": min(report.timestamp, now)}
+            for cp_id, report, now in reports
+        ],
         unless_newer="status_at",
     )
 
 
-def _live_state(cp_id: str, report: StatusReport, now: datetime) -> dict[str, Any]:
-    """The connector's live-state row for `report`; a timestamp ahead of `now` orders as `now`."""
+def _reported(cp_id: str, report: StatusReport) -> dict[str, Any]:
+    """What a status report says of its connector: the columns history and live state share."""
     return {
         "charge_point_id": cp_id,
         "connector_id": report.connector_id,
@@ -227,7 +220,6 @@ def _live_state(cp_id: str, report: StatusReport, now: datetime) -> dict[str, An
         "info": report.info,
         "vendor_id": report.vendor_id,
         "vendor_error_code": report.vendor_error_code,
-        "status_at": min(report.timestamp, now),
     }
 
 

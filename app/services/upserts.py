@@ -76,14 +76,7 @@ async def insert_new_many(
     """
     if not rows:
         return set()
-    driver = (await (await session.connection()).get_raw_connection()).driver_connection
-    assert driver is not None
-    assert session.bind is not None
-    if session.new or session.dirty or session.deleted:
-        await session.flush()
-    dialect = session.bind.dialect
-    core = table.__table__  # type: ignore[attr-defined]
-    names = tuple(rows[0])
+    driver, dialect, core, names = await _driver_connection(session, table, rows)
     if dialect.name == "postgresql":
         cursor = await driver.execute(
             _postgresql_insert(core, names, key, dialect), (orjson.dumps(rows).decode(),)
@@ -95,12 +88,7 @@ async def insert_new_many(
     stored = {found for (found,) in await driver.execute_fetchall(select_stored, (keys,))}
     fresh = [row for row in rows if row[key] not in stored]
     if fresh:
-        row_values = operator.itemgetter(*names)
-        values = [list(row_values(row)) for row in fresh]
-        for index, process in processors:
-            for value in values:
-                value[index] = process(value[index])
-        await driver.execute(insert_sql, (orjson.dumps(values).decode(),))
+        await driver.execute(insert_sql, (_sqlite_json(fresh, names, processors),))
     return {row[key] for row in fresh}
 
 
@@ -111,24 +99,12 @@ async def insert_many(
     `insert_new_many` for why)."""
     if not rows:
         return
-    driver = (await (await session.connection()).get_raw_connection()).driver_connection
-    assert driver is not None
-    assert session.bind is not None
-    if session.new or session.dirty or session.deleted:
-        await session.flush()
-    dialect = session.bind.dialect
-    core = table.__table__  # type: ignore[attr-defined]
-    names = tuple(rows[0])
+    driver, dialect, core, names = await _driver_connection(session, table, rows)
     if dialect.name == "postgresql":
         await driver.execute(_postgresql_insert(core, names, None, dialect), (orjson.dumps(rows).decode(),))
         return
     statement, processors = _sqlite_insert(core, names, None, dialect)
-    row_values = operator.itemgetter(*names)
-    values = [list(row_values(row)) for row in rows]
-    for index, process in processors:
-        for value in values:
-            value[index] = process(value[index])
-    await driver.execute(statement, (orjson.dumps(values).decode(),))
+    await driver.execute(statement, (_sqlite_json(rows, names, processors),))
 
 
 @functools.cache
@@ -168,6 +144,33 @@ def _sqlite_select_stored(core: Table, key: str, dialect: Dialect) -> str:
     quote = dialect.identifier_preparer.quote
     key_name = quote(key)
     return f"SELECT {key_name} FROM {quote(core.name)} WHERE {key_name} IN (SELECT value FROM json_each(?))"
+
+
+async def _driver_connection(
+    session: AsyncSession, table: type[SQLModel], rows: Sequence[Mapping[str, Any]]
+) -> tuple[Any, Dialect, Table, tuple[str, ...]]:
+    """The driver's own connection in the session's transaction (pending ORM changes flushed first, as
+    autoflush would), the dialect, the Core table and the rows' column names."""
+    driver = (await (await session.connection()).get_raw_connection()).driver_connection
+    assert driver is not None
+    assert session.bind is not None
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
+    return driver, session.bind.dialect, table.__table__, tuple(rows[0])  # type: ignore[attr-defined]
+
+
+def _sqlite_json(
+    rows: Sequence[Mapping[str, Any]],
+    names: tuple[str, ...],
+    processors: tuple[tuple[int, Callable[[Any], Any]], ...],
+) -> str:
+    """SQLite: the rows as one JSON array of arrays in `names` order, values bound as SQLAlchemy would."""
+    row_values = operator.itemgetter(*names)
+    values = [list(row_values(row)) for row in rows]
+    for index, process in processors:
+        for value in values:
+            value[index] = process(value[index])
+    return orjson.dumps(values).decode()
 
 
 def _processors(
@@ -219,25 +222,13 @@ async def _update_once(
     unless_newer: str | None,
 ) -> set[tuple[Any, ...]]:
     """One UPDATE for `rows` (their keys all differ); the keys of the stored rows it changed."""
-    driver = (await (await session.connection()).get_raw_connection()).driver_connection
-    assert driver is not None
-    assert session.bind is not None
-    if session.new or session.dirty or session.deleted:
-        await session.flush()
-    dialect = session.bind.dialect
-    core = table.__table__  # type: ignore[attr-defined]
-    names = tuple(rows[0])
+    driver, dialect, core, names = await _driver_connection(session, table, rows)
     if dialect.name == "postgresql":
         statement = _postgresql_update(core, names, keys, unless_newer, dialect)
         cursor = await driver.execute(statement, (orjson.dumps(rows).decode(),))
         return {tuple(found) for found in await cursor.fetchall()}
     statement, processors = _sqlite_update(core, names, keys, unless_newer, dialect)
-    row_values = operator.itemgetter(*names)
-    values = [list(row_values(row)) for row in rows]
-    for index, process in processors:
-        for value in values:
-            value[index] = process(value[index])
-    found = await driver.execute_fetchall(statement, (orjson.dumps(values).decode(),))
+    found = await driver.execute_fetchall(statement, (_sqlite_json(rows, names, processors),))
     return {tuple(row) for row in found}
 
 
