@@ -20,7 +20,7 @@ from app.db.tables import (
     StatusNotification,
 )
 from app.domain.enums import RegistrationStatus
-from app.services.upserts import execute_insert_ignore, insert_many, update_many
+from app.services.upserts import execute_insert_ignore, insert_many, update_many, update_many_changed
 
 BOOT_FIELDS = {
     "chargePointVendor": "vendor",
@@ -198,7 +198,7 @@ async def record_statuses(
         ],
         ["charge_point_id", "connector_id"],
     )
-    return await update_many(
+    return await update_many_changed(
         session,
         Connector,
         ["charge_point_id", "connector_id"],

@@ -69,10 +69,16 @@ async def insert_new_many(
     * An executemany on SQLite takes the GIL back after every row, waiting for the busy event loop thread
       each time; the JSON insert is one step, the GIL released throughout.
 
+    * Each statement on SQLite is a hand-off to the driver's thread and back, and the way back waits behind
+      every callback the busy event loop has queued (after a commit: the replies of the whole batch).
+      So the insert is the batch's first and only statement: it runs while the loop sends those replies.
+
     PostgreSQL: `json_populate_recordset` types the values by the table's own columns, and RETURNING names
-    the rows inserted. SQLite, which has one writer: the stored keys are read first, then
-    `INSERT … SELECT … FROM json_each(?)`; a row that another process stores between the two statements is
-    still skipped (ON CONFLICT), though counted as inserted.
+    the rows inserted. SQLite (one writer, so one statement's new rows take consecutive rowids):
+    `INSERT … SELECT … FROM json_each(?) ON CONFLICT DO NOTHING`; its change count says how many rows were
+    new. All or none: no more to ask. Some: their keys are read back by rowid range (a replay after a
+    reconnect). Not RETURNING: the driver takes the GIL back for every row it returns, waiting for the busy
+    event loop thread each time.
     """
     if not rows:
         return set()
@@ -82,14 +88,17 @@ async def insert_new_many(
             _postgresql_insert(core, names, key, dialect), (orjson.dumps(rows).decode(),)
         )
         return {found for (found,) in await cursor.fetchall()}
-    select_stored = _sqlite_select_stored(core, key, dialect)
     insert_sql, processors = _sqlite_insert(core, names, key, dialect)
-    keys = orjson.dumps([row[key] for row in rows]).decode()
-    stored = {found for (found,) in await driver.execute_fetchall(select_stored, (keys,))}
-    fresh = [row for row in rows if row[key] not in stored]
-    if fresh:
-        await driver.execute(insert_sql, (_sqlite_json(fresh, names, processors),))
-    return {row[key] for row in fresh}
+    # The cursor is not closed: closing is one more hand-off, and the driver frees it when it goes.
+    cursor = await driver.execute(insert_sql, (_sqlite_json(rows, names, processors),))
+    inserted, last_rowid = cursor.rowcount, cursor.lastrowid
+    if inserted == len(rows):
+        return {row[key] for row in rows}
+    if inserted == 0 or last_rowid is None:
+        return set()
+    select_new = _sqlite_select_rowids(core, key, dialect)
+    found = await driver.execute_fetchall(select_new, (last_rowid - inserted, last_rowid))
+    return {value for (value,) in found}
 
 
 async def insert_many(
@@ -139,11 +148,10 @@ def _sqlite_insert(
 
 
 @functools.cache
-def _sqlite_select_stored(core: Table, key: str, dialect: Dialect) -> str:
-    """SQLite: which of the keys (given as one JSON array) are stored."""
+def _sqlite_select_rowids(core: Table, key: str, dialect: Dialect) -> str:
+    """SQLite: the `key` values of the rows whose rowid lies in (?, ?]."""
     quote = dialect.identifier_preparer.quote
-    key_name = quote(key)
-    return f"SELECT {key_name} FROM {quote(core.name)} WHERE {key_name} IN (SELECT value FROM json_each(?))"
+    return f"SELECT {quote(key)} FROM {quote(core.name)} WHERE rowid > ? AND rowid <= ?"
 
 
 async def _driver_connection(
@@ -185,6 +193,18 @@ def _processors(
 
 
 async def update_many(
+    session: AsyncSession, table: type[SQLModel], keys: Sequence[str], rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Set each row's other columns on the stored row whose `keys` columns hold the row's values, with the
+    rows as one JSON parameter of one statement (see `insert_new_many` for why). All rows have the same
+    columns; of rows with the same keys the last wins, as if each were applied in order."""
+    if not rows:
+        return
+    last = {tuple(row[name] for name in keys): row for row in rows}
+    await _update_once(session, table, tuple(keys), list(last.values()), None, returning=False)
+
+
+async def update_many_changed(
     session: AsyncSession,
     table: type[SQLModel],
     keys: Sequence[str],
@@ -192,11 +212,10 @@ async def update_many(
     *,
     unless_newer: str | None = None,
 ) -> list[bool]:
-    """Set each row's other columns on the stored row whose `keys` columns hold the row's values, with the
-    rows as one JSON parameter of one statement (see `insert_new_many` for why); returns, per row, whether
-    it changed a stored row. With `unless_newer`, a stored row whose value in that column is later than the
-    row's is left alone. All rows have the same columns. Rows with the same keys are applied in order, one
-    more statement for each repetition, so each is judged against the one before it as if alone.
+    """`update_many`, returning per row whether it changed a stored row. With `unless_newer`, a stored row
+    whose value in that column is later than the row's is left alone. Rows with the same keys are applied
+    in order, one more statement for each repetition, so each is judged against the one before it as if
+    alone. (Costlier than `update_many` on SQLite: the driver takes the GIL back for every changed row.)
     """
     rounds: list[list[int]] = []
     repeats: dict[tuple[Any, ...], int] = {}
@@ -208,7 +227,9 @@ async def update_many(
         rounds[repeats[key]].append(index)
     changed = [False] * len(rows)
     for members in rounds:
-        updated = await _update_once(session, table, tuple(keys), [rows[i] for i in members], unless_newer)
+        updated = await _update_once(
+            session, table, tuple(keys), [rows[i] for i in members], unless_newer, returning=True
+        )
         for index in members:
             changed[index] = tuple(rows[index][name] for name in keys) in updated
     return changed
@@ -220,21 +241,32 @@ async def _update_once(
     keys: tuple[str, ...],
     rows: Sequence[Mapping[str, Any]],
     unless_newer: str | None,
+    *,
+    returning: bool,
 ) -> set[tuple[Any, ...]]:
-    """One UPDATE for `rows` (their keys all differ); the keys of the stored rows it changed."""
+    """One UPDATE for `rows` (their keys all differ); with `returning`, the keys of the stored rows it
+    changed (else an empty set)."""
     driver, dialect, core, names = await _driver_connection(session, table, rows)
     if dialect.name == "postgresql":
-        statement = _postgresql_update(core, names, keys, unless_newer, dialect)
+        statement = _postgresql_update(core, names, keys, unless_newer, returning, dialect)
         cursor = await driver.execute(statement, (orjson.dumps(rows).decode(),))
-        return {tuple(found) for found in await cursor.fetchall()}
-    statement, processors = _sqlite_update(core, names, keys, unless_newer, dialect)
-    found = await driver.execute_fetchall(statement, (_sqlite_json(rows, names, processors),))
-    return {tuple(row) for row in found}
+        return {tuple(found) for found in await cursor.fetchall()} if returning else set()
+    statement, processors = _sqlite_update(core, names, keys, unless_newer, returning, dialect)
+    parameters = (_sqlite_json(rows, names, processors),)
+    if not returning:
+        await driver.execute(statement, parameters)
+        return set()
+    return {tuple(row) for row in await driver.execute_fetchall(statement, parameters)}
 
 
 @functools.cache
 def _postgresql_update(
-    core: Table, names: tuple[str, ...], keys: tuple[str, ...], unless_newer: str | None, dialect: Dialect
+    core: Table,
+    names: tuple[str, ...],
+    keys: tuple[str, ...],
+    unless_newer: str | None,
+    returning: bool,
+    dialect: Dialect,
 ) -> str:
     quote = dialect.identifier_preparer.quote
     table_name = quote(core.name)
@@ -243,17 +275,22 @@ def _postgresql_update(
     if unless_newer is not None:
         column = quote(unless_newer)
         conditions.append(f"({table_name}.{column} IS NULL OR {table_name}.{column} <= j.{column})")
-    returning = ", ".join(f"{table_name}.{quote(key)}" for key in keys)
-    return (
+    statement = (
         f"UPDATE {table_name} SET {assignments}"
         f" FROM json_populate_recordset(NULL::{table_name}, %s::json) AS j"
-        f" WHERE {' AND '.join(conditions)} RETURNING {returning}"
+        f" WHERE {' AND '.join(conditions)}"
     )
+    return statement + _returning(table_name, keys, quote) if returning else statement
 
 
 @functools.cache
 def _sqlite_update(
-    core: Table, names: tuple[str, ...], keys: tuple[str, ...], unless_newer: str | None, dialect: Dialect
+    core: Table,
+    names: tuple[str, ...],
+    keys: tuple[str, ...],
+    unless_newer: str | None,
+    returning: bool,
+    dialect: Dialect,
 ) -> tuple[str, tuple[tuple[int, Callable[[Any], Any]], ...]]:
     quote = dialect.identifier_preparer.quote
     table_name = quote(core.name)
@@ -263,9 +300,13 @@ def _sqlite_update(
     if unless_newer is not None:
         column = f"{table_name}.{quote(unless_newer)}"
         conditions.append(f"({column} IS NULL OR {column} <= {value[unless_newer]})")
-    returning = ", ".join(f"{table_name}.{quote(key)}" for key in keys)
     statement = (
-        f"UPDATE {table_name} SET {assignments} FROM json_each(?) AS j"
-        f" WHERE {' AND '.join(conditions)} RETURNING {returning}"
+        f"UPDATE {table_name} SET {assignments} FROM json_each(?) AS j WHERE {' AND '.join(conditions)}"
     )
+    if returning:
+        statement += _returning(table_name, keys, quote)
     return statement, _processors(core, names, dialect)
+
+
+def _returning(table_name: str, keys: tuple[str, ...], quote: Callable[[str], str]) -> str:
+    return " RETURNING " + ", ".join(f"{table_name}.{quote(key)}" for key in keys)

@@ -179,6 +179,24 @@ async def test_store_many_dedups_within_and_across_batches(database: Database) -
     async with database.session() as session:
         assert await meter_values.store_many(session, [again]) == [(None, 0)]
         assert int(await session.scalar(select(func.count()).select_from(MeterValue)) or 0) == 3
+    # Some stored, some new: each message is told of its own new samples only.
+    partly = MeterValuesMessage("DUP", 1, None, samples("3") + samples("4") + samples("5"), START)
+    async with database.session() as session:
+        assert await meter_values.store_many(session, [again, partly]) == [(None, 0), (None, 2)]
+    async with database.session() as session:
+        stored = set(await session.exec(select(MeterValue.value)))
+    assert stored == {"1", "2", "3", "4", "5"}
+
+
+async def test_update_many_applies_rows_of_one_charge_point_in_order(database: Database) -> None:
+    await add_charge_point(database, "SEEN")
+    later = START + timedelta(minutes=1)
+    async with database.session() as session:
+        await charge_points.touch_many(session, [("SEEN", later), ("SEEN", START)])
+    async with database.session() as session:
+        row = await session.get(ChargePoint, "SEEN")
+    assert row is not None
+    assert row.last_seen_at == START
 
 
 async def test_record_statuses_judges_each_report_of_a_connector_in_one_batch_against_the_one_before(
