@@ -665,8 +665,11 @@ def main() -> None:
                 f" {figures['ceiling_ratio']:>7.0%} {figures['server_cpu_saturated']:>5.0%}"
                 f" {figures['rss_kib_per_cp']:>7.1f}"
                 f" {figures['errors'] + figures['log_errors']:>6} {stored:>6}"
-                f" {figures.get('batch_units_saturated', float('nan')):>6.0f}"
-                f" {figures.get('commit_busy_saturated', float('nan')):>6.0%}",
+                + (
+                    f" {figures['batch_units_saturated']:>6.0f} {figures['commit_busy_saturated']:>6.0%}"
+                    if backend != "ceiling"
+                    else f" {'-':>6} {'-':>6}"
+                ),
                 flush=True,
             )
     print(f"\nreconnect storm: all {max(SIZES)} connections dropped, each back within {STORM_SPREAD_S:g} s")
