@@ -5,6 +5,7 @@ of other connections by `Database.run`, committed before the CALLRESULT is built
 events after the commit, and returns the `call_result`.
 """
 
+import functools
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -200,7 +201,7 @@ class CentralSystemChargePoint(OcppJEndpoint):
         )
         tx_id, new = await self._ctx.database.run_bulk(meter_values.store_many, message)
         if new:
-            summary = meter_values.summarise(samples)
+            summary = functools.partial(meter_values.summarise, samples)
             self._ctx.events.publish(MeterValuesReceived(self.id, connector_id, tx_id, summary))
         return {}
 

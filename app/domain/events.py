@@ -5,10 +5,11 @@ Handlers run as tasks: a slow or failing subscriber never delays or breaks the g
 """
 
 import asyncio
+import functools
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 log = logging.getLogger(__name__)
@@ -83,10 +84,17 @@ class MeterSample:
 
 @dataclass(frozen=True)
 class MeterValuesReceived:
+    """New meter values of a charge point; `samples` (one `MeterSample` per meterValue element) is worked
+    out by `summarise` when first read, since most subscribers only look at it for some transactions."""
+
     charge_point_id: str
     connector_id: int
     transaction_id: int | None
-    samples: tuple[MeterSample, ...]
+    summarise: Callable[[], tuple[MeterSample, ...]] = field(repr=False, compare=False)
+
+    @functools.cached_property
+    def samples(self) -> tuple[MeterSample, ...]:
+        return self.summarise()
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,28 @@ def normalise(value: str, unit: str, value_format: str) -> tuple[float | None, s
 DEDUP_TIME_FORMAT = "%Y%m%dT%H%M%S.%f"
 DEDUP_HASH_DIGITS = 40
 
+# A row is a tuple of these MeterValue columns, in this order (built for every sample of every message:
+# no dict per row, and the insert takes the tuples as they are).
+COLUMNS = (
+    "charge_point_id",
+    "connector_id",
+    "transaction_id",
+    "timestamp",
+    "value",
+    "context",
+    "format",
+    "measurand",
+    "phase",
+    "location",
+    "unit",
+    "value_normalised",
+    "unit_normalised",
+    "source",
+    "dedup_key",
+    "received_at",
+)
+Row = tuple[Any, ...]
+
 
 def dedup_key(
     charge_point_id: str, connector_id: int, transaction_id: int | None, sample: SampledValue
@@ -143,7 +165,11 @@ async def store_samples(
     """Insert the samples not stored before (by `dedup_key`); returns how many were new."""
     rows = _rows(charge_point_id, connector_id, transaction_id, samples, source, now)
     inserted = await insert_ignore_returning(
-        session, MeterValue, list(rows.values()), ["dedup_key"], col(MeterValue.id)
+        session,
+        MeterValue,
+        [dict(zip(COLUMNS, row, strict=True)) for row in rows.values()],
+        ["dedup_key"],
+        col(MeterValue.id),
     )
     return len(inserted)
 
@@ -163,7 +189,7 @@ class MeterValuesMessage:
     samples: Sequence[SampledValue]
     now: datetime
     source: str = "MeterValues"
-    claimed_rows: dict[str, dict[str, Any]] = field(init=False, repr=False, compare=False)
+    claimed_rows: dict[str, Row] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "claimed_rows", self._rows_for(self._claimed_transaction_id))
@@ -173,13 +199,13 @@ class MeterValuesMessage:
         tx = self.transaction_id
         return tx if tx is not None and tx >= 0 else None
 
-    def rows(self, transaction_id: int | None) -> dict[str, dict[str, Any]]:
+    def rows(self, transaction_id: int | None) -> dict[str, Row]:
         """The rows with `transaction_id` as resolved, by dedup key."""
         if transaction_id == self._claimed_transaction_id:
             return self.claimed_rows
         return self._rows_for(transaction_id)
 
-    def _rows_for(self, transaction_id: int | None) -> dict[str, dict[str, Any]]:
+    def _rows_for(self, transaction_id: int | None) -> dict[str, Row]:
         return _rows(
             self.charge_point_id, self.connector_id, transaction_id, self.samples, self.source, self.now
         )
@@ -201,7 +227,7 @@ async def store_many(
         )
         owners = {int(tx_id): cp_id for tx_id, cp_id in found if tx_id is not None}
     resolved: list[int | None] = []
-    rows: dict[str, dict[str, Any]] = {}
+    rows: dict[str, Row] = {}
     keys_of: list[list[str]] = []
     for message in messages:
         tx = message.transaction_id
@@ -210,7 +236,7 @@ async def store_many(
         own = message.rows(tx_id)
         keys_of.append([key for key in own if key not in rows])
         rows.update((key, row) for key, row in own.items() if key not in rows)
-    inserted = await insert_new_many(session, MeterValue, list(rows.values()), "dedup_key")
+    inserted = await insert_new_many(session, MeterValue, COLUMNS, list(rows.values()), "dedup_key")
     return [
         (tx_id, sum(key in inserted for key in keys)) for tx_id, keys in zip(resolved, keys_of, strict=True)
     ]
@@ -223,33 +249,33 @@ def _rows(
     samples: Sequence[SampledValue],
     source: str,
     now: datetime,
-) -> dict[str, dict[str, Any]]:
-    """The MeterValue rows of `samples` by dedup key (a sample repeated in one message is one row)."""
+) -> dict[str, Row]:
+    """The MeterValue rows (`COLUMNS`) of `samples` by dedup key (a sample repeated in one message is one
+    row)."""
     rows = {}
     head = _key_head(charge_point_id, connector_id, transaction_id)
     for sample in samples:
-        timestamp = as_utc(sample.timestamp)
         unit = sample.effective_unit
         value_normalised, unit_normalised = normalise(sample.value, unit, sample.format)
         key = _dedup_key(head, sample)
-        rows[key] = {
-            "charge_point_id": charge_point_id,
-            "connector_id": connector_id,
-            "transaction_id": transaction_id,
-            "timestamp": timestamp,
-            "value": sample.value,
-            "context": sample.context,
-            "format": sample.format,
-            "measurand": sample.measurand,
-            "phase": sample.phase,
-            "location": sample.location,
-            "unit": unit,
-            "value_normalised": value_normalised,
-            "unit_normalised": unit_normalised,
-            "source": source,
-            "dedup_key": key,
-            "received_at": now,
-        }
+        rows[key] = (
+            charge_point_id,
+            connector_id,
+            transaction_id,
+            as_utc(sample.timestamp),
+            sample.value,
+            sample.context,
+            sample.format,
+            sample.measurand,
+            sample.phase,
+            sample.location,
+            unit,
+            value_normalised,
+            unit_normalised,
+            source,
+            key,
+            now,
+        )
     return rows
 
 

@@ -55,14 +55,18 @@ async def execute_insert_ignore(
 
 
 async def insert_new_many(
-    session: AsyncSession, table: type[SQLModel], rows: Sequence[Mapping[str, Any]], key: str
+    session: AsyncSession,
+    table: type[SQLModel],
+    names: tuple[str, ...],
+    rows: Sequence[Sequence[Any]],
+    key: str,
 ) -> set[Any]:
-    """Insert the rows whose unique column `key` holds a value not stored yet; returns the values inserted.
+    """Insert the rows (tuples of the `names` columns' values) whose unique column `key` holds a value not
+    stored yet; returns the values inserted.
 
-    All rows must have the same columns, and their `key` values must differ. The rows go to the database as
-    one JSON array parameter of one prepared statement, on the driver's own connection inside the session's
-    transaction. Measured on the gateway's meter values, where the alternatives cost more than the inserts:
-
+    The rows' `key` values must differ. The rows go to the database as one JSON array of arrays, the
+    parameter of one prepared statement, on the driver's own connection inside the session's transaction.
+    Measured on the gateway's meter values, where the alternatives cost more than the inserts:
     * SQLAlchemy's insertmanyvalues compiles and binds every value in Python; a column-array (unnest)
       insert leaves psycopg dumping every array element in Python; SQLAlchemy's aiosqlite adapter makes four
       hand-offs to the driver's thread per statement (cursor, execute, fetch, close), here one each.
@@ -73,8 +77,8 @@ async def insert_new_many(
       every callback the busy event loop has queued (after a commit: the replies of the whole batch).
       So the insert is the batch's first and only statement: it runs while the loop sends those replies.
 
-    PostgreSQL: `json_populate_recordset` types the values by the table's own columns, and RETURNING names
-    the rows inserted. SQLite (one writer, so one statement's new rows take consecutive rowids):
+    PostgreSQL: each value cast to its column's type from `json_array_elements`, and RETURNING names the
+    rows inserted. SQLite (one writer, so one statement's new rows take consecutive rowids):
     `INSERT … SELECT … FROM json_each(?) ON CONFLICT DO NOTHING`; its change count says how many rows were
     new. All or none: no more to ask. Some: their keys are read back by rowid range (a replay after a
     reconnect). Not RETURNING: the driver takes the GIL back for every row it returns, waiting for the busy
@@ -82,18 +86,18 @@ async def insert_new_many(
     """
     if not rows:
         return set()
-    driver, dialect, core, names = await _driver_connection(session, table, rows)
+    driver, dialect, core = await _driver_connection(session, table)
+    at = names.index(key)
     if dialect.name == "postgresql":
-        cursor = await driver.execute(
-            _postgresql_insert(core, names, key, dialect), (orjson.dumps(rows).decode(),)
-        )
+        statement = _postgresql_insert_values(core, names, key, dialect)
+        cursor = await driver.execute(statement, (orjson.dumps(rows).decode(),))
         return {found for (found,) in await cursor.fetchall()}
-    insert_sql, processors = _sqlite_insert(core, names, key, dialect)
+    encoded = _sqlite_values_json(rows, _sqlite_processors(core, names, dialect))
     # The cursor is not closed: closing is one more hand-off, and the driver frees it when it goes.
-    cursor = await driver.execute(insert_sql, (_sqlite_json(rows, names, processors),))
+    cursor = await driver.execute(_sqlite_insert(core, names, key, dialect), (encoded,))
     inserted, last_rowid = cursor.rowcount, cursor.lastrowid
     if inserted == len(rows):
-        return {row[key] for row in rows}
+        return {row[at] for row in rows}
     if inserted == 0 or last_rowid is None:
         return set()
     select_new = _sqlite_select_rowids(core, key, dialect)
@@ -108,33 +112,44 @@ async def insert_many(
     `insert_new_many` for why)."""
     if not rows:
         return
-    driver, dialect, core, names = await _driver_connection(session, table, rows)
+    driver, dialect, core = await _driver_connection(session, table)
+    names = tuple(rows[0])
     if dialect.name == "postgresql":
-        await driver.execute(_postgresql_insert(core, names, None, dialect), (orjson.dumps(rows).decode(),))
+        await driver.execute(_postgresql_insert(core, names, dialect), (orjson.dumps(rows).decode(),))
         return
-    statement, processors = _sqlite_insert(core, names, None, dialect)
-    await driver.execute(statement, (_sqlite_json(rows, names, processors),))
+    processors = _sqlite_processors(core, names, dialect)
+    await driver.execute(_sqlite_insert(core, names, None, dialect), (_sqlite_json(rows, names, processors),))
 
 
 @functools.cache
-def _postgresql_insert(core: Table, names: tuple[str, ...], key: str | None, dialect: Dialect) -> str:
-    """The insert of JSON rows; with a unique `key`, skipping conflicts and returning the keys inserted."""
+def _postgresql_insert(core: Table, names: tuple[str, ...], dialect: Dialect) -> str:
+    """The insert of JSON objects, typed by the table's own columns."""
     quote = dialect.identifier_preparer.quote
     table_name = quote(core.name)
     columns = ", ".join(quote(name) for name in names)
-    statement = (
+    return (
         f"INSERT INTO {table_name} ({columns}) SELECT {columns}"
         f" FROM json_populate_recordset(NULL::{table_name}, %s::json)"
     )
-    if key is None:
-        return statement
-    return f"{statement} ON CONFLICT ({quote(key)}) DO NOTHING RETURNING {quote(key)}"
 
 
 @functools.cache
-def _sqlite_insert(
-    core: Table, names: tuple[str, ...], key: str | None, dialect: Dialect
-) -> tuple[str, tuple[tuple[int, Callable[[Any], Any]], ...]]:
+def _postgresql_insert_values(core: Table, names: tuple[str, ...], key: str, dialect: Dialect) -> str:
+    """The insert of JSON arrays in `names` order, skipping conflicts on `key`; returns the keys inserted."""
+    quote = dialect.identifier_preparer.quote
+    values = ", ".join(
+        f"CAST(j ->> {index} AS {core.c[name].type.compile(dialect=dialect)})"
+        for index, name in enumerate(names)
+    )
+    return (
+        f"INSERT INTO {quote(core.name)} ({', '.join(quote(name) for name in names)})"
+        f" SELECT {values} FROM json_array_elements(%s::json) AS j"
+        f" ON CONFLICT ({quote(key)}) DO NOTHING RETURNING {quote(key)}"
+    )
+
+
+@functools.cache
+def _sqlite_insert(core: Table, names: tuple[str, ...], key: str | None, dialect: Dialect) -> str:
     """The insert of JSON rows (arrays in `names` order); with a unique `key`, skipping conflicts."""
     quote = dialect.identifier_preparer.quote
     values = ", ".join(f"json_extract(value, '$[{index}]')" for index in range(len(names)))
@@ -144,7 +159,7 @@ def _sqlite_insert(
     )
     if key is not None:
         statement += f" ON CONFLICT ({quote(key)}) DO NOTHING"
-    return statement, _processors(core, names, dialect)
+    return statement
 
 
 @functools.cache
@@ -154,17 +169,15 @@ def _sqlite_select_rowids(core: Table, key: str, dialect: Dialect) -> str:
     return f"SELECT {quote(key)} FROM {quote(core.name)} WHERE rowid > ? AND rowid <= ?"
 
 
-async def _driver_connection(
-    session: AsyncSession, table: type[SQLModel], rows: Sequence[Mapping[str, Any]]
-) -> tuple[Any, Dialect, Table, tuple[str, ...]]:
+async def _driver_connection(session: AsyncSession, table: type[SQLModel]) -> tuple[Any, Dialect, Table]:
     """The driver's own connection in the session's transaction (pending ORM changes flushed first, as
-    autoflush would), the dialect, the Core table and the rows' column names."""
+    autoflush would), the dialect and the Core table."""
     driver = (await (await session.connection()).get_raw_connection()).driver_connection
     assert driver is not None
     assert session.bind is not None
     if session.new or session.dirty or session.deleted:
         await session.flush()
-    return driver, session.bind.dialect, table.__table__, tuple(rows[0])  # type: ignore[attr-defined]
+    return driver, session.bind.dialect, table.__table__  # type: ignore[attr-defined]
 
 
 def _sqlite_json(
@@ -174,14 +187,23 @@ def _sqlite_json(
 ) -> str:
     """SQLite: the rows as one JSON array of arrays in `names` order, values bound as SQLAlchemy would."""
     row_values = operator.itemgetter(*names)
-    values = [list(row_values(row)) for row in rows]
+    return _sqlite_values_json([row_values(row) for row in rows], processors)
+
+
+def _sqlite_values_json(
+    rows: Sequence[Sequence[Any]], processors: tuple[tuple[int, Callable[[Any], Any]], ...]
+) -> str:
+    """SQLite: rows of values as one JSON array of arrays, each `processors` position bound as SQLAlchemy
+    would."""
+    values = [list(row) for row in rows]
     for index, process in processors:
         for value in values:
             value[index] = process(value[index])
     return orjson.dumps(values).decode()
 
 
-def _processors(
+@functools.cache
+def _sqlite_processors(
     core: Table, names: tuple[str, ...], dialect: Dialect
 ) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
     """The bind processor of each column that has one, by position (the driver takes others as they are)."""
@@ -246,7 +268,8 @@ async def _update_once(
 ) -> set[tuple[Any, ...]]:
     """One UPDATE for `rows` (their keys all differ); with `returning`, the keys of the stored rows it
     changed (else an empty set)."""
-    driver, dialect, core, names = await _driver_connection(session, table, rows)
+    driver, dialect, core = await _driver_connection(session, table)
+    names = tuple(rows[0])
     if dialect.name == "postgresql":
         statement = _postgresql_update(core, names, keys, unless_newer, returning, dialect)
         cursor = await driver.execute(statement, (orjson.dumps(rows).decode(),))
@@ -305,7 +328,7 @@ def _sqlite_update(
     )
     if returning:
         statement += _returning(table_name, keys, quote)
-    return statement, _processors(core, names, dialect)
+    return statement, _sqlite_processors(core, names, dialect)
 
 
 def _returning(table_name: str, keys: tuple[str, ...], quote: Callable[[str], str]) -> str:
