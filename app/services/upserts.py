@@ -270,12 +270,11 @@ async def _update_once(
     changed (else an empty set)."""
     driver, dialect, core = await _driver_connection(session, table)
     names = tuple(rows[0])
+    statement = _update_statement(core, names, keys, unless_newer, returning, dialect)
     if dialect.name == "postgresql":
-        statement = _postgresql_update(core, names, keys, unless_newer, returning, dialect)
         cursor = await driver.execute(statement, (orjson.dumps(rows).decode(),))
         return {tuple(found) for found in await cursor.fetchall()} if returning else set()
-    statement, processors = _sqlite_update(core, names, keys, unless_newer, returning, dialect)
-    parameters = (_sqlite_json(rows, names, processors),)
+    parameters = (_sqlite_json(rows, names, _sqlite_processors(core, names, dialect)),)
     if not returning:
         await driver.execute(statement, parameters)
         return set()
@@ -283,7 +282,7 @@ async def _update_once(
 
 
 @functools.cache
-def _postgresql_update(
+def _update_statement(
     core: Table,
     names: tuple[str, ...],
     keys: tuple[str, ...],
@@ -291,45 +290,22 @@ def _postgresql_update(
     returning: bool,
     dialect: Dialect,
 ) -> str:
+    """The UPDATE from the JSON rows parameter: objects typed by the table on PostgreSQL, arrays in `names`
+    order on SQLite; the rest is the same."""
     quote = dialect.identifier_preparer.quote
     table_name = quote(core.name)
-    assignments = ", ".join(f"{quote(name)} = j.{quote(name)}" for name in names if name not in keys)
-    conditions = [f"{table_name}.{quote(key)} = j.{quote(key)}" for key in keys]
-    if unless_newer is not None:
-        column = quote(unless_newer)
-        conditions.append(f"({table_name}.{column} IS NULL OR {table_name}.{column} <= j.{column})")
-    statement = (
-        f"UPDATE {table_name} SET {assignments}"
-        f" FROM json_populate_recordset(NULL::{table_name}, %s::json) AS j"
-        f" WHERE {' AND '.join(conditions)}"
-    )
-    return statement + _returning(table_name, keys, quote) if returning else statement
-
-
-@functools.cache
-def _sqlite_update(
-    core: Table,
-    names: tuple[str, ...],
-    keys: tuple[str, ...],
-    unless_newer: str | None,
-    returning: bool,
-    dialect: Dialect,
-) -> tuple[str, tuple[tuple[int, Callable[[Any], Any]], ...]]:
-    quote = dialect.identifier_preparer.quote
-    table_name = quote(core.name)
-    value = {name: f"json_extract(j.value, '$[{index}]')" for index, name in enumerate(names)}
+    if dialect.name == "postgresql":
+        value = {name: f"j.{quote(name)}" for name in names}
+        source = f"json_populate_recordset(NULL::{table_name}, %s::json) AS j"
+    else:
+        value = {name: f"json_extract(j.value, '$[{index}]')" for index, name in enumerate(names)}
+        source = "json_each(?) AS j"
     assignments = ", ".join(f"{quote(name)} = {value[name]}" for name in names if name not in keys)
     conditions = [f"{table_name}.{quote(key)} = {value[key]}" for key in keys]
     if unless_newer is not None:
         column = f"{table_name}.{quote(unless_newer)}"
         conditions.append(f"({column} IS NULL OR {column} <= {value[unless_newer]})")
-    statement = (
-        f"UPDATE {table_name} SET {assignments} FROM json_each(?) AS j WHERE {' AND '.join(conditions)}"
-    )
+    statement = f"UPDATE {table_name} SET {assignments} FROM {source} WHERE {' AND '.join(conditions)}"
     if returning:
-        statement += _returning(table_name, keys, quote)
-    return statement, _sqlite_processors(core, names, dialect)
-
-
-def _returning(table_name: str, keys: tuple[str, ...], quote: Callable[[str], str]) -> str:
-    return " RETURNING " + ", ".join(f"{table_name}.{quote(key)}" for key in keys)
+        statement += " RETURNING " + ", ".join(f"{table_name}.{quote(key)}" for key in keys)
+    return statement
