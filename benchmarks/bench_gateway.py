@@ -589,6 +589,7 @@ def run_one(backend: str, size: int, *, storm: bool) -> dict[str, Any]:
                 if child.is_alive():
                     child.kill()
     latencies = [x for part in steady for x in part["latencies"]]
+    saturated_msgs_per_s = sum(p["answered"] for p in saturated) / SATURATE_S
     meter_ok = sum(p["meter_ok"] for p in steady) + sum(p["meter_ok"] for p in saturated)
     figures: dict[str, Any] = {
         "backend": backend,
@@ -597,11 +598,11 @@ def run_one(backend: str, size: int, *, storm: bool) -> dict[str, Any]:
         "steady_msgs_per_s": len(latencies) / STEADY_S,
         "p50_ms": 1000 * _percentile(latencies, 0.50),
         "p99_ms": 1000 * _percentile(latencies, 0.99),
-        "saturated_msgs_per_s": sum(p["answered"] for p in saturated) / SATURATE_S,
+        "saturated_msgs_per_s": saturated_msgs_per_s,
         "rss_kib_per_cp": rss_kib_per_cp,
         "server_cpu_saturated": server_cpu,
         # Event-loop thread CPU per message answered: steadier between runs than the rates themselves.
-        "loop_us_per_msg": 1e6 * loop_cpu / max(1.0, sum(p["answered"] for p in saturated) / SATURATE_S),
+        "loop_us_per_msg": 1e6 * loop_cpu / max(1.0, saturated_msgs_per_s),
         "errors": sum(p["errors"] for p in connected + steady + saturated),
         "log_errors": server_stats["log_errors"],
         "connected_at_end": server_stats["connected"],

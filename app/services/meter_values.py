@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.db.tables import MeterValue, Transaction
 from app.domain.events import MeterSample
 from app.services.timestamps import as_utc
-from app.services.upserts import insert_ignore_returning, insert_new_many
+from app.services.upserts import insert_new_many
 
 DEFAULT_CONTEXT = "Sample.Periodic"
 DEFAULT_FORMAT = "Raw"
@@ -164,14 +164,7 @@ async def store_samples(
 ) -> int:
     """Insert the samples not stored before (by `dedup_key`); returns how many were new."""
     rows = _rows(charge_point_id, connector_id, transaction_id, samples, source, now)
-    inserted = await insert_ignore_returning(
-        session,
-        MeterValue,
-        [dict(zip(COLUMNS, row, strict=True)) for row in rows.values()],
-        ["dedup_key"],
-        col(MeterValue.id),
-    )
-    return len(inserted)
+    return len(await insert_new_many(session, MeterValue, COLUMNS, list(rows.values()), "dedup_key"))
 
 
 @dataclass(frozen=True)

@@ -87,9 +87,8 @@ async def insert_new_many(
     if not rows:
         return set()
     driver, dialect, core = await _driver_connection(session, table)
-    at = names.index(key)
     if dialect.name == "postgresql":
-        statement = _postgresql_insert_values(core, names, key, dialect)
+        statement = _postgresql_insert(core, names, key, dialect)
         cursor = await driver.execute(statement, (orjson.dumps(rows).decode(),))
         return {found for (found,) in await cursor.fetchall()}
     encoded = _sqlite_values_json(rows, _sqlite_processors(core, names, dialect))
@@ -97,6 +96,7 @@ async def insert_new_many(
     cursor = await driver.execute(_sqlite_insert(core, names, key, dialect), (encoded,))
     inserted, last_rowid = cursor.rowcount, cursor.lastrowid
     if inserted == len(rows):
+        at = names.index(key)
         return {row[at] for row in rows}
     if inserted == 0 or last_rowid is None:
         return set()
@@ -114,38 +114,30 @@ async def insert_many(
         return
     driver, dialect, core = await _driver_connection(session, table)
     names = tuple(rows[0])
+    values = _row_values(rows, names)
     if dialect.name == "postgresql":
-        await driver.execute(_postgresql_insert(core, names, dialect), (orjson.dumps(rows).decode(),))
+        await driver.execute(_postgresql_insert(core, names, None, dialect), (orjson.dumps(values).decode(),))
         return
-    processors = _sqlite_processors(core, names, dialect)
-    await driver.execute(_sqlite_insert(core, names, None, dialect), (_sqlite_json(rows, names, processors),))
+    encoded = _sqlite_values_json(values, _sqlite_processors(core, names, dialect))
+    await driver.execute(_sqlite_insert(core, names, None, dialect), (encoded,))
 
 
 @functools.cache
-def _postgresql_insert(core: Table, names: tuple[str, ...], dialect: Dialect) -> str:
-    """The insert of JSON objects, typed by the table's own columns."""
-    quote = dialect.identifier_preparer.quote
-    table_name = quote(core.name)
-    columns = ", ".join(quote(name) for name in names)
-    return (
-        f"INSERT INTO {table_name} ({columns}) SELECT {columns}"
-        f" FROM json_populate_recordset(NULL::{table_name}, %s::json)"
-    )
-
-
-@functools.cache
-def _postgresql_insert_values(core: Table, names: tuple[str, ...], key: str, dialect: Dialect) -> str:
-    """The insert of JSON arrays in `names` order, skipping conflicts on `key`; returns the keys inserted."""
+def _postgresql_insert(core: Table, names: tuple[str, ...], key: str | None, dialect: Dialect) -> str:
+    """The insert of JSON arrays in `names` order, each value cast to its column's type; with a unique
+    `key`, skipping conflicts and returning the keys inserted."""
     quote = dialect.identifier_preparer.quote
     values = ", ".join(
         f"CAST(j ->> {index} AS {core.c[name].type.compile(dialect=dialect)})"
         for index, name in enumerate(names)
     )
-    return (
+    statement = (
         f"INSERT INTO {quote(core.name)} ({', '.join(quote(name) for name in names)})"
         f" SELECT {values} FROM json_array_elements(%s::json) AS j"
-        f" ON CONFLICT ({quote(key)}) DO NOTHING RETURNING {quote(key)}"
     )
+    if key is None:
+        return statement
+    return f"{statement} ON CONFLICT ({quote(key)}) DO NOTHING RETURNING {quote(key)}"
 
 
 @functools.cache
@@ -180,14 +172,10 @@ async def _driver_connection(session: AsyncSession, table: type[SQLModel]) -> tu
     return driver, session.bind.dialect, table.__table__  # type: ignore[attr-defined]
 
 
-def _sqlite_json(
-    rows: Sequence[Mapping[str, Any]],
-    names: tuple[str, ...],
-    processors: tuple[tuple[int, Callable[[Any], Any]], ...],
-) -> str:
-    """SQLite: the rows as one JSON array of arrays in `names` order, values bound as SQLAlchemy would."""
+def _row_values(rows: Sequence[Mapping[str, Any]], names: tuple[str, ...]) -> list[tuple[Any, ...]]:
+    """The rows' values in `names` order (two or more columns)."""
     row_values = operator.itemgetter(*names)
-    return _sqlite_values_json([row_values(row) for row in rows], processors)
+    return [row_values(row) for row in rows]
 
 
 def _sqlite_values_json(
@@ -274,7 +262,7 @@ async def _update_once(
     if dialect.name == "postgresql":
         cursor = await driver.execute(statement, (orjson.dumps(rows).decode(),))
         return {tuple(found) for found in await cursor.fetchall()} if returning else set()
-    parameters = (_sqlite_json(rows, names, _sqlite_processors(core, names, dialect)),)
+    parameters = (_sqlite_values_json(_row_values(rows, names), _sqlite_processors(core, names, dialect)),)
     if not returning:
         await driver.execute(statement, parameters)
         return set()
