@@ -9,12 +9,15 @@ message as soon as the previous one is answered: the most the server sustains.
 The server (the `OcppServer` alone, as `make run` embeds it, on SQLite or PostgreSQL) runs in a process of its
 own, the load generators in two others, so the server is measured by itself. The ceiling is a bare
 `websockets` server that answers every frame with a fixed CALLRESULT, under the same load; the ratio is our
-saturation throughput over its. Memory per connection is the server's RSS growth over connecting and booting
-all charge points, divided by their number. At the largest size, a reconnect storm: every connection is
-dropped at once and each charge point reconnects and boots again after a random delay of up to 10 s; the
-recovery time runs from the drop until the last one is accepted again. "batch" and "commit" show the group
-commit while saturated: units per committed batch, and the share of the time its writers spent in batches
-(100% on SQLite: its one writer was never idle, so the database round trips bound the throughput).
+saturation throughput over its. "no-store" (at the largest size only) is our gateway on SQLite with the
+per-message writes left out, everything else in place: how much of the gap to the ceiling is the protocol
+layer, and how much storing each message before answering it. Memory per connection is the server's RSS
+growth over connecting and booting all charge points, divided by their number. At the largest size, a
+reconnect storm: every connection is dropped at once and each charge point reconnects and boots again after a
+random delay of up to 10 s; the recovery time runs from the drop until the last one is accepted again.
+"batch" and "commit" show the group commit while saturated: units per committed batch, and the share of the
+time its writers spent in batches (100% on SQLite: its one writer was never idle, so the database round trips
+bound the throughput).
 "µs/msg" is the CPU time of the server's event-loop thread per message answered while saturated: it varies
 less between runs than the rates, so it is the figure to compare when changing the per-message path.
 
@@ -56,6 +59,7 @@ CALL_TIMEOUT_S = 30.0
 SAMPLES_PER_METER_VALUES = 5
 POSTGRES_URL = os.environ.get("SMARTCHARGE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 LISTEN_BACKLOG = 1024
+NO_STORE = "no-store"  # the gateway on SQLite without its per-message writes: see `_unstored_database`
 
 
 def _raise_open_files() -> None:
@@ -145,6 +149,26 @@ class _GcPauses:
         self.full_collections += info["generation"] == 2
 
 
+def _unstored_database(engine: Any) -> Any:
+    """The gateway's `Database`, but MeterValues, Heartbeats and last-seen times are answered without being
+    stored (boots, statuses and connections still are): with everything else of the per-message path in
+    place (framing, validation, dispatch, the meter rows built), an upper bound for the stored figures."""
+    from app.db.engine import Database
+    from app.services import charge_points, meter_values
+
+    unstored = {charge_points.record_heartbeats, charge_points.touch_many}
+
+    class UnstoredDatabase(Database):
+        async def run_bulk(self, bulk: Any, item: Any) -> Any:
+            if bulk is meter_values.store_many:
+                return item.transaction_id, len(item.claimed_rows)
+            if bulk in unstored:
+                return None
+            return await super().run_bulk(bulk, item)
+
+    return UnstoredDatabase(engine)
+
+
 async def _serve_async(kind: str, database_url: str | None, control: Connection) -> None:
     counter = _LogCounter()
     logging.getLogger().addHandler(counter)
@@ -192,7 +216,8 @@ async def _serve_async(kind: str, database_url: str | None, control: Connection)
             ocpp_ping_interval_s=None,
             log_level="WARNING",
         )
-        database = Database(create_engine(database_url))
+        engine = create_engine(database_url)
+        database = _unstored_database(engine) if kind == NO_STORE else Database(engine)
         gateway = OcppServer(settings, database, clock=SystemClock())
         await gateway.start()
         tune_garbage_collector()  # as `smartcharge serve` does once started
@@ -496,7 +521,7 @@ def _database(backend: str) -> Any:
     if backend == "ceiling":
         yield None
         return
-    if backend == "sqlite":
+    if backend in ("sqlite", NO_STORE):
         with tempfile.TemporaryDirectory() as tmp:
             url = f"sqlite:///{Path(tmp) / 'bench.db'}"
             engine = create_engine(url)
@@ -611,7 +636,8 @@ def run_one(backend: str, size: int, *, storm: bool) -> dict[str, Any]:
         "gc_full_collections": server_stats["gc_full_collections"],
     }
     if backend != "ceiling":
-        figures["stored"] = server_stats["meter_values"] == meter_ok * SAMPLES_PER_METER_VALUES
+        if backend != NO_STORE:
+            figures["stored"] = server_stats["meter_values"] == meter_ok * SAMPLES_PER_METER_VALUES
         figures["meter_values_rows"] = server_stats["meter_values"]
         figures["meter_values_acked"] = meter_ok * SAMPLES_PER_METER_VALUES
         figures["batch_units_mean"] = server_stats["units"] / max(1, server_stats["batches"])
@@ -640,7 +666,7 @@ def run_one(backend: str, size: int, *, storm: bool) -> dict[str, Any]:
 
 def main() -> None:
     _raise_open_files()
-    backends = ["ceiling", "sqlite"] + (["postgresql"] if _postgres_reachable() else [])
+    backends = ["ceiling", "sqlite"] + (["postgresql"] if _postgres_reachable() else []) + [NO_STORE]
     print(
         f"{GENERATORS} load-generator processes; per charge point MeterValues every {METER_PERIOD_S:g} s"
         f" and a Heartbeat every {HEARTBEAT_PERIOD_S:g} s ({STEADY_S:g} s),"
@@ -657,8 +683,8 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
     ceiling: dict[int, float] = {}
     for backend in backends:
-        for size in SIZES:
-            figures = run_one(backend, size, storm=size == max(SIZES))
+        for size in [max(SIZES)] if backend == NO_STORE else SIZES:
+            figures = run_one(backend, size, storm=size == max(SIZES) and backend != NO_STORE)
             if backend == "ceiling":
                 ceiling[size] = figures["saturated_msgs_per_s"]
             figures["ceiling_ratio"] = (

@@ -252,16 +252,17 @@ def _sampled_values(meter_value: list[dict[str, Any]], sampled_key: str) -> list
     for element in meter_value:
         timestamp: datetime = parse_timestamp(element["timestamp"])
         for sampled in element[sampled_key]:
+            get = sampled.get
             samples.append(
-                SampledValue(
-                    timestamp=timestamp,
-                    value=sampled["value"],
-                    context=sampled.get("context") or meter_values.DEFAULT_CONTEXT,
-                    format=sampled.get("format") or meter_values.DEFAULT_FORMAT,
-                    measurand=sampled.get("measurand") or meter_values.DEFAULT_MEASURAND,
-                    phase=sampled.get("phase"),
-                    location=sampled.get("location") or meter_values.DEFAULT_LOCATION,
-                    unit=sampled.get("unit"),
+                SampledValue(  # positional: cheaper than keywords, on every sample
+                    timestamp,
+                    sampled["value"],
+                    get("context") or meter_values.DEFAULT_CONTEXT,
+                    get("format") or meter_values.DEFAULT_FORMAT,
+                    get("measurand") or meter_values.DEFAULT_MEASURAND,
+                    get("phase"),
+                    get("location") or meter_values.DEFAULT_LOCATION,
+                    get("unit"),
                 )
             )
     return samples

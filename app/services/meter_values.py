@@ -66,12 +66,16 @@ class SampledValue(NamedTuple):
 
     @property
     def effective_unit(self) -> str:
-        if self.unit:
-            return self.unit
-        for prefix, unit in _NATURAL_UNIT.items():
-            if self.measurand.startswith(prefix):
-                return unit
-        return "Wh"
+        return self.unit or natural_unit(self.measurand)
+
+
+@functools.lru_cache(maxsize=256)
+def natural_unit(measurand: str) -> str:
+    """The unit of a sample of `measurand` that names none."""
+    for prefix, unit in _NATURAL_UNIT.items():
+        if measurand.startswith(prefix):
+            return unit
+    return "Wh"
 
 
 def normalise(value: str, unit: str, value_format: str) -> tuple[float | None, str | None]:
@@ -127,17 +131,21 @@ def _key_head(charge_point_id: str, connector_id: int, transaction_id: int | Non
 
 
 def _dedup_key(head: str, sample: SampledValue) -> str:
-    iso, ordered = _key_times(sample.timestamp)
-    parts = (head, iso, sample.measurand, sample.phase or "", sample.location, sample.context, sample.value)
-    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:DEDUP_HASH_DIGITS]
-    return f"{ordered}|{digest}"
+    _utc, iso, ordered = _key_times(sample.timestamp)
+    return _keyed(head, iso, ordered, sample)
 
 
-@functools.lru_cache(maxsize=4096)  # the samples of one meterValue element share their timestamp
-def _key_times(timestamp: datetime) -> tuple[str, str]:
-    """The instant as ISO 8601 UTC (hashed) and as the key's sortable prefix."""
+def _keyed(head: str, iso: str, ordered: str, sample: SampledValue) -> str:
+    """The dedup key of `sample` from its connection's head and its instant's two texts (`_key_times`)."""
+    _, value, context, _, measurand, phase, location, _ = sample
+    hashed = f"{head}\x1f{iso}\x1f{measurand}\x1f{phase or ''}\x1f{location}\x1f{context}\x1f{value}"
+    return f"{ordered}|{hashlib.sha256(hashed.encode()).hexdigest()[:DEDUP_HASH_DIGITS]}"
+
+
+def _key_times(timestamp: datetime) -> tuple[datetime, str, str]:
+    """The instant in UTC, as ISO 8601 UTC (hashed) and as the key's sortable prefix."""
     utc = as_utc(timestamp)
-    return utc.isoformat(), utc.strftime(DEDUP_TIME_FORMAT)
+    return utc, utc.isoformat(), utc.strftime(DEDUP_TIME_FORMAT)
 
 
 async def resolve_transaction(
@@ -244,24 +252,32 @@ def _rows(
     now: datetime,
 ) -> dict[str, Row]:
     """The MeterValue rows (`COLUMNS`) of `samples` by dedup key (a sample repeated in one message is one
-    row)."""
+    row). On every sample of every message: the samples of one meterValue element share their timestamp
+    object, so its texts are made once per element."""
     rows = {}
     head = _key_head(charge_point_id, connector_id, transaction_id)
+    timestamp: datetime | None = None
+    utc: datetime
+    iso = ordered = ""
     for sample in samples:
-        unit = sample.effective_unit
-        value_normalised, unit_normalised = normalise(sample.value, unit, sample.format)
-        key = _dedup_key(head, sample)
+        if sample.timestamp is not timestamp:
+            timestamp = sample.timestamp
+            utc, iso, ordered = _key_times(timestamp)
+        _, value, context, value_format, measurand, phase, location, unit = sample
+        unit = unit or natural_unit(measurand)
+        value_normalised, unit_normalised = normalise(value, unit, value_format)
+        key = _keyed(head, iso, ordered, sample)
         rows[key] = (
             charge_point_id,
             connector_id,
             transaction_id,
-            as_utc(sample.timestamp),
-            sample.value,
-            sample.context,
-            sample.format,
-            sample.measurand,
-            sample.phase,
-            sample.location,
+            utc,
+            value,
+            context,
+            value_format,
+            measurand,
+            phase,
+            location,
             unit,
             value_normalised,
             unit_normalised,

@@ -50,7 +50,8 @@ def _inline(schema: Any, defs: dict[str, Any]) -> Any:
 
 
 def _body_schema() -> dict[str, Any]:
-    adapter: TypeAdapter[Any] = TypeAdapter(ForecastIn | list[ForecastIntervalIn])
+    body: Any = ForecastIn | list[ForecastIntervalIn]  # a union: not a `type` to mypy
+    adapter: TypeAdapter[Any] = TypeAdapter(body)
     schema = adapter.json_schema()
     inlined: dict[str, Any] = _inline(schema, schema.get("$defs", {}))
     return inlined
