@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import PoolResetState
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db.group_commit import Bulk, GroupCommitter, Unit
@@ -46,12 +47,28 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_reset(dbapi_connection: Any, _record: Any, reset_state: PoolResetState) -> None:
+    """The pool's rollback when a connection comes back, only when SQLite says a transaction is open.
+
+    After a commit there is nothing to roll back, and on aiosqlite the rollback is one more hand-off to the
+    driver's thread and back behind every callback the event loop has queued: one per group-commit batch
+    and per session. (As in the pool's own reset, nothing is done for a connection collected outside the
+    event loop: it cannot be awaited there, and the pool terminates it.)"""
+    if not reset_state.asyncio_safe:
+        return
+    if dbapi_connection.driver_connection.in_transaction:
+        dbapi_connection.rollback()
+
+
 def create_engine(url: str, *, echo: bool = False, pool_size: int = 20) -> AsyncEngine:
     url = async_url(url)
     if is_sqlite(url):
         # SQLite serialises writers anyway; one connection avoids SQLITE_BUSY on lock upgrades.
-        engine = create_async_engine(url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=60)
+        engine = create_async_engine(
+            url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=60, pool_reset_on_return=None
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "reset", _sqlite_reset)
         return engine
     return create_async_engine(
         url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_timeout=30, pool_pre_ping=True
