@@ -123,16 +123,12 @@ Row = tuple[Any, ...]
 def dedup_key(
     charge_point_id: str, connector_id: int, transaction_id: int | None, sample: SampledValue
 ) -> str:
-    return _dedup_key(_key_head(charge_point_id, connector_id, transaction_id), sample)
+    _utc, iso, ordered = _key_times(sample.timestamp)
+    return _keyed(_key_head(charge_point_id, connector_id, transaction_id), iso, ordered, sample)
 
 
 def _key_head(charge_point_id: str, connector_id: int, transaction_id: int | None) -> str:
     return f"{charge_point_id}\x1f{connector_id}\x1f{'' if transaction_id is None else transaction_id}"
-
-
-def _dedup_key(head: str, sample: SampledValue) -> str:
-    _utc, iso, ordered = _key_times(sample.timestamp)
-    return _keyed(head, iso, ordered, sample)
 
 
 def _keyed(head: str, iso: str, ordered: str, sample: SampledValue) -> str:
