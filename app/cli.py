@@ -9,7 +9,7 @@ from typing import TypeVar
 import typer
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db.tables import ApiKey
+from app.domain.access import ApiKey
 from app.domain.enums import Role
 from app.runtime import tune_garbage_collector
 from app.settings import Settings
@@ -156,13 +156,11 @@ def simulate(
     from rich.console import Console
     from rich.logging import RichHandler
 
+    from app.domain.clock import SPEED_ENV, START_ENV, clock_from_env
     from simulator import (
-        SPEED_ENV,
-        START_ENV,
         Fleet,
         FleetConfig,
         Location,
-        clock_from_env,
         parse_instant,
         run_with_display,
         sessions_table,

@@ -24,9 +24,10 @@ from pydantic import SecretStr
 from rich.console import Console
 from rich.table import Table
 
+from app.domain.clock import ScaledClock
 from app.main import create_app
 from app.settings import Settings, UnknownChargePoints
-from simulator import Fleet, FleetConfig, FleetSummary, Location, ScaledClock, run_with_display
+from simulator import Fleet, FleetConfig, FleetSummary, Location, run_with_display
 
 INTERVAL = timedelta(minutes=15)
 KW_PER_CONNECTOR = 230.0 * 3 * 32 / 1000  # a 32 A three-phase connector: 22.08 kW

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from app.api import build_router
 from app.api.errors import install_error_handlers
 from app.db.engine import Database, create_engine
-from app.domain.clock import SystemClock
+from app.domain.clock import ScaledClock, SystemClock
 from app.domain.events import EventBus
 from app.domain.ports import Clock
 from app.services.apikeys import bootstrap_admin_key
@@ -17,7 +17,6 @@ from app.services.scheduler import Scheduler, SchedulerSettings
 from app.settings import Settings
 from ocpp_gateway.dispatch import ProfileDispatcher
 from ocpp_gateway.server import OcppServer
-from simulator.clock import ScaledClock
 
 log = logging.getLogger("smartcharge")
 

@@ -511,12 +511,9 @@ def _database(backend: str) -> Any:
     """A fresh, empty database URL for `backend`, removed after."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
-    from sqlmodel import SQLModel
 
-    import app.db.planning_tables  # noqa: F401  (registers the tables)
-    import app.db.schedule_tables  # noqa: F401
-    import app.db.tables  # noqa: F401
     from app.db.engine import sync_url
+    from app.db.tables import metadata
 
     if backend == "ceiling":
         yield None
@@ -525,7 +522,7 @@ def _database(backend: str) -> Any:
         with tempfile.TemporaryDirectory() as tmp:
             url = f"sqlite:///{Path(tmp) / 'bench.db'}"
             engine = create_engine(url)
-            SQLModel.metadata.create_all(engine)
+            metadata.create_all(engine)
             engine.dispose()
             yield url
         return
@@ -539,7 +536,7 @@ def _database(backend: str) -> Any:
     )
     try:
         engine = create_engine(sync_url(url))
-        SQLModel.metadata.create_all(engine)
+        metadata.create_all(engine)
         engine.dispose()
         yield url
     finally:

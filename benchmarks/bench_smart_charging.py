@@ -23,10 +23,9 @@ import uvicorn
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call, call_result
 from sqlalchemy import create_engine
-from sqlmodel import SQLModel
 from websockets.asyncio.client import connect
 
-import app.db  # noqa: F401  (registers the tables)
+from app.db.tables import metadata
 from app.main import create_app
 from app.settings import Settings
 from ocpp_gateway.profiles import ChargerCapabilities, tx_profile
@@ -101,7 +100,7 @@ async def run_size(n: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.db'}"
         engine = create_engine(url)
-        SQLModel.metadata.create_all(engine)
+        metadata.create_all(engine)
         engine.dispose()
         async with service(url) as (application, api), contextlib.AsyncExitStack() as stack:
             body = {"name": "bench", "grid_connection_limit_kw": 10_000, "fallback_limit_kw": 11 * n}

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from app.db.engine import Database
-from app.db.tables import Command
+from app.domain.ocpp import Command
 from app.domain.ports import ChargePointCommands, Clock, CommandRefused, DispatchResult, TxSchedule
 from app.services import charge_points
 from ocpp_gateway.commands import GatewayCommands

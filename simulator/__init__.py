@@ -1,15 +1,7 @@
 """Charge-point fleet simulator: OCPP 1.6J charge points with EVs drawn from ElaadNL session statistics."""
 
 from simulator.charge_point import ChargePointSpec, SimulatedChargePoint
-from simulator.clock import (
-    ANCHOR_ENV,
-    SPEED_ENV,
-    START_ENV,
-    Clock,
-    ScaledClock,
-    clock_from_env,
-    parse_instant,
-)
+from simulator.clock import Clock, parse_instant
 from simulator.composite import (
     ChargingProfile,
     CompositeSchedule,
@@ -31,10 +23,7 @@ from simulator.report import run_with_display, sessions_table, summary_table
 from simulator.stats import ChargePointStats, SessionResult
 
 __all__ = [
-    "ANCHOR_ENV",
     "EV",
-    "SPEED_ENV",
-    "START_ENV",
     "ChargePointSpec",
     "ChargePointStats",
     "ChargingProfile",
@@ -54,14 +43,12 @@ __all__ = [
     "Outbox",
     "ProfileLimits",
     "ProfileStore",
-    "ScaledClock",
     "SessionPlan",
     "SessionResult",
     "SessionSampler",
     "SimulatedChargePoint",
     "Timing",
     "Transaction",
-    "clock_from_env",
     "composite_schedule",
     "limit_at",
     "load_ev_models",

@@ -9,11 +9,9 @@ import pytest
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlmodel import SQLModel
 
-import app.db.planning_tables  # noqa: F401
-import app.db.tables  # noqa: F401
 from app.db.engine import Database, create_engine, sync_url
+from app.db.tables import metadata
 
 POSTGRES_URL = os.environ.get("SMARTCHARGE_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)] if POSTGRES_URL else ["sqlite"]
@@ -55,7 +53,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def migrated_url(database_url: str) -> str:
     """The database URL with all tables created from the metadata (fast; migrations are tested separately)."""
     engine = create_sync_engine(sync_url(database_url))
-    SQLModel.metadata.create_all(engine)
+    metadata.create_all(engine)
     engine.dispose()
     return database_url
 

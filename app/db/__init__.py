@@ -1,5 +1,5 @@
-"""Persistence: importing this package registers every table on `SQLModel.metadata`."""
+"""Persistence: importing this package maps every domain entity onto its table (`app.db.tables`)."""
 
-from app.db import planning_tables, schedule_tables, tables
+from app.db import tables
 
-__all__ = ["planning_tables", "schedule_tables", "tables"]
+__all__ = ["tables"]

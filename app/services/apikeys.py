@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db.tables import ApiKey
-from app.db.types import utcnow
+from app.db.tables.access import api_key_table
+from app.domain.access import ApiKey
+from app.domain.clock import utcnow
 from app.domain.enums import Role
 
 TOKEN_PREFIX = "sc_"
@@ -46,7 +47,7 @@ async def create_api_key(
 
 async def bootstrap_admin_key(session: AsyncSession, token: str) -> ApiKey:
     """Make sure an admin key with this token exists (SMARTCHARGE_ADMIN_TOKEN)."""
-    existing = (await session.exec(select(ApiKey).where(ApiKey.key_hash == digest(token)))).first()
+    existing = (await session.exec(select(ApiKey).where(api_key_table.c.key_hash == digest(token)))).first()
     if existing is not None:
         if existing.revoked_at is None:
             return existing
@@ -57,7 +58,7 @@ async def bootstrap_admin_key(session: AsyncSession, token: str) -> ApiKey:
 
 
 async def authenticate(session: AsyncSession, token: str) -> Principal | None:
-    key = (await session.exec(select(ApiKey).where(ApiKey.key_hash == digest(token)))).first()
+    key = (await session.exec(select(ApiKey).where(api_key_table.c.key_hash == digest(token)))).first()
     if key is None or key.revoked_at is not None or key.id is None:
         return None
     sites = frozenset(key.site_ids) if key.site_ids is not None else None

@@ -4,11 +4,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db.tables import IdTag, Transaction
-from app.services.timestamps import as_utc
+from app.db.tables.ocpp import transaction_table
+from app.domain.clock import as_utc
+from app.domain.ocpp import IdTag
 
 
 @dataclass(frozen=True)
@@ -59,10 +60,10 @@ async def active_transaction_count(
     session: AsyncSession, id_tag: str, *, exclude_transaction_id: int | None = None
 ) -> int:
     query = select(func.count()).where(
-        col(Transaction.id_tag) == id_tag, col(Transaction.stop_timestamp).is_(None)
+        transaction_table.c.id_tag == id_tag, transaction_table.c.stop_timestamp.is_(None)
     )
     if exclude_transaction_id is not None:
-        query = query.where(col(Transaction.id) != exclude_transaction_id)
+        query = query.where(transaction_table.c.id != exclude_transaction_id)
     return (await session.exec(query)).one()
 
 

@@ -9,17 +9,18 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db.tables import (
+from app.db.tables.ocpp import charge_point_configuration_table, charge_point_table
+from app.domain.enums import RegistrationStatus
+from app.domain.ocpp import (
     BootNotification,
     ChargePoint,
     ChargePointConfiguration,
     Connector,
     StatusNotification,
 )
-from app.domain.enums import RegistrationStatus
 from app.services.upserts import execute_insert_ignore, insert_many, update_many, update_many_changed
 
 BOOT_FIELDS = {
@@ -64,7 +65,7 @@ async def credentials(session: AsyncSession, charge_point_id: str) -> Credential
 
 async def credentials_many(session: AsyncSession, charge_point_ids: list[str]) -> list[Credentials | None]:
     """`credentials` for many handshakes in one SELECT."""
-    rows = await session.exec(select(ChargePoint).where(col(ChargePoint.id).in_(set(charge_point_ids))))
+    rows = await session.exec(select(ChargePoint).where(charge_point_table.c.id.in_(set(charge_point_ids))))
     found = {row.id: Credentials(row.id, row.password_hash, row.registration_status) for row in rows}
     return [found.get(cp_id) for cp_id in charge_point_ids]
 
@@ -95,7 +96,7 @@ async def ensure_charge_point(
 async def mark_connected(session: AsyncSession, charge_point_id: str, now: datetime) -> None:
     await session.exec(
         update(ChargePoint)
-        .where(col(ChargePoint.id) == charge_point_id)
+        .where(charge_point_table.c.id == charge_point_id)
         .values(connected=True, connected_since=now, last_seen_at=now)
     )
 
@@ -103,7 +104,7 @@ async def mark_connected(session: AsyncSession, charge_point_id: str, now: datet
 async def mark_disconnected(session: AsyncSession, charge_point_id: str, now: datetime) -> None:
     await session.exec(
         update(ChargePoint)
-        .where(col(ChargePoint.id) == charge_point_id)
+        .where(charge_point_table.c.id == charge_point_id)
         .values(connected=False, connected_since=None, last_seen_at=now)
     )
 
@@ -111,7 +112,9 @@ async def mark_disconnected(session: AsyncSession, charge_point_id: str, now: da
 async def mark_all_disconnected(session: AsyncSession, now: datetime) -> None:
     """At gateway start nobody is connected yet (a crash may have left `connected` set)."""
     await session.exec(
-        update(ChargePoint).where(col(ChargePoint.connected)).values(connected=False, connected_since=None)
+        update(ChargePoint)
+        .where(charge_point_table.c.connected)
+        .values(connected=False, connected_since=None)
     )
 
 
@@ -144,7 +147,9 @@ async def record_boots(session: AsyncSession, boots: list[Boot]) -> list[Registr
     (Rejected for an unknown charge point): one SELECT, one UPDATE, one INSERT."""
     ids = {boot.charge_point_id for boot in boots}
     found = await session.exec(
-        select(ChargePoint.id, ChargePoint.registration_status).where(col(ChargePoint.id).in_(ids))
+        select(charge_point_table.c.id, charge_point_table.c.registration_status).where(
+            charge_point_table.c.id.in_(ids)
+        )
     )
     known = {cp_id: RegistrationStatus(status) for cp_id, status in found}
     answers = [known.get(boot.charge_point_id, RegistrationStatus.rejected) for boot in boots]
@@ -228,7 +233,7 @@ async def record_diagnostics_status(
 ) -> None:
     await session.exec(
         update(ChargePoint)
-        .where(col(ChargePoint.id) == charge_point_id)
+        .where(charge_point_table.c.id == charge_point_id)
         .values(diagnostics_status=status, diagnostics_status_at=now, last_seen_at=now)
     )
 
@@ -238,7 +243,7 @@ async def record_firmware_status(
 ) -> None:
     await session.exec(
         update(ChargePoint)
-        .where(col(ChargePoint.id) == charge_point_id)
+        .where(charge_point_table.c.id == charge_point_id)
         .values(firmware_status=status, firmware_status_at=now, last_seen_at=now)
     )
 
@@ -277,8 +282,8 @@ async def set_configuration(
     await session.exec(
         update(ChargePointConfiguration)
         .where(
-            col(ChargePointConfiguration.charge_point_id) == charge_point_id,
-            col(ChargePointConfiguration.key) == key,
+            charge_point_configuration_table.c.charge_point_id == charge_point_id,
+            charge_point_configuration_table.c.key == key,
         )
         .values(**values)
     )
@@ -286,7 +291,9 @@ async def set_configuration(
 
 async def configuration(session: AsyncSession, charge_point_id: str) -> dict[str, str | None]:
     rows = await session.exec(
-        select(ChargePointConfiguration).where(ChargePointConfiguration.charge_point_id == charge_point_id)
+        select(ChargePointConfiguration).where(
+            charge_point_configuration_table.c.charge_point_id == charge_point_id
+        )
     )
     return {row.key: row.value for row in rows}
 
@@ -295,10 +302,10 @@ async def configuration_many(
     session: AsyncSession, charge_point_ids: list[str]
 ) -> list[dict[str, str | None]]:
     """`configuration` of many charge points in one SELECT of plain rows (no ORM objects)."""
-    table = ChargePointConfiguration
+    table = charge_point_configuration_table.c
     rows = await session.exec(
         select(table.charge_point_id, table.key, table.value).where(
-            col(table.charge_point_id).in_(set(charge_point_ids))
+            table.charge_point_id.in_(set(charge_point_ids))
         )
     )
     found: dict[str, dict[str, str | None]] = {}
@@ -309,5 +316,7 @@ async def configuration_many(
 
 async def set_local_list_version(session: AsyncSession, charge_point_id: str, version: int) -> None:
     await session.exec(
-        update(ChargePoint).where(col(ChargePoint.id) == charge_point_id).values(local_list_version=version)
+        update(ChargePoint)
+        .where(charge_point_table.c.id == charge_point_id)
+        .values(local_list_version=version)
     )

@@ -13,13 +13,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, text, update
-from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db.tables import Command, Reservation
+from app.db.tables.ocpp import command_table, reservation_table
 from app.domain.enums import CommandStatus, ReservationStatus
+from app.domain.ocpp import Command, Reservation
 from app.services import charge_points, data_transfer
 from app.services.timestamps import parse_timestamp
+from app.services.upserts import core_table
 
 # Answers (the response's `status`) that mean the charge point did what was asked (or will, after a reboot).
 ACCEPTING = frozenset({"Accepted", "Scheduled", "RebootRequired", "Unlocked"})
@@ -104,7 +105,7 @@ async def create_many(session: AsyncSession, commands: list[NewCommand]) -> list
         }
         for c in commands
     ]
-    table = Command.__table__  # type: ignore[attr-defined]
+    table = core_table(Command)
     result = await session.exec(  # Core executemany ("insertmanyvalues"): ids in the order of `rows`
         insert(table).returning(table.c.id, sort_by_parameter_order=True), params=rows
     )
@@ -121,7 +122,7 @@ class Completion:
 
 async def complete_many(session: AsyncSession, completions: list[Completion]) -> list[None]:
     """`complete` for commands without side effects (not in `SIDE_EFFECTS`), as one executemany UPDATE."""
-    table = Command.__table__  # type: ignore[attr-defined]
+    table = core_table(Command)
     statement = (
         update(table)
         .where(table.c.id == bindparam("command_id"))
@@ -249,7 +250,7 @@ async def fail_interrupted(session: AsyncSession, now: datetime) -> int:
     """At gateway start: commands left pending by a previous process will never be answered."""
     result = await session.exec(
         update(Command)
-        .where(col(Command.status) == CommandStatus.pending)
+        .where(command_table.c.status == CommandStatus.pending)
         .values(
             status=CommandStatus.error,
             error_code="Interrupted",
@@ -265,8 +266,8 @@ async def expire_reservations(session: AsyncSession, now: datetime) -> int:
     result = await session.exec(
         update(Reservation)
         .where(
-            col(Reservation.status).in_([ReservationStatus.requested, ReservationStatus.accepted]),
-            col(Reservation.expiry_date) < now,
+            reservation_table.c.status.in_([ReservationStatus.requested, ReservationStatus.accepted]),
+            reservation_table.c.expiry_date < now,
         )
         .values(status=ReservationStatus.expired)
     )

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db.tables import DataTransferRecord
+from app.domain.ocpp import DataTransfer
 
 
 async def receive(
@@ -25,7 +25,7 @@ async def receive(
 ) -> str:
     status = "Accepted" if vendor_id in known_vendors else "UnknownVendorId"
     session.add(
-        DataTransferRecord(
+        DataTransfer(
             charge_point_id=charge_point_id,
             direction="inbound",
             vendor_id=vendor_id,
@@ -49,7 +49,7 @@ async def record_outbound(
     now: datetime,
 ) -> None:
     session.add(
-        DataTransferRecord(
+        DataTransfer(
             charge_point_id=charge_point_id,
             direction="outbound",
             vendor_id=vendor_id,

@@ -14,13 +14,15 @@ from enum import StrEnum
 
 from sqlalchemy import func as sa_func
 from sqlalchemy import select as sa_select
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db.planning_tables import SessionDemand, Site
-from app.db.tables import ChargePoint, Transaction
+from app.db.tables.ocpp import charge_point_table, transaction_table
+from app.db.tables.planning import session_demand_table, site_table
+from app.domain.clock import as_utc
+from app.domain.ocpp import ChargePoint, Transaction
+from app.domain.planning import SessionDemand, Site
 from app.services.sites import Conflict, Invalid, NotFound
-from app.services.timestamps import as_utc
 
 __all__ = [
     "HISTORY_SESSIONS",
@@ -117,18 +119,18 @@ async def _tag_history(
         return {}
     ranked = (
         sa_select(
-            col(Transaction.id_tag),
-            col(Transaction.start_timestamp),
-            col(Transaction.stop_timestamp),
-            (col(Transaction.meter_stop_wh) - col(Transaction.meter_start_wh)).label("energy_wh"),
+            transaction_table.c.id_tag,
+            transaction_table.c.start_timestamp,
+            transaction_table.c.stop_timestamp,
+            (transaction_table.c.meter_stop_wh - transaction_table.c.meter_start_wh).label("energy_wh"),
             sa_func.row_number()
-            .over(partition_by=col(Transaction.id_tag), order_by=col(Transaction.stop_timestamp).desc())
+            .over(partition_by=transaction_table.c.id_tag, order_by=transaction_table.c.stop_timestamp.desc())
             .label("n"),
         )
         .where(
-            col(Transaction.id_tag).in_(tags),
-            col(Transaction.stop_timestamp).is_not(None),
-            col(Transaction.meter_stop_wh).is_not(None),
+            transaction_table.c.id_tag.in_(tags),
+            transaction_table.c.stop_timestamp.is_not(None),
+            transaction_table.c.meter_stop_wh.is_not(None),
         )
         .subquery()
     )
@@ -158,10 +160,12 @@ async def effective_demands(
     rows = (
         await session.exec(
             select(Transaction, SessionDemand, Site)
-            .join(SessionDemand, col(SessionDemand.transaction_id) == col(Transaction.id), isouter=True)
-            .join(ChargePoint, col(ChargePoint.id) == col(Transaction.charge_point_id))
-            .join(Site, col(Site.id) == col(ChargePoint.site_id), isouter=True)
-            .where(col(Transaction.id).in_(ids))
+            .join(
+                SessionDemand, session_demand_table.c.transaction_id == transaction_table.c.id, isouter=True
+            )
+            .join(ChargePoint, charge_point_table.c.id == transaction_table.c.charge_point_id)
+            .join(Site, site_table.c.id == charge_point_table.c.site_id, isouter=True)
+            .where(transaction_table.c.id.in_(ids))
         )
     ).all()
     histories = await _tag_history(session, {tx.id_tag for tx, _, _ in rows}, history)

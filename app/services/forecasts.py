@@ -19,11 +19,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, func, insert, select
+from sqlmodel import func, insert, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db.planning_tables import Forecast, ForecastInterval, Site
+from app.db.tables.planning import forecast_interval_table, forecast_table
 from app.domain.events import ForecastPosted
+from app.domain.planning import Forecast, ForecastInterval, Site
 from app.services.errors import error_loc
 from app.services.hooks import Hook
 from app.services.sites import Conflict, Invalid, NotFound, floor_to_interval, get_site, interval_starts
@@ -282,11 +283,11 @@ def body_digest(rows: Sequence[IntervalRow]) -> str:
 async def _find(
     session: AsyncSession, site_id: int, forecast_id: str | None, issued_at: datetime | None
 ) -> Forecast | None:
-    query = select(Forecast).where(Forecast.site_id == site_id)
+    query = select(Forecast).where(forecast_table.c.site_id == site_id)
     if forecast_id is not None:
-        query = query.where(Forecast.forecast_id == forecast_id)
+        query = query.where(forecast_table.c.forecast_id == forecast_id)
     elif issued_at is not None:
-        query = query.where(Forecast.issued_at == issued_at)
+        query = query.where(forecast_table.c.issued_at == issued_at)
     else:
         return None
     return (await session.exec(query)).first()
@@ -390,18 +391,18 @@ async def list_forecasts(
     offset: int = 0,
 ) -> tuple[list[Forecast], int]:
     """The site's forecasts, most recently issued first, and how many match in all."""
-    conditions: list[Any] = [Forecast.site_id == site_id]
+    conditions: list[Any] = [forecast_table.c.site_id == site_id]
     if forecast_id is not None:
-        conditions.append(Forecast.forecast_id == forecast_id)
+        conditions.append(forecast_table.c.forecast_id == forecast_id)
     if issued_from is not None:
-        conditions.append(col(Forecast.issued_at) >= issued_from)
+        conditions.append(forecast_table.c.issued_at >= issued_from)
     if issued_to is not None:
-        conditions.append(col(Forecast.issued_at) < issued_to)
+        conditions.append(forecast_table.c.issued_at < issued_to)
     total = (await session.exec(select(func.count()).select_from(Forecast).where(*conditions))).one()
     query = (
         select(Forecast)
         .where(*conditions)
-        .order_by(col(Forecast.issued_at).desc(), col(Forecast.id).desc())
+        .order_by(forecast_table.c.issued_at.desc(), forecast_table.c.id.desc())
         .limit(limit)
         .offset(offset)
     )
@@ -409,8 +410,8 @@ async def list_forecasts(
 
 
 async def forecast_rows(session: AsyncSession, forecast_pk: int) -> list[ForecastInterval]:
-    query = select(ForecastInterval).where(ForecastInterval.forecast_pk == forecast_pk)
-    return list((await session.exec(query.order_by(col(ForecastInterval.row)))).all())
+    query = select(ForecastInterval).where(forecast_interval_table.c.forecast_pk == forecast_pk)
+    return list((await session.exec(query.order_by(forecast_interval_table.c.row))).all())
 
 
 def resample(rows: pd.DataFrame, start: datetime, n_intervals: int, interval_minutes: int) -> pd.DataFrame:
@@ -482,17 +483,22 @@ async def effective_forecast(
     step = timedelta(minutes=site.interval_minutes)
     end = start + n_intervals * step
     covering = select(Forecast).where(
-        Forecast.site_id == site_id, col(Forecast.ends_at) > start, col(Forecast.starts_at) < end
+        forecast_table.c.site_id == site_id,
+        forecast_table.c.ends_at > start,
+        forecast_table.c.starts_at < end,
     )
     if as_of is not None:
-        covering = covering.where(col(Forecast.created_at) <= as_of)
+        covering = covering.where(forecast_table.c.created_at <= as_of)
     meta = {f.id or 0: (f.issued_at, f.forecast_id) for f in (await session.exec(covering)).all()}
     query = select(
-        ForecastInterval.forecast_pk, ForecastInterval.start, ForecastInterval.end, ForecastInterval.limit_kw
+        forecast_interval_table.c.forecast_pk,
+        forecast_interval_table.c.start,
+        forecast_interval_table.c.end,
+        forecast_interval_table.c.limit_kw,
     ).where(
-        col(ForecastInterval.forecast_pk).in_(list(meta)),
-        col(ForecastInterval.end) > start,
-        col(ForecastInterval.start) < end,
+        forecast_interval_table.c.forecast_pk.in_(list(meta)),
+        forecast_interval_table.c.end > start,
+        forecast_interval_table.c.start < end,
     )
     records = (await session.exec(query)).all() if meta else []
     rows = pd.DataFrame(

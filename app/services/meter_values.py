@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db.tables import MeterValue, Transaction
+from app.db.tables.ocpp import transaction_table
+from app.domain.clock import as_utc
 from app.domain.events import MeterSample
-from app.services.timestamps import as_utc
+from app.domain.ocpp import MeterValue, Transaction
 from app.services.upserts import insert_new_many
 
 DEFAULT_CONTEXT = "Sample.Periodic"
@@ -220,7 +221,9 @@ async def store_many(
     owners: dict[int, str] = {}
     if wanted:
         found = await session.exec(
-            select(Transaction.id, Transaction.charge_point_id).where(col(Transaction.id).in_(wanted))
+            select(transaction_table.c.id, transaction_table.c.charge_point_id).where(
+                transaction_table.c.id.in_(wanted)
+            )
         )
         owners = {int(tx_id): cp_id for tx_id, cp_id in found if tx_id is not None}
     resolved: list[int | None] = []

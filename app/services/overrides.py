@@ -9,7 +9,7 @@ null) and it is not deleted.
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -18,9 +18,11 @@ from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db.planning_tables import Override, OverrideAudit, SiteGroup
-from app.db.tables import ChargePoint, Transaction
+from app.db.tables.ocpp import charge_point_table, transaction_table
+from app.db.tables.planning import override_audit_table, override_table, site_group_table
 from app.domain.events import OverrideChanged
+from app.domain.ocpp import ChargePoint, Transaction
+from app.domain.planning import Override, OverrideAudit, SiteGroup
 from app.services.hooks import Hook
 from app.services.sites import Conflict, Invalid, NotFound, get_group, get_site
 
@@ -151,7 +153,7 @@ async def _resolve(session: AsyncSession, spec: OverrideSpec) -> tuple[int | Non
 def snapshot(override: Override) -> dict[str, Any]:
     return {
         key: value.isoformat() if isinstance(value, datetime) else value
-        for key, value in override.model_dump().items()
+        for key, value in asdict(override).items()
     }
 
 
@@ -288,9 +290,9 @@ async def delete_override(
 def _in_force(start: datetime, end: datetime) -> ColumnElement[bool]:
     """Not deleted and overlapping [start, end)."""
     return and_(
-        col(Override.deleted_at).is_(None),
-        col(Override.valid_from) < end,
-        or_(col(Override.valid_until).is_(None), col(Override.valid_until) > start),
+        override_table.c.deleted_at.is_(None),
+        override_table.c.valid_from < end,
+        or_(override_table.c.valid_until.is_(None), override_table.c.valid_until > start),
     )
 
 
@@ -311,34 +313,36 @@ async def list_overrides(
     """Overrides, newest first. `active=True`: in force at `now`; `active=False`: not in force at `now`."""
     conditions: list[Any] = []
     in_force_now = and_(
-        col(Override.deleted_at).is_(None),
-        col(Override.valid_from) <= now,
-        or_(col(Override.valid_until).is_(None), col(Override.valid_until) > now),
+        override_table.c.deleted_at.is_(None),
+        override_table.c.valid_from <= now,
+        or_(override_table.c.valid_until.is_(None), override_table.c.valid_until > now),
     )
     if active is True:
         conditions.append(in_force_now)
     elif active is False:
         conditions.append(~in_force_now)
     if not include_deleted and active is not True:
-        conditions.append(col(Override.deleted_at).is_(None))
+        conditions.append(override_table.c.deleted_at.is_(None))
     for column, value in (
-        (Override.site_id, site_id),
-        (Override.scope, scope.value if scope else None),
-        (Override.kind, kind.value if kind else None),
-        (Override.charge_point_id, charge_point_id),
-        (Override.transaction_id, transaction_id),
+        (override_table.c.site_id, site_id),
+        (override_table.c.scope, scope.value if scope else None),
+        (override_table.c.kind, kind.value if kind else None),
+        (override_table.c.charge_point_id, charge_point_id),
+        (override_table.c.transaction_id, transaction_id),
     ):
         if value is not None:
             conditions.append(col(column) == value)
     total = (await session.exec(select(func.count()).select_from(Override).where(*conditions))).one()
-    query = select(Override).where(*conditions).order_by(col(Override.id).desc()).limit(limit).offset(offset)
+    query = (
+        select(Override).where(*conditions).order_by(override_table.c.id.desc()).limit(limit).offset(offset)
+    )
     return list((await session.exec(query)).all()), total
 
 
 async def list_audit(session: AsyncSession, override_id: int) -> list[OverrideAudit]:
     await get_override(session, override_id)
-    query = select(OverrideAudit).where(OverrideAudit.override_id == override_id)
-    return list((await session.exec(query.order_by(col(OverrideAudit.id)))).all())
+    query = select(OverrideAudit).where(override_audit_table.c.override_id == override_id)
+    return list((await session.exec(query.order_by(override_audit_table.c.id))).all())
 
 
 async def active_overrides(
@@ -346,21 +350,22 @@ async def active_overrides(
 ) -> list[Override]:
     """Overrides in force at some time in [start, end) whose scope lies in the site (by its current
     topology: a charge point, connector or transaction belongs to the site its charge point is in)."""
-    site_cps = select(ChargePoint.id).where(ChargePoint.site_id == site_id)
-    site_groups = select(SiteGroup.id).where(SiteGroup.site_id == site_id)
-    site_txs = select(Transaction.id).where(col(Transaction.charge_point_id).in_(site_cps))
+    site_cps = select(charge_point_table.c.id).where(charge_point_table.c.site_id == site_id)
+    site_groups = select(site_group_table.c.id).where(site_group_table.c.site_id == site_id)
+    site_txs = select(transaction_table.c.id).where(transaction_table.c.charge_point_id.in_(site_cps))
     in_site = or_(
-        and_(col(Override.scope) == OverrideScope.site.value, col(Override.site_id) == site_id),
-        and_(col(Override.scope) == OverrideScope.group.value, col(Override.group_id).in_(site_groups)),
+        and_(override_table.c.scope == OverrideScope.site.value, override_table.c.site_id == site_id),
+        and_(override_table.c.scope == OverrideScope.group.value, override_table.c.group_id.in_(site_groups)),
         and_(
-            col(Override.scope).in_([OverrideScope.charge_point.value, OverrideScope.connector.value]),
-            col(Override.charge_point_id).in_(site_cps),
+            override_table.c.scope.in_([OverrideScope.charge_point.value, OverrideScope.connector.value]),
+            override_table.c.charge_point_id.in_(site_cps),
         ),
         and_(
-            col(Override.scope) == OverrideScope.transaction.value, col(Override.transaction_id).in_(site_txs)
+            override_table.c.scope == OverrideScope.transaction.value,
+            override_table.c.transaction_id.in_(site_txs),
         ),
     )
-    query = select(Override).where(_in_force(start, end), in_site).order_by(col(Override.id))
+    query = select(Override).where(_in_force(start, end), in_site).order_by(override_table.c.id)
     return list((await session.exec(query)).all())
 
 

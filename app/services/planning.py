@@ -22,18 +22,19 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import insert
 from sqlalchemy import select as sa_select
-from sqlmodel import col, func, select
+from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import optimizer
-from app.db.planning_tables import Override as OverrideRow
-from app.db.schedule_tables import ScheduleEntry, ScheduleRevision
-from app.db.tables import ChargePoint, Connector, MeterValue, Transaction
-from app.db.types import utcnow
+from app.db.tables.ocpp import charge_point_table, connector_table, meter_value_table, transaction_table
+from app.domain.clock import utcnow
+from app.domain.planning import Override as OverrideRow
+from app.domain.planning import ScheduleEntry, ScheduleRevision
 from app.services.demand import DemandSource, effective_demands
 from app.services.forecasts import effective_capacity
 from app.services.overrides import OverrideKind, OverrideScope, active_overrides
 from app.services.sites import floor_to_interval, get_site, group_capacities, list_groups
+from app.services.upserts import core_table
 
 __all__ = [
     "ASSUMED_PRIORITY",
@@ -76,26 +77,29 @@ async def _delivered_wh(session: AsyncSession, meter_start_wh: Mapping[int, floa
     if not ids:
         return {}
     latest = (
-        select(MeterValue.transaction_id, func.max(MeterValue.timestamp).label("at"))
+        select(meter_value_table.c.transaction_id, func.max(meter_value_table.c.timestamp).label("at"))
         .where(
-            col(MeterValue.transaction_id).in_(ids),
-            MeterValue.measurand == "Energy.Active.Import.Register",
-            col(MeterValue.value_normalised).is_not(None),
-            col(MeterValue.phase).is_(None),
+            meter_value_table.c.transaction_id.in_(ids),
+            meter_value_table.c.measurand == "Energy.Active.Import.Register",
+            meter_value_table.c.value_normalised.is_not(None),
+            meter_value_table.c.phase.is_(None),
         )
-        .group_by(col(MeterValue.transaction_id))
+        .group_by(meter_value_table.c.transaction_id)
         .subquery()
     )
     rows = (
         await session.exec(
-            select(MeterValue.transaction_id, func.max(MeterValue.value_normalised))
+            select(meter_value_table.c.transaction_id, func.max(meter_value_table.c.value_normalised))
             .join(
                 latest,
-                (col(MeterValue.transaction_id) == latest.c.transaction_id)
-                & (col(MeterValue.timestamp) == latest.c.at),
+                (meter_value_table.c.transaction_id == latest.c.transaction_id)
+                & (meter_value_table.c.timestamp == latest.c.at),
             )
-            .where(MeterValue.measurand == "Energy.Active.Import.Register", col(MeterValue.phase).is_(None))
-            .group_by(col(MeterValue.transaction_id))
+            .where(
+                meter_value_table.c.measurand == "Energy.Active.Import.Register",
+                meter_value_table.c.phase.is_(None),
+            )
+            .group_by(meter_value_table.c.transaction_id)
         )
     ).all()
     return {
@@ -210,9 +214,9 @@ async def build_plan(
         cp_id: _SiteChargePoint(connected, group_id)
         for cp_id, connected, group_id in (
             await session.exec(
-                select(ChargePoint.id, ChargePoint.connected, ChargePoint.group_id).where(
-                    ChargePoint.site_id == site_id
-                )
+                select(
+                    charge_point_table.c.id, charge_point_table.c.connected, charge_point_table.c.group_id
+                ).where(charge_point_table.c.site_id == site_id)
             )
         ).all()
     }
@@ -221,15 +225,16 @@ async def build_plan(
         for tx_id, cp_id, connector_id, meter_start_wh in (
             await session.exec(
                 select(
-                    Transaction.id,
-                    Transaction.charge_point_id,
-                    Transaction.connector_id,
-                    Transaction.meter_start_wh,
+                    transaction_table.c.id,
+                    transaction_table.c.charge_point_id,
+                    transaction_table.c.connector_id,
+                    transaction_table.c.meter_start_wh,
                 )
                 .where(
-                    col(Transaction.charge_point_id).in_(list(cps)), col(Transaction.stop_timestamp).is_(None)
+                    transaction_table.c.charge_point_id.in_(list(cps)),
+                    transaction_table.c.stop_timestamp.is_(None),
                 )
-                .order_by(col(Transaction.id))
+                .order_by(transaction_table.c.id)
             )
         ).all()
         if tx_id is not None
@@ -240,12 +245,12 @@ async def build_plan(
         for cp_id, connector_id, phases, voltage_v, max_current_a in (
             await connection.execute(
                 sa_select(
-                    col(Connector.charge_point_id),
-                    col(Connector.connector_id),
-                    col(Connector.phases),
-                    col(Connector.nominal_voltage_v),
-                    col(Connector.max_current_a),
-                ).where(col(Connector.charge_point_id).in_(list(cps)))
+                    connector_table.c.charge_point_id,
+                    connector_table.c.connector_id,
+                    connector_table.c.phases,
+                    connector_table.c.nominal_voltage_v,
+                    connector_table.c.max_current_a,
+                ).where(connector_table.c.charge_point_id.in_(list(cps)))
             )
         ).all()
     }
@@ -431,6 +436,6 @@ async def store_revision(
         for key, ps in plan.sessions.items()
     ]
     if rows:  # in the revision's transaction: the revision is never seen without its entries
-        table = ScheduleEntry.__table__  # type: ignore[attr-defined]
+        table = core_table(ScheduleEntry)
         await session.exec(insert(table), params=rows)  # one executemany, no ORM object per entry
     return revision

@@ -7,25 +7,27 @@ from typing import Any
 import anyio.to_thread
 from sqlalchemy import delete, func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db.tables import (
+from app.db.tables.ocpp import connector_table, id_tag_table, transaction_table
+from app.domain.enums import RegistrationStatus
+from app.domain.ocpp import (
     BootNotification,
     ChargePoint,
     ChargePointConfiguration,
     Command,
     Connector,
-    DataTransferRecord,
+    DataTransfer,
     IdTag,
     MeterValue,
     Reservation,
     StatusNotification,
     Transaction,
 )
-from app.domain.enums import RegistrationStatus
 from app.services.errors import AlreadyExists, Conflict, InvalidReference, NotFound
 from app.services.passwords import hash_password
+from app.services.upserts import core_table
 
 __all__ = [
     "AlreadyExists",
@@ -114,7 +116,9 @@ async def delete_charge_point(session: AsyncSession, charge_point_id: str, *, co
     if connected:
         raise Conflict(f"charge point {charge_point_id!r} is connected; disconnect it first")
     transactions = await session.scalar(
-        select(func.count()).select_from(Transaction).where(Transaction.charge_point_id == charge_point_id)
+        select(func.count())
+        .select_from(Transaction)
+        .where(transaction_table.c.charge_point_id == charge_point_id)
     )
     if transactions:
         raise Conflict(
@@ -129,9 +133,10 @@ async def delete_charge_point(session: AsyncSession, charge_point_id: str, *, co
         ChargePointConfiguration,
         Reservation,
         Command,
-        DataTransferRecord,
+        DataTransfer,
     ):
-        await session.exec(delete(table).where(col(table.charge_point_id) == charge_point_id))
+        core = core_table(table)
+        await session.exec(delete(core).where(core.c.charge_point_id == charge_point_id))
     await session.delete(charge_point)
     try:
         await session.flush()
@@ -146,7 +151,7 @@ async def update_connector(
     _check(changes, CONNECTOR_CHANGES)
     await _charge_point(session, charge_point_id)
     query = select(Connector).where(
-        Connector.charge_point_id == charge_point_id, Connector.connector_id == connector_id
+        connector_table.c.charge_point_id == charge_point_id, connector_table.c.connector_id == connector_id
     )
     connector = (await session.exec(query)).first()
     if connector is None:
@@ -223,12 +228,12 @@ async def delete_id_tag(session: AsyncSession, id_tag: str) -> None:
     active = await session.scalar(
         select(func.count())
         .select_from(Transaction)
-        .where(Transaction.id_tag == id_tag, col(Transaction.stop_timestamp).is_(None))
+        .where(transaction_table.c.id_tag == id_tag, transaction_table.c.stop_timestamp.is_(None))
     )
     if active:
         raise Conflict(f"id tag {id_tag!r} is in {active} active transaction(s)")
     children = await session.scalar(
-        select(func.count()).select_from(IdTag).where(IdTag.parent_id_tag == id_tag)
+        select(func.count()).select_from(IdTag).where(id_tag_table.c.parent_id_tag == id_tag)
     )
     if children:
         raise Conflict(f"id tag {id_tag!r} is the parent of {children} id tag(s)")

@@ -13,8 +13,22 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.db.engine import Database
-from app.db.tables import (
-    ApiKey,
+from app.db.tables.access import api_key_table
+from app.db.tables.ocpp import (
+    boot_notification_table,
+    charge_point_configuration_table,
+    charge_point_table,
+    command_table,
+    connector_table,
+    id_tag_table,
+    meter_value_table,
+    reservation_table,
+    status_notification_table,
+    transaction_table,
+)
+from app.domain.access import ApiKey
+from app.domain.enums import RegistrationStatus, ReservationStatus, Role
+from app.domain.ocpp import (
     BootNotification,
     ChargePoint,
     ChargePointConfiguration,
@@ -26,7 +40,6 @@ from app.db.tables import (
     StatusNotification,
     Transaction,
 )
-from app.domain.enums import RegistrationStatus, ReservationStatus, Role
 from app.services.apikeys import Principal
 
 __all__ = [
@@ -93,7 +106,7 @@ async def charge_point_scope(session: AsyncSession, principal: Principal) -> Sco
     points of those sites only; every other key sees all (None)."""
     if principal.role is not Role.grid_operator or principal.site_ids is None:
         return None
-    query = select(ChargePoint.id).where(col(ChargePoint.site_id).in_(principal.site_ids))
+    query = select(charge_point_table.c.id).where(charge_point_table.c.site_id.in_(principal.site_ids))
     return frozenset((await session.exec(query)).all())
 
 
@@ -113,10 +126,10 @@ async def _page(session: AsyncSession, query: SelectOfScalar[T], window: Window)
 async def list_api_keys(
     session: AsyncSession, window: Window, *, revoked: bool | None = None
 ) -> Found[ApiKey]:
-    query = select(ApiKey).order_by(col(ApiKey.id))
+    query = select(ApiKey).order_by(api_key_table.c.id)
     if revoked is not None:
         query = query.where(
-            col(ApiKey.revoked_at).is_not(None) if revoked else col(ApiKey.revoked_at).is_(None)
+            api_key_table.c.revoked_at.is_not(None) if revoked else api_key_table.c.revoked_at.is_(None)
         )
     return await _page(session, query, window)
 
@@ -140,22 +153,26 @@ async def list_charge_points(
     connected_ids: Collection[str] = (),
 ) -> Found[ChargePoint]:
     """`search`: in the id or the description, case-insensitive."""
-    query = select(ChargePoint).where(*_in_scope(ChargePoint.id, scope)).order_by(col(ChargePoint.id))
+    query = (
+        select(ChargePoint)
+        .where(*_in_scope(charge_point_table.c.id, scope))
+        .order_by(charge_point_table.c.id)
+    )
     if search:
         query = query.where(
             or_(
-                col(ChargePoint.id).icontains(search, autoescape=True),
-                col(ChargePoint.description).icontains(search, autoescape=True),
+                charge_point_table.c.id.icontains(search, autoescape=True),
+                charge_point_table.c.description.icontains(search, autoescape=True),
             )
         )
     if site_id is not None:
-        query = query.where(ChargePoint.site_id == site_id)
+        query = query.where(charge_point_table.c.site_id == site_id)
     if registration_status is not None:
-        query = query.where(ChargePoint.registration_status == registration_status)
+        query = query.where(charge_point_table.c.registration_status == registration_status)
     if connected is True:
-        query = query.where(col(ChargePoint.id).in_(connected_ids))
+        query = query.where(charge_point_table.c.id.in_(connected_ids))
     elif connected is False:
-        query = query.where(col(ChargePoint.id).not_in(connected_ids))
+        query = query.where(charge_point_table.c.id.not_in(connected_ids))
     return await _page(session, query, window)
 
 
@@ -171,8 +188,8 @@ async def connectors_of(session: AsyncSession, charge_point_ids: Sequence[str]) 
     found: dict[str, list[Connector]] = {cp: [] for cp in charge_point_ids}
     query = (
         select(Connector)
-        .where(col(Connector.charge_point_id).in_(charge_point_ids))
-        .order_by(col(Connector.charge_point_id), col(Connector.connector_id))
+        .where(connector_table.c.charge_point_id.in_(charge_point_ids))
+        .order_by(connector_table.c.charge_point_id, connector_table.c.connector_id)
     )
     for connector in (await session.exec(query)).all():
         found[connector.charge_point_id].append(connector)
@@ -182,8 +199,8 @@ async def connectors_of(session: AsyncSession, charge_point_ids: Sequence[str]) 
 async def list_connectors(session: AsyncSession, charge_point_id: str, window: Window) -> Found[Connector]:
     query = (
         select(Connector)
-        .where(Connector.charge_point_id == charge_point_id)
-        .order_by(col(Connector.connector_id))
+        .where(connector_table.c.charge_point_id == charge_point_id)
+        .order_by(connector_table.c.connector_id)
     )
     return await _page(session, query, window)
 
@@ -193,8 +210,8 @@ async def list_configuration(
 ) -> Found[ChargePointConfiguration]:
     query = (
         select(ChargePointConfiguration)
-        .where(ChargePointConfiguration.charge_point_id == charge_point_id)
-        .order_by(col(ChargePointConfiguration.key))
+        .where(charge_point_configuration_table.c.charge_point_id == charge_point_id)
+        .order_by(charge_point_configuration_table.c.key)
     )
     return await _page(session, query, window)
 
@@ -209,14 +226,14 @@ async def list_status_history(
     until: datetime | None = None,
 ) -> Found[StatusNotification]:
     """Newest first, by the time the charge point reported (received time when it gave none)."""
-    when = func.coalesce(col(StatusNotification.timestamp), col(StatusNotification.received_at))
+    when = func.coalesce(status_notification_table.c.timestamp, status_notification_table.c.received_at)
     query = (
         select(StatusNotification)
-        .where(StatusNotification.charge_point_id == charge_point_id)
-        .order_by(when.desc(), col(StatusNotification.id).desc())
+        .where(status_notification_table.c.charge_point_id == charge_point_id)
+        .order_by(when.desc(), status_notification_table.c.id.desc())
     )
     if connector_id is not None:
-        query = query.where(StatusNotification.connector_id == connector_id)
+        query = query.where(status_notification_table.c.connector_id == connector_id)
     if since is not None:
         query = query.where(when >= since)
     if until is not None:
@@ -229,8 +246,8 @@ async def list_boot_notifications(
 ) -> Found[BootNotification]:
     query = (
         select(BootNotification)
-        .where(BootNotification.charge_point_id == charge_point_id)
-        .order_by(col(BootNotification.id).desc())
+        .where(boot_notification_table.c.charge_point_id == charge_point_id)
+        .order_by(boot_notification_table.c.id.desc())
     )
     return await _page(session, query, window)
 
@@ -258,9 +275,9 @@ class IdTagFilter:
 
 def _active_by_tag() -> Any:
     return (
-        select(col(Transaction.id_tag).label("id_tag"), func.count().label("active"))
-        .where(col(Transaction.stop_timestamp).is_(None))
-        .group_by(col(Transaction.id_tag))
+        select(transaction_table.c.id_tag.label("id_tag"), func.count().label("active"))
+        .where(transaction_table.c.stop_timestamp.is_(None))
+        .group_by(transaction_table.c.id_tag)
         .subquery()
     )
 
@@ -271,19 +288,21 @@ async def list_id_tags(
     active = _active_by_tag()
     count = func.coalesce(active.c.active, 0)
     query = (
-        select(IdTag, count).outerjoin(active, active.c.id_tag == IdTag.id_tag).order_by(col(IdTag.id_tag))
+        select(IdTag, count)
+        .outerjoin(active, active.c.id_tag == id_tag_table.c.id_tag)
+        .order_by(id_tag_table.c.id_tag)
     )
     if filters.search:
         query = query.where(
             or_(
-                col(IdTag.id_tag).icontains(filters.search, autoescape=True),
-                col(IdTag.note).icontains(filters.search, autoescape=True),
+                id_tag_table.c.id_tag.icontains(filters.search, autoescape=True),
+                id_tag_table.c.note.icontains(filters.search, autoescape=True),
             )
         )
     if filters.blocked is not None:
-        query = query.where(IdTag.blocked == filters.blocked)
+        query = query.where(id_tag_table.c.blocked == filters.blocked)
     if filters.expired is not None:
-        is_expired = and_(col(IdTag.expiry_date).is_not(None), col(IdTag.expiry_date) <= now)
+        is_expired = and_(id_tag_table.c.expiry_date.is_not(None), id_tag_table.c.expiry_date <= now)
         query = query.where(is_expired if filters.expired else ~is_expired)
     if filters.in_transaction is not None:
         query = query.where(count > 0 if filters.in_transaction else count == 0)
@@ -299,7 +318,7 @@ async def get_id_tag(session: AsyncSession, id_tag: str) -> IdTagView | None:
     active = await session.scalar(
         select(func.count())
         .select_from(Transaction)
-        .where(Transaction.id_tag == id_tag, col(Transaction.stop_timestamp).is_(None))
+        .where(transaction_table.c.id_tag == id_tag, transaction_table.c.stop_timestamp.is_(None))
     )
     return IdTagView(tag, active or 0)
 
@@ -330,18 +349,18 @@ class TransactionFilter:
     scope: Scope = None
 
     def where(self) -> list[ColumnElement[bool]]:
-        clauses = _in_scope(Transaction.charge_point_id, self.scope)
-        stop = col(Transaction.stop_timestamp)
+        clauses = _in_scope(transaction_table.c.charge_point_id, self.scope)
+        stop = transaction_table.c.stop_timestamp
         if self.charge_point_id is not None:
-            clauses.append(col(Transaction.charge_point_id) == self.charge_point_id)
+            clauses.append(transaction_table.c.charge_point_id == self.charge_point_id)
         if self.connector_id is not None:
-            clauses.append(col(Transaction.connector_id) == self.connector_id)
+            clauses.append(transaction_table.c.connector_id == self.connector_id)
         if self.id_tag is not None:
-            clauses.append(col(Transaction.id_tag) == self.id_tag)
+            clauses.append(transaction_table.c.id_tag == self.id_tag)
         if self.since is not None:
             clauses.append(or_(stop.is_(None), stop >= self.since))
         if self.until is not None:
-            clauses.append(col(Transaction.start_timestamp) < self.until)
+            clauses.append(transaction_table.c.start_timestamp < self.until)
         if self.active is not None:
             clauses.append(stop.is_(None) if self.active else stop.is_not(None))
         return clauses
@@ -352,23 +371,32 @@ async def _latest_register_wh(session: AsyncSession, transaction_ids: Sequence[i
     if not transaction_ids:
         return {}
     register = [
-        col(MeterValue.transaction_id).in_(transaction_ids),
-        col(MeterValue.measurand) == ENERGY_REGISTER,
-        col(MeterValue.phase).is_(None),
-        col(MeterValue.unit_normalised) == "Wh",
-        col(MeterValue.value_normalised).is_not(None),
+        meter_value_table.c.transaction_id.in_(transaction_ids),
+        meter_value_table.c.measurand == ENERGY_REGISTER,
+        meter_value_table.c.phase.is_(None),
+        meter_value_table.c.unit_normalised == "Wh",
+        meter_value_table.c.value_normalised.is_not(None),
     ]
     latest = (
-        select(col(MeterValue.transaction_id).label("tx"), func.max(MeterValue.timestamp).label("ts"))
+        select(
+            meter_value_table.c.transaction_id.label("tx"),
+            func.max(meter_value_table.c.timestamp).label("ts"),
+        )
         .where(*register)
-        .group_by(col(MeterValue.transaction_id))
+        .group_by(meter_value_table.c.transaction_id)
         .subquery()
     )
     query = (
-        select(col(MeterValue.transaction_id), func.max(MeterValue.value_normalised))
-        .join(latest, and_(latest.c.tx == MeterValue.transaction_id, latest.c.ts == MeterValue.timestamp))
+        select(meter_value_table.c.transaction_id, func.max(meter_value_table.c.value_normalised))
+        .join(
+            latest,
+            and_(
+                latest.c.tx == meter_value_table.c.transaction_id,
+                latest.c.ts == meter_value_table.c.timestamp,
+            ),
+        )
         .where(*register)
-        .group_by(col(MeterValue.transaction_id))
+        .group_by(meter_value_table.c.transaction_id)
     )
     return {
         tx: float(wh) for tx, wh in (await session.exec(query)).all() if tx is not None and wh is not None
@@ -394,7 +422,7 @@ async def _with_energy(session: AsyncSession, transactions: Sequence[Transaction
 async def list_transactions(
     session: AsyncSession, window: Window, filters: TransactionFilter
 ) -> Found[TransactionView]:
-    query = select(Transaction).where(*filters.where()).order_by(col(Transaction.id).desc())
+    query = select(Transaction).where(*filters.where()).order_by(transaction_table.c.id.desc())
     found = await _page(session, query, window)
     return Found(await _with_energy(session, found.items), found.total)
 
@@ -411,8 +439,8 @@ async def get_transaction(
 async def transaction_meter_values(session: AsyncSession, transaction_id: int) -> list[MeterValue]:
     query = (
         select(MeterValue)
-        .where(MeterValue.transaction_id == transaction_id)
-        .order_by(col(MeterValue.timestamp), col(MeterValue.id))
+        .where(meter_value_table.c.transaction_id == transaction_id)
+        .order_by(meter_value_table.c.timestamp, meter_value_table.c.id)
     )
     return list((await session.exec(query)).all())
 
@@ -424,8 +452,8 @@ async def iter_transactions(database: Database, filters: TransactionFilter) -> A
         async with database.session() as session:
             query = (
                 select(Transaction)
-                .where(*filters.where(), col(Transaction.id) > after)
-                .order_by(col(Transaction.id))
+                .where(*filters.where(), transaction_table.c.id > after)
+                .order_by(transaction_table.c.id)
                 .limit(CSV_BATCH)
             )
             batch = (await session.exec(query)).all()
@@ -450,19 +478,19 @@ class MeterValueFilter:
     scope: Scope = None
 
     def where(self) -> list[ColumnElement[bool]]:
-        clauses = _in_scope(MeterValue.charge_point_id, self.scope)
+        clauses = _in_scope(meter_value_table.c.charge_point_id, self.scope)
         if self.charge_point_id is not None:
-            clauses.append(col(MeterValue.charge_point_id) == self.charge_point_id)
+            clauses.append(meter_value_table.c.charge_point_id == self.charge_point_id)
         if self.connector_id is not None:
-            clauses.append(col(MeterValue.connector_id) == self.connector_id)
+            clauses.append(meter_value_table.c.connector_id == self.connector_id)
         if self.transaction_id is not None:
-            clauses.append(col(MeterValue.transaction_id) == self.transaction_id)
+            clauses.append(meter_value_table.c.transaction_id == self.transaction_id)
         if self.measurand is not None:
-            clauses.append(col(MeterValue.measurand) == self.measurand)
+            clauses.append(meter_value_table.c.measurand == self.measurand)
         if self.since is not None:
-            clauses.append(col(MeterValue.timestamp) >= self.since)
+            clauses.append(meter_value_table.c.timestamp >= self.since)
         if self.until is not None:
-            clauses.append(col(MeterValue.timestamp) < self.until)
+            clauses.append(meter_value_table.c.timestamp < self.until)
         return clauses
 
 
@@ -470,7 +498,11 @@ async def list_meter_values(
     session: AsyncSession, window: Window, filters: MeterValueFilter
 ) -> Found[MeterValue]:
     """Oldest first: a meter series reads forward in time."""
-    query = select(MeterValue).where(*filters.where()).order_by(col(MeterValue.timestamp), col(MeterValue.id))
+    query = (
+        select(MeterValue)
+        .where(*filters.where())
+        .order_by(meter_value_table.c.timestamp, meter_value_table.c.id)
+    )
     return await _page(session, query, window)
 
 
@@ -480,8 +512,8 @@ async def iter_meter_values(database: Database, filters: MeterValueFilter) -> As
         async with database.session() as session:
             query = (
                 select(MeterValue)
-                .where(*filters.where(), col(MeterValue.id) > after)
-                .order_by(col(MeterValue.id))
+                .where(*filters.where(), meter_value_table.c.id > after)
+                .order_by(meter_value_table.c.id)
                 .limit(CSV_BATCH)
             )
             batch = (await session.exec(query)).all()
@@ -505,7 +537,7 @@ class ReservationFilter:
 
 
 def _reservation_active(now: datetime) -> ColumnElement[bool]:
-    return and_(col(Reservation.status) == ACTIVE_RESERVATION, col(Reservation.expiry_date) > now)
+    return and_(reservation_table.c.status == ACTIVE_RESERVATION, reservation_table.c.expiry_date > now)
 
 
 def reservation_is_active(reservation: Reservation, now: datetime) -> bool:
@@ -517,15 +549,15 @@ async def list_reservations(
 ) -> Found[Reservation]:
     query = (
         select(Reservation)
-        .where(*_in_scope(Reservation.charge_point_id, filters.scope))
-        .order_by(col(Reservation.created_at).desc(), col(Reservation.id).desc())
+        .where(*_in_scope(reservation_table.c.charge_point_id, filters.scope))
+        .order_by(reservation_table.c.created_at.desc(), reservation_table.c.id.desc())
     )
     if filters.charge_point_id is not None:
-        query = query.where(Reservation.charge_point_id == filters.charge_point_id)
+        query = query.where(reservation_table.c.charge_point_id == filters.charge_point_id)
     if filters.id_tag is not None:
-        query = query.where(Reservation.id_tag == filters.id_tag)
+        query = query.where(reservation_table.c.id_tag == filters.id_tag)
     if filters.status is not None:
-        query = query.where(Reservation.status == filters.status)
+        query = query.where(reservation_table.c.status == filters.status)
     if filters.active is not None:
         query = query.where(_reservation_active(now) if filters.active else ~_reservation_active(now))
     return await _page(session, query, window)
@@ -554,19 +586,19 @@ async def list_commands(session: AsyncSession, window: Window, filters: CommandF
     """Newest first."""
     query = (
         select(Command)
-        .where(*_in_scope(Command.charge_point_id, filters.scope))
-        .order_by(col(Command.id).desc())
+        .where(*_in_scope(command_table.c.charge_point_id, filters.scope))
+        .order_by(command_table.c.id.desc())
     )
     if filters.charge_point_id is not None:
-        query = query.where(Command.charge_point_id == filters.charge_point_id)
+        query = query.where(command_table.c.charge_point_id == filters.charge_point_id)
     if filters.action is not None:
-        query = query.where(Command.action == filters.action)
+        query = query.where(command_table.c.action == filters.action)
     if filters.status is not None:
-        query = query.where(Command.status == filters.status)
+        query = query.where(command_table.c.status == filters.status)
     if filters.since is not None:
-        query = query.where(col(Command.created_at) >= filters.since)
+        query = query.where(command_table.c.created_at >= filters.since)
     if filters.until is not None:
-        query = query.where(col(Command.created_at) < filters.until)
+        query = query.where(command_table.c.created_at < filters.until)
     return await _page(session, query, window)
 
 
@@ -600,32 +632,36 @@ async def status_summary(
     async def count(model: Any, *where: ColumnElement[bool]) -> int:
         return (await session.scalar(select(func.count()).select_from(model).where(*where))) or 0
 
-    in_scope = _in_scope(ChargePoint.id, scope)
+    in_scope = _in_scope(charge_point_table.c.id, scope)
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     yesterday = today - timedelta(days=1)
-    beat = col(ChargePoint.last_heartbeat_at)
+    beat = charge_point_table.c.last_heartbeat_at
     by_status = (
-        select(col(Connector.status), func.count())
-        .where(col(Connector.connector_id) > 0, *_in_scope(Connector.charge_point_id, scope))
-        .group_by(col(Connector.status))
+        select(connector_table.c.status, func.count())
+        .where(connector_table.c.connector_id > 0, *_in_scope(connector_table.c.charge_point_id, scope))
+        .group_by(connector_table.c.status)
     )
     connectors: dict[str, int] = {}
     for status, n in (await session.exec(by_status)).all():
         connectors[status or "Unknown"] = connectors.get(status or "Unknown", 0) + n
     return StatusSummary(
         charge_points=await count(ChargePoint, *in_scope),
-        connected_charge_points=await count(ChargePoint, *in_scope, col(ChargePoint.id).in_(connected_ids)),
+        connected_charge_points=await count(
+            ChargePoint, *in_scope, charge_point_table.c.id.in_(connected_ids)
+        ),
         pending_charge_points=await count(
-            ChargePoint, *in_scope, col(ChargePoint.registration_status) == RegistrationStatus.pending.value
+            ChargePoint,
+            *in_scope,
+            charge_point_table.c.registration_status == RegistrationStatus.pending.value,
         ),
         id_tags=await count(IdTag),
         active_transactions=await count(
             Transaction,
-            col(Transaction.stop_timestamp).is_(None),
-            *_in_scope(Transaction.charge_point_id, scope),
+            transaction_table.c.stop_timestamp.is_(None),
+            *_in_scope(transaction_table.c.charge_point_id, scope),
         ),
         active_reservations=await count(
-            Reservation, _reservation_active(now), *_in_scope(Reservation.charge_point_id, scope)
+            Reservation, _reservation_active(now), *_in_scope(reservation_table.c.charge_point_id, scope)
         ),
         connectors_by_status=connectors,
         heartbeats={

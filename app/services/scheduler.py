@@ -19,14 +19,12 @@ from typing import Any
 
 import anyio
 from sqlalchemy import insert
-from sqlmodel import col, func, select
+from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db.engine import Database
-from app.db.planning_tables import Site
-from app.db.schedule_tables import ProfileDispatch
-from app.db.tables import ChargePoint, Connector
-from app.db.types import utcnow
+from app.db.tables.ocpp import charge_point_table, connector_table
+from app.domain.clock import utcnow
 from app.domain.events import (
     ChargePointBooted,
     ChargePointConnected,
@@ -38,11 +36,14 @@ from app.domain.events import (
     TransactionStarted,
     TransactionStopped,
 )
+from app.domain.ocpp import ChargePoint
+from app.domain.planning import ProfileDispatch, Site
 from app.domain.ports import Clock, DispatchResult, ProfileSender, TxSchedule
 from app.services import planning
 from app.services.forecasts import ForecastPosted, forecast_posted
 from app.services.overrides import OverrideChanged, override_changed
 from app.services.sites import floor_to_interval
+from app.services.upserts import core_table
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +183,9 @@ class Scheduler:
     async def _site_of(self, charge_point_id: str) -> int | None:
         async with self.database.session() as session:
             return (
-                await session.exec(select(ChargePoint.site_id).where(ChargePoint.id == charge_point_id))
+                await session.exec(
+                    select(charge_point_table.c.site_id).where(charge_point_table.c.id == charge_point_id)
+                )
             ).first()
 
     def _on_forecast(self, event: ForecastPosted) -> None:
@@ -426,22 +429,30 @@ class Scheduler:
             # Every registered charge point of the site counts, with at least one connector, so that the
             # first boots of a fleet (no connectors known yet) don't each get the whole site.
             site_cps = list(
-                (await session.exec(select(ChargePoint.id).where(ChargePoint.site_id == cp.site_id))).all()
-            )
-            known = dict(
                 (
                     await session.exec(
-                        select(Connector.charge_point_id, func.count())
-                        .where(col(Connector.charge_point_id).in_(site_cps), Connector.connector_id > 0)
-                        .group_by(col(Connector.charge_point_id))
+                        select(charge_point_table.c.id).where(charge_point_table.c.site_id == cp.site_id)
+                    )
+                ).all()
+            )
+            known: dict[str, int] = dict(
+                (
+                    await session.exec(
+                        select(connector_table.c.charge_point_id, func.count())
+                        .where(
+                            connector_table.c.charge_point_id.in_(site_cps),
+                            connector_table.c.connector_id > 0,
+                        )
+                        .group_by(connector_table.c.charge_point_id)
                     )
                 ).all()
             )
             connectors = sum(max(1, known.get(cp_id, 0)) for cp_id in site_cps)
             phases = (
                 await session.exec(
-                    select(Connector.phases).where(
-                        Connector.charge_point_id == charge_point_id, Connector.connector_id > 0
+                    select(connector_table.c.phases).where(
+                        connector_table.c.charge_point_id == charge_point_id,
+                        connector_table.c.connector_id > 0,
                     )
                 )
             ).first()
@@ -455,6 +466,6 @@ class Scheduler:
 
 async def _insert_dispatches(session: AsyncSession, rows: list[dict[str, Any]]) -> list[None]:
     """Many `ProfileDispatch` rows as one Core executemany INSERT (no ORM object per row)."""
-    table = ProfileDispatch.__table__  # type: ignore[attr-defined]
+    table = core_table(ProfileDispatch)
     await session.exec(insert(table), params=rows)
     return [None] * len(rows)

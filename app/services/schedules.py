@@ -5,14 +5,16 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import col, func, select
+from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db.schedule_tables import ProfileDispatch, ScheduleEntry, ScheduleRevision
-from app.db.tables import ChargePoint, MeterValue, Transaction
+from app.db.tables.ocpp import charge_point_table, meter_value_table
+from app.db.tables.planning import profile_dispatch_table, schedule_entry_table, schedule_revision_table
+from app.domain.clock import as_utc
+from app.domain.ocpp import Transaction
+from app.domain.planning import ProfileDispatch, ScheduleEntry, ScheduleRevision
 from app.services.forecasts import effective_forecast
 from app.services.sites import NotFound, floor_to_interval, get_site, interval_starts
-from app.services.timestamps import as_utc
 
 __all__ = [
     "LoadInterval",
@@ -28,8 +30,8 @@ __all__ = [
 
 async def latest_revision(session: AsyncSession, site_id: int) -> ScheduleRevision:
     await get_site(session, site_id)
-    query = select(ScheduleRevision).where(ScheduleRevision.site_id == site_id)
-    revision = (await session.exec(query.order_by(col(ScheduleRevision.id).desc()).limit(1))).first()
+    query = select(ScheduleRevision).where(schedule_revision_table.c.site_id == site_id)
+    revision = (await session.exec(query.order_by(schedule_revision_table.c.id.desc()).limit(1))).first()
     if revision is None:
         raise NotFound(f"site {site_id} has no schedule yet")
     return revision
@@ -46,15 +48,15 @@ async def list_revisions(
     session: AsyncSession, site_id: int, *, limit: int, offset: int
 ) -> tuple[list[ScheduleRevision], int]:
     await get_site(session, site_id)
-    where = ScheduleRevision.site_id == site_id
+    where = schedule_revision_table.c.site_id == site_id
     total = (await session.exec(select(func.count()).select_from(ScheduleRevision).where(where))).one()
-    query = select(ScheduleRevision).where(where).order_by(col(ScheduleRevision.id).desc())
+    query = select(ScheduleRevision).where(where).order_by(schedule_revision_table.c.id.desc())
     return list((await session.exec(query.limit(limit).offset(offset))).all()), total
 
 
 async def revision_entries(session: AsyncSession, revision_id: int) -> list[ScheduleEntry]:
-    query = select(ScheduleEntry).where(ScheduleEntry.revision_id == revision_id)
-    return list((await session.exec(query.order_by(col(ScheduleEntry.transaction_id)))).all())
+    query = select(ScheduleEntry).where(schedule_entry_table.c.revision_id == revision_id)
+    return list((await session.exec(query.order_by(schedule_entry_table.c.transaction_id))).all())
 
 
 @dataclass(frozen=True)
@@ -68,12 +70,12 @@ async def transaction_schedule(session: AsyncSession, transaction_id: int) -> Tr
     if await session.get(Transaction, transaction_id) is None:
         raise NotFound(f"transaction {transaction_id} not found")
     query = select(ScheduleEntry, ScheduleRevision).join(
-        ScheduleRevision, col(ScheduleRevision.id) == col(ScheduleEntry.revision_id)
+        ScheduleRevision, schedule_revision_table.c.id == schedule_entry_table.c.revision_id
     )
     row = (
         await session.exec(
-            query.where(ScheduleEntry.transaction_id == transaction_id)
-            .order_by(col(ScheduleEntry.id).desc())
+            query.where(schedule_entry_table.c.transaction_id == transaction_id)
+            .order_by(schedule_entry_table.c.id.desc())
             .limit(1)
         )
     ).first()
@@ -82,8 +84,8 @@ async def transaction_schedule(session: AsyncSession, transaction_id: int) -> Tr
     dispatch = (
         await session.exec(
             select(ProfileDispatch)
-            .where(ProfileDispatch.transaction_id == transaction_id)
-            .order_by(col(ProfileDispatch.id).desc())
+            .where(profile_dispatch_table.c.transaction_id == transaction_id)
+            .order_by(profile_dispatch_table.c.id.desc())
             .limit(1)
         )
     ).first()
@@ -111,8 +113,11 @@ async def site_load(
     revisions = (
         await session.exec(
             select(ScheduleRevision)
-            .where(ScheduleRevision.site_id == site_id, col(ScheduleRevision.start) < start + n * step)
-            .order_by(col(ScheduleRevision.id))
+            .where(
+                schedule_revision_table.c.site_id == site_id,
+                schedule_revision_table.c.start < start + n * step,
+            )
+            .order_by(schedule_revision_table.c.id)
         )
     ).all()
     planned: list[float | None] = [None] * n
@@ -133,16 +138,20 @@ async def _measured_kw(
     session: AsyncSession, site_id: int, start: datetime, n: int, step: timedelta
 ) -> dict[int, float]:
     """Per interval: the sum over transactions of each one's mean reported active power."""
-    site_cps = select(ChargePoint.id).where(ChargePoint.site_id == site_id)
+    site_cps = select(charge_point_table.c.id).where(charge_point_table.c.site_id == site_id)
     rows = (
         await session.exec(
-            select(MeterValue.transaction_id, MeterValue.timestamp, MeterValue.value_normalised).where(
-                col(MeterValue.charge_point_id).in_(site_cps),
-                MeterValue.measurand == "Power.Active.Import",
-                col(MeterValue.phase).is_(None),
-                col(MeterValue.value_normalised).is_not(None),
-                col(MeterValue.timestamp) >= start,
-                col(MeterValue.timestamp) < start + n * step,
+            select(
+                meter_value_table.c.transaction_id,
+                meter_value_table.c.timestamp,
+                meter_value_table.c.value_normalised,
+            ).where(
+                meter_value_table.c.charge_point_id.in_(site_cps),
+                meter_value_table.c.measurand == "Power.Active.Import",
+                meter_value_table.c.phase.is_(None),
+                meter_value_table.c.value_normalised.is_not(None),
+                meter_value_table.c.timestamp >= start,
+                meter_value_table.c.timestamp < start + n * step,
             )
         )
     ).all()

@@ -14,12 +14,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy import delete, func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db.planning_tables import Forecast, ForecastInterval, Site, SiteGroup
-from app.db.tables import ChargePoint, Connector
-from app.db.types import utcnow
+from app.db.tables.ocpp import charge_point_table, connector_table
+from app.db.tables.planning import forecast_interval_table, forecast_table, site_group_table, site_table
+from app.domain.clock import utcnow
+from app.domain.ocpp import ChargePoint, Connector
+from app.domain.planning import Forecast, ForecastInterval, Site, SiteGroup
 from app.services.errors import Conflict, Invalid, NotFound
 
 __all__ = [
@@ -122,9 +124,9 @@ def _check_site(site: Site) -> None:
 
 
 async def _name_taken(session: AsyncSession, name: str, site_id: int | None) -> bool:
-    query = select(Site.id).where(Site.name == name)
+    query = select(site_table.c.id).where(site_table.c.name == name)
     if site_id is not None:
-        query = query.where(Site.id != site_id)
+        query = query.where(site_table.c.id != site_id)
     return (await session.exec(query)).first() is not None
 
 
@@ -146,9 +148,9 @@ async def get_site(session: AsyncSession, site_id: int) -> Site:
 
 
 async def list_sites(session: AsyncSession, site_ids: Iterable[int] | None = None) -> list[Site]:
-    query = select(Site).order_by(col(Site.id))
+    query = select(Site).order_by(site_table.c.id)
     if site_ids is not None:
-        query = query.where(col(Site.id).in_(list(site_ids)))
+        query = query.where(site_table.c.id.in_(list(site_ids)))
     return list((await session.exec(query)).all())
 
 
@@ -168,14 +170,14 @@ async def update_site(session: AsyncSession, site_id: int, changes: Mapping[str,
 async def delete_site(session: AsyncSession, site_id: int) -> None:
     """Delete a site with its forecasts; refused while it has groups or charge points."""
     site = await get_site(session, site_id)
-    groups = (await session.exec(select(func.count()).where(SiteGroup.site_id == site_id))).one()
-    cps = (await session.exec(select(func.count()).where(ChargePoint.site_id == site_id))).one()
+    groups = (await session.exec(select(func.count()).where(site_group_table.c.site_id == site_id))).one()
+    cps = (await session.exec(select(func.count()).where(charge_point_table.c.site_id == site_id))).one()
     if groups or cps:
         raise Conflict(f"site {site_id} still has {groups} group(s) and {cps} charge point(s)")
     try:
         async with session.begin_nested():
-            await session.exec(delete(ForecastInterval).where(col(ForecastInterval.site_id) == site_id))
-            await session.exec(delete(Forecast).where(col(Forecast.site_id) == site_id))
+            await session.exec(delete(ForecastInterval).where(forecast_interval_table.c.site_id == site_id))
+            await session.exec(delete(Forecast).where(forecast_table.c.site_id == site_id))
             await session.delete(site)
             await session.flush()
     except IntegrityError as exc:
@@ -228,7 +230,7 @@ async def get_group(session: AsyncSession, site_id: int, group_id: int) -> SiteG
 
 
 async def list_groups(session: AsyncSession, site_id: int) -> list[SiteGroup]:
-    query = select(SiteGroup).where(SiteGroup.site_id == site_id).order_by(col(SiteGroup.id))
+    query = select(SiteGroup).where(site_group_table.c.site_id == site_id).order_by(site_group_table.c.id)
     return list((await session.exec(query)).all())
 
 
@@ -248,9 +250,11 @@ async def _check_parent(session: AsyncSession, group: SiteGroup) -> None:
 
 
 async def _group_name_taken(session: AsyncSession, group: SiteGroup) -> bool:
-    query = select(SiteGroup.id).where(SiteGroup.site_id == group.site_id, SiteGroup.name == group.name)
+    query = select(site_group_table.c.id).where(
+        site_group_table.c.site_id == group.site_id, site_group_table.c.name == group.name
+    )
     if group.id is not None:
-        query = query.where(SiteGroup.id != group.id)
+        query = query.where(site_group_table.c.id != group.id)
     return (await session.exec(query)).first() is not None
 
 
@@ -290,8 +294,10 @@ async def update_group(
 
 async def delete_group(session: AsyncSession, site_id: int, group_id: int) -> None:
     group = await get_group(session, site_id, group_id)
-    children = (await session.exec(select(func.count()).where(SiteGroup.parent_id == group_id))).one()
-    cps = (await session.exec(select(func.count()).where(ChargePoint.group_id == group_id))).one()
+    children = (
+        await session.exec(select(func.count()).where(site_group_table.c.parent_id == group_id))
+    ).one()
+    cps = (await session.exec(select(func.count()).where(charge_point_table.c.group_id == group_id))).one()
     if children or cps:
         raise Conflict(f"group {group_id} still has {children} child group(s) and {cps} charge point(s)")
     await session.delete(group)
@@ -327,9 +333,11 @@ async def unassign_charge_point(session: AsyncSession, site_id: int, charge_poin
 async def list_charge_points(
     session: AsyncSession, site_id: int, group_id: int | None = None
 ) -> list[ChargePoint]:
-    query = select(ChargePoint).where(ChargePoint.site_id == site_id).order_by(col(ChargePoint.id))
+    query = (
+        select(ChargePoint).where(charge_point_table.c.site_id == site_id).order_by(charge_point_table.c.id)
+    )
     if group_id is not None:
-        query = query.where(ChargePoint.group_id == group_id)
+        query = query.where(charge_point_table.c.group_id == group_id)
     return list((await session.exec(query)).all())
 
 
@@ -385,8 +393,10 @@ async def site_topology(session: AsyncSession, site_id: int) -> SiteTopology:
     if cps:
         query = (
             select(Connector)
-            .where(col(Connector.charge_point_id).in_(list(connectors)), Connector.connector_id > 0)
-            .order_by(col(Connector.charge_point_id), col(Connector.connector_id))
+            .where(
+                connector_table.c.charge_point_id.in_(list(connectors)), connector_table.c.connector_id > 0
+            )
+            .order_by(connector_table.c.charge_point_id, connector_table.c.connector_id)
         )
         for c in (await session.exec(query)).all():
             connectors[c.charge_point_id].append(

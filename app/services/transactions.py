@@ -6,15 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import update
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db.tables import Reservation, Transaction
+from app.db.tables.ocpp import transaction_table
+from app.domain.clock import as_utc
 from app.domain.enums import ReservationStatus
 from app.domain.events import TransactionStopped
+from app.domain.ocpp import Reservation, Transaction
 from app.services.authorisation import IdTagInfo, authorise, parent_of
 from app.services.meter_values import SampledValue, store_samples
-from app.services.timestamps import as_utc
 from app.services.upserts import insert_ignore_returning
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ async def start_transaction(
         "reservation_id": reservation_id,
         "start_received_at": now,
     }
-    inserted = await insert_ignore_returning(session, Transaction, [row], START_KEY, col(Transaction.id))
+    inserted = await insert_ignore_returning(session, Transaction, [row], START_KEY, transaction_table.c.id)
     if not inserted:  # a concurrent identical start won the race
         existing = await _find_start(session, *key)
         assert existing is not None
@@ -105,7 +106,7 @@ async def stop_transaction(
         return StopResult(info, None)
     result = await session.exec(
         update(Transaction)
-        .where(col(Transaction.id) == transaction_id, col(Transaction.stop_timestamp).is_(None))
+        .where(transaction_table.c.id == transaction_id, transaction_table.c.stop_timestamp.is_(None))
         .values(
             stop_timestamp=as_utc(timestamp),
             meter_stop_wh=meter_stop_wh,
@@ -143,11 +144,11 @@ async def active_transaction(
     rows = await session.exec(
         select(Transaction)
         .where(
-            Transaction.charge_point_id == charge_point_id,
-            Transaction.connector_id == connector_id,
-            col(Transaction.stop_timestamp).is_(None),
+            transaction_table.c.charge_point_id == charge_point_id,
+            transaction_table.c.connector_id == connector_id,
+            transaction_table.c.stop_timestamp.is_(None),
         )
-        .order_by(col(Transaction.id).desc())
+        .order_by(transaction_table.c.id.desc())
     )
     return rows.first()
 
@@ -162,11 +163,11 @@ async def _find_start(
 ) -> Transaction | None:
     rows = await session.exec(
         select(Transaction).where(
-            Transaction.charge_point_id == charge_point_id,
-            Transaction.connector_id == connector_id,
-            Transaction.id_tag == id_tag,
-            Transaction.start_timestamp == timestamp,
-            Transaction.meter_start_wh == meter_start_wh,
+            transaction_table.c.charge_point_id == charge_point_id,
+            transaction_table.c.connector_id == connector_id,
+            transaction_table.c.id_tag == id_tag,
+            transaction_table.c.start_timestamp == timestamp,
+            transaction_table.c.meter_start_wh == meter_start_wh,
         )
     )
     return rows.first()

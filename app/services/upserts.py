@@ -6,11 +6,18 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import CursorResult, Executable, Insert, Table
+from sqlalchemy import CursorResult, Executable, Insert, Table, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
-from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+
+@functools.cache
+def core_table(entity: type) -> Table:
+    """The table an entity is mapped onto."""
+    table: Any = inspect(entity).local_table
+    assert isinstance(table, Table)
+    return table
 
 
 async def execute_core(session: AsyncSession, statement: Executable, params: Any = None) -> CursorResult[Any]:
@@ -24,18 +31,18 @@ async def execute_core(session: AsyncSession, statement: Executable, params: Any
 
 
 def insert_ignore(
-    session: AsyncSession, table: type[SQLModel], rows: Sequence[Mapping[str, Any]], conflict: Sequence[str]
+    session: AsyncSession, table: type, rows: Sequence[Mapping[str, Any]], conflict: Sequence[str]
 ) -> Insert:
     """An insert of `rows` that skips rows colliding on the unique columns `conflict`."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     module: Any = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(table).values(list(rows))
+    statement = module.insert(core_table(table)).values(list(rows))
     return statement.on_conflict_do_nothing(index_elements=list(conflict))  # type: ignore[no-any-return]
 
 
 async def insert_ignore_returning(
     session: AsyncSession,
-    table: type[SQLModel],
+    table: type,
     rows: Sequence[Mapping[str, Any]],
     conflict: Sequence[str],
     returning: Any,
@@ -48,7 +55,7 @@ async def insert_ignore_returning(
 
 
 async def execute_insert_ignore(
-    session: AsyncSession, table: type[SQLModel], rows: Sequence[Mapping[str, Any]], conflict: Sequence[str]
+    session: AsyncSession, table: type, rows: Sequence[Mapping[str, Any]], conflict: Sequence[str]
 ) -> None:
     if rows:
         await execute_core(session, insert_ignore(session, table, rows, conflict))
@@ -56,7 +63,7 @@ async def execute_insert_ignore(
 
 async def insert_new_many(
     session: AsyncSession,
-    table: type[SQLModel],
+    table: type,
     names: tuple[str, ...],
     rows: Sequence[Sequence[Any]],
     key: str,
@@ -105,9 +112,7 @@ async def insert_new_many(
     return {value for (value,) in found}
 
 
-async def insert_many(
-    session: AsyncSession, table: type[SQLModel], rows: Sequence[Mapping[str, Any]]
-) -> None:
+async def insert_many(session: AsyncSession, table: type, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert `rows` (all with the same columns) as one JSON parameter of one statement (see
     `insert_new_many` for why)."""
     if not rows:
@@ -161,7 +166,7 @@ def _sqlite_select_rowids(core: Table, key: str, dialect: Dialect) -> str:
     return f"SELECT {quote(key)} FROM {quote(core.name)} WHERE rowid > ? AND rowid <= ?"
 
 
-async def _driver_connection(session: AsyncSession, table: type[SQLModel]) -> tuple[Any, Dialect, Table]:
+async def _driver_connection(session: AsyncSession, table: type) -> tuple[Any, Dialect, Table]:
     """The driver's own connection in the session's transaction (pending ORM changes flushed first, as
     autoflush would), the dialect and the Core table."""
     driver = (await (await session.connection()).get_raw_connection()).driver_connection
@@ -169,7 +174,7 @@ async def _driver_connection(session: AsyncSession, table: type[SQLModel]) -> tu
     assert session.bind is not None
     if session.new or session.dirty or session.deleted:
         await session.flush()
-    return driver, session.bind.dialect, table.__table__  # type: ignore[attr-defined]
+    return driver, session.bind.dialect, core_table(table)
 
 
 def _row_values(rows: Sequence[Mapping[str, Any]], names: tuple[str, ...]) -> list[tuple[Any, ...]]:
@@ -203,7 +208,7 @@ def _sqlite_processors(
 
 
 async def update_many(
-    session: AsyncSession, table: type[SQLModel], keys: Sequence[str], rows: Sequence[Mapping[str, Any]]
+    session: AsyncSession, table: type, keys: Sequence[str], rows: Sequence[Mapping[str, Any]]
 ) -> None:
     """Set each row's other columns on the stored row whose `keys` columns hold the row's values, with the
     rows as one JSON parameter of one statement (see `insert_new_many` for why). All rows have the same
@@ -216,7 +221,7 @@ async def update_many(
 
 async def update_many_changed(
     session: AsyncSession,
-    table: type[SQLModel],
+    table: type,
     keys: Sequence[str],
     rows: Sequence[Mapping[str, Any]],
     *,
@@ -247,7 +252,7 @@ async def update_many_changed(
 
 async def _update_once(
     session: AsyncSession,
-    table: type[SQLModel],
+    table: type,
     keys: tuple[str, ...],
     rows: Sequence[Mapping[str, Any]],
     unless_newer: str | None,

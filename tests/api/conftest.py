@@ -10,9 +10,9 @@ from fastapi import FastAPI
 
 from app.api.deps import get_commands
 from app.db.engine import Database
-from app.db.tables import Command
-from app.db.types import utcnow
+from app.domain.clock import utcnow
 from app.domain.enums import Role
+from app.domain.ocpp import Command
 from app.domain.ports import CommandRefused
 from app.main import create_app
 from app.settings import Settings

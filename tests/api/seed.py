@@ -6,7 +6,7 @@ from typing import Any
 from sqlmodel import SQLModel
 
 from app.db.engine import Database
-from app.db.tables import ChargePoint, MeterValue, Transaction
+from app.domain.ocpp import ChargePoint, MeterValue, Transaction
 
 _dedup = iter(range(1, 1_000_000))
 

@@ -7,7 +7,7 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from app.db.tables import (
+from app.domain.ocpp import (
     BootNotification,
     ChargePoint,
     ChargePointConfiguration,

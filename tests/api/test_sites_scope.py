@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.db.planning_tables import Site, SiteGroup
 from app.domain.enums import Role
+from app.domain.planning import Site, SiteGroup
 from tests.api import seed
 from tests.api.conftest import Api, problem
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from app.db.tables import Connector, Reservation
+from app.domain.ocpp import Connector, Reservation
 from tests.api import seed
 from tests.api.conftest import Api, problem
 

@@ -8,11 +8,11 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, insert, inspect, text
-from sqlmodel import SQLModel
 
 from app.db.engine import sync_url
 from app.db.migrate import downgrade, upgrade
-from app.db.tables import ChargePoint, MeterValue
+from app.db.tables import metadata
+from app.db.tables.ocpp import charge_point_table, meter_value_table
 from app.services.meter_values import SampledValue, dedup_key
 
 
@@ -21,7 +21,7 @@ def differences(database_url: str) -> list[Any]:
     try:
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
-            return list(compare_metadata(context, SQLModel.metadata))
+            return list(compare_metadata(context, metadata))
     finally:
         engine.dispose()
 
@@ -37,7 +37,7 @@ def tables(database_url: str) -> set[str]:
 def test_head_matches_the_models(database_url: str) -> None:
     upgrade(database_url, "head")
     assert differences(database_url) == []
-    assert set(SQLModel.metadata.tables) <= tables(database_url)
+    assert set(metadata.tables) <= tables(database_url)
 
 
 def test_upgrade_is_idempotent_and_downgrade_to_base_works(database_url: str) -> None:
@@ -66,12 +66,12 @@ def test_0002_rewrites_stored_dedup_keys_as_the_code_now_computes_them(database_
     try:
         with engine.begin() as connection:
             connection.execute(
-                insert(ChargePoint.__table__).values(  # type: ignore[attr-defined]
+                insert(charge_point_table).values(
                     id="CP1", registration_status="Accepted", connected=False, created_at=at
                 )
             )
             connection.execute(
-                insert(MeterValue.__table__).values(  # type: ignore[attr-defined]
+                insert(meter_value_table).values(
                     charge_point_id="CP1",
                     connector_id=1,
                     timestamp=at,

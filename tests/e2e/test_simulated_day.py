@@ -16,10 +16,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlmodel import col, select
+from sqlmodel import select
 
-from app.db.schedule_tables import ScheduleRevision
-from app.db.tables import MeterValue, Transaction
+from app.db.tables.ocpp import meter_value_table
 from app.demo import (
     INTERVAL,
     create_site,
@@ -27,7 +26,10 @@ from app.demo import (
     forecast_intervals,
     tolerance_kw,
 )
-from simulator import Fleet, FleetConfig, FleetSummary, ScaledClock
+from app.domain.clock import ScaledClock
+from app.domain.ocpp import MeterValue, Transaction
+from app.domain.planning import ScheduleRevision
+from simulator import Fleet, FleetConfig, FleetSummary
 from tests.e2e.service import Service, running_service
 
 pytestmark = pytest.mark.anyio
@@ -101,7 +103,7 @@ async def stored(service: Service) -> tuple[list[Transaction], list[MeterValue]]
     async with service.app.state.database.session() as session:
         transactions = list((await session.exec(select(Transaction))).all())
         values = list(
-            (await session.exec(select(MeterValue).where(col(MeterValue.source) == "MeterValues"))).all()
+            (await session.exec(select(MeterValue).where(meter_value_table.c.source == "MeterValues"))).all()
         )
     return transactions, values
 

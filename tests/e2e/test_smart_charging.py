@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 from ocpp.v16 import call
-from sqlmodel import col, select
+from sqlmodel import select
 
-from app.db.schedule_tables import ScheduleEntry
+from app.db.tables.planning import schedule_entry_table
 from tests.e2e.service import Service, running_service
 from tests.gateway.helpers import ClientChargePoint, connect_charge_point
 
@@ -240,8 +240,12 @@ async def test_forecast_reaches_charge_points_as_profiles_that_respect_it(migrat
 
                 async def tx4_non_compliant() -> bool:
                     async with database.session() as session:
-                        query = select(ScheduleEntry.assumption).where(ScheduleEntry.transaction_id == tx4)
-                        latest = (await session.exec(query.order_by(col(ScheduleEntry.id).desc()))).first()
+                        query = select(schedule_entry_table.c.assumption).where(
+                            schedule_entry_table.c.transaction_id == tx4
+                        )
+                        latest = (
+                            await session.exec(query.order_by(schedule_entry_table.c.id.desc()))
+                        ).first()
                     return latest == "non_compliant"
 
                 await eventually(tx4_non_compliant)

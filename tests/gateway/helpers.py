@@ -18,10 +18,10 @@ from ocpp.v16 import ChargePoint
 from websockets.asyncio.client import ClientConnection, connect
 
 from app.db.engine import Database, create_engine
-from app.db.tables import ChargePoint as ChargePointRow
-from app.db.tables import IdTag
 from app.domain.clock import SystemClock
 from app.domain.events import Event, EventBus
+from app.domain.ocpp import ChargePoint as ChargePointRow
+from app.domain.ocpp import IdTag
 from app.services.passwords import hash_password
 from app.settings import Settings
 from ocpp_gateway import OcppServer

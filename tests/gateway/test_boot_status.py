@@ -4,11 +4,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from ocpp.v16 import call
-from sqlmodel import col, select
+from sqlmodel import select
 
-from app.db.tables import BootNotification, ChargePoint, ChargePointConfiguration, Command, Connector
-from app.db.tables import StatusNotification as StatusRow
+from app.db.tables.ocpp import status_notification_table
 from app.domain.events import ChargePointBooted, ChargePointConnected, ChargePointDisconnected, StatusChanged
+from app.domain.ocpp import BootNotification, ChargePoint, ChargePointConfiguration, Command, Connector
+from app.domain.ocpp import StatusNotification as StatusRow
 from app.services.timestamps import as_utc, format_timestamp
 from ocpp_gateway import OcppServer
 from tests.gateway.helpers import EventLog, connect_charge_point, eventually, register_charge_point
@@ -130,7 +131,7 @@ async def test_status_history_and_live_state_connector_zero_too(gateway: OcppSer
             )
         )
     async with gateway.database.session() as session:
-        history = (await session.exec(select(StatusRow).order_by(col(StatusRow.id)))).all()
+        history = (await session.exec(select(StatusRow).order_by(status_notification_table.c.id))).all()
         connectors = {c.connector_id: c for c in (await session.exec(select(Connector))).all()}
     assert [(h.connector_id, h.status, h.error_code) for h in history] == [
         (0, "Available", "NoError"),
@@ -163,7 +164,7 @@ async def test_queued_old_status_does_not_overwrite_newer(gateway: OcppServer) -
             )
         )
     async with gateway.database.session() as session:
-        history = (await session.exec(select(StatusRow).order_by(col(StatusRow.id)))).all()
+        history = (await session.exec(select(StatusRow).order_by(status_notification_table.c.id))).all()
         connector = (await session.exec(select(Connector))).one()
     assert [h.status for h in history] == ["Charging", "Preparing"]
     assert [as_utc(h.timestamp) for h in history if h.timestamp] == [newer, older]

@@ -4,10 +4,11 @@ import asyncio
 import contextlib
 
 import pytest
-from sqlmodel import col, select
+from sqlmodel import select
 
-from app.db.tables import Command
+from app.db.tables.ocpp import command_table
 from app.domain.enums import CommandStatus
+from app.domain.ocpp import Command
 from ocpp_gateway import OcppServer
 from tests.gateway.helpers import NO_ANSWER, connect_charge_point, eventually, running_gateway
 
@@ -18,7 +19,7 @@ CHARGE_POINTS = 8
 
 async def commands(gateway: OcppServer) -> list[Command]:
     async with gateway.database.session() as session:
-        return list(await session.exec(select(Command).order_by(col(Command.id))))
+        return list(await session.exec(select(Command).order_by(command_table.c.id)))
 
 
 async def test_many_concurrent_commands_are_recorded_in_full(gateway: OcppServer) -> None:

@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 from ocpp.v16 import call
-from sqlmodel import col, select
+from sqlmodel import select
 
 from app.db.engine import Database
-from app.db.tables import ChargePoint, ChargePointConfiguration, Command, DataTransferRecord, Reservation
+from app.db.tables.ocpp import reservation_table
+from app.domain.ocpp import ChargePoint, ChargePointConfiguration, Command, DataTransfer, Reservation
 from app.domain.ports import CommandRefused
 from app.services.commands import expire_reservations
 from app.services.timestamps import as_utc, format_timestamp
@@ -108,7 +109,7 @@ async def test_side_effects_of_answers(gateway: OcppServer) -> None:
         config = (await session.exec(select(ChargePointConfiguration))).all()
         charge_point = await session.get(ChargePoint, "CP1")
         cancelled = await session.get(Reservation, 10)
-        transfers = (await session.exec(select(DataTransferRecord))).all()
+        transfers = (await session.exec(select(DataTransfer))).all()
     assert [(c.key, c.value) for c in config] == [("MeterValueSampleInterval", "30")]
     assert listed is not None
     assert listed.local_list_version == 7
@@ -130,7 +131,7 @@ async def test_reservation_id_allocated_and_rejection_recorded(gateway: OcppServ
         second = await gateway.commands.send("CP1", "ReserveNow", payload, wait=True)
         sent_ids = [p["reservationId"] for action, p in cp.received if action == "ReserveNow"]
     async with gateway.database.session() as session:
-        reservations = (await session.exec(select(Reservation).order_by(col(Reservation.id)))).all()
+        reservations = (await session.exec(select(Reservation).order_by(reservation_table.c.id))).all()
     assert [r.id for r in reservations] == sent_ids
     assert len(set(sent_ids)) == 2
     assert [(r.status, r.command_id) for r in reservations] == [("accepted", first), ("rejected", second)]
@@ -260,7 +261,7 @@ async def test_reservations_expire(database: Database) -> None:
         assert await expire_reservations(session, now) == 2
     async with database.session() as session:
         statuses = [
-            r.status for r in (await session.exec(select(Reservation).order_by(col(Reservation.id)))).all()
+            r.status for r in (await session.exec(select(Reservation).order_by(reservation_table.c.id))).all()
         ]
     assert statuses == ["expired", "expired", "accepted", "used"]
 

@@ -7,12 +7,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, func, select
+from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from websockets.asyncio.client import ClientConnection, connect
 
 from app.db.engine import Database
-from app.db.tables import ChargePoint, Connector, MeterValue, StatusNotification
+from app.db.tables.ocpp import connector_table, meter_value_table, status_notification_table
+from app.domain.ocpp import ChargePoint, Connector, MeterValue, StatusNotification
 from app.services import charge_points, meter_values
 from app.services.charge_points import StatusReport
 from app.services.meter_values import MeterValuesMessage, SampledValue
@@ -45,7 +46,9 @@ def meter(value: int, at: datetime) -> dict[str, Any]:
 
 async def count(database: Database, cp_id: str) -> int:
     async with database.session() as session:
-        query = select(func.count()).select_from(MeterValue).where(MeterValue.charge_point_id == cp_id)
+        query = (
+            select(func.count()).select_from(MeterValue).where(meter_value_table.c.charge_point_id == cp_id)
+        )
         return int(await session.scalar(query) or 0)
 
 
@@ -76,16 +79,16 @@ async def test_every_message_stored_in_order_and_committed_before_its_callresult
             energy = await session.exec(
                 select(MeterValue)
                 .where(
-                    MeterValue.charge_point_id == cp_id,
-                    MeterValue.measurand == meter_values.DEFAULT_MEASURAND,
+                    meter_value_table.c.charge_point_id == cp_id,
+                    meter_value_table.c.measurand == meter_values.DEFAULT_MEASURAND,
                 )
-                .order_by(col(MeterValue.id))
+                .order_by(meter_value_table.c.id)
             )
             assert [int(row.value) for row in energy] == list(range(MESSAGES)), "every one, in sending order"
             statuses = await session.exec(
                 select(StatusNotification)
-                .where(StatusNotification.charge_point_id == cp_id)
-                .order_by(col(StatusNotification.id))
+                .where(status_notification_table.c.charge_point_id == cp_id)
+                .order_by(status_notification_table.c.id)
             )
             stamps = [row.timestamp for row in statuses]
             assert len(stamps) == MESSAGES
@@ -150,7 +153,7 @@ async def test_a_failing_unit_does_not_lose_the_rest_of_its_batch(database: Data
     assert database.group_commit.stats.retried_batches >= 1, "the units did share a batch"
     assert results[len(units) :] == [(None, 1)] * len(bulk)
     async with database.session() as session:
-        stored = list(await session.exec(select(StatusNotification.error_code)))
+        stored = list(await session.exec(select(status_notification_table.c.error_code)))
         assert sorted(stored) == sorted(f"E{n}" for n in range(20))
         assert int(await session.scalar(select(func.count()).select_from(MeterValue)) or 0) == len(bulk)
 
@@ -166,7 +169,7 @@ async def test_each_caller_gets_its_own_result(database: Database) -> None:
     assert isinstance(results[1], IntegrityError)
     assert all(isinstance(r, int) for r in (results[0], results[2]))
     async with database.session() as session:
-        ids = set(await session.exec(select(StatusNotification.id)))
+        ids = set(await session.exec(select(status_notification_table.c.id)))
     assert {results[0], results[2]} == ids
 
 
@@ -184,7 +187,7 @@ async def test_store_many_dedups_within_and_across_batches(database: Database) -
     async with database.session() as session:
         assert await meter_values.store_many(session, [again, partly]) == [(None, 0), (None, 2)]
     async with database.session() as session:
-        stored = set(await session.exec(select(MeterValue.value)))
+        stored = set(await session.exec(select(meter_value_table.c.value)))
     assert stored == {"1", "2", "3", "4", "5"}
 
 
@@ -222,7 +225,7 @@ async def test_record_statuses_judges_each_report_of_a_connector_in_one_batch_ag
         assert await charge_points.record_statuses(session, [report("Faulted", 59)]) == [False]
         live = {
             row.connector_id: (row.status, row.status_at)
-            for row in await session.exec(select(Connector).where(Connector.charge_point_id == "ST"))
+            for row in await session.exec(select(Connector).where(connector_table.c.charge_point_id == "ST"))
         }
         history = await session.scalar(select(func.count()).select_from(StatusNotification))
     assert live == {1: ("SuspendedEV", now), 2: ("Available", START + timedelta(minutes=5))}

@@ -17,8 +17,8 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from app.db.engine import Database
-from app.db.tables import ChargePoint
 from app.domain.enums import RegistrationStatus
+from app.domain.ocpp import ChargePoint
 from app.services import charge_points
 from ocpp_gateway import OcppServer
 from tests.gateway.helpers import (

@@ -7,8 +7,8 @@ import os
 import pytest
 from ocpp.v16 import call
 
-from app.db.tables import ChargePoint, Command
 from app.domain.events import ChargePointDisconnected
+from app.domain.ocpp import ChargePoint, Command
 from ocpp_gateway import OcppServer
 from tests.gateway.helpers import (
     EventLog,

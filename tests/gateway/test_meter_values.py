@@ -4,10 +4,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from ocpp.v16 import call
-from sqlmodel import col, select
+from sqlmodel import select
 
-from app.db.tables import DataTransferRecord, MeterValue
+from app.db.tables.ocpp import data_transfer_table, meter_value_table
 from app.domain.events import MeterValuesReceived
+from app.domain.ocpp import DataTransfer, MeterValue
 from app.services.meter_values import normalise
 from app.services.timestamps import as_utc, format_timestamp
 from ocpp_gateway import OcppServer
@@ -75,7 +76,7 @@ async def test_every_field_stored_with_defaults_and_normalised(gateway: OcppServ
             )
         )
     async with gateway.database.session() as session:
-        rows = (await session.exec(select(MeterValue).order_by(col(MeterValue.id)))).all()
+        rows = (await session.exec(select(MeterValue).order_by(meter_value_table.c.id))).all()
     assert len(rows) == len(sampled)
     first = rows[0]
     assert (first.measurand, first.unit, first.location, first.context, first.format, first.phase) == (
@@ -145,7 +146,7 @@ async def test_data_transfer_is_stored_and_unknown_vendor_answered(migrated_url:
         unknown = await cp.call(call.DataTransfer(vendor_id="org.other", message_id="Hello", data='{"x": 1}'))
         known = await cp.call(call.DataTransfer(vendor_id="com.acme", data="payload"))
         async with gateway.database.session() as session:
-            rows = (await session.exec(select(DataTransferRecord).order_by(col(DataTransferRecord.id)))).all()
+            rows = (await session.exec(select(DataTransfer).order_by(data_transfer_table.c.id))).all()
     assert (unknown.status, known.status) == ("UnknownVendorId", "Accepted")
     assert [(r.direction, r.vendor_id, r.message_id, r.data, r.status) for r in rows] == [
         ("inbound", "org.other", "Hello", '{"x": 1}', "UnknownVendorId"),

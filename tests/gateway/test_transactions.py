@@ -10,8 +10,8 @@ from sqlmodel import select
 from websockets.asyncio.client import connect
 
 from app.db.engine import Database
-from app.db.tables import ChargePoint, IdTag, MeterValue, Reservation, Transaction
 from app.domain.events import TransactionStarted, TransactionStopped
+from app.domain.ocpp import ChargePoint, IdTag, MeterValue, Reservation, Transaction
 from app.services import transactions
 from app.services.timestamps import as_utc, format_timestamp
 from ocpp_gateway import OcppServer

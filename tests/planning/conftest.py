@@ -10,8 +10,8 @@ import pytest
 from fastapi import FastAPI
 
 from app.db.engine import Database
-from app.db.tables import ChargePoint, Connector, Transaction
 from app.domain.enums import Role
+from app.domain.ocpp import ChargePoint, Connector, Transaction
 from app.main import create_app
 from app.services.apikeys import create_api_key
 from app.settings import Settings

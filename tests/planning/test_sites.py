@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from app.db.engine import Database
-from app.db.schedule_tables import ProfileDispatch, ScheduleRevision
+from app.domain.planning import ProfileDispatch, ScheduleRevision
 from app.services import sites
 from tests.planning.conftest import SITE, Planning, make_site, problem
 

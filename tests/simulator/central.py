@@ -17,7 +17,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from simulator.clock import ScaledClock
+from app.domain.clock import ScaledClock
 
 
 @dataclass

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from ocpp.v16 import call
 
+from app.domain.clock import ScaledClock
 from simulator.charge_point import ChargePointSpec, SimulatedChargePoint
-from simulator.clock import ScaledClock
 from simulator.composite import ChargingProfile
 from simulator.dataset import SessionPlan
 from simulator.ev import EVModel

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from simulator import Fleet, FleetConfig, Location, ScaledClock, Timing, clock_from_env, summary_table
+from app.domain.clock import ScaledClock, clock_from_env
+from simulator import Fleet, FleetConfig, Location, Timing, summary_table
 from simulator.clock import parse_instant
 from simulator.link import backoff_s
 from simulator.stats import split_by_interval

@@ -1,5 +1,6 @@
 """API keys, managed by admins: the token is shown once, at creation."""
 
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
@@ -29,7 +30,7 @@ async def create_api_key(
 ) -> ApiKeyCreated:
     key, token = await apikeys.create_api_key(session, body.role, body.name, site_ids=body.site_ids)
     response.headers["Location"] = f"/api/v1/api-keys/{key.id}"
-    return ApiKeyCreated.model_validate({**key.model_dump(), "token": token})
+    return ApiKeyCreated.model_validate({**asdict(key), "token": token})
 
 
 @router.get("", summary="List keys (without tokens)")

@@ -1,6 +1,7 @@
 """Charge points: registration, connectors and their settings, configuration, status and boot history."""
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
@@ -30,8 +31,8 @@ from app.api.support import (
     service_problems,
     time_range,
 )
-from app.db.tables import ChargePoint
 from app.domain.enums import RegistrationStatus
+from app.domain.ocpp import ChargePoint
 from app.domain.ports import ChargePointCommands
 from app.services import registry, reporting
 from app.services.reporting import Scope
@@ -54,7 +55,7 @@ async def present(
     return [
         ChargePointOut.model_validate(
             {
-                **cp.model_dump(),
+                **asdict(cp),
                 "has_password": cp.password_hash is not None,
                 "connected": commands.is_connected(cp.id),
                 "connectors": [ConnectorOut.model_validate(c) for c in connectors[cp.id]],

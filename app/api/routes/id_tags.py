@@ -1,5 +1,6 @@
 """Id tags: the tokens (RFID cards, apps) that may start and stop charging."""
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated
 
@@ -25,7 +26,7 @@ IdTagPath = Annotated[str, Path(min_length=1, max_length=20)]
 def present(view: IdTagView, now: datetime) -> IdTagOut:
     return IdTagOut.model_validate(
         {
-            **view.tag.model_dump(),
+            **asdict(view.tag),
             "expired": view.expired(now),
             "active_transactions": view.active_transactions,
         }

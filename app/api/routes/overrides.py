@@ -1,5 +1,6 @@
 """Operator overrides: cap, fix, pause or prioritise a site, group, charge point, connector or transaction."""
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated
 
@@ -9,8 +10,8 @@ from app.api.deps import ClockDep, OperatorDep, SessionDep, require
 from app.api.planning_schemas import OverrideAuditOut, OverrideCreate, OverrideOut, OverrideUpdate
 from app.api.schemas import Page, problems
 from app.api.support import WindowDep, service_problems
-from app.db.planning_tables import Override
 from app.domain.enums import Role
+from app.domain.planning import Override
 from app.services import overrides
 from app.services.apikeys import Principal
 from app.services.overrides import OverrideKind, OverrideScope
@@ -22,7 +23,7 @@ OverrideReaderDep = Annotated[Principal, Depends(require(Role.operator, Role.ana
 
 def present(override: Override, now: datetime) -> OverrideOut:
     return OverrideOut.model_validate(
-        {**override.model_dump(), "status": overrides.override_status(override, now)}
+        {**asdict(override), "status": overrides.override_status(override, now)}
     )
 
 

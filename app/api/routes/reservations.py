@@ -1,5 +1,6 @@
 """Reservations, made and cancelled with the ReserveNow / CancelReservation commands."""
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated
 
@@ -9,8 +10,8 @@ from app.api.deps import ClockDep, ReaderDep, SessionDep
 from app.api.errors import Problem
 from app.api.schemas import Page, ReservationOut, problems
 from app.api.support import ScopeDep, WindowDep, operation_id, paged
-from app.db.tables import Reservation
 from app.domain.enums import ReservationStatus
+from app.domain.ocpp import Reservation
 from app.services import reporting
 from app.services.reporting import ReservationFilter
 
@@ -24,7 +25,7 @@ router = APIRouter(
 
 def present(reservation: Reservation, now: datetime) -> ReservationOut:
     return ReservationOut.model_validate(
-        {**reservation.model_dump(), "active": reporting.reservation_is_active(reservation, now)}
+        {**asdict(reservation), "active": reporting.reservation_is_active(reservation, now)}
     )
 
 

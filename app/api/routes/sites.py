@@ -1,5 +1,6 @@
 """Sites and their topology: groups (feeders) as a tree, charge points assigned to a site and group."""
 
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Response, status
@@ -22,8 +23,8 @@ from app.api.planning_schemas import (
 )
 from app.api.schemas import problems
 from app.api.support import service_problems
-from app.db.planning_tables import SiteGroup
 from app.domain.enums import Role
+from app.domain.planning import SiteGroup
 from app.services import sites
 from app.services.apikeys import Principal
 from app.services.sites import ChargePointNode
@@ -45,7 +46,7 @@ def _site_out(site: Any) -> SiteOut:
 async def _group_out(session: SessionDep, group: SiteGroup) -> GroupOut:
     assert group.id is not None
     cps = await sites.list_charge_points(session, group.site_id, group.id)
-    return GroupOut.model_validate({**group.model_dump(), "charge_point_ids": [cp.id for cp in cps]})
+    return GroupOut.model_validate({**asdict(group), "charge_point_ids": [cp.id for cp in cps]})
 
 
 @router.get("", summary="List sites (a grid operator's key: its own)")

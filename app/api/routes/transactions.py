@@ -1,6 +1,7 @@
 """Charging transactions: lists, CSV export, detail with meter values and energy."""
 
 from collections.abc import AsyncIterator
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -30,7 +31,7 @@ router = APIRouter(
 
 def present(view: TransactionView) -> TransactionOut:
     return TransactionOut.model_validate(
-        {**view.transaction.model_dump(), "active": view.active, "energy_wh": view.energy_wh}
+        {**asdict(view.transaction), "active": view.active, "energy_wh": view.energy_wh}
     )
 
 

@@ -4,9 +4,8 @@ from typing import Any, Literal
 
 from alembic import context
 from sqlalchemy import engine_from_config, pool
-from sqlmodel import SQLModel
 
-import app.db  # noqa: F401  (registers every table on SQLModel.metadata)
+from app.db.tables import metadata
 from app.db.types import UTCDateTime
 
 config = context.config
@@ -19,7 +18,7 @@ def render_item(kind: str, item: Any, autogen_context: Any) -> str | Literal[Fal
     return False
 
 
-target_metadata = SQLModel.metadata
+target_metadata = metadata
 
 
 def run_migrations_offline() -> None:
