@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import TypeVar
 
 import typer
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.domain.access import ApiKey
 from app.domain.enums import Role
+from app.domain.persistence import UnitOfWork
 from app.runtime import tune_garbage_collector
 from app.settings import Settings
 
@@ -61,13 +61,15 @@ def db_downgrade(revision: str = typer.Argument(...)) -> None:
     downgrade(Settings().database_url, revision)
 
 
-async def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+async def _in_unit_of_work(settings: Settings, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
     from app.db.engine import Database, create_engine
+    from app.db.store import SqlStore
+    from app.domain.bus import EventBus
 
     database = Database(create_engine(settings.database_url))
     try:
-        async with database.session() as session:
-            return await work(session)
+        async with SqlStore(database, EventBus()).unit_of_work() as uow:
+            return await work(uow)
     finally:
         await database.dispose()
 
@@ -79,13 +81,13 @@ def apikey_create(
     site: list[int] | None = typer.Option(None, help="grid operators: a site the key may read (repeatable)"),
 ) -> None:
     """Create a key and print its token (on stdout, once: it is not stored)."""
-    from app.services.apikeys import create_api_key
+    from app.services.access import create_api_key
 
-    async def work(session: AsyncSession) -> tuple[int | None, str]:
-        key, token = await create_api_key(session, role, name, site_ids=site or None)
+    async def work(uow: UnitOfWork) -> tuple[int | None, str]:
+        key, token = await create_api_key(uow, role, name, site_ids=site or None)
         return key.id, token
 
-    key_id, token = asyncio.run(_with_session(Settings(), work))
+    key_id, token = asyncio.run(_in_unit_of_work(Settings(), work))
     typer.echo(f"created API key {key_id} ({role.value}, {name!r}); the token is shown only now:", err=True)
     typer.echo(token)
 
@@ -93,12 +95,13 @@ def apikey_create(
 @apikey_cli.command("list")
 def apikey_list() -> None:
     """List keys: id, role, name, token prefix, created, revoked."""
-    from app.services.reporting import Window, list_api_keys
+    from app.domain.paging import Window
+    from app.services.access import list_api_keys
 
-    async def work(session: AsyncSession) -> list[ApiKey]:
-        return (await list_api_keys(session, Window(limit=1_000_000))).items
+    async def work(uow: UnitOfWork) -> list[ApiKey]:
+        return (await list_api_keys(uow, Window(limit=1_000_000))).items
 
-    for key in asyncio.run(_with_session(Settings(), work)):
+    for key in asyncio.run(_in_unit_of_work(Settings(), work)):
         revoked = key.revoked_at.isoformat() if key.revoked_at else "-"
         typer.echo(
             f"{key.id}\t{key.role}\t{key.name}\t{key.prefix}…\t{key.created_at.isoformat()}\t{revoked}"
@@ -108,12 +111,12 @@ def apikey_list() -> None:
 @apikey_cli.command("revoke")
 def apikey_revoke(key_id: int = typer.Argument(..., help="the key's id (see `apikey list`)")) -> None:
     """Revoke a key: requests with its token are refused from now on."""
-    from app.services.apikeys import revoke_api_key
+    from app.services.access import revoke_api_key
 
-    async def work(session: AsyncSession) -> bool:
-        return await revoke_api_key(session, key_id) is not None
+    async def work(uow: UnitOfWork) -> bool:
+        return await revoke_api_key(uow, key_id) is not None
 
-    if not asyncio.run(_with_session(Settings(), work)):
+    if not asyncio.run(_in_unit_of_work(Settings(), work)):
         typer.echo(f"no API key {key_id}", err=True)
         raise typer.Exit(1)
     typer.echo(f"revoked API key {key_id}", err=True)

@@ -9,11 +9,12 @@ from fastapi import FastAPI
 from app.api import build_router
 from app.api.errors import install_error_handlers
 from app.db.engine import Database, create_engine
+from app.db.store import SqlStore
+from app.domain.bus import EventBus
 from app.domain.clock import ScaledClock, SystemClock
-from app.domain.events import EventBus
 from app.domain.ports import Clock
-from app.services.apikeys import bootstrap_admin_key
-from app.services.scheduler import Scheduler, SchedulerSettings
+from app.services.access import bootstrap_admin_key
+from app.services.planning.scheduler import Scheduler, SchedulerSettings
 from app.settings import Settings
 from ocpp_gateway.dispatch import ProfileDispatcher
 from ocpp_gateway.server import OcppServer
@@ -38,11 +39,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 settings.database_url, echo=settings.database_echo, pool_size=settings.database_pool_size
             )
         )
-        if settings.admin_token is not None:
-            async with database.session() as session:
-                await bootstrap_admin_key(session, settings.admin_token.get_secret_value())
-        clock = build_clock(settings)
         events = EventBus()
+        store = SqlStore(database, events)
+        if settings.admin_token is not None:
+            async with store.unit_of_work() as uow:
+                await bootstrap_admin_key(uow, settings.admin_token.get_secret_value())
+        clock = build_clock(settings)
         gateway = OcppServer(settings, database, clock=clock, events=events)
         await gateway.start()
         scheduler = Scheduler(
@@ -62,7 +64,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await scheduler.start()
         app.state.settings = settings
         app.state.database = database
+        app.state.store = store
+        app.state.bus = events
         app.state.gateway = gateway
+        app.state.commands = gateway.commands
         app.state.scheduler = scheduler
         app.state.clock = clock
         log.info("OCPP 1.6J on ws://%s:%d/ocpp/{id}", settings.ocpp_host, gateway.port)

@@ -154,7 +154,7 @@ def _unstored_database(engine: Any) -> Any:
     stored (boots, statuses and connections still are): with everything else of the per-message path in
     place (framing, validation, dispatch, the meter rows built), an upper bound for the stored figures."""
     from app.db.engine import Database
-    from app.services import charge_points, meter_values
+    from app.services.ocpp import charge_points, meter_values
 
     unstored = {charge_points.record_heartbeats, charge_points.touch_many}
 

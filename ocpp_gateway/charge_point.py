@@ -17,19 +17,19 @@ from ocpp.v16.enums import Action
 from websockets.asyncio.connection import Connection
 
 from app.db.engine import Database
+from app.domain.bus import EventBus
 from app.domain.enums import RegistrationStatus
 from app.domain.events import (
     ChargePointBooted,
-    EventBus,
     MeterValuesReceived,
     StatusChanged,
     TransactionStarted,
 )
 from app.domain.ports import ChargePointCommands, Clock, CommandRefused
-from app.services import authorisation, charge_points, data_transfer, meter_values, transactions
-from app.services.authorisation import IdTagInfo
-from app.services.charge_points import StatusReport
-from app.services.meter_values import SampledValue
+from app.services.ocpp import authorisation, charge_points, data_transfer, meter_values, transactions
+from app.services.ocpp.authorisation import IdTagInfo
+from app.services.ocpp.charge_points import StatusReport
+from app.services.ocpp.meter_values import SampledValue
 from app.services.timestamps import format_timestamp, parse_timestamp
 from app.settings import Settings
 from ocpp_gateway.rpc import OcppJEndpoint, after, camel_case_payload, log, on

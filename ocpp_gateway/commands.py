@@ -8,9 +8,9 @@ from typing import Any
 
 from app.db.engine import Database
 from app.domain.enums import CommandStatus
-from app.domain.ports import Clock, CommandRefused
-from app.services import commands as command_service
-from app.services.commands import Completion, NewCommand, Outcome, ReservationConflict
+from app.domain.ports import Clock, CommandOutcome, CommandRefused
+from app.services.ocpp import commands as command_service
+from app.services.ocpp.commands import Completion, NewCommand, ReservationConflict
 from ocpp_gateway.errors import CallErrorCode
 from ocpp_gateway.registry import ConnectionRegistry
 from ocpp_gateway.rpc import ConnectionLost, OcppJEndpoint, Reply
@@ -55,7 +55,7 @@ class GatewayCommands:
         self._database = database
         self._clock = clock
         self._call_timeout_s = call_timeout_s
-        self._tasks: set[asyncio.Task[Outcome]] = set()
+        self._tasks: set[asyncio.Task[CommandOutcome]] = set()
 
     def is_connected(self, charge_point_id: str) -> bool:
         return charge_point_id in self._registry
@@ -84,14 +84,14 @@ class GatewayCommands:
 
     async def call(
         self, charge_point_id: str, action: str, payload: Mapping[str, Any], *, author: str | None = None
-    ) -> tuple[int, Outcome]:
+    ) -> tuple[int, CommandOutcome]:
         """`send(..., wait=True)` that also returns the stored outcome (no read back from the database)."""
         command_id, task = await self._start(charge_point_id, action, payload, author)
         return command_id, await asyncio.shield(task)
 
     async def _start(
         self, charge_point_id: str, action: str, payload: Mapping[str, Any], author: str | None
-    ) -> tuple[int, asyncio.Task[Outcome]]:
+    ) -> tuple[int, asyncio.Task[CommandOutcome]]:
         if action not in OPERATIONS:
             raise CommandRefused("unknown_action", f"{action} is not a central-system operation of OCPP 1.6")
         body = dict(payload)
@@ -132,7 +132,7 @@ class GatewayCommands:
 
     async def _run(
         self, endpoint: OcppJEndpoint, command_id: int, action: str, body: dict[str, Any]
-    ) -> Outcome:
+    ) -> CommandOutcome:
         sent_at: datetime | None = None
 
         async def mark_sent() -> None:  # kept in memory, stored with the outcome (one write, not two)
@@ -145,16 +145,18 @@ class GatewayCommands:
             )
             outcome = _outcome(action, reply)
         except TimeoutError:
-            outcome = Outcome(
+            outcome = CommandOutcome(
                 CommandStatus.timeout, error_description=f"no answer in {self._call_timeout_s} s"
             )
         except ConnectionLost as error:
-            outcome = Outcome(
+            outcome = CommandOutcome(
                 CommandStatus.error, error_code="ConnectionClosed", error_description=str(error)
             )
         except Exception as error:
             log.exception("%s: %s #%d failed", endpoint.id, action, command_id)
-            outcome = Outcome(CommandStatus.error, error_code="InternalError", error_description=repr(error))
+            outcome = CommandOutcome(
+                CommandStatus.error, error_code="InternalError", error_description=repr(error)
+            )
         completed_at = self._clock.now()
         if action in command_service.SIDE_EFFECTS:
             await self._database.run(
@@ -169,10 +171,10 @@ class GatewayCommands:
         return outcome
 
 
-def _outcome(action: str, reply: Reply) -> Outcome:
+def _outcome(action: str, reply: Reply) -> CommandOutcome:
     if reply.payload is None:
         details = reply.error_details or None
-        return Outcome(
+        return CommandOutcome(
             CommandStatus.error,
             response=details,
             error_code=reply.error_code,
@@ -181,7 +183,7 @@ def _outcome(action: str, reply: Reply) -> Outcome:
     try:
         validate(action, reply.payload, response=True)
     except CallErrorCode as error:
-        return Outcome(
+        return CommandOutcome(
             CommandStatus.error,
             response=reply.payload,
             error_code=error.code,

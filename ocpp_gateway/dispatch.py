@@ -7,10 +7,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from app.db.engine import Database
-from app.domain.ocpp import Command
-from app.domain.ports import ChargePointCommands, Clock, CommandRefused, DispatchResult, TxSchedule
-from app.services import charge_points
-from ocpp_gateway.commands import GatewayCommands
+from app.domain.ports import (
+    ChargePointCommands,
+    Clock,
+    CommandOutcome,
+    CommandRefused,
+    DispatchResult,
+    TxSchedule,
+)
+from app.services.ocpp import charge_points
 from ocpp_gateway.profiles import (
     ChargerCapabilities,
     limit_to_power_kw,
@@ -62,29 +67,14 @@ class ProfileDispatcher:
             return caps, f"ChargingScheduleAllowedChargingRateUnit {unit!r} names neither Current nor Power"
         return caps, None
 
-    async def _call(self, charge_point_id: str, action: str, payload: dict[str, Any]) -> Command | str:
-        """Send and wait; the stored command, or why it was not sent."""
+    async def _call(
+        self, charge_point_id: str, action: str, payload: dict[str, Any]
+    ) -> tuple[int, CommandOutcome] | str:
+        """Send and wait; the command's id and outcome, or why it was not sent."""
         try:
-            if isinstance(self._commands, GatewayCommands):  # the outcome without reading it back
-                command_id, outcome = await self._commands.call(
-                    charge_point_id, action, payload, author=AUTHOR
-                )
-                return Command(
-                    id=command_id,
-                    charge_point_id=charge_point_id,
-                    action=action,
-                    payload=payload,
-                    status=outcome.status,
-                    response=outcome.response,
-                    error_code=outcome.error_code,
-                    error_description=outcome.error_description,
-                )
-            command_id = await self._commands.send(charge_point_id, action, payload, author=AUTHOR, wait=True)
+            return await self._commands.call(charge_point_id, action, payload, author=AUTHOR)
         except CommandRefused as refused:
             return f"{refused.reason}: {refused.detail}"
-        command = await self._database.run(lambda session: session.get(Command, command_id))
-        assert command is not None
-        return command
 
     async def send_tx_profile(self, schedule: TxSchedule) -> DispatchResult:
         """Check and send one TxProfile (`verify_tx_profile` reads it back)."""
@@ -103,16 +93,16 @@ class ProfileDispatcher:
             stack_level=TX_STACK_LEVEL,
         )
         payload = {"connectorId": schedule.connector_id, "csChargingProfiles": profile}
-        command = await self._call(schedule.charge_point_id, "SetChargingProfile", payload)
-        if isinstance(command, str):
-            return DispatchResult("not_sent", profile=profile, reason=command)
-        result = DispatchResult(
-            command.status,
+        called = await self._call(schedule.charge_point_id, "SetChargingProfile", payload)
+        if isinstance(called, str):
+            return DispatchResult("not_sent", profile=profile, reason=called)
+        command_id, outcome = called
+        return DispatchResult(
+            outcome.status,
             profile=profile,
-            command_id=command.id,
-            reason=command.error_description or (command.response or {}).get("status"),
+            command_id=command_id,
+            reason=outcome.error_description or (outcome.response or {}).get("status"),
         )
-        return result
 
     async def verify_tx_profile(self, schedule: TxSchedule, result: DispatchResult) -> DispatchResult:
         """Read an accepted profile back with GetCompositeSchedule (when enabled), with the finding."""
@@ -136,16 +126,16 @@ class ProfileDispatcher:
             "duration": duration_s,
             "chargingRateUnit": caps.rate_unit,
         }
-        command = await self._call(schedule.charge_point_id, "GetCompositeSchedule", payload)
-        if isinstance(command, str) or command.status != "accepted" or not command.response:
-            return (
-                None,
-                f"composite schedule unavailable ({command if isinstance(command, str) else command.status})",
-            )
-        composite = command.response.get("chargingSchedule")
+        called = await self._call(schedule.charge_point_id, "GetCompositeSchedule", payload)
+        if isinstance(called, str):
+            return None, f"composite schedule unavailable ({called})"
+        _, outcome = called
+        if outcome.status != "accepted" or not outcome.response:
+            return None, f"composite schedule unavailable ({outcome.status})"
+        composite = outcome.response.get("chargingSchedule")
         if not composite:
             return None, "composite schedule empty"
-        start_text = command.response.get("scheduleStart") or composite.get("startSchedule")
+        start_text = outcome.response.get("scheduleStart") or composite.get("startSchedule")
         composite_start = _parse_time(start_text) if start_text else now
         sent = _series(profile["chargingSchedule"], schedule.start, caps)
         got = _series(composite, composite_start, caps)
@@ -178,11 +168,12 @@ class ProfileDispatcher:
             },
         }
         payload = {"connectorId": 0, "csChargingProfiles": profile}
-        command = await self._call(charge_point_id, "SetChargingProfile", payload)
-        if isinstance(command, str):
-            return DispatchResult("not_sent", profile=profile, reason=command)
+        called = await self._call(charge_point_id, "SetChargingProfile", payload)
+        if isinstance(called, str):
+            return DispatchResult("not_sent", profile=profile, reason=called)
+        command_id, outcome = called
         return DispatchResult(
-            command.status, profile=profile, command_id=command.id, reason=command.error_description
+            outcome.status, profile=profile, command_id=command_id, reason=outcome.error_description
         )
 
 

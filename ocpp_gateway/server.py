@@ -17,11 +17,12 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from app.db.engine import Database
+from app.domain.bus import EventBus
 from app.domain.enums import RegistrationStatus
-from app.domain.events import ChargePointConnected, ChargePointDisconnected, EventBus
+from app.domain.events import ChargePointConnected, ChargePointDisconnected
 from app.domain.ports import Clock
-from app.services import charge_points
-from app.services import commands as command_service
+from app.services.ocpp import charge_points
+from app.services.ocpp import commands as command_service
 from app.services.passwords import verify_password
 from app.settings import Settings, UnknownChargePoints
 from ocpp_gateway import handshake

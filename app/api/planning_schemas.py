@@ -6,9 +6,9 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from app.api.schemas import as_utc
-from app.services.demand import DemandSource
-from app.services.overrides import OverrideKind, OverrideScope
-from app.services.sites import ALLOWED_INTERVAL_MINUTES, Invalid, validate_timezone
+from app.services.planning.demand import DemandSource
+from app.services.planning.overrides import OverrideKind, OverrideScope
+from app.services.planning.sites import ALLOWED_INTERVAL_MINUTES, Invalid, validate_timezone
 
 __all__ = [
     "CapacityStep",

@@ -1,19 +1,21 @@
-"""What the resource routers share: the list window, time ranges, the caller's scope, registry errors."""
+"""What the resource routers share: the list window, time ranges, the caller's scope, service errors as
+problems, CSV responses."""
 
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query
-from fastapi.responses import StreamingResponse
 from fastapi.routing import APIRoute
 
-from app.api.deps import CurrentPrincipal, SessionDep
+from app.api.deps import CurrentPrincipal, UowDep
 from app.api.errors import Problem
 from app.api.schemas import DEFAULT_LIMIT, MAX_LIMIT, Page, as_utc
+from app.domain.access import Scope
+from app.domain.paging import Found, Window
+from app.services.access import charge_point_scope
 from app.services.errors import Conflict, Invalid, NotFound, error_loc
-from app.services.reporting import Found, Scope, Window, charge_point_scope, csv_lines
 
 T = TypeVar("T")
 
@@ -59,8 +61,8 @@ def time_range(since: datetime | None, until: datetime | None) -> tuple[datetime
     return since, until
 
 
-async def scope(session: SessionDep, principal: CurrentPrincipal) -> Scope:
-    return await charge_point_scope(session, principal)
+async def scope(uow: UowDep, principal: CurrentPrincipal) -> Scope:
+    return await charge_point_scope(uow, principal)
 
 
 ScopeDep = Annotated[Scope, Depends(scope)]
@@ -96,13 +98,3 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
         "content": {"text/csv": {"schema": {"type": "string"}}},
     }
 }
-
-
-def csv_response(
-    columns: Sequence[str], rows: AsyncIterator[Mapping[str, Any]], filename: str
-) -> StreamingResponse:
-    return StreamingResponse(
-        csv_lines(columns, rows),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )

@@ -1,18 +1,12 @@
-"""Domain events published by the OCPP gateway after a commit, and a small in-process event bus.
+"""Domain events: what happened, published on the bus (`app.domain.bus`) once it is stored.
 
-Subscribers (the scheduler, later) receive every event and pick the types they care about.
-Handlers run as tasks: a slow or failing subscriber never delays or breaks the gateway.
+Subscribers (the scheduler) receive every event and pick the types they care about.
 """
 
-import asyncio
 import functools
-import inspect
-import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -99,10 +93,7 @@ class MeterValuesReceived:
 
 @dataclass(frozen=True)
 class ForecastPosted:
-    """A new capacity forecast was committed (not sent for an idempotent replay).
-
-    Published through `app.services.forecasts.forecast_posted`, not the gateway's bus.
-    """
+    """A new capacity forecast was committed (not sent for an idempotent replay)."""
 
     site_id: int
     forecast_pk: int
@@ -112,10 +103,7 @@ class ForecastPosted:
 
 @dataclass(frozen=True)
 class OverrideChanged:
-    """An override was created, updated or deleted and the change committed.
-
-    Published through `app.services.overrides.override_changed`, not the gateway's bus.
-    """
+    """An override was created, updated or deleted and the change committed."""
 
     override_id: int
     action: str  # "created" | "updated" | "deleted"
@@ -135,44 +123,6 @@ Event = (
     | TransactionStarted
     | TransactionStopped
     | MeterValuesReceived
+    | ForecastPosted
+    | OverrideChanged
 )
-
-EventHandler = Callable[[Event], Awaitable[None] | None]
-
-
-class EventBus:
-    """In-process publish/subscribe. `publish` never raises and never waits for subscribers."""
-
-    def __init__(self) -> None:
-        self._handlers: list[EventHandler] = []
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    def subscribe(self, handler: EventHandler) -> Callable[[], None]:
-        """Register `handler` (sync or async) for every event; returns a function that unsubscribes it."""
-        self._handlers.append(handler)
-
-        def unsubscribe() -> None:
-            if handler in self._handlers:
-                self._handlers.remove(handler)
-
-        return unsubscribe
-
-    def publish(self, event: Event) -> None:
-        for handler in list(self._handlers):
-            task = asyncio.get_running_loop().create_task(self._run(handler, event))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-
-    async def drain(self) -> None:
-        """Wait until every handler started so far has finished (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-    @staticmethod
-    async def _run(handler: EventHandler, event: Event) -> None:
-        try:
-            result = handler(event)
-            if inspect.isawaitable(result):
-                await result
-        except Exception:
-            log.exception("event handler %r failed on %r", handler, event)

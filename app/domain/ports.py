@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from app.domain.enums import CommandStatus
+
 
 class Clock(Protocol):
     """The time the service runs on: real, or scaled for an accelerated simulation."""
@@ -14,6 +16,16 @@ class Clock(Protocol):
     async def sleep(self, seconds: float) -> None:
         """Wait `seconds` of this clock's time."""
         ...
+
+
+@dataclass(frozen=True)
+class CommandOutcome:
+    """What became of a command: its status and the charge point's answer (or the error)."""
+
+    status: CommandStatus
+    response: dict[str, Any] | None = None
+    error_code: str | None = None
+    error_description: str | None = None
 
 
 class ChargePointCommands(Protocol):
@@ -38,6 +50,12 @@ class ChargePointCommands(Protocol):
         charge point answers (or on timeout); with `wait=True` this returns after the outcome is stored.
         Raises `CommandRefused` (unknown action, invalid payload, charge point not connected).
         """
+        ...
+
+    async def call(
+        self, charge_point_id: str, action: str, payload: Mapping[str, Any], *, author: str | None = None
+    ) -> tuple[int, CommandOutcome]:
+        """`send(..., wait=True)` that also returns the outcome it stored (nothing is read back)."""
         ...
 
 

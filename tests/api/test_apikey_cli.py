@@ -7,7 +7,9 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.db.engine import Database, create_engine
-from app.services.apikeys import Principal, authenticate
+from app.db.store import SqlUnitOfWork
+from app.domain.access import Principal
+from app.services.access import authenticate
 
 
 def principal(database_url: str, token: str) -> Principal | None:
@@ -15,7 +17,7 @@ def principal(database_url: str, token: str) -> Principal | None:
         database = Database(create_engine(database_url))
         try:
             async with database.session() as session:
-                return await authenticate(session, token)
+                return await authenticate(SqlUnitOfWork(session), token)
         finally:
             await database.dispose()
 

@@ -161,7 +161,7 @@ async def test_openapi_document_and_docs(api: Api) -> None:
 async def test_an_unexpected_failure_is_a_problem_too(
     api: Api, analyst: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.services import reporting
+    from app.services.ocpp import reporting
 
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("bug")

@@ -176,7 +176,7 @@ async def test_transactions_csv(api: Api, analyst: httpx.AsyncClient) -> None:
 async def test_csv_reads_in_batches(
     api: Api, analyst: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.services import reporting
+    from app.services.ocpp import reporting
 
     monkeypatch.setattr(reporting, "CSV_BATCH", 2)
     await seed.charge_point(api.database, "CP1")

@@ -18,8 +18,9 @@ from ocpp.v16 import ChargePoint
 from websockets.asyncio.client import ClientConnection, connect
 
 from app.db.engine import Database, create_engine
+from app.domain.bus import EventBus
 from app.domain.clock import SystemClock
-from app.domain.events import Event, EventBus
+from app.domain.events import Event
 from app.domain.ocpp import ChargePoint as ChargePointRow
 from app.domain.ocpp import IdTag
 from app.services.passwords import hash_password

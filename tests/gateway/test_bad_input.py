@@ -9,7 +9,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from app.services import charge_points
+from app.services.ocpp import charge_points
 from ocpp_gateway import OcppServer
 from tests.gateway.helpers import url
 

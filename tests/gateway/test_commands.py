@@ -12,7 +12,7 @@ from app.db.engine import Database
 from app.db.tables.ocpp import reservation_table
 from app.domain.ocpp import ChargePoint, ChargePointConfiguration, Command, DataTransfer, Reservation
 from app.domain.ports import CommandRefused
-from app.services.commands import expire_reservations
+from app.services.ocpp.commands import expire_reservations
 from app.services.timestamps import as_utc, format_timestamp
 from ocpp_gateway import OPERATIONS, OcppServer
 from tests.gateway.helpers import NO_ANSWER, ErrorReply, connect_charge_point, eventually, running_gateway

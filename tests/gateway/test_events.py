@@ -4,7 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.domain.events import ChargePointConnected, Event, EventBus
+from app.domain.bus import EventBus
+from app.domain.events import ChargePointConnected, Event
 
 pytestmark = pytest.mark.anyio
 

@@ -14,9 +14,9 @@ from websockets.asyncio.client import ClientConnection, connect
 from app.db.engine import Database
 from app.db.tables.ocpp import connector_table, meter_value_table, status_notification_table
 from app.domain.ocpp import ChargePoint, Connector, MeterValue, StatusNotification
-from app.services import charge_points, meter_values
-from app.services.charge_points import StatusReport
-from app.services.meter_values import MeterValuesMessage, SampledValue
+from app.services.ocpp import charge_points, meter_values
+from app.services.ocpp.charge_points import StatusReport
+from app.services.ocpp.meter_values import MeterValuesMessage, SampledValue
 from app.services.timestamps import format_timestamp
 from ocpp_gateway import OcppServer
 from tests.gateway.helpers import url

@@ -19,7 +19,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from app.db.engine import Database
 from app.domain.enums import RegistrationStatus
 from app.domain.ocpp import ChargePoint
-from app.services import charge_points
+from app.services.ocpp import charge_points
 from ocpp_gateway import OcppServer
 from tests.gateway.helpers import (
     basic_auth,

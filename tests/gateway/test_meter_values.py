@@ -9,7 +9,7 @@ from sqlmodel import select
 from app.db.tables.ocpp import data_transfer_table, meter_value_table
 from app.domain.events import MeterValuesReceived
 from app.domain.ocpp import DataTransfer, MeterValue
-from app.services.meter_values import normalise
+from app.services.ocpp.meter_values import normalise
 from app.services.timestamps import as_utc, format_timestamp
 from ocpp_gateway import OcppServer
 from tests.gateway.helpers import EventLog, add_id_tag, connect_charge_point, eventually, running_gateway

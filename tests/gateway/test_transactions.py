@@ -12,7 +12,7 @@ from websockets.asyncio.client import connect
 from app.db.engine import Database
 from app.domain.events import TransactionStarted, TransactionStopped
 from app.domain.ocpp import ChargePoint, IdTag, MeterValue, Reservation, Transaction
-from app.services import transactions
+from app.services.ocpp import transactions
 from app.services.timestamps import as_utc, format_timestamp
 from ocpp_gateway import OcppServer
 from tests.gateway.helpers import EventLog, add_id_tag, connect_charge_point, eventually, url

@@ -10,10 +10,12 @@ import pytest
 from fastapi import FastAPI
 
 from app.db.engine import Database
+from app.db.store import SqlUnitOfWork
+from app.domain.bus import EventBus
 from app.domain.enums import Role
 from app.domain.ocpp import ChargePoint, Connector, Transaction
 from app.main import create_app
-from app.services.apikeys import create_api_key
+from app.services.access import create_api_key
 from app.settings import Settings
 from tests.serving import serve
 
@@ -38,13 +40,16 @@ class Planning:
 
     base_url: str
     database: Database
+    bus: EventBus
     clients: list[httpx.AsyncClient] = field(default_factory=list)
 
     async def client(
         self, role: Role, name: str | None = None, site_ids: list[int] | None = None
     ) -> httpx.AsyncClient:
         async with self.database.session() as session:
-            _, token = await create_api_key(session, role, name or f"test {role.value}", site_ids=site_ids)
+            _, token = await create_api_key(
+                SqlUnitOfWork(session), role, name or f"test {role.value}", site_ids=site_ids
+            )
         client = httpx.AsyncClient(
             base_url=f"{self.base_url}/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=30
         )
@@ -86,8 +91,9 @@ class Planning:
 
 @pytest.fixture
 async def planning(migrated_url: str, database: Database) -> AsyncIterator[Planning]:
-    async with serve(build_app(migrated_url)) as base_url:
-        running = Planning(base_url, database)
+    application = build_app(migrated_url)
+    async with serve(application) as base_url:
+        running = Planning(base_url, database, application.state.bus)
         try:
             yield running
         finally:

@@ -7,7 +7,7 @@ import pytest
 
 from app.db.engine import Database
 from app.domain.enums import Role
-from app.services import demand
+from app.services.planning import demand
 from tests.planning.conftest import Planning, iso, make_site, problem
 
 pytestmark = pytest.mark.anyio

@@ -11,9 +11,9 @@ import pytest
 
 from app.db.engine import Database
 from app.domain.enums import Role
-from app.services import forecasts
-from app.services.forecasts import ForecastPosted
-from app.services.sites import Invalid
+from app.services.planning import forecasts
+from app.services.planning.forecasts import ForecastPosted
+from app.services.planning.sites import Invalid
 from tests.planning.conftest import HORIZON_DAYS, Planning, iso, make_site, next_hour, problem
 
 pytestmark = pytest.mark.anyio
@@ -347,7 +347,9 @@ async def test_effective_capacity_for_the_scheduler(operator: httpx.AsyncClient,
     assert capacity == [375, 5, 0, 75]  # min(f, 400) - 25 ≥ 0; fallback 100 - 25
 
 
-async def test_posted_hook_fires_after_commit_and_not_on_replay(operator: httpx.AsyncClient) -> None:
+async def test_posted_event_is_published_after_commit_and_not_on_replay(
+    planning: Planning, operator: httpx.AsyncClient
+) -> None:
     site = await make_site(operator)
     seen: list[ForecastPosted] = []
     awaited: list[int] = []
@@ -356,8 +358,10 @@ async def test_posted_hook_fires_after_commit_and_not_on_replay(operator: httpx.
         await asyncio.sleep(0)
         awaited.append(event.forecast_pk)
 
-    unsubscribe = forecasts.forecast_posted.subscribe(seen.append)
-    unsubscribe_slow = forecasts.forecast_posted.subscribe(slow_listener)
+    unsubscribe = planning.bus.subscribe(lambda e: seen.append(e) if isinstance(e, ForecastPosted) else None)
+    unsubscribe_slow = planning.bus.subscribe(
+        lambda e: slow_listener(e) if isinstance(e, ForecastPosted) else None
+    )
     try:
         body = {"forecast_id": "hook", "intervals": rows(next_hour(), 15, [10])}
         first = await operator.post(f"/sites/{site['id']}/forecasts", json=body)

@@ -8,8 +8,8 @@ import pytest
 
 from app.db.engine import Database
 from app.domain.enums import Role
-from app.services import overrides
-from app.services.overrides import OverrideChanged
+from app.services.planning import overrides
+from app.services.planning.overrides import OverrideChanged
 from tests.planning.conftest import Planning, iso, make_site, problem
 
 pytestmark = pytest.mark.anyio
@@ -23,10 +23,14 @@ def window(from_h: float, until_h: float | None) -> dict[str, Any]:
     return out
 
 
-async def test_lifecycle_with_audit(operator: httpx.AsyncClient, analyst: httpx.AsyncClient) -> None:
+async def test_lifecycle_with_audit(
+    planning: Planning, operator: httpx.AsyncClient, analyst: httpx.AsyncClient
+) -> None:
     site = await make_site(operator)
     seen: list[OverrideChanged] = []
-    unsubscribe = overrides.override_changed.subscribe(seen.append)
+    unsubscribe = planning.bus.subscribe(
+        lambda event: seen.append(event) if isinstance(event, OverrideChanged) else None
+    )
     try:
         body = {
             "scope": "site",

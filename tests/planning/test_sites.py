@@ -8,7 +8,7 @@ import pytest
 
 from app.db.engine import Database
 from app.domain.planning import ProfileDispatch, ScheduleRevision
-from app.services import sites
+from app.services.planning import sites
 from tests.planning.conftest import SITE, Planning, make_site, problem
 
 pytestmark = pytest.mark.anyio

@@ -5,11 +5,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.api.deps import AdminDep, SessionDep
+from app.api.deps import AdminDep, UowDep
 from app.api.errors import Problem
 from app.api.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, Page, problems
 from app.api.support import WindowDep, located, operation_id, paged
-from app.services import apikeys, reporting
+from app.services import access
 
 router = APIRouter(
     prefix="/api-keys",
@@ -25,28 +25,26 @@ router = APIRouter(
     summary="Create a key",
     responses={**located(201, "created; the token is in this response only"), **problems(422)},
 )
-async def create_api_key(
-    body: ApiKeyCreate, session: SessionDep, _: AdminDep, response: Response
-) -> ApiKeyCreated:
-    key, token = await apikeys.create_api_key(session, body.role, body.name, site_ids=body.site_ids)
+async def create_api_key(body: ApiKeyCreate, uow: UowDep, _: AdminDep, response: Response) -> ApiKeyCreated:
+    key, token = await access.create_api_key(uow, body.role, body.name, site_ids=body.site_ids)
     response.headers["Location"] = f"/api/v1/api-keys/{key.id}"
     return ApiKeyCreated.model_validate({**asdict(key), "token": token})
 
 
 @router.get("", summary="List keys (without tokens)")
 async def list_api_keys(
-    session: SessionDep,
+    uow: UowDep,
     _: AdminDep,
     window: WindowDep,
     revoked: Annotated[bool | None, Query(description="only (not) revoked keys")] = None,
 ) -> Page[ApiKeyOut]:
-    page = await reporting.list_api_keys(session, window, revoked=revoked)
+    page = await access.list_api_keys(uow, window, revoked=revoked)
     return paged([ApiKeyOut.model_validate(key) for key in page.items], page, window)
 
 
 @router.get("/{key_id}", summary="A key (without its token)", responses=problems(404))
-async def get_api_key(key_id: int, session: SessionDep, _: AdminDep) -> ApiKeyOut:
-    key = await reporting.get_api_key(session, key_id)
+async def get_api_key(key_id: int, uow: UowDep, _: AdminDep) -> ApiKeyOut:
+    key = await access.get_api_key(uow, key_id)
     if key is None:
         raise Problem(404, f"API key {key_id} does not exist")
     return ApiKeyOut.model_validate(key)
@@ -58,8 +56,8 @@ async def get_api_key(key_id: int, session: SessionDep, _: AdminDep) -> ApiKeyOu
     summary="Revoke a key (idempotent)",
     responses=problems(404, 409),
 )
-async def revoke_api_key(key_id: int, session: SessionDep, principal: AdminDep) -> None:
+async def revoke_api_key(key_id: int, uow: UowDep, principal: AdminDep) -> None:
     if key_id == principal.key_id:
         raise Problem(409, "a key cannot revoke itself; revoke it with another admin key")
-    if await apikeys.revoke_api_key(session, key_id) is None:
+    if await access.revoke_api_key(uow, key_id) is None:
         raise Problem(404, f"API key {key_id} does not exist")

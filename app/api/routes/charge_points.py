@@ -31,11 +31,11 @@ from app.api.support import (
     service_problems,
     time_range,
 )
+from app.domain.access import Scope
 from app.domain.enums import RegistrationStatus
 from app.domain.ocpp import ChargePoint
 from app.domain.ports import ChargePointCommands
-from app.services import registry, reporting
-from app.services.reporting import Scope
+from app.services.ocpp import registry, reporting
 
 router = APIRouter(
     prefix="/charge-points",

@@ -10,8 +10,8 @@ from app.api.schemas import CommandCreate, CommandOut, Page, problems
 from app.api.support import ScopeDep, Since, Until, WindowDep, located, operation_id, paged, time_range
 from app.domain.enums import CommandStatus
 from app.domain.ports import CommandRefused
-from app.services import reporting
-from app.services.reporting import CommandFilter
+from app.services.ocpp import reporting
+from app.services.ocpp.reporting import CommandFilter
 
 router = APIRouter(
     tags=["commands"], responses=problems(401, 403, 422), generate_unique_id_function=operation_id

@@ -9,9 +9,9 @@ from app.api.deps import ClockDep, OperatorDep, SessionDep, require
 from app.api.planning_schemas import DemandOut, DemandSet
 from app.api.schemas import problems
 from app.api.support import service_problems
+from app.domain.access import Principal
 from app.domain.enums import Role
-from app.services import demand
-from app.services.apikeys import Principal
+from app.services.planning import demand
 
 router = APIRouter(
     prefix="/transactions/{transaction_id}/demand", tags=["demand"], responses=problems(401, 403)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import TypeAdapter
 from starlette.datastructures import UploadFile
 
-from app.api.deps import ClockDep, ReaderDep, SessionDep, require
+from app.api.deps import ClockDep, ReaderDep, SessionDep, UowDep, check_site_access, require
 from app.api.errors import Problem
 from app.api.planning_schemas import (
     EffectiveForecastOut,
@@ -22,12 +22,11 @@ from app.api.planning_schemas import (
     ForecastRef,
     ResampledIntervalOut,
 )
-from app.api.routes.sites import check_site_access
 from app.api.schemas import Page, problems
 from app.api.support import CSV_RESPONSE, Since, Until, WindowDep, service_problems, time_range, utc
+from app.domain.access import Principal
 from app.domain.enums import Role
-from app.services import forecasts, sites
-from app.services.apikeys import Principal
+from app.services.planning import forecasts, sites
 from app.settings import Settings
 
 router = APIRouter(prefix="/sites/{site_id}/forecasts", tags=["forecasts"], responses=problems(401, 403, 404))
@@ -124,7 +123,7 @@ async def post_forecast(
     site_id: int,
     request: Request,
     response: Response,
-    session: SessionDep,
+    uow: UowDep,
     principal: PosterDep,
     clock: ClockDep,
     forecast_id: Annotated[str | None, Query(max_length=100)] = None,
@@ -163,7 +162,7 @@ async def post_forecast(
                 415, f"send application/json, text/csv or multipart/form-data, not {media or 'nothing'!r}"
             )
         forecast, created = await forecasts.post_forecast(
-            session,
+            uow,
             site_id,
             submission,
             now=clock.now(),

@@ -10,8 +10,8 @@ from app.api.deps import ClockDep, OperatorDep, ReaderDep, SessionDep
 from app.api.errors import Problem
 from app.api.schemas import IdTagCreate, IdTagOut, IdTagUpdate, Page, problems
 from app.api.support import WindowDep, located, operation_id, paged, service_problems
-from app.services import registry, reporting
-from app.services.reporting import IdTagFilter, IdTagView
+from app.services.ocpp import registry, reporting
+from app.services.ocpp.reporting import IdTagFilter, IdTagView
 
 router = APIRouter(
     prefix="/id-tags",

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
+from app.api.csv import csv_response
 from app.api.deps import DatabaseDep, ReaderDep, SessionDep
 from app.api.schemas import MeterValueOut, Page, problems
 from app.api.support import (
@@ -14,13 +15,12 @@ from app.api.support import (
     Since,
     Until,
     WindowDep,
-    csv_response,
     operation_id,
     paged,
     time_range,
 )
-from app.services import reporting
-from app.services.reporting import MeterValueFilter
+from app.services.ocpp import reporting
+from app.services.ocpp.reporting import MeterValueFilter
 
 router = APIRouter(
     tags=["meter values"], responses=problems(401, 403, 422), generate_unique_id_function=operation_id

@@ -6,15 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response, status
 
-from app.api.deps import ClockDep, OperatorDep, SessionDep, require
+from app.api.deps import ClockDep, OperatorDep, SessionDep, UowDep, require
 from app.api.planning_schemas import OverrideAuditOut, OverrideCreate, OverrideOut, OverrideUpdate
 from app.api.schemas import Page, problems
 from app.api.support import WindowDep, service_problems
+from app.domain.access import Principal
 from app.domain.enums import Role
 from app.domain.planning import Override
-from app.services import overrides
-from app.services.apikeys import Principal
-from app.services.overrides import OverrideKind, OverrideScope
+from app.services.planning import overrides
+from app.services.planning.overrides import OverrideKind, OverrideScope
 
 router = APIRouter(prefix="/overrides", tags=["overrides"], responses=problems(401, 403))
 
@@ -34,12 +34,12 @@ def present(override: Override, now: datetime) -> OverrideOut:
     responses=problems(404, 422),
 )
 async def create_override(
-    body: OverrideCreate, session: SessionDep, principal: OperatorDep, clock: ClockDep, response: Response
+    body: OverrideCreate, uow: UowDep, principal: OperatorDep, clock: ClockDep, response: Response
 ) -> OverrideOut:
     now = clock.now()
     with service_problems():
         override = await overrides.create_override(
-            session,
+            uow,
             overrides.spec_from(body.model_dump(), now=now),
             now=now,
             author=principal.name,
@@ -94,12 +94,12 @@ async def get_override(
     responses=problems(404, 409, 422),
 )
 async def update_override(
-    override_id: int, body: OverrideUpdate, session: SessionDep, principal: OperatorDep, clock: ClockDep
+    override_id: int, body: OverrideUpdate, uow: UowDep, principal: OperatorDep, clock: ClockDep
 ) -> OverrideOut:
     now = clock.now()
     with service_problems():
         override = await overrides.update_override(
-            session,
+            uow,
             override_id,
             body.model_dump(exclude_unset=True),
             now=now,
@@ -115,12 +115,10 @@ async def update_override(
     summary="Withdraw an override (kept and audited; again: no change)",
     responses=problems(404),
 )
-async def delete_override(
-    override_id: int, session: SessionDep, principal: OperatorDep, clock: ClockDep
-) -> None:
+async def delete_override(override_id: int, uow: UowDep, principal: OperatorDep, clock: ClockDep) -> None:
     with service_problems():
         await overrides.delete_override(
-            session, override_id, now=clock.now(), author=principal.name, author_key_id=principal.key_id
+            uow, override_id, now=clock.now(), author=principal.name, author_key_id=principal.key_id
         )
 
 

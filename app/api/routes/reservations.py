@@ -12,8 +12,8 @@ from app.api.schemas import Page, ReservationOut, problems
 from app.api.support import ScopeDep, WindowDep, operation_id, paged
 from app.domain.enums import ReservationStatus
 from app.domain.ocpp import Reservation
-from app.services import reporting
-from app.services.reporting import ReservationFilter
+from app.services.ocpp import reporting
+from app.services.ocpp.reporting import ReservationFilter
 
 router = APIRouter(
     prefix="/reservations",

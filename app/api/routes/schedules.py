@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request, status
 from fastapi.responses import StreamingResponse
 
-from app.api.deps import OperatorDep, ReaderDep, SessionDep
-from app.api.routes.sites import check_site_access
+from app.api.csv import csv_response
+from app.api.deps import OperatorDep, ReaderDep, SessionDep, check_site_access
 from app.api.schedule_schemas import (
     EntryOut,
     LoadIntervalOut,
@@ -18,8 +18,8 @@ from app.api.schedule_schemas import (
     TransactionScheduleOut,
 )
 from app.api.schemas import Page, problems
-from app.api.support import CSV_RESPONSE, Since, Until, WindowDep, csv_response, service_problems, time_range
-from app.services import schedules, sites
+from app.api.support import CSV_RESPONSE, Since, Until, WindowDep, service_problems, time_range
+from app.services.planning import schedules, sites
 
 router = APIRouter(tags=["schedules"], responses=problems(401, 403, 404))
 

@@ -5,8 +5,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response, status
 
-from app.api.deps import OperatorDep, ReaderDep, SessionDep
-from app.api.errors import Problem
+from app.api.deps import OperatorDep, ReaderDep, SessionDep, check_site_access
 from app.api.planning_schemas import (
     ChargePointAssignment,
     ChargePointNodeOut,
@@ -25,18 +24,10 @@ from app.api.schemas import problems
 from app.api.support import service_problems
 from app.domain.enums import Role
 from app.domain.planning import SiteGroup
-from app.services import sites
-from app.services.apikeys import Principal
-from app.services.sites import ChargePointNode
+from app.services.planning import sites
+from app.services.planning.sites import ChargePointNode
 
 router = APIRouter(prefix="/sites", tags=["sites"], responses=problems(401, 403, 422))
-
-
-def check_site_access(principal: Principal, site_id: int) -> None:
-    """A grid operator's key with `site_ids` reaches those sites only; others are "not found" to it."""
-    reach = principal.site_ids
-    if principal.role is Role.grid_operator and reach is not None and site_id not in reach:
-        raise Problem(404, f"site {site_id} not found")
 
 
 def _site_out(site: Any) -> SiteOut:
@@ -225,4 +216,4 @@ async def unassign_charge_point(
         await sites.unassign_charge_point(session, site_id, charge_point_id)
 
 
-__all__ = ["check_site_access", "service_problems", "router"]
+__all__ = ["router"]

@@ -8,7 +8,7 @@ from app.api.deps import ClockDep, CommandsDep, DatabaseDep, ReaderDep, SessionD
 from app.api.errors import Problem
 from app.api.schemas import Health, HeartbeatCounts, StatusSummary, problems
 from app.api.support import ScopeDep, operation_id
-from app.services import reporting
+from app.services.ocpp import reporting
 
 router = APIRouter(tags=["status"], generate_unique_id_function=operation_id)
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import StreamingResponse
 
+from app.api.csv import csv_response
 from app.api.deps import DatabaseDep, ReaderDep, SessionDep
 from app.api.errors import Problem
 from app.api.schemas import MeterValueOut, Page, TransactionDetail, TransactionOut, problems
@@ -16,13 +17,12 @@ from app.api.support import (
     Since,
     Until,
     WindowDep,
-    csv_response,
     operation_id,
     paged,
     time_range,
 )
-from app.services import reporting
-from app.services.reporting import TransactionFilter, TransactionView
+from app.services.ocpp import reporting
+from app.services.ocpp.reporting import TransactionFilter, TransactionView
 
 router = APIRouter(
     tags=["transactions"], responses=problems(401, 403, 422), generate_unique_id_function=operation_id

@@ -22,7 +22,7 @@ from app.db.tables.planning import session_demand_table, site_table
 from app.domain.clock import as_utc
 from app.domain.ocpp import ChargePoint, Transaction
 from app.domain.planning import SessionDemand, Site
-from app.services.sites import Conflict, Invalid, NotFound
+from app.services.planning.sites import Conflict, Invalid, NotFound
 
 __all__ = [
     "HISTORY_SESSIONS",

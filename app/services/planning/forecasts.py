@@ -22,12 +22,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, insert, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.db.store import session_of
 from app.db.tables.planning import forecast_interval_table, forecast_table
 from app.domain.events import ForecastPosted
+from app.domain.persistence import UnitOfWork
 from app.domain.planning import Forecast, ForecastInterval, Site
 from app.services.errors import error_loc
-from app.services.hooks import Hook
-from app.services.sites import Conflict, Invalid, NotFound, floor_to_interval, get_site, interval_starts
+from app.services.planning.sites import (
+    Conflict,
+    Invalid,
+    NotFound,
+    floor_to_interval,
+    get_site,
+    interval_starts,
+)
 
 __all__ = [
     "MAX_ROWS",
@@ -37,7 +45,6 @@ __all__ = [
     "IntervalRow",
     "effective_capacity",
     "effective_forecast",
-    "forecast_posted",
     "get_forecast",
     "list_forecasts",
     "parse_csv",
@@ -66,9 +73,6 @@ class ForecastSubmission:
     source: str  # "json" | "csv"
     forecast_id: str | None = None
     issued_at: datetime | None = None
-
-
-forecast_posted: Hook[ForecastPosted] = Hook("forecast_posted")
 
 
 class _Errors:
@@ -308,7 +312,7 @@ def _replay_of(existing: Forecast, submission: ForecastSubmission, digest: str) 
 
 
 async def post_forecast(
-    session: AsyncSession,
+    uow: UnitOfWork,
     site_id: int,
     submission: ForecastSubmission,
     *,
@@ -318,6 +322,7 @@ async def post_forecast(
     author_key_id: int | None = None,
 ) -> tuple[Forecast, bool]:
     """Store a forecast; returns it and whether it is new (False: an identical replay of a stored one)."""
+    session = session_of(uow)
     await get_site(session, site_id)
     validate(submission, now=now, max_horizon_days=max_horizon_days)
     digest = body_digest(submission.rows)
@@ -367,9 +372,7 @@ async def post_forecast(
             for i, r in enumerate(submission.rows)
         ],
     )
-    forecast_posted.publish(
-        session, ForecastPosted(site_id, forecast.id, forecast.starts_at, forecast.ends_at)
-    )
+    uow.record(ForecastPosted(site_id, forecast.id, forecast.starts_at, forecast.ends_at))
     return forecast, True
 
 

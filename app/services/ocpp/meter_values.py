@@ -10,11 +10,11 @@ from typing import Any, NamedTuple
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.db.sql import insert_new_many
 from app.db.tables.ocpp import transaction_table
 from app.domain.clock import as_utc
 from app.domain.events import MeterSample
 from app.domain.ocpp import MeterValue, Transaction
-from app.services.upserts import insert_new_many
 
 DEFAULT_CONTEXT = "Sample.Periodic"
 DEFAULT_FORMAT = "Raw"

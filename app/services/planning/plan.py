@@ -3,8 +3,9 @@
 One plan covers `horizon` intervals from the start of the current site interval. Each active transaction at a
 charge point of the site is a session:
 - plugged in from the current interval on (it is plugged in now, even if it started mid-interval);
-- departure and energy from `app.services.demand` (API → site default → tag history); unknown departure means
-  the end of the horizon, unknown energy means "as much as it takes" (its maximum over the horizon);
+- departure and energy from `app.services.planning.demand` (API → site default → tag history); unknown
+  departure means the end of the horizon, unknown energy means "as much as it takes" (its maximum over
+  the horizon);
 - remaining energy = demand − energy delivered so far (latest Energy.Active.Import.Register − meterStart);
 - maximum power from the connector (phases × voltage × max current), lowered to what the EV was seen to draw
   when it draws well below its allocation (`observed_max_kw`);
@@ -26,15 +27,15 @@ from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import optimizer
+from app.db.sql import core_table
 from app.db.tables.ocpp import charge_point_table, connector_table, meter_value_table, transaction_table
 from app.domain.clock import utcnow
 from app.domain.planning import Override as OverrideRow
 from app.domain.planning import ScheduleEntry, ScheduleRevision
-from app.services.demand import DemandSource, effective_demands
-from app.services.forecasts import effective_capacity
-from app.services.overrides import OverrideKind, OverrideScope, active_overrides
-from app.services.sites import floor_to_interval, get_site, group_capacities, list_groups
-from app.services.upserts import core_table
+from app.services.planning.demand import DemandSource, effective_demands
+from app.services.planning.forecasts import effective_capacity
+from app.services.planning.overrides import OverrideKind, OverrideScope, active_overrides
+from app.services.planning.sites import floor_to_interval, get_site, group_capacities, list_groups
 
 __all__ = [
     "ASSUMED_PRIORITY",

@@ -1,11 +1,9 @@
 """Read queries of the API: filtered, paginated lists; transaction energy; the status summary; CSV."""
 
-import csv
-import io
-from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, TypeVar
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import col, select
@@ -13,7 +11,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.db.engine import Database
-from app.db.tables.access import api_key_table
 from app.db.tables.ocpp import (
     boot_notification_table,
     charge_point_configuration_table,
@@ -26,8 +23,9 @@ from app.db.tables.ocpp import (
     status_notification_table,
     transaction_table,
 )
-from app.domain.access import ApiKey
-from app.domain.enums import RegistrationStatus, ReservationStatus, Role
+from app.domain.access import Scope
+from app.domain.clock import as_utc
+from app.domain.enums import RegistrationStatus, ReservationStatus
 from app.domain.ocpp import (
     BootNotification,
     ChargePoint,
@@ -40,24 +38,18 @@ from app.domain.ocpp import (
     StatusNotification,
     Transaction,
 )
-from app.services.apikeys import Principal
+from app.domain.paging import Found, Window
 
 __all__ = [
     "CommandFilter",
-    "Found",
     "IdTagFilter",
     "IdTagView",
     "MeterValueFilter",
     "ReservationFilter",
-    "Scope",
     "StatusSummary",
     "TransactionFilter",
     "TransactionView",
-    "Window",
-    "charge_point_scope",
     "connectors_of",
-    "csv_lines",
-    "get_api_key",
     "get_charge_point",
     "get_command",
     "get_id_tag",
@@ -65,7 +57,6 @@ __all__ = [
     "get_transaction",
     "iter_meter_values",
     "iter_transactions",
-    "list_api_keys",
     "list_boot_notifications",
     "list_charge_points",
     "list_commands",
@@ -82,32 +73,10 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-Scope = frozenset[str] | None  # charge point ids a caller may see; None: all
 
 ENERGY_REGISTER = "Energy.Active.Import.Register"
 ACTIVE_RESERVATION = ReservationStatus.accepted.value
 CSV_BATCH = 1000
-
-
-@dataclass(frozen=True)
-class Window:
-    limit: int
-    offset: int = 0
-
-
-@dataclass(frozen=True)
-class Found(Generic[T]):
-    items: list[T]
-    total: int
-
-
-async def charge_point_scope(session: AsyncSession, principal: Principal) -> Scope:
-    """The charge points `principal` may read: a grid operator's key with `site_ids` sees the charge
-    points of those sites only; every other key sees all (None)."""
-    if principal.role is not Role.grid_operator or principal.site_ids is None:
-        return None
-    query = select(charge_point_table.c.id).where(charge_point_table.c.site_id.in_(principal.site_ids))
-    return frozenset((await session.exec(query)).all())
 
 
 def _in_scope(column: Any, scope: Scope) -> list[ColumnElement[bool]]:
@@ -118,24 +87,6 @@ async def _page(session: AsyncSession, query: SelectOfScalar[T], window: Window)
     total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     rows = (await session.exec(query.limit(window.limit).offset(window.offset))).all()
     return Found(list(rows), total or 0)
-
-
-# --- API keys -------------------------------------------------------------------------------------
-
-
-async def list_api_keys(
-    session: AsyncSession, window: Window, *, revoked: bool | None = None
-) -> Found[ApiKey]:
-    query = select(ApiKey).order_by(api_key_table.c.id)
-    if revoked is not None:
-        query = query.where(
-            api_key_table.c.revoked_at.is_not(None) if revoked else api_key_table.c.revoked_at.is_(None)
-        )
-    return await _page(session, query, window)
-
-
-async def get_api_key(session: AsyncSession, key_id: int) -> ApiKey | None:
-    return await session.get(ApiKey, key_id)
 
 
 # --- charge points --------------------------------------------------------------------------------
@@ -262,7 +213,7 @@ class IdTagView:
 
     def expired(self, now: datetime) -> bool:
         expiry = self.tag.expiry_date
-        return expiry is not None and _aware(expiry) <= now
+        return expiry is not None and as_utc(expiry) <= now
 
 
 @dataclass(frozen=True)
@@ -541,7 +492,7 @@ def _reservation_active(now: datetime) -> ColumnElement[bool]:
 
 
 def reservation_is_active(reservation: Reservation, now: datetime) -> bool:
-    return reservation.status == ACTIVE_RESERVATION and _aware(reservation.expiry_date) > now
+    return reservation.status == ACTIVE_RESERVATION and as_utc(reservation.expiry_date) > now
 
 
 async def list_reservations(
@@ -671,51 +622,3 @@ async def status_summary(
             "never": await count(ChargePoint, *in_scope, beat.is_(None)),
         },
     )
-
-
-# --- CSV ------------------------------------------------------------------------------------------
-
-
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return _aware(value).isoformat()
-    if isinstance(value, str) and value[:1] in FORMULA_STARTS and not _is_number(value):
-        return "'" + value  # a spreadsheet would run it as a formula (CSV injection)
-    return "" if value is None else value
-
-
-FORMULA_STARTS = frozenset("=+-@\t\r")
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-async def csv_lines(columns: Sequence[str], rows: AsyncIterator[Mapping[str, Any]]) -> AsyncIterator[str]:
-    """CSV text (header first), a batch of lines at a time; timestamps ISO 8601 UTC."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(columns)
-    pending = 0
-    async for row in rows:
-        writer.writerow([_cell(row.get(name)) for name in columns])
-        pending += 1
-        if pending >= CSV_BATCH:
-            yield _drain(buffer)
-            pending = 0
-    yield _drain(buffer)
-
-
-def _drain(buffer: io.StringIO) -> str:
-    text = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return text

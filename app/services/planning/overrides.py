@@ -18,13 +18,14 @@ from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.db.store import session_of
 from app.db.tables.ocpp import charge_point_table, transaction_table
 from app.db.tables.planning import override_audit_table, override_table, site_group_table
 from app.domain.events import OverrideChanged
 from app.domain.ocpp import ChargePoint, Transaction
+from app.domain.persistence import UnitOfWork
 from app.domain.planning import Override, OverrideAudit, SiteGroup
-from app.services.hooks import Hook
-from app.services.sites import Conflict, Invalid, NotFound, get_group, get_site
+from app.services.planning.sites import Conflict, Invalid, NotFound, get_group, get_site
 
 __all__ = [
     "OverrideChanged",
@@ -37,7 +38,6 @@ __all__ = [
     "get_override",
     "list_audit",
     "list_overrides",
-    "override_changed",
     "override_status",
     "update_override",
 ]
@@ -75,8 +75,6 @@ class OverrideSpec:
     connector_id: int | None = None
     transaction_id: int | None = None
 
-
-override_changed: Hook[OverrideChanged] = Hook("override_changed")
 
 _TARGETS = {
     OverrideScope.site: ("site_id",),
@@ -193,13 +191,14 @@ def _event(override: Override, action: str) -> OverrideChanged:
 
 
 async def create_override(
-    session: AsyncSession,
+    uow: UnitOfWork,
     spec: OverrideSpec,
     *,
     now: datetime,
     author: str | None = None,
     author_key_id: int | None = None,
 ) -> Override:
+    session = session_of(uow)
     _check(spec)
     site_id, charge_point_id = await _resolve(session, spec)
     override = Override(
@@ -222,7 +221,7 @@ async def create_override(
     session.add(override)
     await session.flush()
     _audit(session, override, "created", now, author, author_key_id)
-    override_changed.publish(session, _event(override, "created"))
+    uow.record(_event(override, "created"))
     return override
 
 
@@ -237,7 +236,7 @@ UPDATABLE = frozenset({"value", "valid_until", "reason"})
 
 
 async def update_override(
-    session: AsyncSession,
+    uow: UnitOfWork,
     override_id: int,
     changes: Mapping[str, Any],
     *,
@@ -246,6 +245,7 @@ async def update_override(
     author_key_id: int | None = None,
 ) -> Override:
     """Change the value, the end or the reason of an override that is not deleted (audited)."""
+    session = session_of(uow)
     override = await get_override(session, override_id)
     if override.deleted_at is not None:
         raise Conflict(f"override {override_id} is deleted")
@@ -264,12 +264,12 @@ async def update_override(
     override.updated_at = now
     await session.flush()
     _audit(session, override, "updated", now, author, author_key_id)
-    override_changed.publish(session, _event(override, "updated"))
+    uow.record(_event(override, "updated"))
     return override
 
 
 async def delete_override(
-    session: AsyncSession,
+    uow: UnitOfWork,
     override_id: int,
     *,
     now: datetime,
@@ -277,13 +277,14 @@ async def delete_override(
     author_key_id: int | None = None,
 ) -> Override:
     """Withdraw an override (kept, marked deleted, audited). Deleting it again changes nothing."""
+    session = session_of(uow)
     override = await get_override(session, override_id)
     if override.deleted_at is None:
         override.deleted_at = override.updated_at = now
         override.deleted_by = author
         await session.flush()
         _audit(session, override, "deleted", now, author, author_key_id)
-        override_changed.publish(session, _event(override, "deleted"))
+        uow.record(_event(override, "deleted"))
     return override
 
 

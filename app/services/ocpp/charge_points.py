@@ -12,6 +12,7 @@ from sqlalchemy import update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.db.sql import execute_insert_ignore, insert_many, update_many, update_many_changed
 from app.db.tables.ocpp import charge_point_configuration_table, charge_point_table
 from app.domain.enums import RegistrationStatus
 from app.domain.ocpp import (
@@ -21,7 +22,6 @@ from app.domain.ocpp import (
     Connector,
     StatusNotification,
 )
-from app.services.upserts import execute_insert_ignore, insert_many, update_many, update_many_changed
 
 BOOT_FIELDS = {
     "chargePointVendor": "vendor",

@@ -9,14 +9,14 @@ from sqlalchemy import update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.db.sql import insert_ignore_returning
 from app.db.tables.ocpp import transaction_table
 from app.domain.clock import as_utc
 from app.domain.enums import ReservationStatus
 from app.domain.events import TransactionStopped
 from app.domain.ocpp import Reservation, Transaction
-from app.services.authorisation import IdTagInfo, authorise, parent_of
-from app.services.meter_values import SampledValue, store_samples
-from app.services.upserts import insert_ignore_returning
+from app.services.ocpp.authorisation import IdTagInfo, authorise, parent_of
+from app.services.ocpp.meter_values import SampledValue, store_samples
 
 log = logging.getLogger(__name__)
 

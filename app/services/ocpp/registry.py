@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.db.sql import core_table
 from app.db.tables.ocpp import connector_table, id_tag_table, transaction_table
 from app.domain.enums import RegistrationStatus
 from app.domain.ocpp import (
@@ -27,7 +28,6 @@ from app.domain.ocpp import (
 )
 from app.services.errors import AlreadyExists, Conflict, InvalidReference, NotFound
 from app.services.passwords import hash_password
-from app.services.upserts import core_table
 
 __all__ = [
     "AlreadyExists",

@@ -15,12 +15,13 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, text, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.db.sql import core_table
 from app.db.tables.ocpp import command_table, reservation_table
 from app.domain.enums import CommandStatus, ReservationStatus
 from app.domain.ocpp import Command, Reservation
-from app.services import charge_points, data_transfer
+from app.domain.ports import CommandOutcome
+from app.services.ocpp import charge_points, data_transfer
 from app.services.timestamps import parse_timestamp
-from app.services.upserts import core_table
 
 # Answers (the response's `status`) that mean the charge point did what was asked (or will, after a reboot).
 ACCEPTING = frozenset({"Accepted", "Scheduled", "RebootRequired", "Unlocked"})
@@ -30,19 +31,11 @@ class ReservationConflict(Exception):
     """The requested reservationId belongs to another charge point."""
 
 
-@dataclass(frozen=True)
-class Outcome:
-    status: CommandStatus
-    response: dict[str, Any] | None = None
-    error_code: str | None = None
-    error_description: str | None = None
-
-
-def answered(response: Mapping[str, Any]) -> Outcome:
+def answered(response: Mapping[str, Any]) -> CommandOutcome:
     """The outcome of a CALLRESULT: by its `status` field, or accepted for operations that have none."""
     status = response.get("status")
     accepted = status is None or status in ACCEPTING
-    return Outcome(CommandStatus.accepted if accepted else CommandStatus.rejected, dict(response))
+    return CommandOutcome(CommandStatus.accepted if accepted else CommandStatus.rejected, dict(response))
 
 
 async def create(
@@ -115,7 +108,7 @@ async def create_many(session: AsyncSession, commands: list[NewCommand]) -> list
 @dataclass(frozen=True)
 class Completion:
     command_id: int
-    outcome: Outcome
+    outcome: CommandOutcome
     sent_at: datetime | None
     completed_at: datetime
 
@@ -154,7 +147,7 @@ async def complete_many(session: AsyncSession, completions: list[Completion]) ->
 async def complete(
     session: AsyncSession,
     command_id: int,
-    outcome: Outcome,
+    outcome: CommandOutcome,
     now: datetime,
     *,
     sent_at: datetime | None = None,
@@ -174,7 +167,7 @@ async def complete(
     return command
 
 
-async def _apply(session: AsyncSession, command: Command, outcome: Outcome, now: datetime) -> None:
+async def _apply(session: AsyncSession, command: Command, outcome: CommandOutcome, now: datetime) -> None:
     cp_id, payload, response = command.charge_point_id, command.payload, outcome.response or {}
     accepted = outcome.status == CommandStatus.accepted
     if command.action == "ReserveNow":

@@ -23,15 +23,18 @@ from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db.engine import Database
+from app.db.sql import core_table
 from app.db.tables.ocpp import charge_point_table, connector_table
+from app.domain.bus import EventBus
 from app.domain.clock import utcnow
 from app.domain.events import (
     ChargePointBooted,
     ChargePointConnected,
     ChargePointDisconnected,
     Event,
-    EventBus,
+    ForecastPosted,
     MeterValuesReceived,
+    OverrideChanged,
     StatusChanged,
     TransactionStarted,
     TransactionStopped,
@@ -39,11 +42,8 @@ from app.domain.events import (
 from app.domain.ocpp import ChargePoint
 from app.domain.planning import ProfileDispatch, Site
 from app.domain.ports import Clock, DispatchResult, ProfileSender, TxSchedule
-from app.services import planning
-from app.services.forecasts import ForecastPosted, forecast_posted
-from app.services.overrides import OverrideChanged, override_changed
-from app.services.sites import floor_to_interval
-from app.services.upserts import core_table
+from app.services.planning import plan as planning
+from app.services.planning.sites import floor_to_interval
 
 log = logging.getLogger(__name__)
 
@@ -136,11 +136,7 @@ class Scheduler:
 
     # -- lifecycle -------------------------------------------------------------------------------------
     async def start(self) -> None:
-        self._unsubscribe = [
-            self.events.subscribe(self._on_event),
-            forecast_posted.subscribe(self._on_forecast),
-            override_changed.subscribe(self._on_override),
-        ]
+        self._unsubscribe = [self.events.subscribe(self._on_event)]
         self._ticker = asyncio.get_running_loop().create_task(self._tick())
 
     async def stop(self) -> None:
@@ -188,15 +184,6 @@ class Scheduler:
                 )
             ).first()
 
-    def _on_forecast(self, event: ForecastPosted) -> None:
-        self.request(event.site_id, "forecast posted")
-
-    def _on_override(self, event: OverrideChanged) -> None:
-        if event.site_id is not None:
-            self.request(event.site_id, f"override {event.action}")
-        elif event.charge_point_id is not None:
-            self._spawn(self._request_for_cp(event.charge_point_id, f"override {event.action}"))
-
     async def _request_for_cp(self, charge_point_id: str, trigger: str) -> None:
         site_id = await self._site_of(charge_point_id)
         if site_id is not None:
@@ -204,6 +191,12 @@ class Scheduler:
 
     async def _on_event(self, event: Event) -> None:
         match event:
+            case ForecastPosted():
+                self.request(event.site_id, "forecast posted")
+            case OverrideChanged() if event.site_id is not None:
+                self.request(event.site_id, f"override {event.action}")
+            case OverrideChanged() if event.charge_point_id is not None:
+                await self._request_for_cp(event.charge_point_id, f"override {event.action}")
             case TransactionStarted():
                 await self._request_for_cp(event.charge_point_id, "StartTransaction")
             case TransactionStopped():

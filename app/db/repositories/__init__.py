@@ -1,0 +1,1 @@
+"""Repositories over an `AsyncSession`, one module per context; `app.db.store.SqlUnitOfWork` builds them."""

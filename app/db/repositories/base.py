@@ -1,0 +1,28 @@
+"""What every repository shares: the unit of work's session and paging."""
+
+from typing import Any, TypeVar
+
+from sqlalchemy import func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
+
+from app.domain.paging import Found, Window
+
+T = TypeVar("T")
+
+
+class Repository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+
+async def page(session: AsyncSession, query: SelectOfScalar[T], window: Window) -> Found[T]:
+    """One window of `query`'s rows and how many it matches in all."""
+    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = (await session.exec(query.limit(window.limit).offset(window.offset))).all()
+    return Found(list(rows), total or 0)
+
+
+def in_scope(column: Any, scope: frozenset[str] | None) -> list[Any]:
+    """The condition that `column` is one of `scope`'s ids (none when the scope is everything)."""
+    return [] if scope is None else [column.in_(scope)]

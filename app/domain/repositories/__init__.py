@@ -1,0 +1,1 @@
+"""Repository protocols, one module per context; `app.domain.persistence.UnitOfWork` gathers them."""

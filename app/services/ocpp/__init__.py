@@ -1,0 +1,1 @@
+"""Use cases of the central system: charge points, id tags, transactions, meter values, commands."""
