@@ -6,8 +6,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from app.api.schemas import as_utc
+from app.domain.planning import OverrideKind, OverrideScope
 from app.services.planning.demand import DemandSource
-from app.services.planning.overrides import OverrideKind, OverrideScope
 from app.services.planning.sites import ALLOWED_INTERVAL_MINUTES, Invalid, validate_timezone
 
 __all__ = [

@@ -5,6 +5,7 @@ Plain dataclasses mapped onto tables by `app.db`. Timestamps are UTC and timezon
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from app.domain.clock import utcnow
@@ -82,6 +83,21 @@ class ForecastInterval:
     start: datetime
     end: datetime
     limit_kw: float
+
+
+class OverrideScope(StrEnum):
+    site = "site"
+    group = "group"
+    charge_point = "charge_point"
+    connector = "connector"
+    transaction = "transaction"
+
+
+class OverrideKind(StrEnum):
+    cap_kw = "cap_kw"
+    fixed_kw = "fixed_kw"
+    pause = "pause"
+    priority = "priority"
 
 
 @dataclass(eq=False, kw_only=True)

@@ -6,7 +6,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.services.planning.forecasts import resample
+from app.services.planning.capacity import resample
 
 ORIGIN = datetime(2030, 1, 1, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ import pytest
 
 from app.db.engine import Database
 from app.domain.planning import ProfileDispatch, ScheduleRevision
-from app.services.planning import sites
+from app.services.planning import capacity, sites
 from tests.planning.conftest import SITE, Planning, make_site, problem
 
 pytestmark = pytest.mark.anyio
@@ -174,16 +174,16 @@ async def test_group_capacity_profile_in_local_time(operator: httpx.AsyncClient,
 def test_profile_before_the_first_step_holds_the_last_one() -> None:
     profile = [{"start": "06:00", "capacity_kw": 10}, {"start": "18:00", "capacity_kw": 20}]
     start = datetime(2030, 6, 1, 3, tzinfo=UTC)  # 03:00 UTC = 03:00 local in UTC
-    assert sites.profile_capacity(profile, "UTC", start, 4, 60) == [20, 20, 20, 10]
+    assert capacity.profile_capacity(profile, "UTC", start, 4, 60) == [20, 20, 20, 10]
 
 
 def test_interval_grid_aligns_to_the_utc_epoch() -> None:
     t = datetime(2030, 1, 1, 10, 7, 30, tzinfo=UTC)
-    assert sites.floor_to_interval(t, 15) == datetime(2030, 1, 1, 10, 0, tzinfo=UTC)
-    assert sites.ceil_to_interval(t, 15) == datetime(2030, 1, 1, 10, 15, tzinfo=UTC)
+    assert capacity.floor_to_interval(t, 15) == datetime(2030, 1, 1, 10, 0, tzinfo=UTC)
+    assert capacity.ceil_to_interval(t, 15) == datetime(2030, 1, 1, 10, 15, tzinfo=UTC)
     aligned = datetime(2030, 1, 1, 10, 15, tzinfo=UTC)
-    assert sites.ceil_to_interval(aligned, 15) == aligned
-    assert sites.interval_starts(aligned, 2, 30)[1] == aligned + timedelta(minutes=30)
+    assert capacity.ceil_to_interval(aligned, 15) == aligned
+    assert capacity.interval_starts(aligned, 2, 30)[1] == aligned + timedelta(minutes=30)
 
 
 async def test_a_site_still_referenced_is_not_deleted(

@@ -26,7 +26,7 @@ from app.api.schemas import Page, problems
 from app.api.support import CSV_RESPONSE, Since, Until, WindowDep, service_problems, time_range, utc
 from app.domain.access import Principal
 from app.domain.enums import Role
-from app.services.planning import forecasts, sites
+from app.services.planning import capacity, forecasts, sites
 from app.settings import Settings
 
 router = APIRouter(prefix="/sites/{site_id}/forecasts", tags=["forecasts"], responses=problems(401, 403, 404))
@@ -229,8 +229,8 @@ async def effective_forecast(
     since, until = time_range(since, until)
     with service_problems():
         site = await sites.get_site(session, site_id)
-        start = sites.floor_to_interval(since or clock.now(), site.interval_minutes)
-        end = sites.ceil_to_interval(until or start + timedelta(days=1), site.interval_minutes)
+        start = capacity.floor_to_interval(since or clock.now(), site.interval_minutes)
+        end = capacity.ceil_to_interval(until or start + timedelta(days=1), site.interval_minutes)
         n_intervals = int((end - start) / timedelta(minutes=site.interval_minutes))
         if n_intervals > MAX_EFFECTIVE_INTERVALS:
             raise sites.Invalid(f"to: at most {MAX_EFFECTIVE_INTERVALS} intervals per request")
@@ -303,9 +303,9 @@ async def get_forecast(
         out = posted.assign(start=[r.start.isoformat() for r in rows], end=[r.end.isoformat() for r in rows])
         return _csv(out, f"forecast-{forecast_pk}.csv")  # type: ignore[return-value]
     step = timedelta(minutes=site.interval_minutes)
-    start = sites.floor_to_interval(forecast.starts_at, site.interval_minutes)
-    n_intervals = int((sites.ceil_to_interval(forecast.ends_at, site.interval_minutes) - start) / step)
-    resampled = forecasts.resample(posted, start, n_intervals, site.interval_minutes)
+    start = capacity.floor_to_interval(forecast.starts_at, site.interval_minutes)
+    n_intervals = int((capacity.ceil_to_interval(forecast.ends_at, site.interval_minutes) - start) / step)
+    resampled = capacity.resample(posted, start, n_intervals, site.interval_minutes)
     return ForecastDetail.model_validate(
         {
             **ForecastOut.model_validate(forecast).model_dump(),

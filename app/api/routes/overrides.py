@@ -12,9 +12,8 @@ from app.api.schemas import Page, problems
 from app.api.support import WindowDep, service_problems
 from app.domain.access import Principal
 from app.domain.enums import Role
-from app.domain.planning import Override
+from app.domain.planning import Override, OverrideKind, OverrideScope
 from app.services.planning import overrides
-from app.services.planning.overrides import OverrideKind, OverrideScope
 
 router = APIRouter(prefix="/overrides", tags=["overrides"], responses=problems(401, 403))
 

@@ -7,7 +7,7 @@ transactions) → unknown.
 
 import math
 import statistics
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -32,6 +32,7 @@ __all__ = [
     "clear_demand",
     "effective_demand",
     "effective_demands",
+    "resolve_demand",
     "set_demand",
 ]
 
@@ -146,6 +147,51 @@ async def _tag_history(
     return out
 
 
+def resolve_demand(
+    tx: Transaction,
+    demand: SessionDemand | None,
+    site: Site | None,
+    past: Sequence[tuple[float, float]],
+    min_history: int = MIN_HISTORY_SESSIONS,
+) -> EffectiveDemand:
+    """A transaction's demand, per field the first that applies: set through the API (`demand`), the
+    site's default, the median of the tag's past sessions (`past`: (energy kWh, duration s)), unknown."""
+    assert tx.id is not None
+    started = as_utc(tx.start_timestamp)
+    estimate = len(past) >= min_history
+    departure, departure_source = None, DemandSource.unknown
+    energy, energy_source = None, DemandSource.unknown
+    if demand is not None and demand.departure is not None:
+        departure, departure_source = demand.departure, DemandSource.api
+    elif site is not None and site.default_duration_minutes is not None:
+        departure = started + timedelta(minutes=site.default_duration_minutes)
+        departure_source = DemandSource.site_default
+    elif estimate:
+        departure = started + timedelta(seconds=statistics.median(d for _, d in past))
+        departure_source = DemandSource.tag_history
+    if demand is not None and demand.energy_kwh is not None:
+        energy, energy_source = demand.energy_kwh, DemandSource.api
+    elif site is not None and site.default_energy_kwh is not None:
+        energy, energy_source = site.default_energy_kwh, DemandSource.site_default
+    elif estimate:
+        energy, energy_source = statistics.median(e for e, _ in past), DemandSource.tag_history
+    return EffectiveDemand(
+        transaction_id=tx.id,
+        charge_point_id=tx.charge_point_id,
+        connector_id=tx.connector_id,
+        site_id=site.id if site is not None else None,
+        id_tag=tx.id_tag,
+        started_at=started,
+        departure=departure,
+        departure_source=departure_source,
+        energy_kwh=energy,
+        energy_source=energy_source,
+        history_sessions=len(past),
+        set_by=demand.author if demand is not None else None,
+        set_at=demand.updated_at if demand is not None else None,
+    )
+
+
 async def effective_demands(
     session: AsyncSession,
     transaction_ids: Iterable[int],
@@ -169,44 +215,11 @@ async def effective_demands(
         )
     ).all()
     histories = await _tag_history(session, {tx.id_tag for tx, _, _ in rows}, history)
-    out: dict[int, EffectiveDemand] = {}
-    for tx, demand, site in rows:
-        assert tx.id is not None
-        started = as_utc(tx.start_timestamp)
-        past = histories.get(tx.id_tag, [])
-        estimate = len(past) >= min_history
-        departure, departure_source = None, DemandSource.unknown
-        energy, energy_source = None, DemandSource.unknown
-        if demand is not None and demand.departure is not None:
-            departure, departure_source = demand.departure, DemandSource.api
-        elif site is not None and site.default_duration_minutes is not None:
-            departure = started + timedelta(minutes=site.default_duration_minutes)
-            departure_source = DemandSource.site_default
-        elif estimate:
-            departure = started + timedelta(seconds=statistics.median(d for _, d in past))
-            departure_source = DemandSource.tag_history
-        if demand is not None and demand.energy_kwh is not None:
-            energy, energy_source = demand.energy_kwh, DemandSource.api
-        elif site is not None and site.default_energy_kwh is not None:
-            energy, energy_source = site.default_energy_kwh, DemandSource.site_default
-        elif estimate:
-            energy, energy_source = statistics.median(e for e, _ in past), DemandSource.tag_history
-        out[tx.id] = EffectiveDemand(
-            transaction_id=tx.id,
-            charge_point_id=tx.charge_point_id,
-            connector_id=tx.connector_id,
-            site_id=site.id if site is not None else None,
-            id_tag=tx.id_tag,
-            started_at=started,
-            departure=departure,
-            departure_source=departure_source,
-            energy_kwh=energy,
-            energy_source=energy_source,
-            history_sessions=len(past),
-            set_by=demand.author if demand is not None else None,
-            set_at=demand.updated_at if demand is not None else None,
-        )
-    return out
+    return {
+        tx.id: resolve_demand(tx, demand, site, histories.get(tx.id_tag, []), min_history)
+        for tx, demand, site in rows
+        if tx.id is not None
+    }
 
 
 async def effective_demand(

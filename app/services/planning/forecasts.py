@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, insert, select
@@ -26,20 +25,13 @@ from app.db.store import session_of
 from app.db.tables.planning import forecast_interval_table, forecast_table
 from app.domain.events import ForecastPosted
 from app.domain.persistence import UnitOfWork
-from app.domain.planning import Forecast, ForecastInterval, Site
+from app.domain.planning import Forecast, ForecastInterval
 from app.services.errors import error_loc
-from app.services.planning.sites import (
-    Conflict,
-    Invalid,
-    NotFound,
-    floor_to_interval,
-    get_site,
-    interval_starts,
-)
+from app.services.planning.capacity import EffectiveInterval, effective_intervals, floor_to_interval
+from app.services.planning.sites import Conflict, Invalid, NotFound, get_site
 
 __all__ = [
     "MAX_ROWS",
-    "EffectiveInterval",
     "ForecastPosted",
     "ForecastSubmission",
     "IntervalRow",
@@ -50,7 +42,6 @@ __all__ = [
     "parse_csv",
     "parse_json",
     "post_forecast",
-    "resample",
     "forecast_rows",
 ]
 
@@ -417,62 +408,6 @@ async def forecast_rows(session: AsyncSession, forecast_pk: int) -> list[Forecas
     return list((await session.exec(query.order_by(forecast_interval_table.c.row))).all())
 
 
-def resample(rows: pd.DataFrame, start: datetime, n_intervals: int, interval_minutes: int) -> pd.DataFrame:
-    """Rows (`start`, `end`, `limit_kw`, and optionally `forecast`) onto the site grid, conservatively.
-
-    Returns one row per (forecast, interval) that a posted row overlaps: `slot` (interval index from
-    `start`), `limit_kw` (the minimum of the overlapping rows) and `covered_s` (seconds of it covered).
-    """
-    columns = ["forecast", "slot", "limit_kw", "covered_s"]
-    if rows.empty or n_intervals <= 0:
-        return pd.DataFrame({c: pd.Series(dtype="float64") for c in columns})
-    step = interval_minutes * 60.0
-    origin = pd.Timestamp(start)
-    rel_start = ((pd.to_datetime(rows["start"], utc=True) - origin).dt.total_seconds()).to_numpy()
-    rel_end = ((pd.to_datetime(rows["end"], utc=True) - origin).dt.total_seconds()).to_numpy()
-    first = np.clip(np.floor(rel_start / step), 0, None).astype(np.int64)
-    last = np.clip(np.ceil(rel_end / step) - 1, None, n_intervals - 1).astype(np.int64)
-    counts = np.clip(last - first + 1, 0, None)
-    owner = np.repeat(np.arange(len(rows)), counts)
-    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    slot = first[owner] + offsets
-    covered = np.minimum(rel_end[owner], (slot + 1) * step) - np.maximum(rel_start[owner], slot * step)
-    forecast = rows["forecast"].to_numpy()[owner] if "forecast" in rows else np.zeros(len(owner), np.int64)
-    exploded = pd.DataFrame(
-        {
-            "forecast": forecast,
-            "slot": slot,
-            "limit_kw": rows["limit_kw"].to_numpy()[owner],
-            "covered_s": covered,
-        }
-    )
-    exploded = exploded[exploded["covered_s"] > 0]
-    grouped = exploded.groupby(["forecast", "slot"], as_index=False).agg(
-        limit_kw=("limit_kw", "min"), covered_s=("covered_s", "sum")
-    )
-    return grouped[columns]
-
-
-@dataclass(frozen=True)
-class EffectiveInterval:
-    """What applies to one site interval: `limit_kw` is the forecast (or fallback) limit, conservatively
-    resampled; `capacity_kw` what the scheduler may plan (grid-capped, less the safety margin)."""
-
-    start: datetime
-    end: datetime
-    limit_kw: float
-    capacity_kw: float
-    source: str  # "forecast" | "fallback"
-    forecast_pk: int | None
-    forecast_id: str | None
-    issued_at: datetime | None
-    lowered_by: tuple[int, ...]  # more recent forecasts that cover the interval only in part
-
-
-def _capacity(site: Site, limit_kw: float) -> float:
-    return max(0.0, min(limit_kw, site.grid_connection_limit_kw) - site.safety_margin_kw)
-
-
 async def effective_forecast(
     session: AsyncSession, site_id: int, start: datetime, n_intervals: int, *, as_of: datetime | None = None
 ) -> list[EffectiveInterval]:
@@ -504,49 +439,7 @@ async def effective_forecast(
         forecast_interval_table.c.start < end,
     )
     records = (await session.exec(query)).all() if meta else []
-    rows = pd.DataFrame(
-        {
-            "forecast": [r[0] for r in records],
-            "start": [r[1] for r in records],
-            "end": [r[2] for r in records],
-            "limit_kw": [r[3] for r in records],
-        }
-    )
-    slots = resample(rows, start, n_intervals, site.interval_minutes)
-    # newest first: issued_at, then the later post
-    rank = {pk: i for i, pk in enumerate(sorted(meta, key=lambda pk: (meta[pk][0], pk), reverse=True))}
-    candidates: dict[int, list[tuple[int, int, float, bool]]] = {}
-    full_s = step.total_seconds() - 1e-6
-    for pk, slot, limit, covered in slots.itertuples(index=False):
-        candidates.setdefault(int(slot), []).append((rank[int(pk)], int(pk), float(limit), covered >= full_s))
-    out = []
-    for k, t in enumerate(interval_starts(start, n_intervals, site.interval_minutes)):
-        lowered: list[int] = []
-        partial_kw = math.inf
-        chosen: tuple[int, float] | None = None
-        for _, pk, limit, full in sorted(candidates.get(k, [])):
-            if full:
-                chosen = (pk, limit)
-                break
-            lowered.append(pk)
-            partial_kw = min(partial_kw, limit)
-        if chosen is not None:
-            pk, limit = chosen
-            issued, ref = meta[pk]
-            limit = min(limit, partial_kw)
-            out.append(
-                EffectiveInterval(
-                    t, t + step, limit, _capacity(site, limit), "forecast", pk, ref, issued, tuple(lowered)
-                )
-            )
-        else:
-            limit = min(site.fallback_limit_kw, partial_kw)
-            out.append(
-                EffectiveInterval(
-                    t, t + step, limit, _capacity(site, limit), "fallback", None, None, None, tuple(lowered)
-                )
-            )
-    return out
+    return effective_intervals(site, meta, [tuple(r) for r in records], start, n_intervals)
 
 
 async def effective_capacity(

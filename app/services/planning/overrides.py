@@ -11,7 +11,6 @@ import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_
@@ -24,7 +23,7 @@ from app.db.tables.planning import override_audit_table, override_table, site_gr
 from app.domain.events import OverrideChanged
 from app.domain.ocpp import ChargePoint, Transaction
 from app.domain.persistence import UnitOfWork
-from app.domain.planning import Override, OverrideAudit, SiteGroup
+from app.domain.planning import Override, OverrideAudit, OverrideKind, OverrideScope, SiteGroup
 from app.services.planning.sites import Conflict, Invalid, NotFound, get_group, get_site
 
 __all__ = [
@@ -41,21 +40,6 @@ __all__ = [
     "override_status",
     "update_override",
 ]
-
-
-class OverrideScope(StrEnum):
-    site = "site"
-    group = "group"
-    charge_point = "charge_point"
-    connector = "connector"
-    transaction = "transaction"
-
-
-class OverrideKind(StrEnum):
-    cap_kw = "cap_kw"
-    fixed_kw = "fixed_kw"
-    pause = "pause"
-    priority = "priority"
 
 
 SESSION_SCOPES = frozenset({OverrideScope.connector, OverrideScope.transaction})

@@ -31,11 +31,12 @@ from app.db.sql import core_table
 from app.db.tables.ocpp import charge_point_table, connector_table, meter_value_table, transaction_table
 from app.domain.clock import utcnow
 from app.domain.planning import Override as OverrideRow
-from app.domain.planning import ScheduleEntry, ScheduleRevision
+from app.domain.planning import OverrideKind, OverrideScope, ScheduleEntry, ScheduleRevision
+from app.services.planning.capacity import floor_to_interval
 from app.services.planning.demand import DemandSource, effective_demands
 from app.services.planning.forecasts import effective_capacity
-from app.services.planning.overrides import OverrideKind, OverrideScope, active_overrides
-from app.services.planning.sites import floor_to_interval, get_site, group_capacities, list_groups
+from app.services.planning.overrides import active_overrides
+from app.services.planning.sites import get_site, group_capacities, list_groups
 
 __all__ = [
     "ASSUMED_PRIORITY",

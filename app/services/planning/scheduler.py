@@ -43,7 +43,7 @@ from app.domain.ocpp import ChargePoint
 from app.domain.planning import ProfileDispatch, Site
 from app.domain.ports import Clock, DispatchResult, ProfileSender, TxSchedule
 from app.services.planning import plan as planning
-from app.services.planning.sites import floor_to_interval
+from app.services.planning.capacity import floor_to_interval
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,9 @@ from app.db.tables.planning import profile_dispatch_table, schedule_entry_table,
 from app.domain.clock import as_utc
 from app.domain.ocpp import Transaction
 from app.domain.planning import ProfileDispatch, ScheduleEntry, ScheduleRevision
+from app.services.planning.capacity import floor_to_interval, interval_starts
 from app.services.planning.forecasts import effective_forecast
-from app.services.planning.sites import NotFound, floor_to_interval, get_site, interval_starts
+from app.services.planning.sites import NotFound, get_site
 
 __all__ = [
     "LoadInterval",

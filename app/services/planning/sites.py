@@ -7,7 +7,7 @@ to the UTC epoch, and the errors the planning services raise.
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -23,6 +23,7 @@ from app.domain.clock import utcnow
 from app.domain.ocpp import ChargePoint, Connector
 from app.domain.planning import Forecast, ForecastInterval, Site, SiteGroup
 from app.services.errors import Conflict, Invalid, NotFound
+from app.services.planning.capacity import group_capacity
 
 __all__ = [
     "ALLOWED_INTERVAL_MINUTES",
@@ -34,16 +35,13 @@ __all__ = [
     "NotFound",
     "SiteTopology",
     "assign_charge_point",
-    "ceil_to_interval",
     "create_group",
     "create_site",
     "delete_group",
     "delete_site",
-    "floor_to_interval",
     "get_group",
     "get_site",
     "group_capacities",
-    "interval_starts",
     "list_charge_points",
     "list_groups",
     "list_sites",
@@ -70,25 +68,6 @@ SITE_FIELDS = frozenset(
 )
 GROUP_FIELDS = frozenset({"name", "parent_id", "capacity_kw", "capacity_profile"})
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-# --- the planning grid ---------------------------------------------------------------------------------
-
-
-def floor_to_interval(at: datetime, interval_minutes: int) -> datetime:
-    step = interval_minutes * 60
-    seconds = math.floor((at - _EPOCH).total_seconds() / step) * step
-    return _EPOCH + timedelta(seconds=seconds)
-
-
-def ceil_to_interval(at: datetime, interval_minutes: int) -> datetime:
-    floor = floor_to_interval(at, interval_minutes)
-    return floor if floor == at else floor + timedelta(minutes=interval_minutes)
-
-
-def interval_starts(start: datetime, n_intervals: int, interval_minutes: int) -> list[datetime]:
-    step = timedelta(minutes=interval_minutes)
-    return [start + k * step for k in range(n_intervals)]
 
 
 @lru_cache(maxsize=1)
@@ -406,50 +385,12 @@ async def site_topology(session: AsyncSession, site_id: int) -> SiteTopology:
     return SiteTopology(site, groups, nodes)
 
 
-def _profile_value(steps: list[tuple[time, float]], local: datetime) -> float:
-    at = local.time().replace(tzinfo=None)
-    value = steps[-1][1]  # cyclic: before the first step, the previous day's last step holds
-    for start, kw in steps:
-        if start <= at:
-            value = kw
-    return value
-
-
-def profile_capacity(
-    profile: list[dict[str, Any]], timezone: str, start: datetime, n_intervals: int, interval_minutes: int
-) -> list[float]:
-    """A daily local-time step profile on the UTC grid: the minimum over each interval, never more."""
-    zone = ZoneInfo(timezone)
-    steps = [(time.fromisoformat(s["start"]), float(s["capacity_kw"])) for s in profile]
-    step = timedelta(minutes=interval_minutes)
-    out = []
-    for t in interval_starts(start, n_intervals, interval_minutes):
-        local_start, local_end = t.astimezone(zone), (t + step).astimezone(zone)
-        value = _profile_value(steps, local_start)
-        day = local_start.date()
-        for offset in range(interval_minutes // 1440 + 2):
-            for s, kw in steps:
-                boundary = datetime.combine(day + timedelta(days=offset), s, tzinfo=zone)
-                if local_start < boundary < local_end:
-                    value = min(value, kw)
-        out.append(value)
-    return out
-
-
 async def group_capacities(
     session: AsyncSession, site_id: int, start: datetime, n_intervals: int
 ) -> dict[int, list[float] | None]:
     """Capacity per group per interval (kW); None for a group without a limit."""
     site = await get_site(session, site_id)
-    out: dict[int, list[float] | None] = {}
-    for group in await list_groups(session, site_id):
-        assert group.id is not None
-        if group.capacity_profile is not None:
-            out[group.id] = profile_capacity(
-                group.capacity_profile, site.timezone, start, n_intervals, site.interval_minutes
-            )
-        elif group.capacity_kw is not None:
-            out[group.id] = [group.capacity_kw] * n_intervals
-        else:
-            out[group.id] = None
-    return out
+    groups = await list_groups(session, site_id)
+    return {
+        group.id: group_capacity(site, group, start, n_intervals) for group in groups if group.id is not None
+    }
