@@ -14,6 +14,7 @@ from app.domain.bus import EventBus
 from app.domain.clock import ScaledClock, SystemClock
 from app.domain.ports import Clock
 from app.services.access import bootstrap_admin_key
+from app.services.planning import compress_periods
 from app.services.planning.scheduler import Scheduler, SchedulerSettings
 from app.settings import Settings
 from ocpp_gateway.dispatch import ProfileDispatcher
@@ -47,9 +48,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         clock = build_clock(settings)
         gateway = OcppServer(settings, database, clock=clock, events=events)
         await gateway.start()
-        scheduler = Scheduler(
+        dispatcher = ProfileDispatcher(
+            gateway.commands,
             database,
-            ProfileDispatcher(gateway.commands, database, clock, verify=settings.scheduler_verify_profiles),
+            clock,
+            compress=compress_periods,
+            verify=settings.scheduler_verify_profiles,
+        )
+        scheduler = Scheduler(
+            store,
+            dispatcher,
             clock,
             events,
             SchedulerSettings(

@@ -29,6 +29,7 @@ from app.db.tables import metadata
 from app.main import create_app
 from app.settings import Settings
 from ocpp_gateway.profiles import ChargerCapabilities, tx_profile
+from optimizer import compress_periods
 
 SIZES = (100, 300)
 RUNS = 3
@@ -192,7 +193,7 @@ async def _plan_after_forecast(
             for entry in schedule["entries"]:
                 profile = tx_profile(
                     profile_id=0, transaction_id=0, start=start, interval_min=revision["interval_minutes"],
-                    power_kw=entry["power_kw"], caps=caps, stack_level=1,
+                    power_kw=entry["power_kw"], caps=caps, stack_level=1, compress=compress_periods,
                 )  # fmt: skip
                 periods = profile["chargingSchedule"]["chargingSchedulePeriod"]
                 expected[entry["charge_point_id"]] = [

@@ -18,6 +18,7 @@ from app.domain.ports import (
 from app.services.ocpp import charge_points
 from ocpp_gateway.profiles import (
     ChargerCapabilities,
+    Compress,
     limit_to_power_kw,
     power_to_limit,
     tx_profile,
@@ -41,11 +42,18 @@ class ProfileDispatcher:
     """The `ProfileSender` port over OCPP 1.6."""
 
     def __init__(
-        self, commands: ChargePointCommands, database: Database, clock: Clock, *, verify: bool = True
+        self,
+        commands: ChargePointCommands,
+        database: Database,
+        clock: Clock,
+        *,
+        compress: Compress,
+        verify: bool = True,
     ) -> None:
         self._commands = commands
         self._database = database
         self._clock = clock
+        self._compress = compress
         self._verify = verify
 
     def is_connected(self, charge_point_id: str) -> bool:
@@ -91,6 +99,7 @@ class ProfileDispatcher:
             power_kw=schedule.power_kw,
             caps=caps,
             stack_level=TX_STACK_LEVEL,
+            compress=self._compress,
         )
         payload = {"connectorId": schedule.connector_id, "csChargingProfiles": profile}
         called = await self._call(schedule.charge_point_id, "SetChargingProfile", payload)
@@ -147,9 +156,9 @@ class ProfileDispatcher:
         return True, None
 
     async def send_default_profile(
-        self, charge_point_id: str, limit_kw: float, phases: int
+        self, charge_point_id: str, limit_kw: float, *, phases: int, voltage_v: float
     ) -> DispatchResult:
-        caps, unsupported = await self._capabilities(charge_point_id, phases, 230.0)
+        caps, unsupported = await self._capabilities(charge_point_id, phases, voltage_v)
         if unsupported:
             return DispatchResult("not_sent", reason=unsupported)
         period: dict[str, Any] = {"startPeriod": 0, "limit": power_to_limit(limit_kw, caps)}

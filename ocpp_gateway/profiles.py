@@ -1,14 +1,15 @@
 """A planned power series → the OCPP 1.6 `ChargingProfile` a charge point accepts (§3.13, §7.7)."""
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from optimizer import compress_periods
-
 RateUnit = Literal["A", "W"]
+# (limits per interval, most periods) → (start interval, limit) periods, never above a limit in any interval:
+# the planning side hands its period compression over to the gateway.
+Compress = Callable[[Sequence[float], int], list[tuple[int, float]]]
 
 
 @dataclass(frozen=True)
@@ -76,10 +77,11 @@ def tx_profile(
     power_kw: Sequence[float],
     caps: ChargerCapabilities,
     stack_level: int,
+    compress: Compress,
 ) -> dict[str, Any]:
     """An Absolute `TxProfile` whose limit never exceeds the plan in any interval."""
     limits = [power_to_limit(p, caps) for p in power_kw]
-    periods = compress_periods(limits, max(1, caps.max_periods))
+    periods = compress(limits, max(1, caps.max_periods))
     schedule_periods = []
     for index, limit in periods:
         period: dict[str, Any] = {"startPeriod": index * interval_min * 60, "limit": floor_tenth(limit)}

@@ -106,5 +106,7 @@ class ProfileSender(Protocol):
         ...
 
     async def send_default_profile(
-        self, charge_point_id: str, limit_kw: float, phases: int
-    ) -> DispatchResult: ...
+        self, charge_point_id: str, limit_kw: float, *, phases: int, voltage_v: float
+    ) -> DispatchResult:
+        """The charge point's TxDefaultProfile at connector 0: `limit_kw` for each connector."""
+        ...

@@ -5,6 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ocpp_gateway.profiles import ChargerCapabilities, floor_tenth, limit_to_power_kw, tx_profile
+from optimizer import compress_periods
 
 START = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -35,6 +36,7 @@ def test_amps_per_phase_from_kw() -> None:
         power_kw=[11.0, 11.0, 0.0],
         caps=caps,
         stack_level=1,
+        compress=compress_periods,
     )
     schedule = profile["chargingSchedule"]
     assert schedule["chargingRateUnit"] == "A"
@@ -63,6 +65,7 @@ def test_watts_when_the_charger_only_takes_power() -> None:
         power_kw=[3.7],
         caps=caps,
         stack_level=99,
+        compress=compress_periods,
     )
     assert profile["chargingSchedule"]["chargingSchedulePeriod"] == [{"startPeriod": 0, "limit": 3700.0}]
     assert profile["stackLevel"] == caps.max_stack_level
@@ -80,7 +83,14 @@ def test_profile_never_above_plan_and_within_max_periods(
 ) -> None:
     caps = ChargerCapabilities(rate_units=(unit,), max_periods=max_periods, phases=phases)  # type: ignore[arg-type]
     profile = tx_profile(
-        profile_id=1, transaction_id=1, start=START, interval_min=15, power_kw=power, caps=caps, stack_level=0
+        profile_id=1,
+        transaction_id=1,
+        start=START,
+        interval_min=15,
+        power_kw=power,
+        caps=caps,
+        stack_level=0,
+        compress=compress_periods,
     )
     periods = profile["chargingSchedule"]["chargingSchedulePeriod"]
     assert periods[0]["startPeriod"] == 0

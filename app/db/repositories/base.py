@@ -1,8 +1,9 @@
 """What every repository shares: the unit of work's session and paging."""
 
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import Executable, Row, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -14,6 +15,13 @@ T = TypeVar("T")
 class Repository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def rows(self, query: Executable) -> Sequence[Row[Any]]:
+        """The rows of a Core query of plain columns (no ORM objects; any number of columns), on the
+        session's connection: pending changes are flushed first."""
+        if self.session.new or self.session.dirty or self.session.deleted:
+            await self.session.flush()
+        return (await (await self.session.connection()).execute(query)).all()
 
 
 async def page(session: AsyncSession, query: SelectOfScalar[T], window: Window) -> Found[T]:

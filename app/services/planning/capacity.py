@@ -9,32 +9,27 @@ capacity the scheduler may plan is `max(0, min(limit, grid_connection_limit_kw) 
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
+from app.domain.grid import ceil_to_interval, floor_to_interval, interval_starts
 from app.domain.planning import Site, SiteGroup
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def floor_to_interval(at: datetime, interval_minutes: int) -> datetime:
-    step = interval_minutes * 60
-    seconds = math.floor((at - _EPOCH).total_seconds() / step) * step
-    return _EPOCH + timedelta(seconds=seconds)
-
-
-def ceil_to_interval(at: datetime, interval_minutes: int) -> datetime:
-    floor = floor_to_interval(at, interval_minutes)
-    return floor if floor == at else floor + timedelta(minutes=interval_minutes)
-
-
-def interval_starts(start: datetime, n_intervals: int, interval_minutes: int) -> list[datetime]:
-    step = timedelta(minutes=interval_minutes)
-    return [start + k * step for k in range(n_intervals)]
+__all__ = [
+    "EffectiveInterval",
+    "capacity_kw",
+    "ceil_to_interval",
+    "effective_intervals",
+    "floor_to_interval",
+    "group_capacity",
+    "interval_starts",
+    "profile_capacity",
+    "resample",
+]
 
 
 def resample(rows: pd.DataFrame, start: datetime, n_intervals: int, interval_minutes: int) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from app.db.tables.planning import session_demand_table, site_table
 from app.domain.clock import as_utc
 from app.domain.ocpp import ChargePoint, Transaction
 from app.domain.planning import SessionDemand, Site
+from app.domain.snapshot import ActiveTransaction
 from app.services.planning.sites import Conflict, Invalid, NotFound
 
 __all__ = [
@@ -148,7 +149,7 @@ async def _tag_history(
 
 
 def resolve_demand(
-    tx: Transaction,
+    tx: Transaction | ActiveTransaction,
     demand: SessionDemand | None,
     site: Site | None,
     past: Sequence[tuple[float, float]],

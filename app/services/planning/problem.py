@@ -1,0 +1,291 @@
+"""A site snapshot → the optimiser's `ScheduleProblem`: a pure function of plain data.
+
+One plan covers `horizon` intervals from the start of the current site interval. Each active transaction at a
+charge point of the site is a session:
+- plugged in from the current interval on (it is plugged in now, even if it started mid-interval);
+- departure and energy from the session demand (API → site default → tag history, `demand.resolve_demand`);
+  an unknown departure is the end of the horizon, an unknown energy "as much as it takes" (its maximum over
+  the horizon);
+- remaining energy = demand − energy delivered so far;
+- maximum power from the connector (phases × voltage × max current), lowered to what the EV was seen to draw
+  when it draws well below its allocation (`Observations.max_kw`);
+- a transaction whose charge point is offline or has not accepted its profile is planned as drawing its
+  maximum (a fixed session the others make room for).
+Overrides: `cap_kw` on the site lowers capacity, on a group lowers the group, on a charge point adds a group
+of its sessions, on a connector or transaction caps the session; `fixed_kw` fixes a session; `pause` pauses
+every session in scope; `priority` sets the priority of every session in scope.
+"""
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import optimizer
+from app.domain.ocpp import Connector
+from app.domain.planning import Override, OverrideKind, OverrideScope
+from app.domain.snapshot import SiteConnector, SiteSnapshot
+from app.services.planning.capacity import effective_intervals, group_capacity
+from app.services.planning.demand import DemandSource, resolve_demand
+
+__all__ = ["ASSUMED_PRIORITY", "Observations", "Plan", "PlanSession", "build_plan"]
+
+ASSUMED_PRIORITY = 1000  # sessions assumed at their maximum are reality, not a wish: they never give way
+UNKNOWN_CONNECTOR = Connector(charge_point_id="", connector_id=0)  # the defaults of a connector not reported
+
+
+@dataclass(frozen=True)
+class Observations:
+    """What the scheduler has learnt that the database does not say: transactions whose charge point did
+    not accept their profile, and the power an EV was seen to draw well below its allocation."""
+
+    non_compliant: frozenset[int] = frozenset()
+    max_kw: Mapping[int, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PlanSession:
+    transaction_id: int
+    charge_point_id: str
+    connector_id: int
+    phases: int
+    voltage_v: float
+    max_kw: float
+    energy_kwh: float
+    delivered_kwh: float
+    departure: datetime
+    demand_source: str
+    assumption: str  # planned | non_compliant | offline
+
+
+@dataclass(frozen=True)
+class Plan:
+    site_id: int
+    problem: optimizer.ScheduleProblem
+    sessions: Mapping[str, PlanSession]
+    notes: tuple[str, ...] = field(default=())
+
+
+@dataclass
+class _Topology:
+    """The site's group tree reduced to the groups that limit something, with override caps applied."""
+
+    parents: dict[int, int | None]
+    series: dict[int, list[float]]  # limited groups only
+
+    def limited(self, group_id: int | None) -> int | None:
+        """The group itself if it has a limit, else its nearest limited ancestor."""
+        while group_id is not None and group_id not in self.series:
+            group_id = self.parents.get(group_id)
+        return group_id
+
+    def contains(self, ancestor: int, group_id: int | None) -> bool:
+        while group_id is not None and group_id != ancestor:
+            group_id = self.parents.get(group_id)
+        return group_id is not None
+
+    def optimizer_groups(self) -> list[optimizer.Group]:
+        return [
+            optimizer.Group(f"g{g}", tuple(s), _gid(self.limited(self.parents.get(g))))
+            for g, s in self.series.items()
+        ]
+
+
+def _gid(group_id: int | None) -> str | None:
+    return None if group_id is None else f"g{group_id}"
+
+
+def _capped(series: Sequence[float], value: float, mask: Sequence[bool]) -> list[float]:
+    return [min(c, value) if m else c for c, m in zip(series, mask, strict=True)]
+
+
+class _Window:
+    """The plan's intervals, and which of them an override is in force in."""
+
+    def __init__(self, start: datetime, horizon: int, interval_min: int) -> None:
+        self.start, self.horizon, self.interval_min = start, horizon, interval_min
+        self.step = timedelta(minutes=interval_min)
+        self.end = start + horizon * self.step
+
+    def mask(self, override: Override) -> list[bool]:
+        until = override.valid_until
+        return [
+            override.valid_from < self.start + (t + 1) * self.step
+            and (until is None or until > self.start + t * self.step)
+            for t in range(self.horizon)
+        ]
+
+
+def _limits(snapshot: SiteSnapshot, window: _Window) -> tuple[list[float], _Topology]:
+    """The site's capacity and its limited groups per interval, capacity overrides applied."""
+    site, start, horizon = snapshot.site, window.start, window.horizon
+    site_caps = [
+        i.capacity_kw
+        for i in effective_intervals(site, snapshot.forecasts, snapshot.forecast_rows, start, horizon)
+    ]
+    topology = _Topology(parents={g.id: g.parent_id for g in snapshot.groups if g.id is not None}, series={})
+    for group in snapshot.groups:
+        series = group_capacity(site, group, start, horizon)
+        if group.id is not None and series is not None:
+            topology.series[group.id] = series
+    for row in snapshot.overrides:
+        if row.kind != OverrideKind.cap_kw:
+            continue
+        if row.scope == OverrideScope.site:
+            site_caps = _capped(site_caps, row.value or 0.0, window.mask(row))
+        elif row.scope == OverrideScope.group and row.group_id in topology.parents:
+            base = topology.series.get(row.group_id, [math.inf] * horizon)
+            topology.series[row.group_id] = _capped(base, row.value or 0.0, window.mask(row))
+    for gid, series in topology.series.items():  # an override on an unlimited group: no other limit
+        topology.series[gid] = [c if math.isfinite(c) else max(site_caps, default=0.0) for c in series]
+    return site_caps, topology
+
+
+@dataclass
+class _Sessions:
+    """The sessions of a plan as they are being built, with what the optimiser will be told of them."""
+
+    plan: dict[str, PlanSession] = field(default_factory=dict)
+    group: dict[str, str | None] = field(default_factory=dict)
+    group_of_cp: dict[str, int | None] = field(default_factory=dict)
+    priority: dict[str, int] = field(default_factory=dict)
+    overrides: list[optimizer.Override] = field(default_factory=list)
+    extra_groups: list[optimizer.Group] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _sessions(
+    snapshot: SiteSnapshot, window: _Window, topology: _Topology, observations: Observations
+) -> _Sessions:
+    cps = {cp.id: cp for cp in snapshot.charge_points}
+    connectors: dict[tuple[str, int], SiteConnector] = {
+        (c.charge_point_id, c.connector_id): c for c in snapshot.connectors
+    }
+    start, end = window.start, window.end
+    out = _Sessions(group_of_cp={cp.id: cp.group_id for cp in snapshot.charge_points})
+    for tx in snapshot.transactions:
+        cp = cps[tx.charge_point_id]
+        connector = connectors.get((tx.charge_point_id, tx.connector_id)) or UNKNOWN_CONNECTOR
+        phases, voltage = connector.phases, connector.nominal_voltage_v
+        max_kw = phases * voltage * connector.max_current_a / 1000
+        demand = resolve_demand(
+            tx, snapshot.demands.get(tx.id), snapshot.site, snapshot.tag_history.get(tx.id_tag, ())
+        )
+        departure = min(max(demand.departure or end, start + window.step), end)
+        delivered_kwh = snapshot.delivered_wh.get(tx.id, 0.0) / 1000
+        if demand.energy_kwh is not None:
+            energy_kwh = max(0.0, demand.energy_kwh - delivered_kwh)
+            energy_source = demand.energy_source.value
+        else:  # unknown demand: as much as it can take before it leaves
+            energy_kwh = max_kw * (departure - start).total_seconds() / 3600
+            energy_source = DemandSource.unknown.value
+        if not cp.connected:
+            assumption = "offline"
+        elif tx.id in observations.non_compliant:
+            assumption = "non_compliant"
+        else:
+            assumption = "planned"
+        key = str(tx.id)
+        if assumption == "planned":
+            max_kw = min(max_kw, observations.max_kw.get(tx.id, math.inf))
+        else:  # drawing its maximum, as far as we know: the others make room for it
+            energy_kwh = max(energy_kwh, max_kw * (departure - start).total_seconds() / 3600)
+            out.overrides.append(optimizer.Override(key, optimizer.OverrideKind.FIXED, max_kw))
+            out.priority[key] = ASSUMED_PRIORITY
+            out.notes.append(f"transaction {tx.id} assumed at {max_kw:.1f} kW ({assumption})")
+        out.group[key] = _gid(topology.limited(cp.group_id))
+        out.plan[key] = PlanSession(
+            transaction_id=tx.id,
+            charge_point_id=tx.charge_point_id,
+            connector_id=tx.connector_id,
+            phases=phases,
+            voltage_v=voltage,
+            max_kw=max_kw,
+            energy_kwh=energy_kwh,
+            delivered_kwh=delivered_kwh,
+            departure=departure,
+            demand_source=f"energy:{energy_source},departure:{demand.departure_source.value}",
+            assumption=assumption,
+        )
+    return out
+
+
+def _in_scope(row: Override, sessions: _Sessions, topology: _Topology) -> list[str]:
+    """The planned sessions an override reaches (assumed ones are beyond our control)."""
+    keys = [k for k, ps in sessions.plan.items() if ps.assumption == "planned"]
+    plan = sessions.plan
+    if row.scope == OverrideScope.transaction:
+        return [k for k in keys if plan[k].transaction_id == row.transaction_id]
+    if row.scope == OverrideScope.charge_point:
+        return [k for k in keys if plan[k].charge_point_id == row.charge_point_id]
+    if row.scope == OverrideScope.connector:
+        wanted = (row.charge_point_id, row.connector_id)
+        return [k for k in keys if (plan[k].charge_point_id, plan[k].connector_id) == wanted]
+    if row.scope == OverrideScope.group and row.group_id is not None:
+        group_id = row.group_id
+        return [k for k in keys if topology.contains(group_id, sessions.group_of_cp[plan[k].charge_point_id])]
+    return keys
+
+
+_OPTIMIZER_KINDS = {
+    OverrideKind.pause: optimizer.OverrideKind.PAUSE,
+    OverrideKind.fixed_kw: optimizer.OverrideKind.FIXED,
+}
+
+
+def _apply_overrides(
+    overrides: Sequence[Override], sessions: _Sessions, topology: _Topology, window: _Window
+) -> None:
+    for row in overrides:
+        keys = _in_scope(row, sessions, topology)
+        span = (row.valid_from, row.valid_until)
+        value = row.value or 0.0
+        kind = _OPTIMIZER_KINDS.get(OverrideKind(row.kind)) or (
+            optimizer.OverrideKind.CAP
+            if row.kind == OverrideKind.cap_kw
+            and row.scope in (OverrideScope.transaction, OverrideScope.connector)
+            else None
+        )
+        if row.kind == OverrideKind.priority:
+            for key in keys:
+                sessions.priority[key] = max(sessions.priority.get(key, 0), int(value))
+        elif kind is not None:
+            sessions.overrides += [optimizer.Override(k, kind, value, *span) for k in keys]
+        elif row.scope == OverrideScope.charge_point and keys:
+            # A cap on a charge point: a group of its sessions inside the group they were in.
+            total = sum(sessions.plan[k].max_kw for k in keys)
+            cp_group = f"cp:{row.charge_point_id}:{row.id}"
+            caps = tuple(_capped([total] * window.horizon, value, window.mask(row)))
+            sessions.extra_groups.append(optimizer.Group(cp_group, caps, sessions.group[keys[0]]))
+            for key in keys:
+                sessions.group[key] = cp_group
+
+
+def build_plan(snapshot: SiteSnapshot, *, horizon: int, observations: Observations = Observations()) -> Plan:
+    """The optimiser's problem for the snapshot's site over `horizon` intervals from `snapshot.start`."""
+    site = snapshot.site
+    assert site.id is not None
+    window = _Window(snapshot.start, horizon, site.interval_minutes)
+    site_caps, topology = _limits(snapshot, window)
+    sessions = _sessions(snapshot, window, topology, observations)
+    _apply_overrides(snapshot.overrides, sessions, topology, window)
+    problem = optimizer.ScheduleProblem(
+        start=window.start,
+        interval_min=window.interval_min,
+        capacity_kw=tuple(site_caps),
+        sessions=tuple(
+            optimizer.Session(
+                id=key,
+                arrival=window.start,  # plugged in now, even if it started mid-interval
+                departure=ps.departure,
+                energy_kwh=ps.energy_kwh,
+                max_kw=ps.max_kw,
+                priority=sessions.priority.get(key, 0),
+                group=sessions.group[key],
+            )
+            for key, ps in sessions.plan.items()
+        ),
+        groups=(*topology.optimizer_groups(), *sessions.extra_groups),
+        overrides=tuple(sessions.overrides),
+    )
+    return Plan(site_id=site.id, problem=problem, sessions=sessions.plan, notes=tuple(sessions.notes))

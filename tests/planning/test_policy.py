@@ -1,0 +1,136 @@
+"""The dispatch policy as plain data: what a plan means for the charge points, without any I/O."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+import optimizer
+from app.domain.events import MeterSample
+from app.domain.ports import DispatchResult, TxSchedule
+from app.domain.snapshot import ActiveTransaction, SiteChargePoint, SiteConnector, SiteSnapshot
+from app.services.planning.policy import (
+    DeviationRule,
+    DispatchState,
+    SentProfile,
+    Verdict,
+    default_limit_kw,
+    needs_sending,
+)
+from app.services.planning.problem import Plan, build_plan
+from tests.planning.test_problem import site
+
+START = datetime(2030, 1, 7, 8, 0, tzinfo=UTC)
+STEP = timedelta(minutes=15)
+
+
+def profile(*power_kw: float, start: datetime = START) -> SentProfile:
+    return SentProfile(start, 15, tuple(power_kw))
+
+
+def test_a_profile_is_sent_when_new_changed_or_running_out() -> None:
+    plan = profile(7, 7, 7, 7)
+    assert needs_sending(None, plan, START)
+    assert not needs_sending(plan, plan, START)
+    assert needs_sending(plan, profile(7, 6, 7, 7), START)
+    # one interval later on the same grid: only the overlap counts
+    assert not needs_sending(profile(1, 7, 7, 7, 7), profile(7, 7, 7, 7, start=START + STEP), START + STEP)
+    # what the charge point has ends in under half the new plan's horizon
+    assert needs_sending(profile(7, 7), profile(7, 7, 7, 7, 7, 7), START)
+    # another grid (30-minute intervals) compared instant by instant
+    assert not needs_sending(SentProfile(START, 30, (7, 7)), plan, START)
+    assert needs_sending(SentProfile(START, 30, (7, 6)), plan, START)
+
+
+def plan_of(*tx_ids: int, connected: bool = True) -> tuple[Plan, optimizer.ScheduleResult]:
+    snapshot = SiteSnapshot(
+        site=site(),
+        start=START,
+        end=START + 4 * STEP,
+        charge_points=(SiteChargePoint("CP1", connected, None),),
+        connectors=(SiteConnector("CP1", 1, 3, 230.0, 16.0),),
+        transactions=tuple(ActiveTransaction(tx, "CP1", 1, "T", START - STEP, 0) for tx in tx_ids),
+    )
+    plan = build_plan(snapshot, horizon=4)
+    return plan, optimizer.solve(plan.problem)
+
+
+def test_planned_sends_changed_schedules_to_connected_planned_sessions_only() -> None:
+    state = DispatchState()
+    plan, result = plan_of(1, 2)
+    sent = state.planned(plan, result, lambda cp: cp == "CP1", START)
+    assert [s.transaction_id for s in sent] == [1, 2]
+    assert sent[0].power_kw == tuple(result.schedules["1"].power_kw)
+    assert (sent[0].phases, sent[0].voltage_v, sent[0].interval_min) == (3, 230.0, 15)
+    for schedule in sent:
+        state.dispatched(schedule, DispatchResult("accepted"))
+    assert state.planned(plan, result, lambda cp: True, START) == []  # nothing changed
+    assert state.charge_point_of == {1: "CP1", 2: "CP1"}
+
+    state.charge_point_reset("CP1")  # a reconnect: it may have lost its profiles
+    assert len(state.planned(plan, result, lambda cp: True, START)) == 2
+    assert state.planned(plan, result, lambda cp: False, START) == []  # not connected: nothing to send
+
+
+def test_offline_sessions_get_an_allocation_but_no_profile() -> None:
+    state = DispatchState()
+    plan, result = plan_of(1, connected=False)
+    assert state.planned(plan, result, lambda cp: True, START) == []
+    assert 1 in state.allocation
+
+
+def schedule(tx: int = 1, power_kw: tuple[float, ...] = (7.0,) * 4) -> TxSchedule:
+    return TxSchedule("CP1", 1, tx, START, 15, power_kw, 3, 230.0)
+
+
+def test_a_refused_profile_is_retried_then_the_transaction_is_non_compliant() -> None:
+    state = DispatchState(allocation={1: profile(7, 7, 7, 7)})
+    rejected = DispatchResult("rejected")
+    state.dispatched(schedule(), rejected)
+    assert state.sent == {}
+    assert state.verdict(schedule(), rejected, attempt=1, attempts=3, connected=True) is Verdict.RETRY
+    assert state.still_planned(schedule())
+    assert not state.still_planned(schedule(power_kw=(1.0,) * 4))
+    assert state.verdict(schedule(), rejected, attempt=3, attempts=3, connected=True) is Verdict.NON_COMPLIANT
+    assert state.non_compliant == {1}
+    assert state.observations(START).non_compliant == frozenset({1})
+
+
+def test_a_profile_not_sent_is_dropped_when_offline_and_given_up_when_online() -> None:
+    state = DispatchState(allocation={1: profile(7)})
+    not_sent = DispatchResult("not_sent", reason="not_connected")
+    assert state.verdict(schedule(), not_sent, attempt=1, attempts=3, connected=False) is Verdict.DROP
+    assert state.verdict(schedule(), not_sent, attempt=1, attempts=3, connected=True) is Verdict.NON_COMPLIANT
+    ended = DispatchState()
+    rejected = DispatchResult("rejected")
+    assert ended.verdict(schedule(), rejected, attempt=3, attempts=3, connected=True) is Verdict.DROP
+
+
+def samples(*power_w: float) -> list[MeterSample]:
+    return [MeterSample(START + timedelta(minutes=k), power_w=w) for k, w in enumerate(power_w)]
+
+
+def test_an_ev_drawing_well_below_its_allocation_twice_is_capped_for_four_intervals() -> None:
+    state = DispatchState(DeviationRule(), allocation={1: profile(11, 11, 11, 11)})
+    assert not state.deviates(1, samples(3000))
+    assert not state.deviates(1, samples(10_500))  # within 80 %: the count starts again
+    assert not state.deviates(1, samples(3000))
+    assert state.deviates(1, samples(3000))
+    cap_kw, until = state.observed[1]
+    assert cap_kw == pytest.approx(3.3)
+    assert until == START + timedelta(hours=1)
+    assert state.observations(START).max_kw == {1: pytest.approx(3.3)}
+    assert state.observations(until).max_kw == {}  # expired
+    assert not state.deviates(2, samples(0, 0))  # no allocation: nothing to compare
+
+
+def test_a_small_gap_is_no_deviation_and_a_stopped_transaction_is_forgotten() -> None:
+    state = DispatchState(allocation={1: profile(1.2, 1.2)}, sent={1: profile(1.2, 1.2)})
+    assert not state.deviates(1, samples(500, 500, 500))  # 0.7 kW below: under the 1 kW gap
+    state.transaction_ended(1)
+    assert (state.allocation, state.sent, state.deviations) == ({}, {}, {})
+
+
+def test_the_default_limit_shares_the_safe_capacity_among_the_connectors() -> None:
+    assert default_limit_kw(site(), 4, 1.0) == pytest.approx(13.75)  # (min(60, 100) - 5) / 4
+    assert default_limit_kw(site(), 0, 0.5) == pytest.approx(27.5)
+    assert default_limit_kw(site(safety_margin_kw=80.0), 2, 1.0) == 0.0

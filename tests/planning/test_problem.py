@@ -1,0 +1,191 @@
+"""The plan builder as a pure function: a site snapshot of plain data in, the optimiser's problem out."""
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+import optimizer
+from app.domain.planning import Override, OverrideKind, OverrideScope, SessionDemand, Site, SiteGroup
+from app.domain.snapshot import ActiveTransaction, SiteChargePoint, SiteConnector, SiteSnapshot
+from app.services.planning.problem import ASSUMED_PRIORITY, Observations, build_plan
+
+START = datetime(2030, 1, 7, 8, 0, tzinfo=UTC)
+H = 8  # intervals of 15 minutes: two hours
+
+
+def site(**values: object) -> Site:
+    fields: dict[str, object] = {
+        "id": 1,
+        "name": "depot",
+        "timezone": "UTC",
+        "grid_connection_limit_kw": 100.0,
+        "fallback_limit_kw": 60.0,
+        "safety_margin_kw": 5.0,
+    }
+    return Site(**(fields | values))  # type: ignore[arg-type]
+
+
+def tx(tx_id: int, cp: str = "CP1", connector: int = 1, tag: str = "T1") -> ActiveTransaction:
+    return ActiveTransaction(tx_id, cp, connector, tag, START - timedelta(minutes=30), 1000)
+
+
+def snapshot(**values: object) -> SiteSnapshot:
+    fields: dict[str, object] = {
+        "site": site(),
+        "start": START,
+        "end": START + timedelta(minutes=15 * H),
+        "charge_points": (SiteChargePoint("CP1", True, None), SiteChargePoint("CP2", True, None)),
+        "connectors": (
+            SiteConnector("CP1", 1, 3, 230.0, 16.0),
+            SiteConnector("CP2", 1, 1, 230.0, 32.0),
+        ),
+        "transactions": (tx(11), tx(12, "CP2", tag="T2")),
+    }
+    return SiteSnapshot(**(fields | values))  # type: ignore[arg-type]
+
+
+def override(
+    kind: OverrideKind, scope: OverrideScope, value: float | None = None, **values: object
+) -> Override:
+    fields: dict[str, object] = {
+        "id": 1,
+        "scope": scope.value,
+        "kind": kind.value,
+        "value": value,
+        "valid_from": START,
+        "valid_until": None,
+        "reason": "test",
+    }
+    return Override(**(fields | values))  # type: ignore[arg-type]
+
+
+def session(problem: optimizer.ScheduleProblem, key: str) -> optimizer.Session:
+    return next(s for s in problem.sessions if s.id == key)
+
+
+def test_capacity_is_the_fallback_within_the_grid_less_the_margin_without_a_forecast() -> None:
+    plan = build_plan(snapshot(), horizon=H)
+    assert plan.problem.capacity_kw == (55.0,) * H
+    assert plan.problem.start == START
+    assert plan.site_id == 1
+
+
+def test_a_forecast_row_lowers_the_intervals_it_covers() -> None:
+    forecast = {7: (START - timedelta(hours=1), "f1")}
+    rows = ((7, START + timedelta(minutes=30), START + timedelta(minutes=60), 20.0),)
+    plan = build_plan(snapshot(forecasts=forecast, forecast_rows=rows), horizon=H)
+    assert plan.problem.capacity_kw == (55.0, 55.0, 15.0, 15.0, 55.0, 55.0, 55.0, 55.0)
+
+
+def test_sessions_take_their_connector_and_unknown_demand_fills_the_horizon() -> None:
+    plan = build_plan(snapshot(), horizon=H)
+    three_phase, one_phase = session(plan.problem, "11"), session(plan.problem, "12")
+    assert three_phase.max_kw == pytest.approx(3 * 230 * 16 / 1000)
+    assert one_phase.max_kw == pytest.approx(230 * 32 / 1000)
+    assert three_phase.arrival == START  # plugged in now, though it started half an hour ago
+    assert three_phase.departure == START + timedelta(minutes=15 * H)
+    assert three_phase.energy_kwh == pytest.approx(three_phase.max_kw * 2)  # as much as it can take
+    assert plan.sessions["12"].phases == 1
+    assert plan.sessions["11"].demand_source == "energy:unknown,departure:unknown"
+
+
+def test_an_unreported_connector_has_the_connector_defaults() -> None:
+    plan = build_plan(snapshot(connectors=()), horizon=H)
+    assert plan.sessions["11"].phases == 3
+    assert plan.sessions["11"].voltage_v == 230.0
+    assert plan.sessions["11"].max_kw == pytest.approx(3 * 230 * 32 / 1000)
+
+
+def test_demand_less_what_was_delivered_and_the_departure_within_the_horizon() -> None:
+    demand = SessionDemand(transaction_id=11, departure=START + timedelta(minutes=50), energy_kwh=10.0)
+    plan = build_plan(snapshot(demands={11: demand}, delivered_wh={11: 4000.0}), horizon=H)
+    s = session(plan.problem, "11")
+    assert s.energy_kwh == pytest.approx(6.0)
+    assert s.departure == START + timedelta(minutes=50)
+    assert plan.sessions["11"].delivered_kwh == 4.0
+    assert plan.sessions["11"].demand_source == "energy:api,departure:api"
+    past = build_plan(
+        snapshot(demands={11: replace(demand, departure=START - timedelta(hours=1))}), horizon=H
+    )
+    assert session(past.problem, "11").departure == START + timedelta(minutes=15)  # at least one interval
+
+
+def test_site_defaults_and_tag_history_fill_in_missing_demand() -> None:
+    defaults = build_plan(snapshot(site=site(default_energy_kwh=7.0)), horizon=H)
+    assert session(defaults.problem, "11").energy_kwh == 7.0
+    history = {"T2": ((5.0, 3600.0), (9.0, 3600.0), (7.0, 3600.0))}
+    estimated = build_plan(snapshot(tag_history=history), horizon=H)
+    assert session(estimated.problem, "12").energy_kwh == 7.0
+    assert session(estimated.problem, "12").departure == START + timedelta(minutes=30)  # started 30 min ago
+
+
+def test_offline_and_non_compliant_sessions_are_fixed_at_their_maximum() -> None:
+    cps = (SiteChargePoint("CP1", False, None), SiteChargePoint("CP2", True, None))
+    plan = build_plan(
+        snapshot(charge_points=cps), horizon=H, observations=Observations(non_compliant=frozenset({12}))
+    )
+    assert {k: ps.assumption for k, ps in plan.sessions.items()} == {"11": "offline", "12": "non_compliant"}
+    fixed = {o.session: o for o in plan.problem.overrides}
+    assert fixed["11"].kind is optimizer.OverrideKind.FIXED
+    assert fixed["11"].power_kw == pytest.approx(plan.sessions["11"].max_kw)
+    assert session(plan.problem, "12").priority == ASSUMED_PRIORITY
+    assert len(plan.notes) == 2
+
+
+def test_an_observed_draw_lowers_a_planned_sessions_maximum_only() -> None:
+    plan = build_plan(snapshot(), horizon=H, observations=Observations(max_kw={11: 2.5, 99: 1.0}))
+    assert session(plan.problem, "11").max_kw == 2.5
+    assert session(plan.problem, "12").max_kw == pytest.approx(7.36)
+
+
+def test_site_and_group_caps_lower_limits_in_their_window_only() -> None:
+    groups = (
+        SiteGroup(id=5, site_id=1, name="feeder", capacity_kw=30.0),
+        SiteGroup(id=6, site_id=1, parent_id=5, name="row"),
+    )
+    cps = (SiteChargePoint("CP1", True, 6), SiteChargePoint("CP2", True, None))
+    later = {"valid_from": START + timedelta(hours=1)}
+    caps = (
+        override(OverrideKind.cap_kw, OverrideScope.site, 40.0, **later),
+        override(OverrideKind.cap_kw, OverrideScope.group, 10.0, id=2, group_id=6, **later),
+    )
+    plan = build_plan(snapshot(groups=groups, charge_points=cps, overrides=caps), horizon=H)
+    assert plan.problem.capacity_kw == (55.0,) * 4 + (40.0,) * 4
+    by_id = {g.id: g for g in plan.problem.groups}
+    assert (by_id["g5"].capacity_kw, by_id["g5"].parent) == ((30.0,) * H, None)
+    # the unlimited group becomes limited by its override: the site's capacity elsewhere, 10 in the window
+    assert (by_id["g6"].capacity_kw, by_id["g6"].parent) == ((55.0,) * 4 + (10.0,) * 4, "g5")
+    assert session(plan.problem, "11").group == "g6"
+    assert session(plan.problem, "12").group is None
+
+
+def test_session_overrides_reach_the_planned_sessions_in_scope() -> None:
+    rules = (
+        override(OverrideKind.pause, OverrideScope.transaction, transaction_id=11),
+        override(
+            OverrideKind.fixed_kw, OverrideScope.connector, 3.0, id=2, charge_point_id="CP2", connector_id=1
+        ),
+        override(OverrideKind.cap_kw, OverrideScope.transaction, 4.0, id=3, transaction_id=12),
+        override(OverrideKind.priority, OverrideScope.site, 5.0, id=4, site_id=1),
+    )
+    plan = build_plan(snapshot(overrides=rules), horizon=H)
+    kinds = sorted((o.session, o.kind.value, o.power_kw) for o in plan.problem.overrides)
+    assert kinds == [("11", "pause", 0.0), ("12", "cap", 4.0), ("12", "fixed", 3.0)]
+    assert {s.id: s.priority for s in plan.problem.sessions} == {"11": 5, "12": 5}
+
+
+def test_a_cap_on_a_charge_point_groups_its_sessions() -> None:
+    cap = override(OverrideKind.cap_kw, OverrideScope.charge_point, 6.0, id=9, charge_point_id="CP1")
+    plan = build_plan(snapshot(overrides=(cap,)), horizon=H)
+    (group,) = plan.problem.groups
+    assert (group.id, group.capacity_kw, group.parent) == ("cp:CP1:9", (6.0,) * H, None)
+    assert session(plan.problem, "11").group == "cp:CP1:9"
+
+
+def test_overrides_leave_assumed_sessions_alone() -> None:
+    pause = override(OverrideKind.pause, OverrideScope.site, site_id=1)
+    cps = (SiteChargePoint("CP1", False, None), SiteChargePoint("CP2", True, None))
+    plan = build_plan(snapshot(charge_points=cps, overrides=(pause,)), horizon=H)
+    paused = {o.session for o in plan.problem.overrides if o.kind is optimizer.OverrideKind.PAUSE}
+    assert paused == {"12"}

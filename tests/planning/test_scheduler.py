@@ -1,0 +1,164 @@
+"""The scheduler with fakes for its ports: a store of plain data, a profile sender that answers as told, a
+clock that stands still. No database, no sockets: what it plans, stores, sends, retries and gives up on."""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from app.domain.bus import EventBus
+from app.domain.events import (
+    ChargePointBooted,
+    ForecastPosted,
+    MeterSample,
+    MeterValuesReceived,
+    TransactionStopped,
+)
+from app.domain.snapshot import (
+    ActiveTransaction,
+    DefaultProfileBasis,
+    SiteChargePoint,
+    SiteConnector,
+    SiteSnapshot,
+)
+from app.services.errors import NotFound
+from app.services.planning.scheduler import Scheduler, SchedulerSettings
+from tests.fakes import FakeClock, FakePlans, FakeSender, FakeStore, until
+from tests.planning.test_problem import site
+
+pytestmark = pytest.mark.anyio
+
+NOW = datetime(2030, 1, 7, 8, 5, tzinfo=UTC)
+START = datetime(2030, 1, 7, 8, 0, tzinfo=UTC)
+H = 8
+
+
+def snapshot(*tx_ids: int) -> SiteSnapshot:
+    return SiteSnapshot(
+        site=site(),
+        start=START,
+        end=START + timedelta(minutes=15 * H),
+        charge_points=(SiteChargePoint("CP1", True, None),),
+        connectors=tuple(SiteConnector("CP1", n, 3, 230.0, 16.0) for n in (1, 2)),
+        transactions=tuple(ActiveTransaction(tx, "CP1", tx, "T", START, 0) for tx in tx_ids),
+    )
+
+
+@dataclass
+class Running:
+    scheduler: Scheduler
+    store: FakeStore
+    sender: FakeSender
+    clock: FakeClock
+    bus: EventBus
+
+    @property
+    def plans(self) -> FakePlans:
+        return self.store.plans
+
+
+@pytest.fixture
+async def running() -> AsyncIterator[Running]:
+    bus, clock = EventBus(), FakeClock(NOW)
+    store = FakeStore(bus, FakePlans(snapshots={1: snapshot(1, 2)}, sites_of={"CP1": 1}))
+    sender = FakeSender(connected={"CP1"})
+    scheduler = Scheduler(store, sender, clock, bus, SchedulerSettings(horizon_intervals=H, debounce_s=0))
+    await scheduler.start()
+    try:
+        yield Running(scheduler, store, sender, clock, bus)
+    finally:
+        await scheduler.stop()
+
+
+async def test_a_forecast_replans_the_site_stores_the_revision_and_sends_each_profile(
+    running: Running,
+) -> None:
+    running.bus.publish(ForecastPosted(1, 7, START, START + timedelta(hours=2)))
+    await until(lambda: len(running.store.batched.dispatches) == 2)
+    ((revision, entries),) = running.plans.revisions
+    assert revision.trigger == "forecast posted"
+    assert revision.created_at == NOW
+    assert revision.capacity_kw == [55.0] * H
+    assert sorted(e.transaction_id for e in entries) == [1, 2]
+    assert {e.assumption for e in entries} == {"planned"}
+    assert sorted(s.transaction_id for s in running.sender.sent) == [1, 2]
+    sent = {s.transaction_id: s.power_kw for s in running.sender.sent}
+    assert all(sent[e.transaction_id] == tuple(e.power_kw) for e in entries)
+    assert sum(sent[1][0:1] + sent[2][0:1]) <= 55.0 + 1e-6
+    assert {(d.status, d.purpose, d.revision_id) for d in running.store.batched.dispatches} == {
+        ("accepted", "TxProfile", revision.id)
+    }
+
+
+async def test_an_unchanged_plan_sends_nothing_again(running: Running) -> None:
+    await running.scheduler.replan_now(1, "first")
+    await running.scheduler.replan_now(1, "second")
+    assert len(running.plans.revisions) == 2
+    assert len(running.sender.sent) == 2
+
+
+async def test_a_refused_profile_is_retried_then_planned_at_the_maximum(running: Running) -> None:
+    running.sender.answers[2] = ["rejected", "rejected", "rejected"]
+    await running.scheduler.replan_now(1, "operator request")
+    await until(lambda: any("non-compliant 2" in r.trigger for r, _ in running.plans.revisions))
+    assert [s.transaction_id for s in running.sender.sent].count(2) == 3  # the first try and two retries
+    assert [s for s in running.clock.slept if s < 60] == [2.0, 4.0]  # backoff (the ticker waits longer)
+    await until(lambda: len(running.plans.revisions) == 2)
+    _, entries = running.plans.revisions[-1]
+    assert {e.transaction_id: e.assumption for e in entries} == {1: "planned", 2: "non_compliant"}
+    statuses = [(d.transaction_id, d.status, d.attempt) for d in running.store.batched.dispatches]
+    assert (2, "rejected", 3) in statuses
+
+
+async def test_an_offline_charge_point_gets_no_profile(running: Running) -> None:
+    running.sender.connected.clear()
+    await running.scheduler.replan_now(1, "operator request")
+    assert running.sender.sent == []
+    assert running.store.batched.dispatches == []
+
+
+async def test_an_ev_drawing_far_below_its_allocation_is_capped_and_the_site_replanned(
+    running: Running,
+) -> None:
+    await running.scheduler.replan_now(1, "first")
+    allocated_kw = running.sender.sent[0].power_kw[0]
+    assert allocated_kw > 2
+    low = tuple(MeterSample(NOW + timedelta(minutes=k), power_w=500) for k in range(2))
+    running.bus.publish(MeterValuesReceived("CP1", 1, 1, lambda: low))
+    await until(lambda: len(running.plans.revisions) == 2)
+    revision, entries = running.plans.revisions[-1]
+    assert revision.trigger == "meter deviation 1"
+    assert {e.transaction_id: e.max_kw for e in entries}[1] == pytest.approx(0.55)
+
+
+async def test_a_booted_charge_point_gets_its_default_profile(running: Running) -> None:
+    running.plans.bases["CP1"] = DefaultProfileBasis(site(), connectors=4, phases=1, voltage_v=220.0)
+    running.bus.publish(ChargePointBooted("CP1", "Accepted", "v", "m", NOW))
+    await until(lambda: any(d.purpose == "TxDefaultProfile" for d in running.store.batched.dispatches))
+    assert running.sender.defaults == [("CP1", pytest.approx(13.75), 1, 220.0)]
+    await until(lambda: len(running.plans.revisions) == 1)
+    assert running.plans.revisions[0][0].trigger == "BootNotification"
+
+
+async def test_a_stopped_transaction_replans_without_it(running: Running) -> None:
+    await running.scheduler.replan_now(1, "first")
+    running.plans.snapshots[1] = snapshot(1)
+    running.bus.publish(TransactionStopped(2, "CP1", 2, "T", NOW, 5000, "Local"))
+    await until(lambda: len(running.plans.revisions) == 2)
+    assert [e.transaction_id for e in running.plans.revisions[-1][1]] == [1]
+    assert 2 not in running.scheduler.state.allocation
+
+
+async def test_an_interval_boundary_replans_every_site(running: Running) -> None:
+    await until(lambda: running.scheduler._sites.get(1) is not None)  # the ticker saw the site
+    running.clock.advance(timedelta(minutes=10))
+    await until(lambda: len(running.plans.revisions) == 1)
+    assert running.plans.revisions[0][0].trigger == "interval boundary"
+
+
+async def test_an_unknown_site_is_not_planned(running: Running) -> None:
+    running.plans.snapshots.clear()
+    with pytest.raises(NotFound, match="site 9"):
+        await running.scheduler.replan_now(9, "operator request")
+    assert running.plans.revisions == []
