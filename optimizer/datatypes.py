@@ -217,9 +217,6 @@ class ScheduleProblem:
     def end(self) -> datetime:
         return self.start + timedelta(minutes=self.interval_min * self.n_intervals)
 
-    def interval_start(self, t: int) -> datetime:
-        return self.start + timedelta(minutes=self.interval_min * t)
-
 
 @dataclass(frozen=True, slots=True)
 class Relaxation:

@@ -46,10 +46,6 @@ class Weights:
     smooth: bool = True
 
     @classmethod
-    def energy_only(cls) -> Weights:
-        return cls(fairness=False, early=False, smooth=False)
-
-    @classmethod
     def for_size(cls, p: Prepared) -> Weights:
         """All components in the LP where affordable; above the thresholds, earliness comes from
         `optimizer.shift` after the LP and smoothness from the vertex solution (docs/optimizer.md)."""
