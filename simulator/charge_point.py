@@ -397,7 +397,20 @@ class SimulatedChargePoint:
         connector.remote_start = None
         connector.ev = EV(plan.ev, plan.initial_soc, plan.target_soc)
         connector.result = SessionResult(
-            self.id, connector.id, plan.ev.name, tag, plan.arrival, plan.departure, plan.energy_kwh
+            self.id,
+            connector.id,
+            plan.ev.name,
+            tag,
+            plan.arrival,
+            plan.departure,
+            plan.energy_kwh,
+            initial_soc=plan.initial_soc,
+            battery_kwh=plan.ev.battery_kwh,
+            ev_max_kw=plan.ev.max_ac_kw,
+            ev_phases=plan.ev.phases,
+            voltage_v=self.spec.voltage_v,
+            connector_max_current_a=self.spec.max_current_a,
+            connector_phases=self.spec.phases,
         )
         self.stats.sessions.append(connector.result)
         self._set_status(connector, ChargePointStatus.preparing)

@@ -40,6 +40,14 @@ class SessionResult:
     transaction_id: int | None = None
     authorized: bool = True
     stop_reason: str | None = None
+    # the truth about the EV and the connector, for analysis (what a central system never learns directly)
+    initial_soc: float = 0.0
+    battery_kwh: float = 0.0
+    ev_max_kw: float = 0.0
+    ev_phases: int = 3
+    voltage_v: float = 230.0
+    connector_max_current_a: float = 32.0
+    connector_phases: int = 3
 
 
 @dataclass
