@@ -7,6 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from app.demo.outcome import Outcome
 from app.demo.scenario import DemoConfig
 from simulator import FleetSummary
 
@@ -18,6 +19,7 @@ class IntervalLoad:
 
     start: datetime
     limit_kw: float
+    capacity_kw: float  # what the service may plan: the limit within the grid connection, less the margin
     planned_kw: float | None
     drawn_kw: float
     metered_kw: float | None
@@ -34,7 +36,14 @@ def interval_loads(summary: FleetSummary, load: list[dict[str, Any]]) -> list[In
     for row in load:
         start = datetime.fromisoformat(row["start"])
         out.append(
-            IntervalLoad(start, row["limit_kw"], row["planned_kw"], drawn.get(start, 0.0), row["measured_kw"])
+            IntervalLoad(
+                start,
+                row["limit_kw"],
+                row["capacity_kw"],
+                row["planned_kw"],
+                drawn.get(start, 0.0),
+                row["measured_kw"],
+            )
         )
     return out
 
@@ -54,6 +63,7 @@ class DemoReport:
     wall_s: float
     database_url: str
     undelivered: int  # messages still queued in the charge points when the run ended
+    outcome: Outcome | None = None  # what the drivers got against the hindsight bound and the online rule
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -116,6 +126,8 @@ def print_report(report: DemoReport, console: Console) -> None:
         f"{summary.call_errors} / {summary.timeouts} / {summary.transaction_messages_dropped}",
     )
     table.add_row("messages left undelivered at the end", f"{report.undelivered}")
+    if report.outcome is not None:
+        add_outcome(table, report.outcome)
     table.add_row("wall time", f"{report.wall_s:.0f} s")
     console.print(curve_table(report))
     console.print(table)
@@ -147,3 +159,25 @@ def curve_table(report: DemoReport, every: int = 4) -> Table:
             f"{top.excess_kw:+.1f}",
         )
     return table
+
+
+def add_outcome(table: Table, outcome: Outcome) -> None:
+    """What the drivers got against what the day allowed."""
+    table.add_row(
+        "delivered / hindsight bound",
+        f"{outcome.delivered_kwh:.0f} / {outcome.bound_kwh:.0f} kWh = [bold]{outcome.of_bound:.1%}[/]",
+    )
+    table.add_row(
+        "online rule (EDF, 6 A-aware) / bound",
+        f"{outcome.online_kwh:.0f} kWh = {outcome.online_of_bound:.1%}",
+    )
+    table.add_row(
+        "intervals EVs wanted more, site drew < 95 %",
+        f"{outcome.underdrawn_intervals} of {outcome.contested_intervals}",
+    )
+    table.add_row("promises kept (feasible in hindsight)", f"{outcome.promises_kept} of {outcome.promises}")
+    table.add_row("profile periods 0 < limit < 6 A", f"{outcome.short_periods} of {outcome.profile_periods}")
+    median = outcome.first_profile_median_s
+    table.add_row(
+        "first profile after a start (median, simulated)", "-" if median is None else f"{median:.0f} s"
+    )

@@ -22,6 +22,7 @@ import uvicorn
 from pydantic import SecretStr
 from rich.console import Console
 
+from app.demo.outcome import outcome
 from app.demo.report import DemoReport, interval_loads
 from app.demo.scenario import (
     INTERVAL,
@@ -37,6 +38,8 @@ from app.domain.clock import ScaledClock
 from app.main import create_app
 from app.settings import Settings, UnknownChargePoints
 from simulator import Fleet, FleetConfig, run_with_display
+
+PAGE = 1000
 
 
 @contextlib.asynccontextmanager
@@ -61,6 +64,16 @@ async def serve(settings: Settings) -> AsyncIterator[tuple[str, str]]:
     finally:
         server.should_exit = True
         await task
+
+
+async def every_item(api: httpx.AsyncClient, path: str, **params: Any) -> list[dict[str, Any]]:
+    """All items of a paged list."""
+    items: list[dict[str, Any]] = []
+    while True:
+        page = await check(await api.get(path, params={**params, "limit": PAGE, "offset": len(items)}))
+        items += page["items"]
+        if len(items) >= page["total"] or not page["items"]:
+            return items
 
 
 async def run_demo(
@@ -159,6 +172,16 @@ async def run_demo(
                 )
             )
             loads = interval_loads(summary, load)
+            commands = await every_item(api, "/commands", action="SetChargingProfile")
+            tx_profiles = [
+                (datetime.fromisoformat(c["created_at"]), c["payload"]["csChargingProfiles"])
+                for c in sorted(commands, key=lambda c: c["id"])
+                if c["payload"]["csChargingProfiles"]["chargingProfilePurpose"] == "TxProfile"
+            ]
+            starts = {
+                int(t["id"]): datetime.fromisoformat(t["start_timestamp"])
+                for t in await every_item(api, "/transactions")
+            }
             report = DemoReport(
                 config=config,
                 site_id=site_id,
@@ -175,5 +198,12 @@ async def run_demo(
                 wall_s=time.monotonic() - wall_start,
                 undelivered=sum(len(cp.outbox) for cp in fleet.charge_points),
                 database_url=database_url,
+                outcome=outcome(
+                    summary.sessions,
+                    {i.start: i.capacity_kw for i in loads},
+                    {i.start: i.drawn_kw for i in loads},
+                    tx_profiles,
+                    starts,
+                ),
             )
     return report
