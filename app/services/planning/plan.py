@@ -28,6 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 import optimizer
 from app.db.sql import core_table
+from app.db.store import SqlUnitOfWork
 from app.db.tables.ocpp import charge_point_table, connector_table, meter_value_table, transaction_table
 from app.domain.clock import utcnow
 from app.domain.planning import Override as OverrideRow
@@ -35,8 +36,9 @@ from app.domain.planning import OverrideKind, OverrideScope, ScheduleEntry, Sche
 from app.services.planning.capacity import floor_to_interval
 from app.services.planning.demand import DemandSource, effective_demands
 from app.services.planning.forecasts import effective_capacity
+from app.services.planning.groups import group_capacities, list_groups
 from app.services.planning.overrides import active_overrides
-from app.services.planning.sites import get_site, group_capacities, list_groups
+from app.services.planning.sites import get_site
 
 __all__ = [
     "ASSUMED_PRIORITY",
@@ -183,18 +185,19 @@ async def build_plan(
     non_compliant: Iterable[int] = (),
     observed_max_kw: Mapping[int, float] | None = None,
 ) -> Plan:
-    site = await get_site(session, site_id)
+    uow = SqlUnitOfWork(session)  # transitional: until plan.py reads through the unit of work
+    site = await get_site(uow, site_id)
     assert site.id is not None
     interval = site.interval_minutes
     start = floor_to_interval(now, interval)
     end = start + timedelta(minutes=interval * horizon)
-    site_caps = list(await effective_capacity(session, site_id, start, horizon))
-    group_caps = await group_capacities(session, site_id, start, horizon)
+    site_caps = list(await effective_capacity(uow, site_id, start, horizon))
+    group_caps = await group_capacities(uow, site_id, start, horizon)
     topology = _Topology(
-        parents={g.id: g.parent_id for g in await list_groups(session, site_id) if g.id is not None},
+        parents={g.id: g.parent_id for g in await list_groups(uow, site_id) if g.id is not None},
         series={gid: list(s) for gid, s in group_caps.items() if s is not None},
     )
-    overrides = await active_overrides(session, site_id, start, end)
+    overrides = await active_overrides(uow, site_id, start, end)
 
     def mask(row: OverrideRow) -> list[bool]:
         return _window_mask(start, horizon, interval, row)
@@ -256,7 +259,7 @@ async def build_plan(
             )
         ).all()
     }
-    demands = await effective_demands(session, [tx.id for tx in transactions])
+    demands = await effective_demands(uow, [tx.id for tx in transactions])
     delivered_wh = await _delivered_wh(session, {tx.id: tx.meter_start_wh for tx in transactions})
     non_compliant = set(non_compliant)
     observed = observed_max_kw or {}
