@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from app.domain.planning import Override, SessionDemand, Site, SiteGroup
+from app.domain.repositories.planning import PastSession
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,8 @@ class SiteSnapshot:
     `forecasts`: the forecasts covering part of the window (id → (issued_at, forecast_id)), with their rows
     in `forecast_rows` as (forecast id, start, end, limit_kw); `overrides`: those in force at some time of
     the window within the site; `delivered_wh`: energy delivered so far per transaction (its latest energy
-    register less its meter start); `tag_history`: per id tag, (energy kWh, duration s) of its last
-    completed sessions.
+    register less its meter start); `past_sessions`: the last completed sessions of the active
+    transactions' id tags (demand estimates).
     """
 
     site: Site
@@ -56,7 +57,7 @@ class SiteSnapshot:
     connectors: tuple[SiteConnector, ...] = ()
     transactions: tuple[ActiveTransaction, ...] = ()
     demands: Mapping[int, SessionDemand] = field(default_factory=dict)
-    tag_history: Mapping[str, tuple[tuple[float, float], ...]] = field(default_factory=dict)
+    past_sessions: tuple[PastSession, ...] = ()
     delivered_wh: Mapping[int, float] = field(default_factory=dict)
 
 

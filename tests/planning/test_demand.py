@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from app.db.engine import Database
+from app.db.store import SqlUnitOfWork
 from app.domain.enums import Role
 from app.services.planning import demand
 from tests.planning.conftest import Planning, iso, make_site, problem
@@ -101,9 +102,11 @@ async def test_bulk_demand_for_the_scheduler(planning: Planning, database: Datab
     first = await planning.transaction("CP1", "A", now - timedelta(hours=1))
     second = await planning.transaction("CP1", "B", now - timedelta(hours=2), connector_id=2)
     async with database.session() as session:
-        await demand.set_demand(session, first, departure=None, energy_kwh=12, now=now, author="app")
+        await demand.set_demand(
+            SqlUnitOfWork(session), first, departure=None, energy_kwh=12, now=now, author="app"
+        )
     async with database.session() as session:
-        got = await demand.effective_demands(session, [first, second, 999])
+        got = await demand.effective_demands(SqlUnitOfWork(session), [first, second, 999])
     assert set(got) == {first, second}
     assert (got[first].energy_kwh, got[first].energy_source) == (12, demand.DemandSource.api)
     assert got[second].energy_source is demand.DemandSource.unknown

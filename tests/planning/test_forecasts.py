@@ -10,10 +10,11 @@ import httpx
 import pytest
 
 from app.db.engine import Database
+from app.db.store import SqlUnitOfWork
 from app.domain.enums import Role
+from app.domain.events import ForecastPosted
+from app.services.errors import Invalid
 from app.services.planning import forecasts
-from app.services.planning.forecasts import ForecastPosted
-from app.services.planning.sites import Invalid
 from tests.planning.conftest import HORIZON_DAYS, Planning, iso, make_site, next_hour, problem
 
 pytestmark = pytest.mark.anyio
@@ -341,9 +342,10 @@ async def test_effective_capacity_for_the_scheduler(operator: httpx.AsyncClient,
     t0 = next_hour()
     await operator.post(f"/sites/{site['id']}/forecasts", json=rows(t0, 15, [500, 30, 10]))
     async with database.session() as session:
-        capacity = await forecasts.effective_capacity(session, site["id"], t0, 4)
+        uow = SqlUnitOfWork(session)
+        capacity = await forecasts.effective_capacity(uow, site["id"], t0, 4)
         with pytest.raises(Invalid, match="not on a 15-minute boundary"):
-            await forecasts.effective_capacity(session, site["id"], t0 + timedelta(minutes=5), 4)
+            await forecasts.effective_capacity(uow, site["id"], t0 + timedelta(minutes=5), 4)
     assert capacity == [375, 5, 0, 75]  # min(f, 400) - 25 ≥ 0; fallback 100 - 25
 
 

@@ -7,9 +7,10 @@ import httpx
 import pytest
 
 from app.db.engine import Database
+from app.db.store import SqlUnitOfWork
 from app.domain.enums import Role
+from app.domain.events import OverrideChanged
 from app.services.planning import overrides
-from app.services.planning.overrides import OverrideChanged
 from tests.planning.conftest import Planning, iso, make_site, problem
 
 pytestmark = pytest.mark.anyio
@@ -195,7 +196,9 @@ async def test_active_overrides_of_a_site_for_the_scheduler(
     await operator.delete(f"/overrides/{deleted}")
 
     async with database.session() as session:
-        rows = await overrides.active_overrides(session, site["id"], now, now + timedelta(hours=4))
+        rows = await overrides.active_overrides(
+            SqlUnitOfWork(session), site["id"], now, now + timedelta(hours=4)
+        )
     assert [r.id for r in rows] == mine
     on_cp1 = (await operator.get("/overrides", params={"charge_point_id": "CP1"})).json()["items"]
     assert sorted(o["id"] for o in on_cp1) == mine[2:]  # the charge point, its connector, its transaction

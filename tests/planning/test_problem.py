@@ -7,6 +7,7 @@ import pytest
 
 import optimizer
 from app.domain.planning import Override, OverrideKind, OverrideScope, SessionDemand, Site, SiteGroup
+from app.domain.repositories.planning import PastSession
 from app.domain.snapshot import ActiveTransaction, SiteChargePoint, SiteConnector, SiteSnapshot
 from app.services.planning.problem import ASSUMED_PRIORITY, Observations, build_plan
 
@@ -114,8 +115,12 @@ def test_demand_less_what_was_delivered_and_the_departure_within_the_horizon() -
 def test_site_defaults_and_tag_history_fill_in_missing_demand() -> None:
     defaults = build_plan(snapshot(site=site(default_energy_kwh=7.0)), horizon=H)
     assert session(defaults.problem, "11").energy_kwh == 7.0
-    history = {"T2": ((5.0, 3600.0), (9.0, 3600.0), (7.0, 3600.0))}
-    estimated = build_plan(snapshot(tag_history=history), horizon=H)
+    hour = timedelta(hours=1)
+    history = tuple(
+        PastSession("T2", START - (k + 1) * 2 * hour, START - (k + 1) * 2 * hour + hour, kwh * 1000)
+        for k, kwh in enumerate((5.0, 9.0, 7.0))
+    )
+    estimated = build_plan(snapshot(past_sessions=history), horizon=H)
     assert session(estimated.problem, "12").energy_kwh == 7.0
     assert session(estimated.problem, "12").departure == START + timedelta(minutes=30)  # started 30 min ago
 

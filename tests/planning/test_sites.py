@@ -7,8 +7,9 @@ import httpx
 import pytest
 
 from app.db.engine import Database
+from app.db.store import SqlUnitOfWork
 from app.domain.planning import ProfileDispatch, ScheduleRevision
-from app.services.planning import capacity, sites
+from app.services.planning import capacity, groups
 from tests.planning.conftest import SITE, Planning, make_site, problem
 
 pytestmark = pytest.mark.anyio
@@ -166,7 +167,7 @@ async def test_group_capacity_profile_in_local_time(operator: httpx.AsyncClient,
 
     start = datetime(2030, 1, 10, 15, tzinfo=UTC)  # 16:00 local
     async with database.session() as session:
-        capacities = await sites.group_capacities(session, site["id"], start, 7)
+        capacities = await groups.group_capacities(SqlUnitOfWork(session), site["id"], start, 7)
     # 16-17 local: 80; 17-18: 40 from 17:30, so the minimum; 18-22: 40; 22-23: 100
     assert capacities[created.json()["id"]] == [80, 40, 40, 40, 40, 40, 100]
 

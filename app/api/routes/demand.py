@@ -5,9 +5,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
-from app.api.deps import ClockDep, OperatorDep, SessionDep, require
-from app.api.planning_schemas import DemandOut, DemandSet
-from app.api.schemas import problems
+from app.api.deps import ClockDep, OperatorDep, UowDep, require
+from app.api.schemas import DemandOut, DemandSet, problems
 from app.api.support import service_problems
 from app.domain.access import Principal
 from app.domain.enums import Role
@@ -21,9 +20,9 @@ DemandReaderDep = Annotated[Principal, Depends(require(Role.operator, Role.analy
 
 
 @router.get("", summary="The effective demand and where each part came from", responses=problems(404))
-async def get_demand(transaction_id: int, session: SessionDep, _: DemandReaderDep) -> DemandOut:
+async def get_demand(transaction_id: int, uow: UowDep, _: DemandReaderDep) -> DemandOut:
     with service_problems():
-        return DemandOut.model_validate(await demand.effective_demand(session, transaction_id))
+        return DemandOut.model_validate(await demand.effective_demand(uow, transaction_id))
 
 
 @router.put(
@@ -32,11 +31,11 @@ async def get_demand(transaction_id: int, session: SessionDep, _: DemandReaderDe
     responses=problems(404, 409, 422),
 )
 async def set_demand(
-    transaction_id: int, body: DemandSet, session: SessionDep, principal: OperatorDep, clock: ClockDep
+    transaction_id: int, body: DemandSet, uow: UowDep, principal: OperatorDep, clock: ClockDep
 ) -> DemandOut:
     with service_problems():
         await demand.set_demand(
-            session,
+            uow,
             transaction_id,
             departure=body.departure,
             energy_kwh=body.energy_kwh,
@@ -45,7 +44,7 @@ async def set_demand(
             author_key_id=principal.key_id,
         )
     with service_problems():
-        return DemandOut.model_validate(await demand.effective_demand(session, transaction_id))
+        return DemandOut.model_validate(await demand.effective_demand(uow, transaction_id))
 
 
 @router.delete(
@@ -54,6 +53,6 @@ async def set_demand(
     summary="Forget what was set: back to the site defaults or the estimate",
     responses=problems(404),
 )
-async def clear_demand(transaction_id: int, session: SessionDep, _: OperatorDep) -> None:
+async def clear_demand(transaction_id: int, uow: UowDep, _: OperatorDep) -> None:
     with service_problems():
-        await demand.clear_demand(session, transaction_id)
+        await demand.clear_demand(uow, transaction_id)

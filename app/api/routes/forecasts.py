@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import TypeAdapter
 from starlette.datastructures import UploadFile
 
-from app.api.deps import ClockDep, ReaderDep, SessionDep, UowDep, check_site_access, require
+from app.api.deps import ClockDep, ReaderDep, UowDep, check_site_access, require
 from app.api.errors import Problem
-from app.api.planning_schemas import (
+from app.api.schemas import (
     EffectiveForecastOut,
     EffectiveIntervalOut,
     ForecastDetail,
@@ -20,13 +20,15 @@ from app.api.planning_schemas import (
     ForecastIntervalOut,
     ForecastOut,
     ForecastRef,
+    Page,
     ResampledIntervalOut,
+    problems,
 )
-from app.api.schemas import Page, problems
-from app.api.support import CSV_RESPONSE, Since, Until, WindowDep, service_problems, time_range, utc
+from app.api.support import CSV_RESPONSE, Since, Until, WindowDep, paged, service_problems, time_range, utc
 from app.domain.access import Principal
 from app.domain.enums import Role
-from app.services.planning import capacity, forecasts, sites
+from app.services.errors import Invalid
+from app.services.planning import capacity, forecast_parsing, forecasts, sites
 from app.settings import Settings
 
 router = APIRouter(prefix="/sites/{site_id}/forecasts", tags=["forecasts"], responses=problems(401, 403, 404))
@@ -139,14 +141,14 @@ async def post_forecast(
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     with service_problems():
         if media in ("text/csv", "application/csv"):
-            submission = forecasts.parse_csv(body, forecast_id=forecast_id, issued_at=issued_at)
+            submission = forecast_parsing.parse_csv(body, forecast_id=forecast_id, issued_at=issued_at)
         elif media == "multipart/form-data":
             async with request.form() as form:
                 upload = form.get("file")
                 if not isinstance(upload, UploadFile):
-                    raise sites.Invalid("file: a form field 'file' with the CSV is required")
+                    raise Invalid("file: a form field 'file' with the CSV is required")
                 ref, issued = form.get("forecast_id"), form.get("issued_at")
-                submission = forecasts.parse_csv(
+                submission = forecast_parsing.parse_csv(
                     await upload.read(),
                     forecast_id=ref if isinstance(ref, str) else forecast_id,
                     issued_at=issued if isinstance(issued, str) else issued_at,
@@ -155,8 +157,8 @@ async def post_forecast(
             try:
                 document: Any = json.loads(body)
             except (ValueError, UnicodeDecodeError) as exc:
-                raise sites.Invalid(f"body: not valid JSON ({exc})") from exc
-            submission = forecasts.parse_json(document, forecast_id=forecast_id, issued_at=issued_at)
+                raise Invalid(f"body: not valid JSON ({exc})") from exc
+            submission = forecast_parsing.parse_json(document, forecast_id=forecast_id, issued_at=issued_at)
         else:
             raise Problem(
                 415, f"send application/json, text/csv or multipart/form-data, not {media or 'nothing'!r}"
@@ -179,7 +181,7 @@ async def post_forecast(
 @router.get("", summary="The site's forecasts, most recently issued first")
 async def list_forecasts(
     site_id: int,
-    session: SessionDep,
+    uow: UowDep,
     principal: ReaderDep,
     window: WindowDep,
     forecast_id: str | None = None,
@@ -188,22 +190,15 @@ async def list_forecasts(
 ) -> Page[ForecastOut]:
     check_site_access(principal, site_id)
     with service_problems():
-        await sites.get_site(session, site_id)
-        items, total = await forecasts.list_forecasts(
-            session,
+        found = await forecasts.list_forecasts(
+            uow,
             site_id,
+            window,
             forecast_id=forecast_id,
             issued_from=utc(issued_from),
             issued_to=utc(issued_to),
-            limit=window.limit,
-            offset=window.offset,
         )
-    return Page(
-        items=[ForecastOut.model_validate(f) for f in items],
-        total=total,
-        limit=window.limit,
-        offset=window.offset,
-    )
+    return paged([ForecastOut.model_validate(f) for f in found.items], found, window)
 
 
 @router.get(
@@ -215,7 +210,7 @@ async def list_forecasts(
 async def effective_forecast(
     site_id: int,
     request: Request,
-    session: SessionDep,
+    uow: UowDep,
     principal: ReaderDep,
     clock: ClockDep,
     since: Since = None,
@@ -228,13 +223,13 @@ async def effective_forecast(
     check_site_access(principal, site_id)
     since, until = time_range(since, until)
     with service_problems():
-        site = await sites.get_site(session, site_id)
+        site = await sites.get_site(uow, site_id)
         start = capacity.floor_to_interval(since or clock.now(), site.interval_minutes)
         end = capacity.ceil_to_interval(until or start + timedelta(days=1), site.interval_minutes)
         n_intervals = int((end - start) / timedelta(minutes=site.interval_minutes))
         if n_intervals > MAX_EFFECTIVE_INTERVALS:
-            raise sites.Invalid(f"to: at most {MAX_EFFECTIVE_INTERVALS} intervals per request")
-        effective = await forecasts.effective_forecast(session, site_id, start, n_intervals, as_of=utc(as_of))
+            raise Invalid(f"to: at most {MAX_EFFECTIVE_INTERVALS} intervals per request")
+        effective = await forecasts.effective_forecast(uow, site_id, start, n_intervals, as_of=utc(as_of))
     intervals = [
         EffectiveIntervalOut(
             start=i.start,
@@ -283,15 +278,15 @@ async def get_forecast(
     site_id: int,
     forecast_pk: int,
     request: Request,
-    session: SessionDep,
+    uow: UowDep,
     principal: ReaderDep,
     format: Format = None,
 ) -> ForecastDetail:
     check_site_access(principal, site_id)
     with service_problems():
-        site = await sites.get_site(session, site_id)
-        forecast = await forecasts.get_forecast(session, site_id, forecast_pk)
-        rows = await forecasts.forecast_rows(session, forecast_pk)
+        site = await sites.get_site(uow, site_id)
+        forecast = await forecasts.get_forecast(uow, site_id, forecast_pk)
+        rows = await forecasts.forecast_rows(uow, forecast_pk)
     posted = pd.DataFrame(
         {
             "start": [r.start for r in rows],

@@ -6,10 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response, status
 
-from app.api.deps import ClockDep, OperatorDep, SessionDep, UowDep, require
-from app.api.planning_schemas import OverrideAuditOut, OverrideCreate, OverrideOut, OverrideUpdate
-from app.api.schemas import Page, problems
-from app.api.support import WindowDep, service_problems
+from app.api.deps import ClockDep, OperatorDep, UowDep, require
+from app.api.schemas import OverrideAuditOut, OverrideCreate, OverrideOut, OverrideUpdate, Page, problems
+from app.api.support import WindowDep, paged, service_problems
 from app.domain.access import Principal
 from app.domain.enums import Role
 from app.domain.planning import Override, OverrideKind, OverrideScope
@@ -50,7 +49,7 @@ async def create_override(
 
 @router.get("", summary="List overrides, newest first (deleted ones only with include_deleted)")
 async def list_overrides(
-    session: SessionDep,
+    uow: UowDep,
     _: OverrideReaderDep,
     clock: ClockDep,
     window: WindowDep,
@@ -63,8 +62,9 @@ async def list_overrides(
     transaction_id: int | None = None,
 ) -> Page[OverrideOut]:
     now = clock.now()
-    items, total = await overrides.list_overrides(
-        session,
+    found = await overrides.list_overrides(
+        uow,
+        window,
         now=now,
         active=active,
         include_deleted=include_deleted,
@@ -73,18 +73,14 @@ async def list_overrides(
         kind=kind,
         charge_point_id=charge_point_id,
         transaction_id=transaction_id,
-        limit=window.limit,
-        offset=window.offset,
     )
-    return Page(items=[present(o, now) for o in items], total=total, limit=window.limit, offset=window.offset)
+    return paged([present(o, now) for o in found.items], found, window)
 
 
 @router.get("/{override_id}", summary="An override", responses=problems(404))
-async def get_override(
-    override_id: int, session: SessionDep, _: OverrideReaderDep, clock: ClockDep
-) -> OverrideOut:
+async def get_override(override_id: int, uow: UowDep, _: OverrideReaderDep, clock: ClockDep) -> OverrideOut:
     with service_problems():
-        return present(await overrides.get_override(session, override_id), clock.now())
+        return present(await overrides.get_override(uow, override_id), clock.now())
 
 
 @router.patch(
@@ -122,6 +118,6 @@ async def delete_override(override_id: int, uow: UowDep, principal: OperatorDep,
 
 
 @router.get("/{override_id}/audit", summary="Every change to an override", responses=problems(404))
-async def list_audit(override_id: int, session: SessionDep, _: OverrideReaderDep) -> list[OverrideAuditOut]:
+async def list_audit(override_id: int, uow: UowDep, _: OverrideReaderDep) -> list[OverrideAuditOut]:
     with service_problems():
-        return [OverrideAuditOut.model_validate(a) for a in await overrides.list_audit(session, override_id)]
+        return [OverrideAuditOut.model_validate(a) for a in await overrides.list_audit(uow, override_id)]

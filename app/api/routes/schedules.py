@@ -8,39 +8,43 @@ from fastapi import APIRouter, Request, status
 from fastapi.responses import StreamingResponse
 
 from app.api.csv import csv_response
-from app.api.deps import OperatorDep, ReaderDep, SessionDep, check_site_access
-from app.api.schedule_schemas import (
+from app.api.deps import ClockDep, OperatorDep, ReaderDep, StoreDep, UowDep, check_site_access
+from app.api.schemas import (
     EntryOut,
     LoadIntervalOut,
+    Page,
     ReplanOut,
     RevisionOut,
     ScheduleOut,
     TransactionScheduleOut,
+    problems,
 )
-from app.api.schemas import Page, problems
-from app.api.support import CSV_RESPONSE, Since, Until, WindowDep, service_problems, time_range
+from app.api.support import CSV_RESPONSE, Since, Until, WindowDep, paged, service_problems, time_range
+from app.domain.persistence import UnitOfWork
+from app.services.errors import Invalid
 from app.services.planning import schedules, sites
+from app.services.planning import site_load as load
 
 router = APIRouter(tags=["schedules"], responses=problems(401, 403, 404))
 
 
-async def _schedule(session: SessionDep, site_id: int, revision_id: int | None = None) -> ScheduleOut:
+async def _schedule(uow: UnitOfWork, site_id: int, revision_id: int | None = None) -> ScheduleOut:
     with service_problems():
         if revision_id is None:
-            revision = await schedules.latest_revision(session, site_id)
+            revision = await schedules.latest_revision(uow, site_id)
         else:
-            revision = await schedules.get_revision(session, site_id, revision_id)
+            revision = await schedules.get_revision(uow, site_id, revision_id)
         assert revision.id is not None
-        entries = await schedules.revision_entries(session, revision.id)
+        entries = await schedules.revision_entries(uow, revision.id)
     return ScheduleOut(
         revision=RevisionOut.model_validate(revision), entries=[EntryOut.model_validate(e) for e in entries]
     )
 
 
 @router.get("/sites/{site_id}/schedule", summary="The site's current schedule: every transaction's plan")
-async def current_schedule(site_id: int, session: SessionDep, principal: ReaderDep) -> ScheduleOut:
+async def current_schedule(site_id: int, uow: UowDep, principal: ReaderDep) -> ScheduleOut:
     check_site_access(principal, site_id)
-    return await _schedule(session, site_id)
+    return await _schedule(uow, site_id)
 
 
 @router.get(
@@ -49,9 +53,9 @@ async def current_schedule(site_id: int, session: SessionDep, principal: ReaderD
     response_class=StreamingResponse,
     responses=CSV_RESPONSE,
 )
-async def current_schedule_csv(site_id: int, session: SessionDep, principal: ReaderDep) -> StreamingResponse:
+async def current_schedule_csv(site_id: int, uow: UowDep, principal: ReaderDep) -> StreamingResponse:
     check_site_access(principal, site_id)
-    schedule = await _schedule(session, site_id)
+    schedule = await _schedule(uow, site_id)
     revision = schedule.revision
     step = timedelta(minutes=revision.interval_minutes)
 
@@ -74,29 +78,20 @@ async def current_schedule_csv(site_id: int, session: SessionDep, principal: Rea
 
 @router.get("/sites/{site_id}/schedule/revisions", summary="The site's schedule revisions, newest first")
 async def list_revisions(
-    site_id: int, session: SessionDep, principal: ReaderDep, window: WindowDep
+    site_id: int, uow: UowDep, principal: ReaderDep, window: WindowDep
 ) -> Page[RevisionOut]:
     check_site_access(principal, site_id)
     with service_problems():
-        items, total = await schedules.list_revisions(
-            session, site_id, limit=window.limit, offset=window.offset
-        )
-    return Page(
-        items=[RevisionOut.model_validate(r) for r in items],
-        total=total,
-        limit=window.limit,
-        offset=window.offset,
-    )
+        found = await schedules.list_revisions(uow, site_id, window)
+    return paged([RevisionOut.model_validate(r) for r in found.items], found, window)
 
 
 @router.get(
     "/sites/{site_id}/schedule/revisions/{revision_id}", summary="One schedule revision with its plans"
 )
-async def get_revision(
-    site_id: int, revision_id: int, session: SessionDep, principal: ReaderDep
-) -> ScheduleOut:
+async def get_revision(site_id: int, revision_id: int, uow: UowDep, principal: ReaderDep) -> ScheduleOut:
     check_site_access(principal, site_id)
-    return await _schedule(session, site_id, revision_id)
+    return await _schedule(uow, site_id, revision_id)
 
 
 @router.post(
@@ -104,9 +99,10 @@ async def get_revision(
     status_code=status.HTTP_201_CREATED,
     summary="Plan the site now and send the profiles that change",
 )
-async def replan(site_id: int, request: Request, session: SessionDep, _: OperatorDep) -> ReplanOut:
-    with service_problems():
-        await sites.get_site(session, site_id)
+async def replan(site_id: int, request: Request, store: StoreDep, _: OperatorDep) -> ReplanOut:
+    async with store.unit_of_work() as uow:  # let go of the connection before planning needs one
+        with service_problems():
+            await sites.get_site(uow, site_id)
     revision_id = await request.app.state.scheduler.replan_now(site_id, "operator request")
     return ReplanOut(revision_id=revision_id)
 
@@ -115,11 +111,9 @@ async def replan(site_id: int, request: Request, session: SessionDep, _: Operato
     "/transactions/{transaction_id}/schedule",
     summary="A transaction's current plan and the charging profile sent for it, with its acceptance",
 )
-async def transaction_schedule(
-    transaction_id: int, session: SessionDep, _: ReaderDep
-) -> TransactionScheduleOut:
+async def transaction_schedule(transaction_id: int, uow: UowDep, _: ReaderDep) -> TransactionScheduleOut:
     with service_problems():
-        found = await schedules.transaction_schedule(session, transaction_id)
+        found = await schedules.transaction_schedule(uow, transaction_id)
     return TransactionScheduleOut.model_validate(
         {"revision": found.revision, "entry": found.entry, "profile": found.dispatch}, from_attributes=True
     )
@@ -132,19 +126,19 @@ async def transaction_schedule(
 )
 async def site_load(
     site_id: int,
-    request: Request,
-    session: SessionDep,
+    uow: UowDep,
     principal: ReaderDep,
+    clock: ClockDep,
     since: Since = None,
     until: Until = None,
 ) -> list[LoadIntervalOut]:
     check_site_access(principal, site_id)
     since, until = time_range(since, until)
     with service_problems():
-        site = await sites.get_site(session, site_id)
-        since = since or request.app.state.clock.now() - timedelta(hours=1)
+        site = await sites.get_site(uow, site_id)
+        since = since or clock.now() - timedelta(hours=1)
         until = until or since + timedelta(days=1)
         if (until - since) / timedelta(minutes=site.interval_minutes) > 10_000:
-            raise sites.Invalid("query.to: at most 10,000 intervals at a time")
-        load = await schedules.site_load(session, site_id, since, until)
-    return [LoadIntervalOut.model_validate(i, from_attributes=True) for i in load]
+            raise Invalid("query.to: at most 10,000 intervals at a time")
+        intervals = await load.site_load(uow, site_id, since, until)
+    return [LoadIntervalOut.model_validate(i, from_attributes=True) for i in intervals]

@@ -1,12 +1,11 @@
 """Sites and their topology: groups (feeders) as a tree, charge points assigned to a site and group."""
 
 from dataclasses import asdict
-from typing import Any
 
 from fastapi import APIRouter, Response, status
 
-from app.api.deps import OperatorDep, ReaderDep, SessionDep, check_site_access
-from app.api.planning_schemas import (
+from app.api.deps import OperatorDep, ReaderDep, UowDep, check_site_access
+from app.api.schemas import (
     ChargePointAssignment,
     ChargePointNodeOut,
     ConnectorNodeOut,
@@ -19,52 +18,54 @@ from app.api.planning_schemas import (
     SiteOut,
     SiteUpdate,
     TopologyOut,
+    problems,
 )
-from app.api.schemas import problems
 from app.api.support import service_problems
 from app.domain.enums import Role
-from app.domain.planning import SiteGroup
-from app.services.planning import sites
-from app.services.planning.sites import ChargePointNode
+from app.domain.ocpp import ChargePoint
+from app.domain.persistence import UnitOfWork
+from app.domain.planning import Site, SiteGroup
+from app.services.planning import groups, sites, topology
+from app.services.planning.topology import ChargePointNode
 
 router = APIRouter(prefix="/sites", tags=["sites"], responses=problems(401, 403, 422))
 
 
-def _site_out(site: Any) -> SiteOut:
+def _site_out(site: Site) -> SiteOut:
     return SiteOut.model_validate(site)
 
 
-async def _group_out(session: SessionDep, group: SiteGroup) -> GroupOut:
+async def _group_out(uow: UnitOfWork, group: SiteGroup) -> GroupOut:
     assert group.id is not None
-    cps = await sites.list_charge_points(session, group.site_id, group.id)
+    cps = await topology.list_charge_points(uow, group.site_id, group.id)
     return GroupOut.model_validate({**asdict(group), "charge_point_ids": [cp.id for cp in cps]})
 
 
 @router.get("", summary="List sites (a grid operator's key: its own)")
-async def list_sites(session: SessionDep, principal: ReaderDep) -> list[SiteOut]:
+async def list_sites(uow: UowDep, principal: ReaderDep) -> list[SiteOut]:
     reach = principal.site_ids if principal.role is Role.grid_operator else None
-    return [_site_out(s) for s in await sites.list_sites(session, reach)]
+    return [_site_out(s) for s in await sites.list_sites(uow, reach)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Add a site", responses=problems(409, 422))
-async def create_site(body: SiteCreate, session: SessionDep, _: OperatorDep, response: Response) -> SiteOut:
+async def create_site(body: SiteCreate, uow: UowDep, _: OperatorDep, response: Response) -> SiteOut:
     with service_problems():
-        site = await sites.create_site(session, body.model_dump())
+        site = await sites.create_site(uow, body.model_dump())
     response.headers["Location"] = f"/api/v1/sites/{site.id}"
     return _site_out(site)
 
 
 @router.get("/{site_id}", summary="A site", responses=problems(404))
-async def get_site(site_id: int, session: SessionDep, principal: ReaderDep) -> SiteOut:
+async def get_site(site_id: int, uow: UowDep, principal: ReaderDep) -> SiteOut:
     check_site_access(principal, site_id)
     with service_problems():
-        return _site_out(await sites.get_site(session, site_id))
+        return _site_out(await sites.get_site(uow, site_id))
 
 
 @router.patch("/{site_id}", summary="Change a site", responses=problems(404, 409, 422))
-async def update_site(site_id: int, body: SiteUpdate, session: SessionDep, _: OperatorDep) -> SiteOut:
+async def update_site(site_id: int, body: SiteUpdate, uow: UowDep, _: OperatorDep) -> SiteOut:
     with service_problems():
-        site = await sites.update_site(session, site_id, body.model_dump(exclude_unset=True))
+        site = await sites.update_site(uow, site_id, body.model_dump(exclude_unset=True))
     return _site_out(site)
 
 
@@ -74,16 +75,16 @@ async def update_site(site_id: int, body: SiteUpdate, session: SessionDep, _: Op
     summary="Remove a site with its forecasts (refused while it has groups or charge points)",
     responses=problems(404, 409),
 )
-async def delete_site(site_id: int, session: SessionDep, _: OperatorDep) -> None:
+async def delete_site(site_id: int, uow: UowDep, _: OperatorDep) -> None:
     with service_problems():
-        await sites.delete_site(session, site_id)
+        await sites.delete_site(uow, site_id)
 
 
 @router.get("/{site_id}/topology", summary="The site as a tree of groups and charge points")
-async def get_topology(site_id: int, session: SessionDep, principal: ReaderDep) -> TopologyOut:
+async def get_topology(site_id: int, uow: UowDep, principal: ReaderDep) -> TopologyOut:
     check_site_access(principal, site_id)
     with service_problems():
-        topology = await sites.site_topology(session, site_id)
+        found = await topology.site_topology(uow, site_id)
 
     def node(cp: ChargePointNode) -> ChargePointNodeOut:
         connectors = [ConnectorNodeOut.model_validate(c) for c in cp.connectors]
@@ -99,16 +100,16 @@ async def get_topology(site_id: int, session: SessionDep, principal: ReaderDep) 
                 capacity_kw=g.capacity_kw,
                 capacity_profile=g.capacity_profile,
                 groups=tree(g.id),
-                charge_points=[node(cp) for cp in topology.charge_points if cp.group_id == g.id],
+                charge_points=[node(cp) for cp in found.charge_points if cp.group_id == g.id],
             )
-            for g in topology.groups
+            for g in found.groups
             if g.parent_id == parent
         ]
 
     return TopologyOut(
-        site=_site_out(topology.site),
+        site=_site_out(found.site),
         groups=tree(None),
-        charge_points=[node(cp) for cp in topology.charge_points if cp.group_id is None],
+        charge_points=[node(cp) for cp in found.charge_points if cp.group_id is None],
     )
 
 
@@ -116,11 +117,11 @@ async def get_topology(site_id: int, session: SessionDep, principal: ReaderDep) 
 
 
 @router.get("/{site_id}/groups", summary="List the site's groups", responses=problems(404))
-async def list_groups(site_id: int, session: SessionDep, principal: ReaderDep) -> list[GroupOut]:
+async def list_groups(site_id: int, uow: UowDep, principal: ReaderDep) -> list[GroupOut]:
     check_site_access(principal, site_id)
     with service_problems():
-        await sites.get_site(session, site_id)
-        return [await _group_out(session, g) for g in await sites.list_groups(session, site_id)]
+        await sites.get_site(uow, site_id)
+        return [await _group_out(uow, g) for g in await groups.list_groups(uow, site_id)]
 
 
 @router.post(
@@ -130,19 +131,19 @@ async def list_groups(site_id: int, session: SessionDep, principal: ReaderDep) -
     responses=problems(404, 409, 422),
 )
 async def create_group(
-    site_id: int, body: GroupCreate, session: SessionDep, _: OperatorDep, response: Response
+    site_id: int, body: GroupCreate, uow: UowDep, _: OperatorDep, response: Response
 ) -> GroupOut:
     with service_problems():
-        group = await sites.create_group(session, site_id, body.model_dump(mode="json"))
+        group = await groups.create_group(uow, site_id, body.model_dump(mode="json"))
     response.headers["Location"] = f"/api/v1/sites/{site_id}/groups/{group.id}"
-    return await _group_out(session, group)
+    return await _group_out(uow, group)
 
 
 @router.get("/{site_id}/groups/{group_id}", summary="A group", responses=problems(404))
-async def get_group(site_id: int, group_id: int, session: SessionDep, principal: ReaderDep) -> GroupOut:
+async def get_group(site_id: int, group_id: int, uow: UowDep, principal: ReaderDep) -> GroupOut:
     check_site_access(principal, site_id)
     with service_problems():
-        return await _group_out(session, await sites.get_group(session, site_id, group_id))
+        return await _group_out(uow, await groups.get_group(uow, site_id, group_id))
 
 
 @router.patch(
@@ -151,13 +152,13 @@ async def get_group(site_id: int, group_id: int, session: SessionDep, principal:
     responses=problems(404, 409, 422),
 )
 async def update_group(
-    site_id: int, group_id: int, body: GroupUpdate, session: SessionDep, _: OperatorDep
+    site_id: int, group_id: int, body: GroupUpdate, uow: UowDep, _: OperatorDep
 ) -> GroupOut:
     with service_problems():
-        group = await sites.update_group(
-            session, site_id, group_id, body.model_dump(mode="json", exclude_unset=True)
+        group = await groups.update_group(
+            uow, site_id, group_id, body.model_dump(mode="json", exclude_unset=True)
         )
-    return await _group_out(session, group)
+    return await _group_out(uow, group)
 
 
 @router.delete(
@@ -166,15 +167,15 @@ async def update_group(
     summary="Remove a group (refused while it has child groups or charge points)",
     responses=problems(404, 409),
 )
-async def delete_group(site_id: int, group_id: int, session: SessionDep, _: OperatorDep) -> None:
+async def delete_group(site_id: int, group_id: int, uow: UowDep, _: OperatorDep) -> None:
     with service_problems():
-        await sites.delete_group(session, site_id, group_id)
+        await groups.delete_group(uow, site_id, group_id)
 
 
 # --- charge points -------------------------------------------------------------------------------------
 
 
-def _assignment(cp: Any) -> SiteChargePointOut:
+def _assignment(cp: ChargePoint) -> SiteChargePointOut:
     return SiteChargePointOut(
         charge_point_id=cp.id, site_id=cp.site_id, group_id=cp.group_id, connected=cp.connected
     )
@@ -182,12 +183,12 @@ def _assignment(cp: Any) -> SiteChargePointOut:
 
 @router.get("/{site_id}/charge-points", summary="The site's charge points and their groups")
 async def list_site_charge_points(
-    site_id: int, session: SessionDep, principal: ReaderDep, group_id: int | None = None
+    site_id: int, uow: UowDep, principal: ReaderDep, group_id: int | None = None
 ) -> list[SiteChargePointOut]:
     check_site_access(principal, site_id)
     with service_problems():
-        await sites.get_site(session, site_id)
-        return [_assignment(cp) for cp in await sites.list_charge_points(session, site_id, group_id)]
+        await sites.get_site(uow, site_id)
+        return [_assignment(cp) for cp in await topology.list_charge_points(uow, site_id, group_id)]
 
 
 @router.put(
@@ -196,10 +197,10 @@ async def list_site_charge_points(
     responses=problems(404, 422),
 )
 async def assign_charge_point(
-    site_id: int, charge_point_id: str, body: ChargePointAssignment, session: SessionDep, _: OperatorDep
+    site_id: int, charge_point_id: str, body: ChargePointAssignment, uow: UowDep, _: OperatorDep
 ) -> SiteChargePointOut:
     with service_problems():
-        cp = await sites.assign_charge_point(session, site_id, charge_point_id, body.group_id)
+        cp = await topology.assign_charge_point(uow, site_id, charge_point_id, body.group_id)
     return _assignment(cp)
 
 
@@ -209,11 +210,9 @@ async def assign_charge_point(
     summary="Take a charge point out of this site",
     responses=problems(404),
 )
-async def unassign_charge_point(
-    site_id: int, charge_point_id: str, session: SessionDep, _: OperatorDep
-) -> None:
+async def unassign_charge_point(site_id: int, charge_point_id: str, uow: UowDep, _: OperatorDep) -> None:
     with service_problems():
-        await sites.unassign_charge_point(session, site_id, charge_point_id)
+        await topology.unassign_charge_point(uow, site_id, charge_point_id)
 
 
 __all__ = ["router"]

@@ -16,7 +16,7 @@ class Repository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def rows(self, query: Executable) -> Sequence[Row[Any]]:
+    async def fetch_rows(self, query: Executable) -> Sequence[Row[Any]]:
         """The rows of a Core query of plain columns (no ORM objects; any number of columns), on the
         session's connection: pending changes are flushed first."""
         if self.session.new or self.session.dirty or self.session.deleted:

@@ -4,33 +4,31 @@ from collections.abc import Collection, Mapping
 from dataclasses import asdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, insert, or_
+from sqlalchemy import and_, func, insert
 from sqlalchemy import select as sa_select
 from sqlmodel import select
 
 from app.db.repositories.base import Repository
+from app.db.repositories.planning import (
+    SqlDemandRepository,
+    SqlForecastRepository,
+    SqlGroupRepository,
+    SqlOverrideRepository,
+    SqlSiteRepository,
+)
 from app.db.tables.ocpp import charge_point_table, connector_table, meter_value_table, transaction_table
 from app.db.tables.planning import (
-    forecast_interval_table,
-    forecast_table,
-    override_table,
     schedule_entry_table,
     session_demand_table,
-    site_group_table,
     site_table,
 )
-from app.domain.clock import as_utc
 from app.domain.grid import floor_to_interval
 from app.domain.ocpp import Connector
 from app.domain.planning import (
-    Forecast,
-    Override,
-    OverrideScope,
     ScheduleEntry,
     ScheduleRevision,
     SessionDemand,
     Site,
-    SiteGroup,
 )
 from app.domain.snapshot import (
     ActiveTransaction,
@@ -47,33 +45,33 @@ class SqlPlanRepository(Repository):
     async def snapshot(
         self, site_id: int, at: datetime, horizon: int, *, history: int
     ) -> SiteSnapshot | None:
-        site = await self.session.get(Site, site_id)
+        site = await SqlSiteRepository(self.session).get(site_id)
         if site is None:
             return None
         start = floor_to_interval(at, site.interval_minutes)
         end = start + timedelta(minutes=site.interval_minutes * horizon)
-        groups = (
-            await self.session.exec(select(SiteGroup).where(site_group_table.c.site_id == site_id))
-        ).all()
-        forecasts, rows = await self._forecasts(site_id, start, end)
+        forecasts = SqlForecastRepository(self.session)
+        covering = {
+            f.id: (f.issued_at, f.forecast_id) for f in await forecasts.covering(site_id, start, end) if f.id
+        }
         charge_points = await self._charge_points(site_id)
-        ids = [cp.id for cp in charge_points]
-        transactions = await self._transactions(ids)
+        transactions = await self._transactions([cp.id for cp in charge_points])
         tx_ids = [tx.id for tx in transactions]
         register_wh = await self._latest_register_wh(tx_ids)
+        demand = SqlDemandRepository(self.session)
         return SiteSnapshot(
             site=site,
             start=start,
             end=end,
-            groups=tuple(groups),
-            forecasts=forecasts,
-            forecast_rows=rows,
-            overrides=tuple(await self._overrides(site_id, start, end)),
+            groups=tuple(await SqlGroupRepository(self.session).list(site_id)),
+            forecasts=covering,
+            forecast_rows=tuple(await forecasts.limits(list(covering), start, end)),
+            overrides=tuple(await SqlOverrideRepository(self.session).in_force(site_id, start, end)),
             charge_points=charge_points,
-            connectors=await self._connectors(ids),
+            connectors=await self._connectors([cp.id for cp in charge_points]),
             transactions=transactions,
             demands=await self._demands(tx_ids),
-            tag_history=await self._tag_history({tx.id_tag for tx in transactions}, history),
+            past_sessions=tuple(await demand.past_sessions({tx.id_tag for tx in transactions}, history)),
             delivered_wh={
                 tx.id: max(0.0, register_wh[tx.id] - tx.meter_start_wh)
                 for tx in transactions
@@ -119,7 +117,7 @@ class SqlPlanRepository(Repository):
             ).all()
         )
         connectors = sum(max(1, known.get(cp_id, 0)) for cp_id in site_cps)
-        own = await self.rows(
+        own = await self.fetch_rows(
             sa_select(c.phases, c.nominal_voltage_v)
             .where(c.charge_point_id == charge_point_id, c.connector_id > 0)
             .order_by(c.connector_id)
@@ -128,45 +126,6 @@ class SqlPlanRepository(Repository):
         default = Connector(charge_point_id=charge_point_id, connector_id=0)
         phases, voltage_v = own[0] if own else (default.phases, default.nominal_voltage_v)
         return DefaultProfileBasis(site, connectors, phases, voltage_v)
-
-    async def _forecasts(
-        self, site_id: int, start: datetime, end: datetime
-    ) -> tuple[dict[int, tuple[datetime, str | None]], tuple[tuple[int, datetime, datetime, float], ...]]:
-        covering = select(Forecast).where(
-            forecast_table.c.site_id == site_id,
-            forecast_table.c.ends_at > start,
-            forecast_table.c.starts_at < end,
-        )
-        meta = {f.id or 0: (f.issued_at, f.forecast_id) for f in (await self.session.exec(covering)).all()}
-        if not meta:
-            return meta, ()
-        t = forecast_interval_table.c
-        query = select(t.forecast_pk, t.start, t.end, t.limit_kw).where(
-            t.forecast_pk.in_(list(meta)), t.end > start, t.start < end
-        )
-        return meta, tuple((pk, s, e, kw) for pk, s, e, kw in (await self.session.exec(query)).all())
-
-    async def _overrides(self, site_id: int, start: datetime, end: datetime) -> list[Override]:
-        """Overrides in force at some time in [start, end) whose scope lies in the site (by its current
-        topology: a charge point, connector or transaction belongs to the site its charge point is in)."""
-        o = override_table.c
-        site_cps = sa_select(charge_point_table.c.id).where(charge_point_table.c.site_id == site_id)
-        site_groups = sa_select(site_group_table.c.id).where(site_group_table.c.site_id == site_id)
-        site_txs = sa_select(transaction_table.c.id).where(transaction_table.c.charge_point_id.in_(site_cps))
-        in_site = or_(
-            and_(o.scope == OverrideScope.site.value, o.site_id == site_id),
-            and_(o.scope == OverrideScope.group.value, o.group_id.in_(site_groups)),
-            and_(
-                o.scope.in_([OverrideScope.charge_point.value, OverrideScope.connector.value]),
-                o.charge_point_id.in_(site_cps),
-            ),
-            and_(o.scope == OverrideScope.transaction.value, o.transaction_id.in_(site_txs)),
-        )
-        in_force = and_(
-            o.deleted_at.is_(None), o.valid_from < end, or_(o.valid_until.is_(None), o.valid_until > start)
-        )
-        query = select(Override).where(in_force, in_site).order_by(o.id)
-        return list((await self.session.exec(query)).all())
 
     async def _charge_points(self, site_id: int) -> tuple[SiteChargePoint, ...]:
         c = charge_point_table.c
@@ -180,48 +139,20 @@ class SqlPlanRepository(Repository):
             .where(t.charge_point_id.in_(list(charge_point_ids)), t.stop_timestamp.is_(None))
             .order_by(t.id)
         )
-        return tuple(ActiveTransaction(*row) for row in await self.rows(query))
+        return tuple(ActiveTransaction(*row) for row in await self.fetch_rows(query))
 
     async def _connectors(self, charge_point_ids: Collection[str]) -> tuple[SiteConnector, ...]:
         c = connector_table.c
         query = sa_select(
             c.charge_point_id, c.connector_id, c.phases, c.nominal_voltage_v, c.max_current_a
         ).where(c.charge_point_id.in_(list(charge_point_ids)))
-        return tuple(SiteConnector(*row) for row in await self.rows(query))
+        return tuple(SiteConnector(*row) for row in await self.fetch_rows(query))
 
     async def _demands(self, transaction_ids: Collection[int]) -> dict[int, SessionDemand]:
         if not transaction_ids:
             return {}
         query = select(SessionDemand).where(session_demand_table.c.transaction_id.in_(list(transaction_ids)))
         return {d.transaction_id: d for d in (await self.session.exec(query)).all()}
-
-    async def _tag_history(
-        self, tags: Collection[str], history: int
-    ) -> dict[str, tuple[tuple[float, float], ...]]:
-        """Per tag: (energy kWh, duration s) of its last `history` completed transactions."""
-        if not tags:
-            return {}
-        t = transaction_table.c
-        ranked = (
-            sa_select(
-                t.id_tag,
-                t.start_timestamp,
-                t.stop_timestamp,
-                (t.meter_stop_wh - t.meter_start_wh).label("energy_wh"),
-                func.row_number().over(partition_by=t.id_tag, order_by=t.stop_timestamp.desc()).label("n"),
-            )
-            .where(t.id_tag.in_(list(tags)), t.stop_timestamp.is_not(None), t.meter_stop_wh.is_not(None))
-            .subquery()
-        )
-        r = ranked.c
-        query = sa_select(r.id_tag, r.start_timestamp, r.stop_timestamp, r.energy_wh).where(r.n <= history)
-        out: dict[str, list[tuple[float, float]]] = {}
-        for tag, started, stopped, energy_wh in await self.rows(query):
-            energy_kwh = energy_wh / 1000.0
-            duration_s = (as_utc(stopped) - as_utc(started)).total_seconds()
-            if energy_kwh > 0 and duration_s > 0:
-                out.setdefault(tag, []).append((energy_kwh, duration_s))
-        return {tag: tuple(sessions) for tag, sessions in out.items()}
 
     async def _latest_register_wh(self, transaction_ids: Collection[int]) -> Mapping[int, float]:
         """Per transaction, its latest energy register reading in Wh."""
@@ -241,5 +172,5 @@ class SqlPlanRepository(Repository):
             .where(*register)
             .group_by(m.transaction_id)
         )
-        rows = await self.rows(query)
+        rows = await self.fetch_rows(query)
         return {int(tx): float(wh) for tx, wh in rows if tx is not None and wh is not None}

@@ -12,18 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import func as sa_func
-from sqlalchemy import select as sa_select
-from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
-
-from app.db.tables.ocpp import charge_point_table, transaction_table
-from app.db.tables.planning import session_demand_table, site_table
 from app.domain.clock import as_utc
-from app.domain.ocpp import ChargePoint, Transaction
+from app.domain.ocpp import Transaction
+from app.domain.persistence import UnitOfWork
 from app.domain.planning import SessionDemand, Site
+from app.domain.repositories.planning import PastSession
 from app.domain.snapshot import ActiveTransaction
-from app.services.planning.sites import Conflict, Invalid, NotFound
+from app.services.errors import Conflict, Invalid, NotFound
 
 __all__ = [
     "HISTORY_SESSIONS",
@@ -65,15 +60,15 @@ class EffectiveDemand:
     set_at: datetime | None
 
 
-async def _transaction(session: AsyncSession, transaction_id: int) -> Transaction:
-    tx = await session.get(Transaction, transaction_id)
+async def _transaction(uow: UnitOfWork, transaction_id: int) -> Transaction:
+    tx = await uow.demands.transaction(transaction_id)
     if tx is None:
         raise NotFound(f"transaction {transaction_id} not found")
     return tx
 
 
 async def set_demand(
-    session: AsyncSession,
+    uow: UnitOfWork,
     transaction_id: int,
     *,
     departure: datetime | None,
@@ -83,7 +78,7 @@ async def set_demand(
     author_key_id: int | None = None,
 ) -> SessionDemand:
     """Set (replace) a running transaction's demand; a field left None falls back to the defaults."""
-    tx = await _transaction(session, transaction_id)
+    tx = await _transaction(uow, transaction_id)
     if tx.stop_timestamp is not None:
         raise Conflict(f"transaction {transaction_id} has stopped")
     if departure is None and energy_kwh is None:
@@ -95,56 +90,32 @@ async def set_demand(
             raise Invalid("departure: must be in the future and after the transaction started")
     if energy_kwh is not None and (not math.isfinite(energy_kwh) or energy_kwh <= 0):
         raise Invalid("energy_kwh: must be a finite number > 0")
-    demand = await session.get(SessionDemand, transaction_id)
+    demand = await uow.demands.get(transaction_id)
     if demand is None:
         demand = SessionDemand(transaction_id=transaction_id)
-        session.add(demand)
+        uow.demands.add(demand)
     demand.departure, demand.energy_kwh = departure, energy_kwh
     demand.source, demand.author, demand.author_key_id, demand.updated_at = "api", author, author_key_id, now
-    await session.flush()
+    await uow.flush()
     return demand
 
 
-async def clear_demand(session: AsyncSession, transaction_id: int) -> None:
-    await _transaction(session, transaction_id)
-    demand = await session.get(SessionDemand, transaction_id)
+async def clear_demand(uow: UnitOfWork, transaction_id: int) -> None:
+    await _transaction(uow, transaction_id)
+    demand = await uow.demands.get(transaction_id)
     if demand is not None:
-        await session.delete(demand)
-        await session.flush()
+        await uow.demands.delete(demand)
+        await uow.flush()
 
 
-async def _tag_history(
-    session: AsyncSession, tags: set[str], history: int
-) -> dict[str, list[tuple[float, float]]]:
-    """Per tag: (energy kWh, duration s) of its last `history` completed transactions."""
-    if not tags:
-        return {}
-    ranked = (
-        sa_select(
-            transaction_table.c.id_tag,
-            transaction_table.c.start_timestamp,
-            transaction_table.c.stop_timestamp,
-            (transaction_table.c.meter_stop_wh - transaction_table.c.meter_start_wh).label("energy_wh"),
-            sa_func.row_number()
-            .over(partition_by=transaction_table.c.id_tag, order_by=transaction_table.c.stop_timestamp.desc())
-            .label("n"),
-        )
-        .where(
-            transaction_table.c.id_tag.in_(tags),
-            transaction_table.c.stop_timestamp.is_not(None),
-            transaction_table.c.meter_stop_wh.is_not(None),
-        )
-        .subquery()
-    )
-    c = ranked.c
-    query = select(c.id_tag, c.start_timestamp, c.stop_timestamp, c.energy_wh).where(c.n <= history)
-    rows = (await session.exec(query)).all()
+def history_by_tag(sessions: Iterable[PastSession]) -> dict[str, list[tuple[float, float]]]:
+    """Per tag: (energy kWh, duration s) of its sessions that charged something over some time."""
     out: dict[str, list[tuple[float, float]]] = {}
-    for tag, started, stopped, energy_wh in rows:
-        energy_kwh = energy_wh / 1000.0
-        duration_s = (as_utc(stopped) - as_utc(started)).total_seconds()
+    for past in sessions:
+        energy_kwh = past.energy_wh / 1000.0
+        duration_s = (as_utc(past.stopped_at) - as_utc(past.started_at)).total_seconds()
         if energy_kwh > 0 and duration_s > 0:
-            out.setdefault(tag, []).append((energy_kwh, duration_s))
+            out.setdefault(past.id_tag, []).append((energy_kwh, duration_s))
     return out
 
 
@@ -194,7 +165,7 @@ def resolve_demand(
 
 
 async def effective_demands(
-    session: AsyncSession,
+    uow: UnitOfWork,
     transaction_ids: Iterable[int],
     *,
     history: int = HISTORY_SESSIONS,
@@ -204,33 +175,26 @@ async def effective_demands(
     ids = list(dict.fromkeys(transaction_ids))
     if not ids:
         return {}
-    rows = (
-        await session.exec(
-            select(Transaction, SessionDemand, Site)
-            .join(
-                SessionDemand, session_demand_table.c.transaction_id == transaction_table.c.id, isouter=True
-            )
-            .join(ChargePoint, charge_point_table.c.id == transaction_table.c.charge_point_id)
-            .join(Site, site_table.c.id == charge_point_table.c.site_id, isouter=True)
-            .where(transaction_table.c.id.in_(ids))
-        )
-    ).all()
-    histories = await _tag_history(session, {tx.id_tag for tx, _, _ in rows}, history)
+    sessions = await uow.demands.sessions(ids)
+    tags = {s.transaction.id_tag for s in sessions}
+    histories = history_by_tag(await uow.demands.past_sessions(tags, history))
     return {
-        tx.id: resolve_demand(tx, demand, site, histories.get(tx.id_tag, []), min_history)
-        for tx, demand, site in rows
-        if tx.id is not None
+        s.transaction.id: resolve_demand(
+            s.transaction, s.demand, s.site, histories.get(s.transaction.id_tag, []), min_history
+        )
+        for s in sessions
+        if s.transaction.id is not None
     }
 
 
 async def effective_demand(
-    session: AsyncSession,
+    uow: UnitOfWork,
     transaction_id: int,
     *,
     history: int = HISTORY_SESSIONS,
     min_history: int = MIN_HISTORY_SESSIONS,
 ) -> EffectiveDemand:
-    demands = await effective_demands(session, [transaction_id], history=history, min_history=min_history)
+    demands = await effective_demands(uow, [transaction_id], history=history, min_history=min_history)
     if transaction_id not in demands:
         raise NotFound(f"transaction {transaction_id} not found")
     return demands[transaction_id]

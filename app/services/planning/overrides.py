@@ -13,23 +13,14 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_
-from sqlmodel import col, func, select
-from sqlmodel.ext.asyncio.session import AsyncSession
-
-from app.db.store import session_of
-from app.db.tables.ocpp import charge_point_table, transaction_table
-from app.db.tables.planning import override_audit_table, override_table, site_group_table
 from app.domain.events import OverrideChanged
-from app.domain.ocpp import ChargePoint, Transaction
+from app.domain.paging import Found, Window
 from app.domain.persistence import UnitOfWork
-from app.domain.planning import Override, OverrideAudit, OverrideKind, OverrideScope, SiteGroup
-from app.services.planning.sites import Conflict, Invalid, NotFound, get_group, get_site
+from app.domain.planning import Override, OverrideAudit, OverrideKind, OverrideScope
+from app.services.errors import Conflict, Invalid, NotFound
+from app.services.planning.sites import get_site
 
 __all__ = [
-    "OverrideChanged",
-    "OverrideKind",
-    "OverrideScope",
     "OverrideSpec",
     "active_overrides",
     "create_override",
@@ -38,6 +29,7 @@ __all__ = [
     "list_audit",
     "list_overrides",
     "override_status",
+    "spec_from",
     "update_override",
 ]
 
@@ -109,24 +101,26 @@ def _check(spec: OverrideSpec) -> None:
         raise Invalid("kind: fixed_kw applies to one session (scope connector or transaction)")
 
 
-async def _resolve(session: AsyncSession, spec: OverrideSpec) -> tuple[int | None, str | None]:
+async def _resolve(uow: UnitOfWork, spec: OverrideSpec) -> tuple[int | None, str | None]:
     """Check that the target exists; return its site (None when not assigned) and charge point (if any)."""
     if spec.scope is OverrideScope.site:
         assert spec.site_id is not None
-        return (await get_site(session, spec.site_id)).id, None
+        return (await get_site(uow, spec.site_id)).id, None
     if spec.scope is OverrideScope.group:
         assert spec.group_id is not None
-        group = await session.get(SiteGroup, spec.group_id)
+        group = await uow.groups.get(spec.group_id)
         if group is None:
             raise NotFound(f"group {spec.group_id} not found")
-        return (await get_group(session, group.site_id, spec.group_id)).site_id, None
+        return group.site_id, None
     charge_point_id = spec.charge_point_id
     if spec.scope is OverrideScope.transaction:
-        tx = await session.get(Transaction, spec.transaction_id)
+        assert spec.transaction_id is not None
+        tx = await uow.demands.transaction(spec.transaction_id)
         if tx is None:
             raise NotFound(f"transaction {spec.transaction_id} not found")
         charge_point_id = tx.charge_point_id
-    cp = await session.get(ChargePoint, charge_point_id)
+    assert charge_point_id is not None
+    cp = await uow.sites.charge_point(charge_point_id)
     if cp is None:
         raise NotFound(f"charge point {charge_point_id!r} not found")
     return cp.site_id, cp.id
@@ -140,15 +134,10 @@ def snapshot(override: Override) -> dict[str, Any]:
 
 
 def _audit(
-    session: AsyncSession,
-    override: Override,
-    action: str,
-    at: datetime,
-    author: str | None,
-    key_id: int | None,
+    uow: UnitOfWork, override: Override, action: str, at: datetime, author: str | None, key_id: int | None
 ) -> None:
     assert override.id is not None
-    session.add(
+    uow.overrides.add_audit(
         OverrideAudit(
             override_id=override.id,
             action=action,
@@ -182,9 +171,8 @@ async def create_override(
     author: str | None = None,
     author_key_id: int | None = None,
 ) -> Override:
-    session = session_of(uow)
     _check(spec)
-    site_id, charge_point_id = await _resolve(session, spec)
+    site_id, charge_point_id = await _resolve(uow, spec)
     override = Override(
         scope=spec.scope.value,
         site_id=site_id,
@@ -202,15 +190,15 @@ async def create_override(
         created_at=now,
         updated_at=now,
     )
-    session.add(override)
-    await session.flush()
-    _audit(session, override, "created", now, author, author_key_id)
+    uow.overrides.add(override)
+    await uow.flush()
+    _audit(uow, override, "created", now, author, author_key_id)
     uow.record(_event(override, "created"))
     return override
 
 
-async def get_override(session: AsyncSession, override_id: int) -> Override:
-    override = await session.get(Override, override_id)
+async def get_override(uow: UnitOfWork, override_id: int) -> Override:
+    override = await uow.overrides.get(override_id)
     if override is None:
         raise NotFound(f"override {override_id} not found")
     return override
@@ -229,8 +217,7 @@ async def update_override(
     author_key_id: int | None = None,
 ) -> Override:
     """Change the value, the end or the reason of an override that is not deleted (audited)."""
-    session = session_of(uow)
-    override = await get_override(session, override_id)
+    override = await get_override(uow, override_id)
     if override.deleted_at is not None:
         raise Conflict(f"override {override_id} is deleted")
     changes = {k: v for k, v in changes.items() if k in UPDATABLE}
@@ -246,8 +233,8 @@ async def update_override(
     _check(spec)
     override.value, override.valid_until, override.reason = spec.value, spec.valid_until, spec.reason.strip()
     override.updated_at = now
-    await session.flush()
-    _audit(session, override, "updated", now, author, author_key_id)
+    await uow.flush()
+    _audit(uow, override, "updated", now, author, author_key_id)
     uow.record(_event(override, "updated"))
     return override
 
@@ -261,28 +248,19 @@ async def delete_override(
     author_key_id: int | None = None,
 ) -> Override:
     """Withdraw an override (kept, marked deleted, audited). Deleting it again changes nothing."""
-    session = session_of(uow)
-    override = await get_override(session, override_id)
+    override = await get_override(uow, override_id)
     if override.deleted_at is None:
         override.deleted_at = override.updated_at = now
         override.deleted_by = author
-        await session.flush()
-        _audit(session, override, "deleted", now, author, author_key_id)
+        await uow.flush()
+        _audit(uow, override, "deleted", now, author, author_key_id)
         uow.record(_event(override, "deleted"))
     return override
 
 
-def _in_force(start: datetime, end: datetime) -> ColumnElement[bool]:
-    """Not deleted and overlapping [start, end)."""
-    return and_(
-        override_table.c.deleted_at.is_(None),
-        override_table.c.valid_from < end,
-        or_(override_table.c.valid_until.is_(None), override_table.c.valid_until > start),
-    )
-
-
 async def list_overrides(
-    session: AsyncSession,
+    uow: UnitOfWork,
+    window: Window,
     *,
     now: datetime,
     active: bool | None = None,
@@ -292,66 +270,30 @@ async def list_overrides(
     kind: OverrideKind | None = None,
     charge_point_id: str | None = None,
     transaction_id: int | None = None,
-    limit: int = 100,
-    offset: int = 0,
-) -> tuple[list[Override], int]:
+) -> Found[Override]:
     """Overrides, newest first. `active=True`: in force at `now`; `active=False`: not in force at `now`."""
-    conditions: list[Any] = []
-    in_force_now = and_(
-        override_table.c.deleted_at.is_(None),
-        override_table.c.valid_from <= now,
-        or_(override_table.c.valid_until.is_(None), override_table.c.valid_until > now),
+    return await uow.overrides.list(
+        window,
+        now=now,
+        active=active,
+        include_deleted=include_deleted,
+        site_id=site_id,
+        scope=scope,
+        kind=kind,
+        charge_point_id=charge_point_id,
+        transaction_id=transaction_id,
     )
-    if active is True:
-        conditions.append(in_force_now)
-    elif active is False:
-        conditions.append(~in_force_now)
-    if not include_deleted and active is not True:
-        conditions.append(override_table.c.deleted_at.is_(None))
-    for column, value in (
-        (override_table.c.site_id, site_id),
-        (override_table.c.scope, scope.value if scope else None),
-        (override_table.c.kind, kind.value if kind else None),
-        (override_table.c.charge_point_id, charge_point_id),
-        (override_table.c.transaction_id, transaction_id),
-    ):
-        if value is not None:
-            conditions.append(col(column) == value)
-    total = (await session.exec(select(func.count()).select_from(Override).where(*conditions))).one()
-    query = (
-        select(Override).where(*conditions).order_by(override_table.c.id.desc()).limit(limit).offset(offset)
-    )
-    return list((await session.exec(query)).all()), total
 
 
-async def list_audit(session: AsyncSession, override_id: int) -> list[OverrideAudit]:
-    await get_override(session, override_id)
-    query = select(OverrideAudit).where(override_audit_table.c.override_id == override_id)
-    return list((await session.exec(query.order_by(override_audit_table.c.id))).all())
+async def list_audit(uow: UnitOfWork, override_id: int) -> list[OverrideAudit]:
+    await get_override(uow, override_id)
+    return await uow.overrides.audit(override_id)
 
 
-async def active_overrides(
-    session: AsyncSession, site_id: int, start: datetime, end: datetime
-) -> list[Override]:
+async def active_overrides(uow: UnitOfWork, site_id: int, start: datetime, end: datetime) -> list[Override]:
     """Overrides in force at some time in [start, end) whose scope lies in the site (by its current
     topology: a charge point, connector or transaction belongs to the site its charge point is in)."""
-    site_cps = select(charge_point_table.c.id).where(charge_point_table.c.site_id == site_id)
-    site_groups = select(site_group_table.c.id).where(site_group_table.c.site_id == site_id)
-    site_txs = select(transaction_table.c.id).where(transaction_table.c.charge_point_id.in_(site_cps))
-    in_site = or_(
-        and_(override_table.c.scope == OverrideScope.site.value, override_table.c.site_id == site_id),
-        and_(override_table.c.scope == OverrideScope.group.value, override_table.c.group_id.in_(site_groups)),
-        and_(
-            override_table.c.scope.in_([OverrideScope.charge_point.value, OverrideScope.connector.value]),
-            override_table.c.charge_point_id.in_(site_cps),
-        ),
-        and_(
-            override_table.c.scope == OverrideScope.transaction.value,
-            override_table.c.transaction_id.in_(site_txs),
-        ),
-    )
-    query = select(Override).where(_in_force(start, end), in_site).order_by(override_table.c.id)
-    return list((await session.exec(query)).all())
+    return await uow.overrides.in_force(site_id, start, end)
 
 
 def spec_from(values: Mapping[str, Any], *, now: datetime) -> OverrideSpec:

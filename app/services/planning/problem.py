@@ -26,7 +26,7 @@ from app.domain.ocpp import Connector
 from app.domain.planning import Override, OverrideKind, OverrideScope
 from app.domain.snapshot import SiteConnector, SiteSnapshot
 from app.services.planning.capacity import effective_intervals, group_capacity
-from app.services.planning.demand import DemandSource, resolve_demand
+from app.services.planning.demand import DemandSource, history_by_tag, resolve_demand
 
 __all__ = ["ASSUMED_PRIORITY", "Observations", "Plan", "PlanSession", "build_plan"]
 
@@ -163,14 +163,13 @@ def _sessions(
     }
     start, end = window.start, window.end
     out = _Sessions(group_of_cp={cp.id: cp.group_id for cp in snapshot.charge_points})
+    histories = history_by_tag(snapshot.past_sessions)
     for tx in snapshot.transactions:
         cp = cps[tx.charge_point_id]
         connector = connectors.get((tx.charge_point_id, tx.connector_id)) or UNKNOWN_CONNECTOR
         phases, voltage = connector.phases, connector.nominal_voltage_v
         max_kw = phases * voltage * connector.max_current_a / 1000
-        demand = resolve_demand(
-            tx, snapshot.demands.get(tx.id), snapshot.site, snapshot.tag_history.get(tx.id_tag, ())
-        )
+        demand = resolve_demand(tx, snapshot.demands.get(tx.id), snapshot.site, histories.get(tx.id_tag, []))
         departure = min(max(demand.departure or end, start + window.step), end)
         delivered_kwh = snapshot.delivered_wh.get(tx.id, 0.0) / 1000
         if demand.energy_kwh is not None:

@@ -3,16 +3,12 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-__all__ = ["EntryOut", "LoadIntervalOut", "ReplanOut", "RevisionOut", "ScheduleOut", "TransactionScheduleOut"]
-
-
-class _Out(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+from app.api.schemas.common import Schema
 
 
-class RevisionOut(_Out):
+class RevisionOut(Schema):
     """One plan of a site: why it was made, how the optimiser did, and site-level series per interval."""
 
     id: int
@@ -37,7 +33,7 @@ class RevisionOut(_Out):
     messages: list[str]
 
 
-class EntryOut(_Out):
+class EntryOut(Schema):
     transaction_id: int
     charge_point_id: str
     connector_id: int
@@ -56,7 +52,7 @@ class ScheduleOut(BaseModel):
     entries: list[EntryOut]
 
 
-class DispatchOut(_Out):
+class DispatchOut(Schema):
     id: int
     revision_id: int | None
     purpose: str

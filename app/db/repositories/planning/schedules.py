@@ -1,0 +1,55 @@
+"""Schedule revisions and their entries as read back; the profiles dispatched for transactions."""
+
+from datetime import datetime
+
+from sqlmodel import select
+
+from app.db.repositories.base import Repository, page
+from app.db.tables.planning import profile_dispatch_table, schedule_entry_table, schedule_revision_table
+from app.domain.paging import Found, Window
+from app.domain.planning import ProfileDispatch, ScheduleEntry, ScheduleRevision
+
+_rev = schedule_revision_table.c
+_entry = schedule_entry_table.c
+
+
+class SqlScheduleRepository(Repository):
+    async def get(self, revision_id: int) -> ScheduleRevision | None:
+        return await self.session.get(ScheduleRevision, revision_id)
+
+    async def latest(self, site_id: int) -> ScheduleRevision | None:
+        query = select(ScheduleRevision).where(_rev.site_id == site_id).order_by(_rev.id.desc()).limit(1)
+        return (await self.session.exec(query)).first()
+
+    async def starting_before(self, site_id: int, end: datetime) -> list[ScheduleRevision]:
+        query = select(ScheduleRevision).where(_rev.site_id == site_id, _rev.start < end).order_by(_rev.id)
+        return list((await self.session.exec(query)).all())
+
+    async def entries(self, revision_id: int) -> list[ScheduleEntry]:
+        query = select(ScheduleEntry).where(_entry.revision_id == revision_id).order_by(_entry.transaction_id)
+        return list((await self.session.exec(query)).all())
+
+    async def latest_entry(self, transaction_id: int) -> tuple[ScheduleEntry, ScheduleRevision] | None:
+        query = (
+            select(ScheduleEntry, ScheduleRevision)
+            .join(ScheduleRevision, _rev.id == _entry.revision_id)
+            .where(_entry.transaction_id == transaction_id)
+            .order_by(_entry.id.desc())
+            .limit(1)
+        )
+        row = (await self.session.exec(query)).first()
+        return None if row is None else (row[0], row[1])
+
+    async def latest_dispatch(self, transaction_id: int) -> ProfileDispatch | None:
+        dispatch = profile_dispatch_table.c
+        query = (
+            select(ProfileDispatch)
+            .where(dispatch.transaction_id == transaction_id)
+            .order_by(dispatch.id.desc())
+            .limit(1)
+        )
+        return (await self.session.exec(query)).first()
+
+    async def list(self, site_id: int, window: Window) -> Found[ScheduleRevision]:
+        query = select(ScheduleRevision).where(_rev.site_id == site_id).order_by(_rev.id.desc())
+        return await page(self.session, query, window)
