@@ -45,11 +45,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             async with store.unit_of_work() as uow:
                 await bootstrap_admin_key(uow, settings.admin_token.get_secret_value())
         clock = build_clock(settings)
-        gateway = OcppServer(settings, database, clock=clock, events=events)
+        gateway = OcppServer(settings, store, bus=events, clock=clock)
         await gateway.start()
         scheduler = Scheduler(
             database,
-            ProfileDispatcher(gateway.commands, database, clock, verify=settings.scheduler_verify_profiles),
+            ProfileDispatcher(gateway.commands, store, clock, verify=settings.scheduler_verify_profiles),
             clock,
             events,
             SchedulerSettings(

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from app.db.engine import Database
+from app.domain.persistence import Store
 from app.domain.ports import (
     ChargePointCommands,
     Clock,
@@ -41,10 +41,10 @@ class ProfileDispatcher:
     """The `ProfileSender` port over OCPP 1.6."""
 
     def __init__(
-        self, commands: ChargePointCommands, database: Database, clock: Clock, *, verify: bool = True
+        self, commands: ChargePointCommands, store: Store, clock: Clock, *, verify: bool = True
     ) -> None:
         self._commands = commands
-        self._database = database
+        self._store = store
         self._clock = clock
         self._verify = verify
 
@@ -55,7 +55,7 @@ class ProfileDispatcher:
         self, charge_point_id: str, phases: int, voltage_v: float
     ) -> tuple[ChargerCapabilities, str | None]:
         """The charge point's capabilities, and why it cannot take a profile (None when it can)."""
-        config = await self._database.run_bulk(charge_points.configuration_many, charge_point_id)
+        config = await charge_points.configuration_of(self._store, charge_point_id)
         caps = ChargerCapabilities.from_configuration(config, phases=phases, voltage_v=voltage_v)
         features = config.get("SupportedFeatureProfiles")
         if features is not None and "SmartCharging" not in features:
