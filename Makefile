@@ -31,16 +31,17 @@ run: $(STAMP) ## start the service on SQLite (API :8000, OCPP :9000)
 demo: $(STAMP) ## a simulated day: service + 20 simulated charge points at 720x speed (~2 min), then a summary
 	$(BIN)/smartcharge demo
 
-lint: $(STAMP) ## ruff lint + format check, mypy
+lint: $(STAMP) ## ruff lint + format check, mypy, the import contracts of the module map
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app optimizer ocpp_gateway simulator
+	$(BIN)/lint-imports
 
 fmt: $(STAMP) ## format and autofix
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: lint ## lint, type-check and run the tests (PostgreSQL too when SMARTCHARGE_TEST_POSTGRES_URL is set)
+test: lint ## lint, type-check, check the import contracts and run the tests (PostgreSQL too when SMARTCHARGE_TEST_POSTGRES_URL is set)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP) ## benchmarks: figures as ratios against baselines measured in the same run

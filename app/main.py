@@ -46,11 +46,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             async with store.unit_of_work() as uow:
                 await bootstrap_admin_key(uow, settings.admin_token.get_secret_value())
         clock = build_clock(settings)
-        gateway = OcppServer(settings, database, clock=clock, events=events)
+        gateway = OcppServer(settings, store, bus=events, clock=clock)
         await gateway.start()
         dispatcher = ProfileDispatcher(
             gateway.commands,
-            database,
+            store,
             clock,
             compress=compress_periods,
             verify=settings.scheduler_verify_profiles,

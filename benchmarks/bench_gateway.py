@@ -153,14 +153,14 @@ def _unstored_database(engine: Any) -> Any:
     """The gateway's `Database`, but MeterValues, Heartbeats and last-seen times are answered without being
     stored (boots, statuses and connections still are): with everything else of the per-message path in
     place (framing, validation, dispatch, the meter rows built), an upper bound for the stored figures."""
+    from app.db import batched
     from app.db.engine import Database
-    from app.services.ocpp import charge_points, meter_values
 
-    unstored = {charge_points.record_heartbeats, charge_points.touch_many}
+    unstored = {batched.record_heartbeats, batched.touch_many}
 
     class UnstoredDatabase(Database):
         async def run_bulk(self, bulk: Any, item: Any) -> Any:
-            if bulk is meter_values.store_many:
+            if bulk is batched.store_meter_values:
                 return item.transaction_id, len(item.claimed_rows)
             if bulk in unstored:
                 return None
@@ -202,7 +202,9 @@ async def _serve_async(kind: str, database_url: str | None, control: Connection)
         from sqlalchemy import func, select
 
         from app.db.engine import Database, create_engine
-        from app.db.tables import MeterValue
+        from app.db.store import SqlStore
+        from app.db.tables.ocpp import meter_value_table
+        from app.domain.bus import EventBus
         from app.domain.clock import SystemClock
         from app.settings import Settings
         from ocpp_gateway import OcppServer
@@ -218,14 +220,15 @@ async def _serve_async(kind: str, database_url: str | None, control: Connection)
         )
         engine = create_engine(database_url)
         database = _unstored_database(engine) if kind == NO_STORE else Database(engine)
-        gateway = OcppServer(settings, database, clock=SystemClock())
+        bus = EventBus()
+        gateway = OcppServer(settings, SqlStore(database, bus), bus=bus, clock=SystemClock())
         await gateway.start()
         tune_garbage_collector()  # as `smartcharge serve` does once started
         control.send(gateway.port)
 
         async def gateway_stats() -> dict[str, Any]:
             async with database.session() as session:
-                stored = await session.scalar(select(func.count()).select_from(MeterValue))
+                stored = await session.scalar(select(func.count()).select_from(meter_value_table))
             committer = database.group_commit.stats
             return {
                 "connected": len(gateway.registry),

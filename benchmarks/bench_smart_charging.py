@@ -175,7 +175,7 @@ async def _plan_after_forecast(
 ) -> dict[str, float]:
     """Per charge point, the limit (A per phase) that the plan made for the new forecast gives it now,
     as the profile conversion puts it (floored to 0.1 A, at most 24 periods)."""
-    caps = ChargerCapabilities(rate_units=("A",), max_periods=24, phases=3)
+    caps = ChargerCapabilities(rate_units=("A",), max_periods=24, phases=3, voltage_v=230.0)
     for _ in range(int(timeout_s / 0.02)):
         # The newest revision alone (cheap: the observer shares the service's CPU); its entries once it is
         # the plan for this forecast.

@@ -6,15 +6,17 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from app.db.engine import Database
 from app.domain.enums import CommandStatus
+from app.domain.messages import Completion, NewCommand, ReservationRequest
+from app.domain.persistence import Store
 from app.domain.ports import Clock, CommandOutcome, CommandRefused
 from app.services.ocpp import commands as command_service
-from app.services.ocpp.commands import Completion, NewCommand, ReservationConflict
+from app.services.ocpp.commands import ReservationConflict
 from ocpp_gateway.errors import CallErrorCode
 from ocpp_gateway.registry import ConnectionRegistry
 from ocpp_gateway.rpc import ConnectionLost, OcppJEndpoint, Reply
 from ocpp_gateway.validation import validate
+from ocpp_gateway.wire import parse_timestamp
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +51,10 @@ class GatewayCommands:
     """Sends operations to charge points connected to this process and records each as a `Command`."""
 
     def __init__(
-        self, registry: ConnectionRegistry, database: Database, clock: Clock, *, call_timeout_s: float
+        self, registry: ConnectionRegistry, store: Store, clock: Clock, *, call_timeout_s: float
     ) -> None:
         self._registry = registry
-        self._database = database
+        self._store = store
         self._clock = clock
         self._call_timeout_s = call_timeout_s
         self._tasks: set[asyncio.Task[CommandOutcome]] = set()
@@ -103,21 +105,11 @@ class GatewayCommands:
         endpoint = self._registry.get(charge_point_id)
         if endpoint is None:
             raise CommandRefused("not_connected", f"{charge_point_id} is not connected")
-        now, request = self._clock.now(), body
-        if action == "ReserveNow":
-            try:
-                command, body = await self._database.run(
-                    lambda session: command_service.create(
-                        session, charge_point_id, action, request, author=author, now=now
-                    )
-                )
-            except ReservationConflict as error:
-                raise CommandRefused("invalid", str(error)) from error
-            assert command.id is not None
-            command_id = command.id
-        else:  # one multi-row INSERT for all the commands created meanwhile
-            new = NewCommand(charge_point_id, action, body, author, now)
-            command_id = await self._database.run_bulk(command_service.create_many, new)
+        new = NewCommand(charge_point_id, action, body, author, self._clock.now())
+        try:
+            command_id, body = await command_service.record(self._store, new, _reservation(action, body))
+        except ReservationConflict as error:
+            raise CommandRefused("invalid", str(error)) from error
         task = asyncio.get_running_loop().create_task(self._run(endpoint, command_id, action, body))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -157,18 +149,23 @@ class GatewayCommands:
             outcome = CommandOutcome(
                 CommandStatus.error, error_code="InternalError", error_description=repr(error)
             )
-        completed_at = self._clock.now()
-        if action in command_service.SIDE_EFFECTS:
-            await self._database.run(
-                lambda session: command_service.complete(
-                    session, command_id, outcome, completed_at, sent_at=sent_at
-                )
-            )
-        else:  # one executemany UPDATE for all the outcomes that came meanwhile
-            done = Completion(command_id, outcome, sent_at, completed_at)
-            await self._database.run_bulk(command_service.complete_many, done)
+        done = Completion(command_id, outcome, sent_at, self._clock.now())
+        await command_service.finish(self._store, action, done)
         log.info("%s: %s #%d → %s", endpoint.id, action, command_id, outcome.status)
         return outcome
+
+
+def _reservation(action: str, payload: dict[str, Any]) -> ReservationRequest | None:
+    """A ReserveNow's reservation (its payload is valid by now)."""
+    if action != "ReserveNow":
+        return None
+    return ReservationRequest(
+        connector_id=int(payload["connectorId"]),
+        id_tag=payload["idTag"],
+        expiry_date=parse_timestamp(payload["expiryDate"]),
+        parent_id_tag=payload.get("parentIdTag"),
+        reservation_id=payload.get("reservationId"),
+    )
 
 
 def _outcome(action: str, reply: Reply) -> CommandOutcome:

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from app.db.engine import Database
+from app.domain.persistence import Store
 from app.domain.ports import (
     ChargePointCommands,
     Clock,
@@ -23,6 +23,7 @@ from ocpp_gateway.profiles import (
     power_to_limit,
     tx_profile,
 )
+from ocpp_gateway.wire import format_timestamp, parse_timestamp
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +45,14 @@ class ProfileDispatcher:
     def __init__(
         self,
         commands: ChargePointCommands,
-        database: Database,
+        store: Store,
         clock: Clock,
         *,
         compress: Compress,
         verify: bool = True,
     ) -> None:
         self._commands = commands
-        self._database = database
+        self._store = store
         self._clock = clock
         self._compress = compress
         self._verify = verify
@@ -63,7 +64,7 @@ class ProfileDispatcher:
         self, charge_point_id: str, phases: int, voltage_v: float
     ) -> tuple[ChargerCapabilities, str | None]:
         """The charge point's capabilities, and why it cannot take a profile (None when it can)."""
-        config = await self._database.run_bulk(charge_points.configuration_many, charge_point_id)
+        config = await charge_points.configuration_of(self._store, charge_point_id)
         caps = ChargerCapabilities.from_configuration(config, phases=phases, voltage_v=voltage_v)
         features = config.get("SupportedFeatureProfiles")
         if features is not None and "SmartCharging" not in features:
@@ -145,7 +146,7 @@ class ProfileDispatcher:
         if not composite:
             return None, "composite schedule empty"
         start_text = outcome.response.get("scheduleStart") or composite.get("startSchedule")
-        composite_start = _parse_time(start_text) if start_text else now
+        composite_start = parse_timestamp(start_text) if start_text else now
         sent = _series(profile["chargingSchedule"], schedule.start, caps)
         got = _series(composite, composite_start, caps)
         horizon = composite_start + timedelta(seconds=composite.get("duration") or duration_s)
@@ -171,7 +172,7 @@ class ProfileDispatcher:
             "chargingProfilePurpose": "TxDefaultProfile",
             "chargingProfileKind": "Absolute",
             "chargingSchedule": {
-                "startSchedule": start.isoformat().replace("+00:00", "Z"),
+                "startSchedule": format_timestamp(start, timespec="seconds"),
                 "chargingRateUnit": caps.rate_unit,
                 "chargingSchedulePeriod": [period],
             },
@@ -186,16 +187,12 @@ class ProfileDispatcher:
         )
 
 
-def _parse_time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
 def _series(
     schedule: dict[str, Any], start: datetime, caps: ChargerCapabilities
 ) -> list[tuple[datetime, float]]:
     unit = schedule.get("chargingRateUnit", caps.rate_unit)
     if "startSchedule" in schedule and schedule["startSchedule"]:
-        start = _parse_time(schedule["startSchedule"])
+        start = parse_timestamp(schedule["startSchedule"])
     return [
         (
             start + timedelta(seconds=p["startPeriod"]),

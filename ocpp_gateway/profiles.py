@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from ocpp_gateway.wire import format_timestamp
+
 RateUnit = Literal["A", "W"]
 # (limits per interval, most periods) → (start interval, limit) periods, never above a limit in any interval:
 # the planning side hands its period compression over to the gateway.
@@ -14,13 +16,14 @@ Compress = Callable[[Sequence[float], int], list[tuple[int, float]]]
 
 @dataclass(frozen=True)
 class ChargerCapabilities:
-    """What a charge point told us in GetConfiguration (and the connector's electrical set-up)."""
+    """What a charge point told us in GetConfiguration, and the connector's electrical set-up (its phases
+    and nominal voltage, from the connector's settings)."""
 
+    phases: int
+    voltage_v: float
     rate_units: tuple[RateUnit, ...] = ("A",)
     max_periods: int = 24
     max_stack_level: int = 8
-    phases: int = 3
-    voltage_v: float = 230.0
 
     @property
     def rate_unit(self) -> RateUnit:
@@ -96,7 +99,7 @@ def tx_profile(
         "chargingProfileKind": "Absolute",
         "chargingSchedule": {
             "duration": len(power_kw) * interval_min * 60,
-            "startSchedule": start.isoformat().replace("+00:00", "Z"),
+            "startSchedule": format_timestamp(start, timespec="seconds"),
             "chargingRateUnit": caps.rate_unit,
             "chargingSchedulePeriod": schedule_periods,
         },

@@ -16,13 +16,11 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from app.db.engine import Database
 from app.domain.bus import EventBus
 from app.domain.enums import RegistrationStatus
-from app.domain.events import ChargePointConnected, ChargePointDisconnected
+from app.domain.persistence import Store
 from app.domain.ports import Clock
-from app.services.ocpp import charge_points
-from app.services.ocpp import commands as command_service
+from app.services.ocpp import charge_points, reservations
 from app.services.passwords import verify_password
 from app.settings import Settings, UnknownChargePoints
 from ocpp_gateway import handshake
@@ -41,25 +39,28 @@ CLOSE_TIMEOUT_S = 10.0
 
 
 class OcppServer:
+    """The gateway on a `Store`: what charge points send goes to the services of `app.services.ocpp`, which
+    publish their events on `bus` (the one the store publishes on)."""
+
     def __init__(
         self,
         settings: Settings,
-        database: Database,
+        store: Store,
         *,
+        bus: EventBus,
         clock: Clock,
-        events: EventBus | None = None,
         data_transfer_vendors: Collection[str] = (),
     ) -> None:
         self.settings = settings
-        self.database = database
+        self.store = store
+        self.bus = bus
         self.clock = clock
-        self.events = events or EventBus()
         self.registry = ConnectionRegistry()
         self.commands = GatewayCommands(
-            self.registry, database, clock, call_timeout_s=settings.ocpp_call_timeout_s
+            self.registry, store, clock, call_timeout_s=settings.ocpp_call_timeout_s
         )
         self._context = GatewayContext(
-            settings, database, clock, self.events, self.commands, frozenset(data_transfer_vendors)
+            settings, store, clock, bus, self.commands, frozenset(data_transfer_vendors)
         )
         self._server: Server | None = None
         self._housekeeping: asyncio.Task[None] | None = None
@@ -76,9 +77,8 @@ class OcppServer:
     async def start(self) -> None:
         # One gateway process holds all sockets (the embedded default): at start nobody is connected
         # and no command is in flight.
-        async with self.database.session() as session:
-            await charge_points.mark_all_disconnected(session, self.clock.now())
-            await command_service.fail_interrupted(session, self.clock.now())
+        async with self.store.unit_of_work() as uow:
+            await charge_points.gateway_started(uow, self.clock.now())
         self._server = await serve(
             self._serve_connection,
             self.settings.ocpp_host,
@@ -105,7 +105,7 @@ class OcppServer:
             await self._server.wait_closed()
         await self.commands.aclose()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.events.drain(), timeout=5)
+            await asyncio.wait_for(self.bus.drain(), timeout=5)
 
     def _ssl_context(self) -> ssl.SSLContext | None:
         cert, key = self.settings.ocpp_tls_cert, self.settings.ocpp_tls_key
@@ -124,7 +124,7 @@ class OcppServer:
         if not handshake.offers_subprotocol(request.headers):
             log.warning("refused %s: subprotocol ocpp1.6 not offered", cp_id)
             return connection.respond(http.HTTPStatus.BAD_REQUEST, "Subprotocol ocpp1.6 required\n")
-        known = await self.database.run_bulk(charge_points.credentials_many, cp_id)
+        known = await charge_points.credentials(self.store, cp_id)
         if known is None:
             return await self._admit_unknown(connection, cp_id)
         if known.password_hash is not None or self.settings.ocpp_require_password:
@@ -151,10 +151,7 @@ class OcppServer:
         status = (
             RegistrationStatus.pending if mode == UnknownChargePoints.pending else RegistrationStatus.accepted
         )
-        now = self.clock.now()
-        await self.database.run(
-            lambda session: charge_points.ensure_charge_point(session, cp_id, status, now)
-        )
+        await charge_points.admit(self.store, cp_id, status, self.clock.now())
         log.info("admitted unknown charge point %s as %s", cp_id, status.value)
         return None
 
@@ -168,9 +165,7 @@ class OcppServer:
             if previous is not None:
                 self._replace(previous)
             async with self._state_locks[cp_id]:
-                now = self.clock.now()
-                await self.database.run_bulk(charge_points.set_connected_many, (cp_id, True, now))
-            self.events.publish(ChargePointConnected(cp_id, now))
+                await charge_points.connected(self.store, self.bus, cp_id, self.clock.now())
             log.info("%s connected from %s", cp_id, connection.remote_address)
             await endpoint.start()
         except ConnectionClosed as closed:
@@ -195,19 +190,17 @@ class OcppServer:
             async with self._state_locks[cp_id]:
                 if cp_id in self.registry:
                     return
-                now = self.clock.now()
-                await self.database.run_bulk(charge_points.set_connected_many, (cp_id, False, now))
+                await charge_points.disconnected(self.store, self.bus, cp_id, self.clock.now())
         except Exception:
             log.exception("%s: could not record the disconnect", cp_id)
             return
-        self.events.publish(ChargePointDisconnected(cp_id, now))
         log.info("%s disconnected", cp_id)
 
     async def _housekeep(self) -> None:
         while True:
             try:
-                async with self.database.session() as session:
-                    expired = await command_service.expire_reservations(session, self.clock.now())
+                async with self.store.unit_of_work() as uow:
+                    expired = await reservations.expire_reservations(uow, self.clock.now())
                 if expired:
                     log.info("%d reservations expired", expired)
             except Exception:

@@ -70,10 +70,6 @@ _ERRORS: dict[str, type[CallErrorCode]] = {
 }
 
 
-def has_schema(action: str, *, response: bool = False) -> bool:
-    return resources.files("ocpp.v16.schemas").joinpath(_schema_name(action, response)).is_file()
-
-
 def validate(action: str, payload: Any, *, response: bool = False) -> None:
     """Raise the Table 7 error for the first (best) schema violation of `payload`."""
     try:

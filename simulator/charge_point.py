@@ -166,6 +166,7 @@ class SimulatedChargePoint:
         for task in connector_tasks:
             task.cancel()
         await asyncio.gather(*connector_tasks, return_exceptions=True)
+        self.stats.missed += sum(len(c.plans) - c.played for c in self.connectors.values())
         self._advance(self.clock.now())
         for connector in self.connectors.values():
             if connector.tx is not None:
@@ -383,8 +384,10 @@ class SimulatedChargePoint:
     async def _connector_loop(self, connector: Connector) -> None:
         for plan in connector.plans:
             await self._sleep_until(plan.arrival)
+            connector.played += 1
             now = self.clock.now()
             if now >= plan.departure:
+                self.stats.missed += 1
                 continue
             if not connector.operative or connector.ev is not None or connector.reservation is not None:
                 self.stats.turned_away += 1

@@ -40,6 +40,7 @@ class RemoteStart:
 class Connector:
     id: int
     plans: list[SessionPlan] = field(default_factory=list)
+    played: int = 0  # plans begun (visited, turned away or missed) by the connector's loop
     status: ChargePointStatus = ChargePointStatus.available
     operative: bool = True
     unavailable_after_transaction: bool = False

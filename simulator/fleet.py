@@ -65,6 +65,7 @@ class FleetSummary:
     connects: int
     transaction_messages_dropped: int
     turned_away: int
+    missed: int = 0  # visits the simulation could not play (see `ChargePointStats.missed`)
     energy_wh_by_interval: dict[datetime, float] = field(default_factory=dict)
     max_clock_skew_s: float | None = None  # largest |central system time − ours| seen at a boot
 
@@ -189,6 +190,7 @@ class Fleet:
             connects=sum(s.connects for s in stats),
             transaction_messages_dropped=sum(cp.outbox.stats.dropped for cp in self.charge_points),
             turned_away=sum(s.turned_away for s in stats),
+            missed=sum(s.missed for s in stats),
             energy_wh_by_interval=energy,
             max_clock_skew_s=max(
                 (abs(s.clock_skew_s) for s in stats if s.clock_skew_s is not None), default=None

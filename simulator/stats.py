@@ -61,6 +61,7 @@ class ChargePointStats:
     connects: int = 0
     boots_accepted: int = 0
     turned_away: int = 0
+    missed: int = 0  # visits not played: the clock passed them, or the run ended first (a slow machine)
     clock_skew_s: float | None = None  # central system's time − ours, from the last BootNotification.conf
     journal: list[tuple[str, str, dict[str, Any]]] | None = (
         None  # (message id, action, payload) of every CALL

@@ -82,18 +82,3 @@ def check_site_access(principal: Principal, site_id: int) -> None:
     """A grid operator's key with `site_ids` reaches those sites only; others are "not found" to it."""
     if not principal.may_reach(site_id):
         raise Problem(404, f"site {site_id} not found")
-
-
-# -- transitional: routes not yet moved onto the unit of work (removed once every service takes it) --
-
-
-async def get_session(uow: UowDep) -> Any:
-    return uow.session  # type: ignore[attr-defined]
-
-
-def get_database(store: StoreDep) -> Any:
-    return store.database  # type: ignore[attr-defined]
-
-
-SessionDep = Annotated[Any, Depends(get_session)]
-DatabaseDep = Annotated[Any, Depends(get_database)]

@@ -10,8 +10,10 @@ A bulk write (`run_bulk(bulk, item)`) is the hot-path variant: the items of all 
 same `bulk` function in one batch go to one call of it (one multi-row INSERT or one executemany UPDATE
 instead of a statement per caller); it returns one result per item, in order.
 
-Units of one caller run in the order it awaits them. Hooks published in a unit (`app.services.hooks`) fire
-after the batch commits and are dropped with a rollback, as with `Database.session()`.
+Units of one caller run in the order it awaits them. `app.db.store.SqlStore.run` wraps a unit of work of
+the persistence port in a unit here, and `app.db.batched` gives the port's hot-path writes their bulk
+functions; the events a unit of work records are published once its batch has committed, and dropped with
+a rollback (a unit run again alone records afresh).
 """
 
 import asyncio

@@ -1,4 +1,5 @@
-"""`INSERT … ON CONFLICT DO NOTHING` for SQLite and PostgreSQL: race-safe creation and idempotent writes."""
+"""SQL builders the repositories and batched writes share, for SQLite and PostgreSQL: `INSERT … ON CONFLICT
+DO NOTHING` (race-safe creation, idempotent writes) and many rows inserted or updated by one statement."""
 
 import functools
 import operator
@@ -31,18 +32,18 @@ async def execute_core(session: AsyncSession, statement: Executable, params: Any
 
 
 def insert_ignore(
-    session: AsyncSession, table: type, rows: Sequence[Mapping[str, Any]], conflict: Sequence[str]
+    session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]], conflict: Sequence[str]
 ) -> Insert:
     """An insert of `rows` that skips rows colliding on the unique columns `conflict`."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     module: Any = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(core_table(table)).values(list(rows))
+    statement = module.insert(table).values(list(rows))
     return statement.on_conflict_do_nothing(index_elements=list(conflict))  # type: ignore[no-any-return]
 
 
 async def insert_ignore_returning(
     session: AsyncSession,
-    table: type,
+    table: Table,
     rows: Sequence[Mapping[str, Any]],
     conflict: Sequence[str],
     returning: Any,
@@ -55,7 +56,7 @@ async def insert_ignore_returning(
 
 
 async def execute_insert_ignore(
-    session: AsyncSession, table: type, rows: Sequence[Mapping[str, Any]], conflict: Sequence[str]
+    session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]], conflict: Sequence[str]
 ) -> None:
     if rows:
         await execute_core(session, insert_ignore(session, table, rows, conflict))
@@ -63,7 +64,7 @@ async def execute_insert_ignore(
 
 async def insert_new_many(
     session: AsyncSession,
-    table: type,
+    table: Table,
     names: tuple[str, ...],
     rows: Sequence[Sequence[Any]],
     key: str,
@@ -112,7 +113,7 @@ async def insert_new_many(
     return {value for (value,) in found}
 
 
-async def insert_many(session: AsyncSession, table: type, rows: Sequence[Mapping[str, Any]]) -> None:
+async def insert_many(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert `rows` (all with the same columns) as one JSON parameter of one statement (see
     `insert_new_many` for why)."""
     if not rows:
@@ -166,15 +167,15 @@ def _sqlite_select_rowids(core: Table, key: str, dialect: Dialect) -> str:
     return f"SELECT {quote(key)} FROM {quote(core.name)} WHERE rowid > ? AND rowid <= ?"
 
 
-async def _driver_connection(session: AsyncSession, table: type) -> tuple[Any, Dialect, Table]:
+async def _driver_connection(session: AsyncSession, table: Table) -> tuple[Any, Dialect, Table]:
     """The driver's own connection in the session's transaction (pending ORM changes flushed first, as
-    autoflush would), the dialect and the Core table."""
+    autoflush would), the dialect and the table."""
     driver = (await (await session.connection()).get_raw_connection()).driver_connection
     assert driver is not None
     assert session.bind is not None
     if session.new or session.dirty or session.deleted:
         await session.flush()
-    return driver, session.bind.dialect, core_table(table)
+    return driver, session.bind.dialect, table
 
 
 def _row_values(rows: Sequence[Mapping[str, Any]], names: tuple[str, ...]) -> list[tuple[Any, ...]]:
@@ -208,7 +209,7 @@ def _sqlite_processors(
 
 
 async def update_many(
-    session: AsyncSession, table: type, keys: Sequence[str], rows: Sequence[Mapping[str, Any]]
+    session: AsyncSession, table: Table, keys: Sequence[str], rows: Sequence[Mapping[str, Any]]
 ) -> None:
     """Set each row's other columns on the stored row whose `keys` columns hold the row's values, with the
     rows as one JSON parameter of one statement (see `insert_new_many` for why). All rows have the same
@@ -221,7 +222,7 @@ async def update_many(
 
 async def update_many_changed(
     session: AsyncSession,
-    table: type,
+    table: Table,
     keys: Sequence[str],
     rows: Sequence[Mapping[str, Any]],
     *,
@@ -252,7 +253,7 @@ async def update_many_changed(
 
 async def _update_once(
     session: AsyncSession,
-    table: type,
+    table: Table,
     keys: tuple[str, ...],
     rows: Sequence[Mapping[str, Any]],
     unless_newer: str | None,

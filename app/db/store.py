@@ -121,10 +121,3 @@ class SqlStore:
     async def ping(self) -> None:
         async with self.database.session() as session:
             await (await session.connection()).execute(text("SELECT 1"))
-
-
-def session_of(uow: UnitOfWork) -> AsyncSession:
-    """Transitional: the session under a unit of work, for services whose SQL has not moved into a
-    repository yet. Goes once every service uses repositories only."""
-    assert isinstance(uow, SqlUnitOfWork)
-    return uow.session

@@ -176,9 +176,9 @@ async def test_transactions_csv(api: Api, analyst: httpx.AsyncClient) -> None:
 async def test_csv_reads_in_batches(
     api: Api, analyst: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.services.ocpp import reporting
+    from app.services.ocpp.reporting import export
 
-    monkeypatch.setattr(reporting, "CSV_BATCH", 2)
+    monkeypatch.setattr(export, "CSV_BATCH", 2)
     await seed.charge_point(api.database, "CP1")
     for n in range(5):
         await seed.transaction(

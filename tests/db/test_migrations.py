@@ -13,7 +13,7 @@ from app.db.engine import sync_url
 from app.db.migrate import downgrade, upgrade
 from app.db.tables import metadata
 from app.db.tables.ocpp import charge_point_table, meter_value_table
-from app.services.ocpp.meter_values import SampledValue, dedup_key
+from app.domain.metering import SampledValue, dedup_key
 
 
 def differences(database_url: str) -> list[Any]:

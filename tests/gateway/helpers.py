@@ -18,6 +18,7 @@ from ocpp.v16 import ChargePoint
 from websockets.asyncio.client import ClientConnection, connect
 
 from app.db.engine import Database, create_engine
+from app.db.store import SqlStore
 from app.domain.bus import EventBus
 from app.domain.clock import SystemClock
 from app.domain.events import Event
@@ -133,9 +134,13 @@ async def running_gateway(
 ) -> AsyncIterator[OcppServer]:
     """A started `OcppServer` on 127.0.0.1, OS-assigned port; stopped (engine disposed) after."""
     config = gateway_settings(database_url, **settings)
-    database = Database(create_engine(config.database_url))
+    database, bus = Database(create_engine(config.database_url)), EventBus()
     server = OcppServer(
-        config, database, clock=SystemClock(), events=EventBus(), data_transfer_vendors=data_transfer_vendors
+        config,
+        SqlStore(database, bus),
+        bus=bus,
+        clock=SystemClock(),
+        data_transfer_vendors=data_transfer_vendors,
     )
     await server.start()
     try:
@@ -177,14 +182,14 @@ async def connect_charge_point(
 
 
 async def add_id_tag(gateway: OcppServer, id_tag: str, **fields: Any) -> None:
-    async with gateway.database.session() as session:
+    async with gateway.store.database.session() as session:
         session.add(IdTag(id_tag=id_tag, **fields))
 
 
 async def register_charge_point(
     gateway: OcppServer, cp_id: str, *, password: str | None = None, status: str = "Accepted"
 ) -> None:
-    async with gateway.database.session() as session:
+    async with gateway.store.database.session() as session:
         session.add(
             ChargePointRow(
                 id=cp_id,

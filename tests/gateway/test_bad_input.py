@@ -9,7 +9,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from app.services.ocpp import charge_points
+from app.db import batched
 from ocpp_gateway import OcppServer
 from tests.gateway.helpers import url
 
@@ -111,7 +111,7 @@ async def test_handler_failure_is_an_internal_error(
         raise RuntimeError("database on fire")
 
     with monkeypatch.context() as patch:
-        patch.setattr(charge_points, "record_heartbeats", broken)
+        patch.setattr(batched, "record_heartbeats", broken)
         reply = await exchange(ws, json.dumps([2, "m1", "Heartbeat", {}]))
     assert reply[:3] == [4, "m1", "InternalError"]
     assert "fire" not in json.dumps(reply)  # no internals leak
@@ -121,13 +121,13 @@ async def test_handler_failure_is_an_internal_error(
 async def test_repeated_unique_id_while_in_progress(
     ws: ClientConnection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    record_statuses = charge_points.record_statuses
+    record_statuses = batched.record_statuses
 
     async def slow(*args: Any) -> list[bool]:
         await asyncio.sleep(0.2)  # the first CALL is surely still in progress when the second arrives
         return await record_statuses(*args)
 
-    monkeypatch.setattr(charge_points, "record_statuses", slow)
+    monkeypatch.setattr(batched, "record_statuses", slow)
     status = {"connectorId": 1, "errorCode": "NoError", "status": "Available"}
     frame = json.dumps([2, "same", "StatusNotification", status])
     await ws.send(frame)

@@ -7,11 +7,12 @@ from ocpp.v16 import call
 from sqlmodel import select
 
 from app.db.tables.ocpp import status_notification_table
+from app.domain.clock import as_utc
 from app.domain.events import ChargePointBooted, ChargePointConnected, ChargePointDisconnected, StatusChanged
 from app.domain.ocpp import BootNotification, ChargePoint, ChargePointConfiguration, Command, Connector
 from app.domain.ocpp import StatusNotification as StatusRow
-from app.services.timestamps import as_utc, format_timestamp
 from ocpp_gateway import OcppServer
+from ocpp_gateway.wire import format_timestamp
 from tests.gateway.helpers import EventLog, connect_charge_point, eventually, register_charge_point
 
 pytestmark = pytest.mark.anyio
@@ -30,7 +31,7 @@ BOOT = call.BootNotification(
 
 
 async def test_boot_stores_every_field_and_reads_configuration(gateway: OcppServer) -> None:
-    events = EventLog(gateway.events)
+    events = EventLog(gateway.bus)
     async with connect_charge_point(gateway, "CP1") as cp:
         result = await cp.call(BOOT)
         assert result.status == "Accepted"
@@ -38,7 +39,7 @@ async def test_boot_stores_every_field_and_reads_configuration(gateway: OcppServ
         await cp.wait_for_call("GetConfiguration")
 
         async def configuration_stored() -> dict[str, str | None]:
-            async with gateway.database.session() as session:
+            async with gateway.store.database.session() as session:
                 rows = (await session.exec(select(ChargePointConfiguration))).all()
             return {row.key: row.value for row in rows}
 
@@ -47,7 +48,7 @@ async def test_boot_stores_every_field_and_reads_configuration(gateway: OcppServ
         assert config["ChargingScheduleMaxPeriods"] == "24"
         assert config["NumberOfConnectors"] == "2"
         assert config["MeterValueSampleInterval"] == "60"
-    async with gateway.database.session() as session:
+    async with gateway.store.database.session() as session:
         row = await session.get(ChargePoint, "CP1")
         boots = (await session.exec(select(BootNotification))).all()
         commands = (await session.exec(select(Command))).all()
@@ -89,7 +90,7 @@ async def test_heartbeat_answers_current_time_and_is_recorded(gateway: OcppServe
     async with connect_charge_point(gateway, "CP1") as cp:
         before = datetime.now(UTC)
         result = await cp.call(call.Heartbeat())
-        async with gateway.database.session() as session:
+        async with gateway.store.database.session() as session:
             row = await session.get(ChargePoint, "CP1")
     answered = datetime.fromisoformat(result.current_time)
     assert before - timedelta(seconds=1) <= answered <= datetime.now(UTC) + timedelta(seconds=1)
@@ -107,7 +108,7 @@ async def test_connection_state_is_tracked(gateway: OcppServer) -> None:
     await eventually(lambda: not gateway.commands.is_connected("CP1"))
 
     async def disconnected() -> bool:
-        async with gateway.database.session() as session:
+        async with gateway.store.database.session() as session:
             row = await session.get(ChargePoint, "CP1")
         return row is not None and not row.connected and row.connected_since is None
 
@@ -115,7 +116,7 @@ async def test_connection_state_is_tracked(gateway: OcppServer) -> None:
 
 
 async def test_status_history_and_live_state_connector_zero_too(gateway: OcppServer) -> None:
-    events = EventLog(gateway.events)
+    events = EventLog(gateway.bus)
     now = datetime.now(UTC).replace(microsecond=0)
     async with connect_charge_point(gateway, "CP1") as cp:
         await cp.call(call.StatusNotification(connector_id=0, error_code="NoError", status="Available"))
@@ -130,7 +131,7 @@ async def test_status_history_and_live_state_connector_zero_too(gateway: OcppSer
                 timestamp=format_timestamp(now),
             )
         )
-    async with gateway.database.session() as session:
+    async with gateway.store.database.session() as session:
         history = (await session.exec(select(StatusRow).order_by(status_notification_table.c.id))).all()
         connectors = {c.connector_id: c for c in (await session.exec(select(Connector))).all()}
     assert [(h.connector_id, h.status, h.error_code) for h in history] == [
@@ -163,7 +164,7 @@ async def test_queued_old_status_does_not_overwrite_newer(gateway: OcppServer) -
                 connector_id=1, error_code="NoError", status="Preparing", timestamp=format_timestamp(older)
             )
         )
-    async with gateway.database.session() as session:
+    async with gateway.store.database.session() as session:
         history = (await session.exec(select(StatusRow).order_by(status_notification_table.c.id))).all()
         connector = (await session.exec(select(Connector))).one()
     assert [h.status for h in history] == ["Charging", "Preparing"]
@@ -175,7 +176,7 @@ async def test_diagnostics_and_firmware_status_are_stored(gateway: OcppServer) -
     async with connect_charge_point(gateway, "CP1") as cp:
         await cp.call(call.DiagnosticsStatusNotification(status="Uploaded"))
         await cp.call(call.FirmwareStatusNotification(status="Installing"))
-    async with gateway.database.session() as session:
+    async with gateway.store.database.session() as session:
         row = await session.get(ChargePoint, "CP1")
     assert row is not None
     assert (row.diagnostics_status, row.firmware_status) == ("Uploaded", "Installing")
@@ -199,7 +200,7 @@ async def test_status_from_a_fast_clock_does_not_block_later_reports(gateway: Oc
                 timestamp=format_timestamp(datetime.now(UTC) + timedelta(seconds=1)),
             )
         )
-    async with gateway.database.session() as session:
+    async with gateway.store.database.session() as session:
         connector = (await session.exec(select(Connector))).one()
         history = (await session.exec(select(StatusRow))).all()
     assert connector.status == "Finishing"

@@ -18,7 +18,7 @@ CHARGE_POINTS = 8
 
 
 async def commands(gateway: OcppServer) -> list[Command]:
-    async with gateway.database.session() as session:
+    async with gateway.store.database.session() as session:
         return list(await session.exec(select(Command).order_by(command_table.c.id)))
 
 
@@ -28,14 +28,14 @@ async def test_many_concurrent_commands_are_recorded_in_full(gateway: OcppServer
             await stack.enter_async_context(connect_charge_point(gateway, f"REC{i}"))
             for i in range(CHARGE_POINTS)
         ]
-        before = gateway.database.group_commit.stats.batches
+        before = gateway.store.database.group_commit.stats.batches
         sends = [
             gateway.commands.send(c.id, action, {}, author="test", wait=True)
             for c in clients
             for action in ("ClearCache", "GetLocalListVersion")
         ]
         ids = await asyncio.gather(*sends)
-        batches = gateway.database.group_commit.stats.batches - before
+        batches = gateway.store.database.group_commit.stats.batches - before
     assert len(set(ids)) == 2 * CHARGE_POINTS
     assert batches < 4 * CHARGE_POINTS, "creates and completions were grouped"
     rows = {row.id: row for row in await commands(gateway) if row.author == "test"}

@@ -9,12 +9,14 @@ from ocpp.v16 import call
 from sqlmodel import select
 
 from app.db.engine import Database
+from app.db.store import SqlUnitOfWork
 from app.db.tables.ocpp import reservation_table
+from app.domain.clock import as_utc
 from app.domain.ocpp import ChargePoint, ChargePointConfiguration, Command, DataTransfer, Reservation
 from app.domain.ports import CommandRefused
-from app.services.ocpp.commands import expire_reservations
-from app.services.timestamps import as_utc, format_timestamp
+from app.services.ocpp.reservations import expire_reservations
 from ocpp_gateway import OPERATIONS, OcppServer
+from ocpp_gateway.wire import format_timestamp
 from tests.gateway.helpers import NO_ANSWER, ErrorReply, connect_charge_point, eventually, running_gateway
 
 pytestmark = pytest.mark.anyio
@@ -65,7 +67,7 @@ def test_all_19_operations_are_covered() -> None:
 
 
 async def command(gateway: OcppServer, command_id: int) -> Command:
-    async with gateway.database.session() as session:
+    async with gateway.store.database.session() as session:
         row = await session.get(Command, command_id)
     assert row is not None
     return row
@@ -97,15 +99,15 @@ async def test_side_effects_of_answers(gateway: OcppServer) -> None:
         send = gateway.commands.send
         await send("CP1", "ChangeConfiguration", REQUESTS["ChangeConfiguration"], wait=True)
         await send("CP1", "GetLocalListVersion", {}, wait=True)
-        async with gateway.database.session() as session:
+        async with gateway.store.database.session() as session:
             listed = await session.get(ChargePoint, "CP1")
         await send("CP1", "SendLocalList", REQUESTS["SendLocalList"], wait=True)
         await send("CP1", "DataTransfer", REQUESTS["DataTransfer"], wait=True)
         await send("CP1", "ReserveNow", REQUESTS["ReserveNow"], wait=True)
-        async with gateway.database.session() as session:
+        async with gateway.store.database.session() as session:
             reserved = await session.get(Reservation, 10)
         await send("CP1", "CancelReservation", {"reservationId": 10}, wait=True)
-    async with gateway.database.session() as session:
+    async with gateway.store.database.session() as session:
         config = (await session.exec(select(ChargePointConfiguration))).all()
         charge_point = await session.get(ChargePoint, "CP1")
         cancelled = await session.get(Reservation, 10)
@@ -130,7 +132,7 @@ async def test_reservation_id_allocated_and_rejection_recorded(gateway: OcppServ
         cp.responses["ReserveNow"] = {"status": "Occupied"}
         second = await gateway.commands.send("CP1", "ReserveNow", payload, wait=True)
         sent_ids = [p["reservationId"] for action, p in cp.received if action == "ReserveNow"]
-    async with gateway.database.session() as session:
+    async with gateway.store.database.session() as session:
         reservations = (await session.exec(select(Reservation).order_by(reservation_table.c.id))).all()
     assert [r.id for r in reservations] == sent_ids
     assert len(set(sent_ids)) == 2
@@ -238,7 +240,7 @@ async def test_refused_commands_are_not_recorded(
     with pytest.raises(CommandRefused) as refused:
         await gateway.commands.send("CP9", action, payload)
     assert refused.value.reason == reason
-    async with gateway.database.session() as session:
+    async with gateway.store.database.session() as session:
         assert (await session.exec(select(Command))).all() == []
 
 
@@ -258,7 +260,7 @@ async def test_reservations_expire(database: Database) -> None:
                 )
             )
     async with database.session() as session:
-        assert await expire_reservations(session, now) == 2
+        assert await expire_reservations(SqlUnitOfWork(session), now) == 2
     async with database.session() as session:
         statuses = [
             r.status for r in (await session.exec(select(Reservation).order_by(reservation_table.c.id))).all()

@@ -11,14 +11,14 @@ from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from websockets.asyncio.client import ClientConnection, connect
 
+from app.db import batched
 from app.db.engine import Database
 from app.db.tables.ocpp import connector_table, meter_value_table, status_notification_table
+from app.domain.messages import StatusReport
+from app.domain.metering import DEFAULT_MEASURAND, MeterValuesMessage, SampledValue
 from app.domain.ocpp import ChargePoint, Connector, MeterValue, StatusNotification
-from app.services.ocpp import charge_points, meter_values
-from app.services.ocpp.charge_points import StatusReport
-from app.services.ocpp.meter_values import MeterValuesMessage, SampledValue
-from app.services.timestamps import format_timestamp
 from ocpp_gateway import OcppServer
+from ocpp_gateway.wire import format_timestamp
 from tests.gateway.helpers import url
 
 pytestmark = pytest.mark.anyio
@@ -63,24 +63,27 @@ async def test_every_message_stored_in_order_and_committed_before_its_callresult
                 reply = await exchange(ws, f"m{n}", "MeterValues", meter(n, at))
                 assert reply[0] == 3
                 # the CALLRESULT came after the commit: both samples are visible to anyone now
-                assert await count(gateway.database, cp_id) == 2 * (n + 1)
+                assert await count(gateway.store.database, cp_id) == 2 * (n + 1)
                 status = {"connectorId": 1, "errorCode": "NoError", "status": "Charging"}
                 status["timestamp"] = format_timestamp(at)
                 assert (await exchange(ws, f"s{n}", "StatusNotification", status))[0] == 3
                 assert (await exchange(ws, f"h{n}", "Heartbeat", {}))[0] == 3
 
-    before = gateway.database.group_commit.stats.units, gateway.database.group_commit.stats.batches
+    before = (
+        gateway.store.database.group_commit.stats.units,
+        gateway.store.database.group_commit.stats.batches,
+    )
     await asyncio.gather(*(charge_point(i) for i in range(CHARGE_POINTS)))
-    stats = gateway.database.group_commit.stats
+    stats = gateway.store.database.group_commit.stats
     assert stats.units - before[0] > stats.batches - before[1], "units of several connections shared a batch"
-    async with gateway.database.session() as session:
+    async with gateway.store.database.session() as session:
         for index in range(CHARGE_POINTS):
             cp_id = f"GC{index}"
             energy = await session.exec(
                 select(MeterValue)
                 .where(
                     meter_value_table.c.charge_point_id == cp_id,
-                    meter_value_table.c.measurand == meter_values.DEFAULT_MEASURAND,
+                    meter_value_table.c.measurand == DEFAULT_MEASURAND,
                 )
                 .order_by(meter_value_table.c.id)
             )
@@ -111,7 +114,7 @@ async def test_replayed_meter_values_stored_once(gateway: OcppServer) -> None:
             else:
                 replies.append(message)
     assert [(r[0], r[1]) for r in replies] == [(3, f"r{n}") for n in range(4)]
-    assert await count(gateway.database, "REPLAY") == 2
+    assert await count(gateway.store.database, "REPLAY") == 2
 
 
 async def add_charge_point(database: Database, cp_id: str) -> None:
@@ -143,7 +146,7 @@ async def test_a_failing_unit_does_not_lose_the_rest_of_its_batch(database: Data
     bulk = [MeterValuesMessage("OK", 1, None, samples(str(n)), START) for n in range(5)]
     results = await asyncio.gather(
         *(database.run(unit) for unit in units),
-        *(database.run_bulk(meter_values.store_many, message) for message in bulk),
+        *(database.run_bulk(batched.store_meter_values, message) for message in bulk),
         return_exceptions=True,
     )
     failed = [r for r in results if isinstance(r, BaseException)]
@@ -178,14 +181,14 @@ async def test_store_many_dedups_within_and_across_batches(database: Database) -
     first = MeterValuesMessage("DUP", 1, None, samples("1") + samples("1") + samples("2"), START)
     again = MeterValuesMessage("DUP", 1, None, samples("2") + samples("3"), START)
     async with database.session() as session:
-        assert await meter_values.store_many(session, [first, again]) == [(None, 2), (None, 1)]
+        assert await batched.store_meter_values(session, [first, again]) == [(None, 2), (None, 1)]
     async with database.session() as session:
-        assert await meter_values.store_many(session, [again]) == [(None, 0)]
+        assert await batched.store_meter_values(session, [again]) == [(None, 0)]
         assert int(await session.scalar(select(func.count()).select_from(MeterValue)) or 0) == 3
     # Some stored, some new: each message is told of its own new samples only.
     partly = MeterValuesMessage("DUP", 1, None, samples("3") + samples("4") + samples("5"), START)
     async with database.session() as session:
-        assert await meter_values.store_many(session, [again, partly]) == [(None, 0), (None, 2)]
+        assert await batched.store_meter_values(session, [again, partly]) == [(None, 0), (None, 2)]
     async with database.session() as session:
         stored = set(await session.exec(select(meter_value_table.c.value)))
     assert stored == {"1", "2", "3", "4", "5"}
@@ -195,7 +198,7 @@ async def test_update_many_applies_rows_of_one_charge_point_in_order(database: D
     await add_charge_point(database, "SEEN")
     later = START + timedelta(minutes=1)
     async with database.session() as session:
-        await charge_points.touch_many(session, [("SEEN", later), ("SEEN", START)])
+        await batched.touch_many(session, [("SEEN", later), ("SEEN", START)])
     async with database.session() as session:
         row = await session.get(ChargePoint, "SEEN")
     assert row is not None
@@ -220,9 +223,9 @@ async def test_record_statuses_judges_each_report_of_a_connector_in_one_batch_ag
         report("SuspendedEV", 90),  # ahead of `now`: orders as `now`
     ]
     async with database.session() as session:
-        assert await charge_points.record_statuses(session, batch) == [True, True, True, False, True]
+        assert await batched.record_statuses(session, batch) == [True, True, True, False, True]
     async with database.session() as session:
-        assert await charge_points.record_statuses(session, [report("Faulted", 59)]) == [False]
+        assert await batched.record_statuses(session, [report("Faulted", 59)]) == [False]
         live = {
             row.connector_id: (row.status, row.status_at)
             for row in await session.exec(select(Connector).where(connector_table.c.charge_point_id == "ST"))

@@ -17,9 +17,9 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from app.db.engine import Database
+from app.db.store import SqlUnitOfWork
 from app.domain.enums import RegistrationStatus
 from app.domain.ocpp import ChargePoint
-from app.services.ocpp import charge_points
 from ocpp_gateway import OcppServer
 from tests.gateway.helpers import (
     basic_auth,
@@ -43,7 +43,7 @@ async def refused_status(address: str, **kwargs: object) -> int:
 
 
 async def charge_point_row(gateway: OcppServer, cp_id: str) -> ChargePoint | None:
-    async with gateway.database.session() as session:
+    async with gateway.store.database.session() as session:
         return await session.get(ChargePoint, cp_id)
 
 
@@ -68,7 +68,7 @@ async def test_subprotocol_ocpp16_is_required(gateway: OcppServer, offered: list
 async def test_invalid_ids_are_refused(gateway: OcppServer, path: str) -> None:
     address = f"ws://127.0.0.1:{gateway.port}{path}"
     assert await refused_status(address, subprotocols=["ocpp1.6"]) == 404
-    async with gateway.database.session() as session:
+    async with gateway.store.database.session() as session:
         assert (await session.exec(select(ChargePoint))).all() == []
 
 
@@ -224,7 +224,7 @@ async def test_many_concurrent_first_connects(gateway: OcppServer) -> None:
     assert set(statuses) == {"Accepted"}
 
     async def all_disconnected() -> bool:
-        async with gateway.database.session() as session:
+        async with gateway.store.database.session() as session:
             rows = (await session.exec(select(ChargePoint))).all()
         return len(rows) == 40 and not any(row.connected for row in rows)
 
@@ -236,7 +236,7 @@ async def test_creating_an_unknown_charge_point_is_race_safe(database: Database)
 
     async def create() -> None:
         async with database.session() as session:
-            await charge_points.ensure_charge_point(session, "SAME", RegistrationStatus.pending, now)
+            await SqlUnitOfWork(session).charge_points.add_if_absent("SAME", RegistrationStatus.pending, now)
 
     await asyncio.gather(*(create() for _ in range(10)))
     async with database.session() as session:

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.anyio
 
 async def test_silent_drop_is_detected_by_ping_timeout(migrated_url: str) -> None:
     async with running_gateway(migrated_url, ocpp_ping_interval_s=0.2) as gateway:
-        events = EventLog(gateway.events)
+        events = EventLog(gateway.bus)
         reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
         key = base64.b64encode(os.urandom(16)).decode()
         headers = [
@@ -43,7 +43,7 @@ async def test_silent_drop_is_detected_by_ping_timeout(migrated_url: str) -> Non
         await eventually(lambda: not gateway.commands.is_connected("SILENT"), timeout_s=5)
 
         async def marked_disconnected() -> bool:
-            async with gateway.database.session() as session:
+            async with gateway.store.database.session() as session:
                 row = await session.get(ChargePoint, "SILENT")
             return row is not None and not row.connected
 
@@ -58,7 +58,7 @@ async def test_last_seen_is_refreshed_by_messages(gateway: OcppServer) -> None:
         await cp.call(call.StatusNotification(connector_id=0, error_code="NoError", status="Available"))
 
         async def seen() -> bool:
-            async with gateway.database.session() as session:
+            async with gateway.store.database.session() as session:
                 row = await session.get(ChargePoint, "CP1")
             return row is not None and row.last_seen_at is not None
 
@@ -68,13 +68,13 @@ async def test_last_seen_is_refreshed_by_messages(gateway: OcppServer) -> None:
 async def test_start_resets_connection_state_and_interrupted_commands(migrated_url: str) -> None:
     async with running_gateway(migrated_url) as gateway:
         await register_charge_point(gateway, "CP1")
-        async with gateway.database.session() as session:
+        async with gateway.store.database.session() as session:
             row = await session.get(ChargePoint, "CP1")
             assert row is not None
             row.connected = True
             session.add(row)
             session.add(Command(charge_point_id="CP1", action="Reset", payload={"type": "Soft"}))
-    async with running_gateway(migrated_url) as gateway, gateway.database.session() as session:
+    async with running_gateway(migrated_url) as gateway, gateway.store.database.session() as session:
         row = await session.get(ChargePoint, "CP1")
         command = await session.get(Command, 1)
     assert row is not None

@@ -7,11 +7,12 @@ from ocpp.v16 import call
 from sqlmodel import select
 
 from app.db.tables.ocpp import data_transfer_table, meter_value_table
+from app.domain.clock import as_utc
 from app.domain.events import MeterValuesReceived
+from app.domain.metering import normalise
 from app.domain.ocpp import DataTransfer, MeterValue
-from app.services.ocpp.meter_values import normalise
-from app.services.timestamps import as_utc, format_timestamp
 from ocpp_gateway import OcppServer
+from ocpp_gateway.wire import format_timestamp
 from tests.gateway.helpers import EventLog, add_id_tag, connect_charge_point, eventually, running_gateway
 
 pytestmark = pytest.mark.anyio
@@ -40,7 +41,7 @@ def test_normalise(
 
 
 async def test_every_field_stored_with_defaults_and_normalised(gateway: OcppServer) -> None:
-    events = EventLog(gateway.events)
+    events = EventLog(gateway.bus)
     await add_id_tag(gateway, "TAG")
     async with connect_charge_point(gateway, "CP1") as cp:
         started = await cp.call(
@@ -75,7 +76,7 @@ async def test_every_field_stored_with_defaults_and_normalised(gateway: OcppServ
                 meter_value=[{"timestamp": format_timestamp(NOW), "sampledValue": sampled}],
             )
         )
-    async with gateway.database.session() as session:
+    async with gateway.store.database.session() as session:
         rows = (await session.exec(select(MeterValue).order_by(meter_value_table.c.id))).all()
     assert len(rows) == len(sampled)
     first = rows[0]
@@ -132,7 +133,7 @@ async def test_replayed_meter_values_are_not_duplicated(gateway: OcppServer) -> 
         await cp.call(
             call.MeterValues(connector_id=1, transaction_id=-1, meter_value=message.meter_value)
         )  # -1: not a transaction of ours, the same samples
-    async with gateway.database.session() as session:
+    async with gateway.store.database.session() as session:
         rows = (await session.exec(select(MeterValue))).all()
     assert len(rows) == 3
     assert all(row.transaction_id is None for row in rows)
@@ -145,7 +146,7 @@ async def test_data_transfer_is_stored_and_unknown_vendor_answered(migrated_url:
     ):
         unknown = await cp.call(call.DataTransfer(vendor_id="org.other", message_id="Hello", data='{"x": 1}'))
         known = await cp.call(call.DataTransfer(vendor_id="com.acme", data="payload"))
-        async with gateway.database.session() as session:
+        async with gateway.store.database.session() as session:
             rows = (await session.exec(select(DataTransfer).order_by(data_transfer_table.c.id))).all()
     assert (unknown.status, known.status) == ("UnknownVendorId", "Accepted")
     assert [(r.direction, r.vendor_id, r.message_id, r.data, r.status) for r in rows] == [

@@ -81,7 +81,12 @@ def test_watts_when_the_charger_only_takes_power() -> None:
 def test_profile_never_above_plan_and_within_max_periods(
     power: list[float], max_periods: int, phases: int, unit: str
 ) -> None:
-    caps = ChargerCapabilities(rate_units=(unit,), max_periods=max_periods, phases=phases)  # type: ignore[arg-type]
+    caps = ChargerCapabilities(
+        rate_units=(unit,),
+        max_periods=max_periods,
+        phases=phases,
+        voltage_v=230,  # type: ignore[arg-type]
+    )
     profile = tx_profile(
         profile_id=1,
         transaction_id=1,

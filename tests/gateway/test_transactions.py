@@ -10,11 +10,13 @@ from sqlmodel import select
 from websockets.asyncio.client import connect
 
 from app.db.engine import Database
+from app.db.store import SqlUnitOfWork
+from app.domain.clock import as_utc
 from app.domain.events import TransactionStarted, TransactionStopped
 from app.domain.ocpp import ChargePoint, IdTag, MeterValue, Reservation, Transaction
 from app.services.ocpp import transactions
-from app.services.timestamps import as_utc, format_timestamp
 from ocpp_gateway import OcppServer
+from ocpp_gateway.wire import format_timestamp
 from tests.gateway.helpers import EventLog, add_id_tag, connect_charge_point, eventually, url
 
 pytestmark = pytest.mark.anyio
@@ -67,7 +69,7 @@ async def test_authorize_concurrent_tx(gateway: OcppServer) -> None:
 
 
 async def test_start_and_stop_are_stored(gateway: OcppServer) -> None:
-    events = EventLog(gateway.events)
+    events = EventLog(gateway.bus)
     await add_id_tag(gateway, "TAG")
     async with connect_charge_point(gateway, "CP1") as cp:
         started = await cp.call(
@@ -90,7 +92,7 @@ async def test_start_and_stop_are_stored(gateway: OcppServer) -> None:
         )
     assert started.id_tag_info["status"] == "Accepted"
     assert stopped.id_tag_info["status"] == "Accepted"
-    async with gateway.database.session() as session:
+    async with gateway.store.database.session() as session:
         tx = await session.get(Transaction, started.transaction_id)
         values = (await session.exec(select(MeterValue))).all()
     assert tx is not None
@@ -107,7 +109,7 @@ async def test_start_and_stop_are_stored(gateway: OcppServer) -> None:
 
 
 async def test_identical_start_retry_returns_the_same_id(gateway: OcppServer) -> None:
-    events = EventLog(gateway.events)
+    events = EventLog(gateway.bus)
     await add_id_tag(gateway, "TAG")
     request = call.StartTransaction(connector_id=1, id_tag="TAG", meter_start=42, timestamp=ts(NOW))
     async with connect_charge_point(gateway, "CP1") as cp:
@@ -119,7 +121,7 @@ async def test_identical_start_retry_returns_the_same_id(gateway: OcppServer) ->
     assert first.transaction_id == second.transaction_id
     assert second.id_tag_info["status"] == "Accepted"
     assert other.transaction_id != first.transaction_id
-    async with gateway.database.session() as session:
+    async with gateway.store.database.session() as session:
         assert len((await session.exec(select(Transaction))).all()) == 2
     await eventually(lambda: len(events.of(TransactionStarted)) == 2)
 
@@ -132,7 +134,7 @@ async def test_concurrent_identical_starts_create_one_transaction(database: Data
     async def start() -> int:
         async with database.session() as session:
             result = await transactions.start_transaction(
-                session,
+                SqlUnitOfWork(session),
                 "CP1",
                 connector_id=1,
                 id_tag="TAG",
@@ -157,14 +159,14 @@ async def test_offline_transaction_with_unknown_tag_is_stored(gateway: OcppServe
             )
         )
     assert started.id_tag_info["status"] == "Invalid"
-    async with gateway.database.session() as session:
+    async with gateway.store.database.session() as session:
         tx = await session.get(Transaction, started.transaction_id)
     assert tx is not None
     assert (tx.id_tag, tx.id_tag_status) == ("STRANGER", "Invalid")
 
 
 async def test_stop_replay_and_unknown_transactions(gateway: OcppServer) -> None:
-    events = EventLog(gateway.events)
+    events = EventLog(gateway.bus)
     await add_id_tag(gateway, "TAG")
     data = [{"timestamp": ts(NOW), "sampledValue": [{"value": "100"}]}]
     async with connect_charge_point(gateway, "CP1") as cp:
@@ -184,7 +186,7 @@ async def test_stop_replay_and_unknown_transactions(gateway: OcppServer) -> None
         unknown = await cp.call(call.StopTransaction(meter_stop=5, timestamp=ts(NOW), transaction_id=123456))
     assert minus_one.id_tag_info["status"] == "Accepted"
     assert unknown.id_tag_info is None
-    async with gateway.database.session() as session:
+    async with gateway.store.database.session() as session:
         tx = await session.get(Transaction, started.transaction_id)
         values = (await session.exec(select(MeterValue))).all()
     assert tx is not None
@@ -192,7 +194,7 @@ async def test_stop_replay_and_unknown_transactions(gateway: OcppServer) -> None
     assert tx.stop_reason == "Local"  # the spec's default reason
     assert len(values) == 1
     await eventually(lambda: events.of(TransactionStopped))
-    await gateway.events.drain()
+    await gateway.bus.drain()
     assert len(events.of(TransactionStopped)) == 1
 
 
@@ -210,7 +212,7 @@ async def test_reservation_is_honoured(gateway: OcppServer) -> None:
             {"connectorId": 1, "expiryDate": expiry, "idTag": "RESERVER", "parentIdTag": "GROUP"},
             wait=True,
         )
-        async with gateway.database.session() as session:
+        async with gateway.store.database.session() as session:
             reservation = (await session.exec(select(Reservation))).one()
         assert reservation.status == "accepted"
         wrong = await cp.call(
@@ -233,7 +235,7 @@ async def test_reservation_is_honoured(gateway: OcppServer) -> None:
         )
     assert wrong.id_tag_info["status"] == "Invalid"
     assert right.id_tag_info["status"] == "Accepted"
-    async with gateway.database.session() as session:
+    async with gateway.store.database.session() as session:
         used = await session.get(Reservation, reservation.id)
         tx = await session.get(Transaction, right.transaction_id)
     assert used is not None
@@ -253,7 +255,7 @@ async def test_retransmitted_start_with_the_same_message_id(gateway: OcppServer)
             answers.append(json.loads(await ws.recv()))
     assert answers[0] == answers[1]
     assert answers[0][2]["idTagInfo"] == {"status": "Accepted"}
-    async with gateway.database.session() as session:
+    async with gateway.store.database.session() as session:
         assert [tx.id for tx in (await session.exec(select(Transaction))).all()] == [
             answers[0][2]["transactionId"]
         ]

@@ -55,7 +55,8 @@ def test_simulate_runs_a_fleet_and_writes_its_summary(central: CentralSystem, tm
     assert summary["call_errors"] == 0
     assert sum(summary["messages_sent"].values()) == len(central.received)
     assert {r.charge_point_id for r in central.received} == {"cli-CP001", "cli-CP002"}
-    assert len(summary["sessions"]) == len(central.of("StartTransaction")) > 0
+    started = [s for s in summary["sessions"] if s["transaction_id"] is not None]
+    assert len(started) == len(central.of("StartTransaction")) > 0  # (a visit cut off by the end has none)
     assert summary["delivered_kwh"] == pytest.approx(sum(s["delivered_kwh"] for s in summary["sessions"]))
 
 

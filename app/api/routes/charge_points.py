@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from app.api.deps import CommandsDep, OperatorDep, ReaderDep, SessionDep
+from app.api.deps import CommandsDep, OperatorDep, ReaderDep, UowDep
 from app.api.errors import Problem
 from app.api.schemas import (
     BootNotificationOut,
@@ -34,7 +34,9 @@ from app.api.support import (
 from app.domain.access import Scope
 from app.domain.enums import RegistrationStatus
 from app.domain.ocpp import ChargePoint
+from app.domain.persistence import UnitOfWork
 from app.domain.ports import ChargePointCommands
+from app.domain.queries import ChargePointFilter
 from app.services.ocpp import registry, reporting
 
 router = APIRouter(
@@ -49,9 +51,9 @@ ConnectorId = Annotated[int, Path(ge=1, le=100, description="connector number (1
 
 
 async def present(
-    session: SessionDep, commands: ChargePointCommands, charge_points: Sequence[ChargePoint]
+    uow: UnitOfWork, commands: ChargePointCommands, charge_points: Sequence[ChargePoint]
 ) -> list[ChargePointOut]:
-    connectors = await reporting.connectors_of(session, [cp.id for cp in charge_points])
+    connectors = await reporting.connectors_of(uow, [cp.id for cp in charge_points])
     return [
         ChargePointOut.model_validate(
             {
@@ -65,8 +67,8 @@ async def present(
     ]
 
 
-async def found(session: SessionDep, charge_point_id: str, scope: Scope) -> ChargePoint:
-    charge_point = await reporting.get_charge_point(session, charge_point_id, scope=scope)
+async def found(uow: UnitOfWork, charge_point_id: str, scope: Scope) -> ChargePoint:
+    charge_point = await reporting.get_charge_point(uow, charge_point_id, scope=scope)
     if charge_point is None:
         raise Problem(404, f"charge point {charge_point_id!r} is not registered")
     return charge_point
@@ -74,7 +76,7 @@ async def found(session: SessionDep, charge_point_id: str, scope: Scope) -> Char
 
 @router.get("", summary="List charge points")
 async def list_charge_points(
-    session: SessionDep,
+    uow: UowDep,
     commands: CommandsDep,
     _: ReaderDep,
     scope: ScopeDep,
@@ -84,17 +86,16 @@ async def list_charge_points(
     connected: Annotated[bool | None, Query(description="only (not) connected ones")] = None,
     q: Annotated[str | None, Query(max_length=100, description="text in the id or description")] = None,
 ) -> Page[ChargePointOut]:
-    page = await reporting.list_charge_points(
-        session,
-        window,
-        scope=scope,
+    filters = ChargePointFilter(
         registration_status=registration_status.value if registration_status else None,
         site_id=site_id,
         search=q,
         connected=connected,
         connected_ids=commands.connected_ids() if connected is not None else (),
+        scope=scope,
     )
-    items = await present(session, commands, page.items)
+    page = await reporting.list_charge_points(uow, window, filters)
+    items = await present(uow, commands, page.items)
     return paged(items, page, window)
 
 
@@ -105,25 +106,25 @@ async def list_charge_points(
     responses={**located(201, "registered"), **problems(409, 422)},
 )
 async def create_charge_point(
-    body: ChargePointCreate, session: SessionDep, commands: CommandsDep, _: OperatorDep, response: Response
+    body: ChargePointCreate, uow: UowDep, commands: CommandsDep, _: OperatorDep, response: Response
 ) -> ChargePointOut:
     with service_problems():
         charge_point = await registry.create_charge_point(
-            session,
+            uow,
             body.id,
             description=body.description,
             password=body.password,
             registration_status=body.registration_status,
         )
     response.headers["Location"] = f"/api/v1/charge-points/{charge_point.id}"
-    return (await present(session, commands, [charge_point]))[0]
+    return (await present(uow, commands, [charge_point]))[0]
 
 
 @router.get("/{charge_point_id}", summary="A charge point", responses=problems(404))
 async def get_charge_point(
-    charge_point_id: ChargePointId, session: SessionDep, commands: CommandsDep, _: ReaderDep, scope: ScopeDep
+    charge_point_id: ChargePointId, uow: UowDep, commands: CommandsDep, _: ReaderDep, scope: ScopeDep
 ) -> ChargePointOut:
-    return (await present(session, commands, [await found(session, charge_point_id, scope)]))[0]
+    return (await present(uow, commands, [await found(uow, charge_point_id, scope)]))[0]
 
 
 @router.patch(
@@ -134,15 +135,15 @@ async def get_charge_point(
 async def update_charge_point(
     charge_point_id: ChargePointId,
     body: ChargePointUpdate,
-    session: SessionDep,
+    uow: UowDep,
     commands: CommandsDep,
     _: OperatorDep,
 ) -> ChargePointOut:
     with service_problems():
         charge_point = await registry.update_charge_point(
-            session, charge_point_id, body.model_dump(exclude_unset=True)
+            uow, charge_point_id, body.model_dump(exclude_unset=True)
         )
-    return (await present(session, commands, [charge_point]))[0]
+    return (await present(uow, commands, [charge_point]))[0]
 
 
 @router.delete(
@@ -152,20 +153,20 @@ async def update_charge_point(
     responses=problems(404, 409),
 )
 async def delete_charge_point(
-    charge_point_id: ChargePointId, session: SessionDep, commands: CommandsDep, _: OperatorDep
+    charge_point_id: ChargePointId, uow: UowDep, commands: CommandsDep, _: OperatorDep
 ) -> None:
     with service_problems():
         await registry.delete_charge_point(
-            session, charge_point_id, connected=commands.is_connected(charge_point_id)
+            uow, charge_point_id, connected=commands.is_connected(charge_point_id)
         )
 
 
 @router.get("/{charge_point_id}/connectors", summary="Connectors with live status", responses=problems(404))
 async def list_connectors(
-    charge_point_id: ChargePointId, session: SessionDep, _: ReaderDep, scope: ScopeDep, window: WindowDep
+    charge_point_id: ChargePointId, uow: UowDep, _: ReaderDep, scope: ScopeDep, window: WindowDep
 ) -> Page[ConnectorOut]:
-    await found(session, charge_point_id, scope)
-    page = await reporting.list_connectors(session, charge_point_id, window)
+    await found(uow, charge_point_id, scope)
+    page = await reporting.list_connectors(uow, charge_point_id, window)
     return paged([ConnectorOut.model_validate(c) for c in page.items], page, window)
 
 
@@ -179,12 +180,12 @@ async def update_connector(
     charge_point_id: ChargePointId,
     connector_id: ConnectorId,
     body: ConnectorUpdate,
-    session: SessionDep,
+    uow: UowDep,
     _: OperatorDep,
 ) -> ConnectorOut:
     with service_problems():
         connector = await registry.update_connector(
-            session, charge_point_id, connector_id, body.model_dump(exclude_unset=True)
+            uow, charge_point_id, connector_id, body.model_dump(exclude_unset=True)
         )
     return ConnectorOut.model_validate(connector)
 
@@ -195,10 +196,10 @@ async def update_connector(
     responses=problems(404),
 )
 async def list_configuration(
-    charge_point_id: ChargePointId, session: SessionDep, _: ReaderDep, scope: ScopeDep, window: WindowDep
+    charge_point_id: ChargePointId, uow: UowDep, _: ReaderDep, scope: ScopeDep, window: WindowDep
 ) -> Page[ConfigurationKeyOut]:
-    await found(session, charge_point_id, scope)
-    page = await reporting.list_configuration(session, charge_point_id, window)
+    await found(uow, charge_point_id, scope)
+    page = await reporting.list_configuration(uow, charge_point_id, window)
     items = [ConfigurationKeyOut.model_validate(row) for row in page.items]
     return paged(items, page, window)
 
@@ -210,7 +211,7 @@ async def list_configuration(
 )
 async def list_status_history(
     charge_point_id: ChargePointId,
-    session: SessionDep,
+    uow: UowDep,
     _: ReaderDep,
     scope: ScopeDep,
     window: WindowDep,
@@ -219,9 +220,9 @@ async def list_status_history(
     connector_id: Annotated[int | None, Query(ge=0, description="0: the charge point itself")] = None,
 ) -> Page[StatusNotificationOut]:
     since, until = time_range(since, until)
-    await found(session, charge_point_id, scope)
+    await found(uow, charge_point_id, scope)
     page = await reporting.list_status_history(
-        session, charge_point_id, window, connector_id=connector_id, since=since, until=until
+        uow, charge_point_id, window, connector_id=connector_id, since=since, until=until
     )
     items = [StatusNotificationOut.model_validate(row) for row in page.items]
     return paged(items, page, window)
@@ -233,9 +234,9 @@ async def list_status_history(
     responses=problems(404),
 )
 async def list_boot_notifications(
-    charge_point_id: ChargePointId, session: SessionDep, _: ReaderDep, scope: ScopeDep, window: WindowDep
+    charge_point_id: ChargePointId, uow: UowDep, _: ReaderDep, scope: ScopeDep, window: WindowDep
 ) -> Page[BootNotificationOut]:
-    await found(session, charge_point_id, scope)
-    page = await reporting.list_boot_notifications(session, charge_point_id, window)
+    await found(uow, charge_point_id, scope)
+    page = await reporting.list_boot_notifications(uow, charge_point_id, window)
     items = [BootNotificationOut.model_validate(row) for row in page.items]
     return paged(items, page, window)

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from app.api.deps import CommandsDep, DatabaseDep, OperatorDep, ReaderDep, SessionDep
+from app.api.deps import CommandsDep, OperatorDep, ReaderDep, StoreDep, UowDep
 from app.api.errors import Problem
 from app.api.schemas import CommandCreate, CommandOut, Page, problems
 from app.api.support import ScopeDep, Since, Until, WindowDep, located, operation_id, paged, time_range
@@ -37,16 +37,16 @@ REFUSALS: dict[str, tuple[int, str | None]] = {
 async def send_command(
     charge_point_id: Annotated[str, Path(description="the charge point's OCPP id")],
     body: CommandCreate,
-    database: DatabaseDep,
+    store: StoreDep,
     commands: CommandsDep,
     principal: OperatorDep,
     response: Response,
     wait: Annotated[bool, Query(description="answer once the outcome is stored")] = False,
 ) -> CommandOut:
-    # No session is held while sending: the command service writes in its own unit of work
+    # No unit of work is held while sending: the command service writes in its own
     # (on SQLite the pool has a single connection).
-    async with database.session() as session:
-        if await reporting.get_charge_point(session, charge_point_id) is None:
+    async with store.unit_of_work() as uow:
+        if await reporting.get_charge_point(uow, charge_point_id) is None:
             raise Problem(404, f"charge point {charge_point_id!r} is not registered")
     try:
         command_id = await commands.send(
@@ -58,8 +58,8 @@ async def send_command(
             raise Problem(code, exc.detail, reason=exc.reason) from exc
         error: dict[str, Any] = {"loc": ["body", field], "msg": exc.detail, "type": exc.reason}
         raise Problem(code, f"body.{field}: {exc.detail}", reason=exc.reason, errors=[error]) from exc
-    async with database.session() as session:
-        command = await reporting.get_command(session, command_id)
+    async with store.unit_of_work() as uow:
+        command = await reporting.get_command(uow, command_id)
     assert command is not None
     response.headers["Location"] = f"/api/v1/commands/{command_id}"
     return CommandOut.model_validate(command)
@@ -67,7 +67,7 @@ async def send_command(
 
 @router.get("/commands", summary="List commands, newest first", responses=problems(422))
 async def list_commands(
-    session: SessionDep,
+    uow: UowDep,
     _: ReaderDep,
     scope: ScopeDep,
     window: WindowDep,
@@ -79,7 +79,7 @@ async def list_commands(
 ) -> Page[CommandOut]:
     since, until = time_range(since, until)
     filters = CommandFilter(charge_point_id, action, status.value if status else None, since, until, scope)
-    page = await reporting.list_commands(session, window, filters)
+    page = await reporting.list_commands(uow, window, filters)
     return paged([CommandOut.model_validate(row) for row in page.items], page, window)
 
 
@@ -88,8 +88,8 @@ async def list_commands(
     summary="A command: status, response, error, timestamps",
     responses=problems(404),
 )
-async def get_command(command_id: int, session: SessionDep, _: ReaderDep, scope: ScopeDep) -> CommandOut:
-    command = await reporting.get_command(session, command_id, scope=scope)
+async def get_command(command_id: int, uow: UowDep, _: ReaderDep, scope: ScopeDep) -> CommandOut:
+    command = await reporting.get_command(uow, command_id, scope=scope)
     if command is None:
         raise Problem(404, f"command {command_id} does not exist")
     return CommandOut.model_validate(command)

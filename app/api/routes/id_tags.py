@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from app.api.deps import ClockDep, OperatorDep, ReaderDep, SessionDep
+from app.api.deps import ClockDep, OperatorDep, ReaderDep, UowDep
 from app.api.errors import Problem
 from app.api.schemas import IdTagCreate, IdTagOut, IdTagUpdate, Page, problems
 from app.api.support import WindowDep, located, operation_id, paged, service_problems
@@ -35,7 +35,7 @@ def present(view: IdTagView, now: datetime) -> IdTagOut:
 
 @router.get("", summary="List id tags")
 async def list_id_tags(
-    session: SessionDep,
+    uow: UowDep,
     clock: ClockDep,
     _: ReaderDep,
     window: WindowDep,
@@ -46,7 +46,7 @@ async def list_id_tags(
 ) -> Page[IdTagOut]:
     now = clock.now()
     filters = IdTagFilter(blocked=blocked, expired=expired, in_transaction=in_transaction, search=q)
-    page = await reporting.list_id_tags(session, window, filters, now=now)
+    page = await reporting.list_id_tags(uow, window, filters, now=now)
     return paged([present(view, now) for view in page.items], page, window)
 
 
@@ -57,17 +57,17 @@ async def list_id_tags(
     responses={**located(201, "added"), **problems(409, 422)},
 )
 async def create_id_tag(
-    body: IdTagCreate, session: SessionDep, clock: ClockDep, _: OperatorDep, response: Response
+    body: IdTagCreate, uow: UowDep, clock: ClockDep, _: OperatorDep, response: Response
 ) -> IdTagOut:
     with service_problems():
-        tag = await registry.create_id_tag(session, **body.model_dump())
+        tag = await registry.create_id_tag(uow, **body.model_dump())
     response.headers["Location"] = f"/api/v1/id-tags/{tag.id_tag}"
     return present(IdTagView(tag, 0), clock.now())
 
 
 @router.get("/{id_tag}", summary="An id tag", responses=problems(404))
-async def get_id_tag(id_tag: IdTagPath, session: SessionDep, clock: ClockDep, _: ReaderDep) -> IdTagOut:
-    view = await reporting.get_id_tag(session, id_tag)
+async def get_id_tag(id_tag: IdTagPath, uow: UowDep, clock: ClockDep, _: ReaderDep) -> IdTagOut:
+    view = await reporting.get_id_tag(uow, id_tag)
     if view is None:
         raise Problem(404, f"id tag {id_tag!r} does not exist")
     return present(view, clock.now())
@@ -77,11 +77,11 @@ async def get_id_tag(id_tag: IdTagPath, session: SessionDep, clock: ClockDep, _:
     "/{id_tag}", summary="Change parent, expiry, blocking, concurrency or note", responses=problems(404, 422)
 )
 async def update_id_tag(
-    id_tag: IdTagPath, body: IdTagUpdate, session: SessionDep, clock: ClockDep, _: OperatorDep
+    id_tag: IdTagPath, body: IdTagUpdate, uow: UowDep, clock: ClockDep, _: OperatorDep
 ) -> IdTagOut:
     with service_problems():
-        await registry.update_id_tag(session, id_tag, body.model_dump(exclude_unset=True))
-    view = await reporting.get_id_tag(session, id_tag)
+        await registry.update_id_tag(uow, id_tag, body.model_dump(exclude_unset=True))
+    view = await reporting.get_id_tag(uow, id_tag)
     assert view is not None
     return present(view, clock.now())
 
@@ -92,6 +92,6 @@ async def update_id_tag(
     summary="Remove an id tag (its transactions keep it)",
     responses=problems(404, 409),
 )
-async def delete_id_tag(id_tag: IdTagPath, session: SessionDep, _: OperatorDep) -> None:
+async def delete_id_tag(id_tag: IdTagPath, uow: UowDep, _: OperatorDep) -> None:
     with service_problems():
-        await registry.delete_id_tag(session, id_tag)
+        await registry.delete_id_tag(uow, id_tag)

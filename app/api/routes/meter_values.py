@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
 from app.api.csv import csv_response
-from app.api.deps import DatabaseDep, ReaderDep, SessionDep
+from app.api.deps import ReaderDep, StoreDep, UowDep
 from app.api.schemas import MeterValueOut, Page, problems
 from app.api.support import (
     CSV_RESPONSE,
@@ -50,9 +50,9 @@ FilterDep = Annotated[MeterValueFilter, Depends(meter_value_filter)]
     responses=problems(422),
 )
 async def list_meter_values(
-    session: SessionDep, _: ReaderDep, window: WindowDep, filters: FilterDep
+    uow: UowDep, _: ReaderDep, window: WindowDep, filters: FilterDep
 ) -> Page[MeterValueOut]:
-    page = await reporting.list_meter_values(session, window, filters)
+    page = await reporting.list_meter_values(uow, window, filters)
     return paged([MeterValueOut.model_validate(row) for row in page.items], page, window)
 
 
@@ -63,9 +63,9 @@ async def list_meter_values(
     response_class=StreamingResponse,
     responses={**CSV_RESPONSE, **problems(422)},
 )
-async def meter_values_csv(database: DatabaseDep, _: ReaderDep, filters: FilterDep) -> StreamingResponse:
+async def meter_values_csv(store: StoreDep, _: ReaderDep, filters: FilterDep) -> StreamingResponse:
     async def rows() -> AsyncIterator[dict[str, Any]]:
-        async for value in reporting.iter_meter_values(database, filters):
+        async for value in reporting.iter_meter_values(store, filters):
             yield MeterValueOut.model_validate(value).model_dump(mode="json")
 
     return csv_response(list(MeterValueOut.model_fields), rows(), "meter-values.csv")

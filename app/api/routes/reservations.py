@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.api.deps import ClockDep, ReaderDep, SessionDep
+from app.api.deps import ClockDep, ReaderDep, UowDep
 from app.api.errors import Problem
 from app.api.schemas import Page, ReservationOut, problems
 from app.api.support import ScopeDep, WindowDep, operation_id, paged
@@ -31,7 +31,7 @@ def present(reservation: Reservation, now: datetime) -> ReservationOut:
 
 @router.get("", summary="List reservations, newest first")
 async def list_reservations(
-    session: SessionDep,
+    uow: UowDep,
     clock: ClockDep,
     _: ReaderDep,
     scope: ScopeDep,
@@ -43,15 +43,15 @@ async def list_reservations(
 ) -> Page[ReservationOut]:
     now = clock.now()
     filters = ReservationFilter(charge_point_id, id_tag, status.value if status else None, active, scope)
-    page = await reporting.list_reservations(session, window, filters, now=now)
+    page = await reporting.list_reservations(uow, window, filters, now=now)
     return paged([present(row, now) for row in page.items], page, window)
 
 
 @router.get("/{reservation_id}", summary="A reservation", responses=problems(404))
 async def get_reservation(
-    reservation_id: int, session: SessionDep, clock: ClockDep, _: ReaderDep, scope: ScopeDep
+    reservation_id: int, uow: UowDep, clock: ClockDep, _: ReaderDep, scope: ScopeDep
 ) -> ReservationOut:
-    reservation = await reporting.get_reservation(session, reservation_id, scope=scope)
+    reservation = await reporting.get_reservation(uow, reservation_id, scope=scope)
     if reservation is None:
         raise Problem(404, f"reservation {reservation_id} does not exist")
     return present(reservation, clock.now())

@@ -2,9 +2,8 @@
 
 import anyio
 from fastapi import APIRouter
-from sqlalchemy import text
 
-from app.api.deps import ClockDep, CommandsDep, DatabaseDep, ReaderDep, SessionDep
+from app.api.deps import ClockDep, CommandsDep, ReaderDep, StoreDep, UowDep
 from app.api.errors import Problem
 from app.api.schemas import Health, HeartbeatCounts, StatusSummary, problems
 from app.api.support import ScopeDep, operation_id
@@ -19,11 +18,11 @@ HEALTH_TIMEOUT_S = 5.0
     "/status", summary="Counts of charge points, tags, transactions, …", responses=problems(401, 403, 422)
 )
 async def status_summary(
-    session: SessionDep, clock: ClockDep, commands: CommandsDep, _: ReaderDep, scope: ScopeDep
+    uow: UowDep, clock: ClockDep, commands: CommandsDep, _: ReaderDep, scope: ScopeDep
 ) -> StatusSummary:
     now = clock.now()
     summary = await reporting.status_summary(
-        session, now=now, connected_ids=commands.connected_ids(), scope=scope
+        uow, now=now, connected_ids=commands.connected_ids(), scope=scope
     )
     return StatusSummary(
         charge_points=summary.charge_points,
@@ -39,11 +38,10 @@ async def status_summary(
 
 
 @router.get("/health", summary="Liveness and database check (no key needed)", responses=problems(503))
-async def health(database: DatabaseDep, commands: CommandsDep) -> Health:
+async def health(store: StoreDep, commands: CommandsDep) -> Health:
     try:
         with anyio.fail_after(HEALTH_TIMEOUT_S):
-            async with database.session() as session:
-                await (await session.connection()).execute(text("SELECT 1"))
+            await store.ping()
     except Exception as exc:
         raise Problem(503, f"database unavailable: {type(exc).__name__}") from exc
     return Health(status="ok", database="ok", connected_charge_points=len(commands.connected_ids()))

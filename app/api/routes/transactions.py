@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import StreamingResponse
 
 from app.api.csv import csv_response
-from app.api.deps import DatabaseDep, ReaderDep, SessionDep
+from app.api.deps import ReaderDep, StoreDep, UowDep
 from app.api.errors import Problem
 from app.api.schemas import MeterValueOut, Page, TransactionDetail, TransactionOut, problems
 from app.api.support import (
@@ -64,9 +64,9 @@ OVERLAP = "`from`/`to` select the transactions that overlap [from, to)."
     "/transactions", summary="List transactions, newest first", description=OVERLAP, responses=problems(422)
 )
 async def list_transactions(
-    session: SessionDep, _: ReaderDep, window: WindowDep, filters: FilterDep
+    uow: UowDep, _: ReaderDep, window: WindowDep, filters: FilterDep
 ) -> Page[TransactionOut]:
-    page = await reporting.list_transactions(session, window, filters)
+    page = await reporting.list_transactions(uow, window, filters)
     return paged([present(view) for view in page.items], page, window)
 
 
@@ -77,9 +77,9 @@ async def list_transactions(
     response_class=StreamingResponse,
     responses={**CSV_RESPONSE, **problems(422)},
 )
-async def transactions_csv(database: DatabaseDep, _: ReaderDep, filters: FilterDep) -> StreamingResponse:
+async def transactions_csv(store: StoreDep, _: ReaderDep, filters: FilterDep) -> StreamingResponse:
     async def rows() -> AsyncIterator[dict[str, Any]]:
-        async for view in reporting.iter_transactions(database, filters):
+        async for view in reporting.iter_transactions(store, filters):
             yield present(view).model_dump(mode="json")
 
     return csv_response(list(TransactionOut.model_fields), rows(), "transactions.csv")
@@ -92,14 +92,14 @@ async def transactions_csv(database: DatabaseDep, _: ReaderDep, filters: FilterD
 )
 async def get_transaction(
     transaction_id: Annotated[int, Path(description="the OCPP transactionId")],
-    session: SessionDep,
+    uow: UowDep,
     _: ReaderDep,
     scope: ScopeDep,
 ) -> TransactionDetail:
-    view = await reporting.get_transaction(session, transaction_id, scope=scope)
+    view = await reporting.get_transaction(uow, transaction_id, scope=scope)
     if view is None:
         raise Problem(404, f"transaction {transaction_id} does not exist")
-    values = await reporting.transaction_meter_values(session, transaction_id)
+    values = await reporting.transaction_meter_values(uow, transaction_id)
     return TransactionDetail.model_validate(
         {
             **present(view).model_dump(),

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from app.services.timestamps import as_utc as as_utc  # re-exported for the schemas
+from app.domain.clock import as_utc as as_utc  # re-exported for the schemas
 
 T = TypeVar("T")
 

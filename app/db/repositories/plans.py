@@ -1,14 +1,15 @@
 """A site's planning snapshot in one read, and the revisions planning stores."""
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from dataclasses import asdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, insert
+from sqlalchemy import func, insert
 from sqlalchemy import select as sa_select
 from sqlmodel import select
 
 from app.db.repositories.base import Repository
+from app.db.repositories.ocpp.meter_values import SqlMeterValueRepository
 from app.db.repositories.planning import (
     SqlDemandRepository,
     SqlForecastRepository,
@@ -16,7 +17,7 @@ from app.db.repositories.planning import (
     SqlOverrideRepository,
     SqlSiteRepository,
 )
-from app.db.tables.ocpp import charge_point_table, connector_table, meter_value_table, transaction_table
+from app.db.tables.ocpp import charge_point_table, connector_table, transaction_table
 from app.db.tables.planning import (
     schedule_entry_table,
     session_demand_table,
@@ -38,8 +39,6 @@ from app.domain.snapshot import (
     SiteSnapshot,
 )
 
-ENERGY_REGISTER = "Energy.Active.Import.Register"
-
 
 class SqlPlanRepository(Repository):
     async def snapshot(
@@ -57,7 +56,7 @@ class SqlPlanRepository(Repository):
         charge_points = await self._charge_points(site_id)
         transactions = await self._transactions([cp.id for cp in charge_points])
         tx_ids = [tx.id for tx in transactions]
-        register_wh = await self._latest_register_wh(tx_ids)
+        register_wh = await SqlMeterValueRepository(self.session).latest_register_wh(tx_ids)
         demand = SqlDemandRepository(self.session)
         return SiteSnapshot(
             site=site,
@@ -153,24 +152,3 @@ class SqlPlanRepository(Repository):
             return {}
         query = select(SessionDemand).where(session_demand_table.c.transaction_id.in_(list(transaction_ids)))
         return {d.transaction_id: d for d in (await self.session.exec(query)).all()}
-
-    async def _latest_register_wh(self, transaction_ids: Collection[int]) -> Mapping[int, float]:
-        """Per transaction, its latest energy register reading in Wh."""
-        if not transaction_ids:
-            return {}
-        m = meter_value_table.c
-        register = (m.measurand == ENERGY_REGISTER, m.phase.is_(None), m.unit_normalised == "Wh")
-        latest = (
-            sa_select(m.transaction_id, func.max(m.timestamp).label("at"))
-            .where(m.transaction_id.in_(list(transaction_ids)), *register)
-            .group_by(m.transaction_id)
-            .subquery()
-        )
-        query = (
-            sa_select(m.transaction_id, func.max(m.value_normalised))
-            .join(latest, and_(m.transaction_id == latest.c.transaction_id, m.timestamp == latest.c.at))
-            .where(*register)
-            .group_by(m.transaction_id)
-        )
-        rows = await self.fetch_rows(query)
-        return {int(tx): float(wh) for tx, wh in rows if tx is not None and wh is not None}

@@ -90,8 +90,6 @@ class SiteRepository(Protocol):
         """Delete the site with its forecasts; False (nothing deleted) while something else refers to it."""
         ...
 
-    async def charge_point(self, charge_point_id: str) -> ChargePoint | None: ...
-
     async def charge_points(self, site_id: int, group_id: int | None = None) -> list[ChargePoint]:
         """The site's charge points (only those of `group_id` when given), by id."""
         ...
@@ -213,8 +211,6 @@ class OverrideRepository(Protocol):
 
 class DemandRepository(Protocol):
     """Transactions as planning sees them: the demand set for them, their site, their tag's history."""
-
-    async def transaction(self, transaction_id: int) -> Transaction | None: ...
 
     async def get(self, transaction_id: int) -> SessionDemand | None: ...
 

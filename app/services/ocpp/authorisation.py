@@ -3,13 +3,9 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
-from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
-
-from app.db.tables.ocpp import transaction_table
 from app.domain.clock import as_utc
 from app.domain.ocpp import IdTag
+from app.domain.persistence import Store, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -21,8 +17,13 @@ class IdTagInfo:
     parent_id_tag: str | None = None
 
 
+async def authorize(store: Store, id_tag: str, now: datetime) -> IdTagInfo:
+    """Answer an Authorize (read in the group commit)."""
+    return await store.run(lambda uow: authorise(uow, id_tag, now))
+
+
 async def authorise(
-    session: AsyncSession,
+    uow: UnitOfWork,
     id_tag: str,
     now: datetime,
     *,
@@ -34,37 +35,24 @@ async def authorise(
     With `check_concurrency`, an otherwise accepted tag with `max_active_transactions` open transactions
     is ConcurrentTx (`max_active_transactions == 0` means no limit).
     """
-    tag = await session.get(IdTag, id_tag)
+    tag = await uow.id_tags.get(id_tag)
     if tag is None:
         return IdTagInfo("Invalid")
-    parent = await session.get(IdTag, tag.parent_id_tag) if tag.parent_id_tag else None
+    parent = await uow.id_tags.get(tag.parent_id_tag) if tag.parent_id_tag else None
     expiry = as_utc(tag.expiry_date) if tag.expiry_date else None
     info = IdTagInfo(_status(tag, now), expiry, tag.parent_id_tag)
     if info.status == "Accepted" and parent is not None and _status(parent, now) != "Accepted":
         info = IdTagInfo(_status(parent, now), expiry, tag.parent_id_tag)
     if info.status == "Accepted" and check_concurrency and tag.max_active_transactions > 0:
-        active = await active_transaction_count(
-            session, id_tag, exclude_transaction_id=exclude_transaction_id
-        )
+        active = await uow.transactions.count_active(id_tag, exclude_transaction_id=exclude_transaction_id)
         if active >= tag.max_active_transactions:
             info = IdTagInfo("ConcurrentTx", expiry, tag.parent_id_tag)
     return info
 
 
-async def parent_of(session: AsyncSession, id_tag: str) -> str | None:
-    tag = await session.get(IdTag, id_tag)
+async def parent_of(uow: UnitOfWork, id_tag: str) -> str | None:
+    tag = await uow.id_tags.get(id_tag)
     return tag.parent_id_tag if tag else None
-
-
-async def active_transaction_count(
-    session: AsyncSession, id_tag: str, *, exclude_transaction_id: int | None = None
-) -> int:
-    query = select(func.count()).where(
-        transaction_table.c.id_tag == id_tag, transaction_table.c.stop_timestamp.is_(None)
-    )
-    if exclude_transaction_id is not None:
-        query = query.where(transaction_table.c.id != exclude_transaction_id)
-    return (await session.exec(query)).one()
 
 
 def _status(tag: IdTag, now: datetime) -> str:

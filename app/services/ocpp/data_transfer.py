@@ -8,13 +8,12 @@ for those it is stored and answered `Accepted`. Either way nothing the charge po
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from app.domain.ocpp import DataTransfer
+from app.domain.persistence import Store, UnitOfWork
 
 
 async def receive(
-    session: AsyncSession,
+    store: Store,
     charge_point_id: str,
     *,
     vendor_id: str,
@@ -23,23 +22,28 @@ async def receive(
     known_vendors: Collection[str],
     now: datetime,
 ) -> str:
+    """Store an inbound DataTransfer in the group commit; the status to answer."""
     status = "Accepted" if vendor_id in known_vendors else "UnknownVendorId"
-    session.add(
-        DataTransfer(
-            charge_point_id=charge_point_id,
-            direction="inbound",
-            vendor_id=vendor_id,
-            message_id=message_id,
-            data=data,
-            status=status,
-            received_at=now,
+
+    async def record(uow: UnitOfWork) -> None:  # a unit run again (its batch failed) adds a new row
+        uow.data_transfers.add(
+            DataTransfer(
+                charge_point_id=charge_point_id,
+                direction="inbound",
+                vendor_id=vendor_id,
+                message_id=message_id,
+                data=data,
+                status=status,
+                received_at=now,
+            )
         )
-    )
+
+    await store.run(record)
     return status
 
 
-async def record_outbound(
-    session: AsyncSession,
+def record_outbound(
+    uow: UnitOfWork,
     charge_point_id: str,
     *,
     vendor_id: str,
@@ -48,7 +52,7 @@ async def record_outbound(
     status: str | None,
     now: datetime,
 ) -> None:
-    session.add(
+    uow.data_transfers.add(
         DataTransfer(
             charge_point_id=charge_point_id,
             direction="outbound",

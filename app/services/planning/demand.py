@@ -61,7 +61,7 @@ class EffectiveDemand:
 
 
 async def _transaction(uow: UnitOfWork, transaction_id: int) -> Transaction:
-    tx = await uow.demands.transaction(transaction_id)
+    tx = await uow.transactions.get(transaction_id)
     if tx is None:
         raise NotFound(f"transaction {transaction_id} not found")
     return tx

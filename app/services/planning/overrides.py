@@ -115,12 +115,12 @@ async def _resolve(uow: UnitOfWork, spec: OverrideSpec) -> tuple[int | None, str
     charge_point_id = spec.charge_point_id
     if spec.scope is OverrideScope.transaction:
         assert spec.transaction_id is not None
-        tx = await uow.demands.transaction(spec.transaction_id)
+        tx = await uow.transactions.get(spec.transaction_id)
         if tx is None:
             raise NotFound(f"transaction {spec.transaction_id} not found")
         charge_point_id = tx.charge_point_id
     assert charge_point_id is not None
-    cp = await uow.sites.charge_point(charge_point_id)
+    cp = await uow.charge_points.get(charge_point_id)
     if cp is None:
         raise NotFound(f"charge point {charge_point_id!r} not found")
     return cp.site_id, cp.id

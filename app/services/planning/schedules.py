@@ -53,7 +53,7 @@ class TransactionSchedule:
 
 
 async def transaction_schedule(uow: UnitOfWork, transaction_id: int) -> TransactionSchedule:
-    if await uow.demands.transaction(transaction_id) is None:
+    if await uow.transactions.get(transaction_id) is None:
         raise NotFound(f"transaction {transaction_id} not found")
     found = await uow.schedules.latest_entry(transaction_id)
     if found is None:

@@ -65,7 +65,7 @@ async def assign_charge_point(
 ) -> ChargePoint:
     """Put a charge point in a site, and in one of its groups (or directly under the site when None)."""
     await get_site(uow, site_id)
-    cp = await uow.sites.charge_point(charge_point_id)
+    cp = await uow.charge_points.get(charge_point_id)
     if cp is None:
         raise NotFound(f"charge point {charge_point_id!r} not found")
     if group_id is not None:
@@ -76,7 +76,7 @@ async def assign_charge_point(
 
 
 async def unassign_charge_point(uow: UnitOfWork, site_id: int, charge_point_id: str) -> None:
-    cp = await uow.sites.charge_point(charge_point_id)
+    cp = await uow.charge_points.get(charge_point_id)
     if cp is None or cp.site_id != site_id:
         raise NotFound(f"charge point {charge_point_id!r} not found in site {site_id}")
     cp.site_id, cp.group_id = None, None

@@ -17,9 +17,6 @@ _tx = transaction_table.c
 
 
 class SqlDemandRepository(Repository):
-    async def transaction(self, transaction_id: int) -> Transaction | None:
-        return await self.session.get(Transaction, transaction_id)
-
     async def get(self, transaction_id: int) -> SessionDemand | None:
         return await self.session.get(SessionDemand, transaction_id)
 

@@ -45,9 +45,6 @@ class SqlSiteRepository(Repository):
             return False
         return True
 
-    async def charge_point(self, charge_point_id: str) -> ChargePoint | None:
-        return await self.session.get(ChargePoint, charge_point_id)
-
     async def charge_points(self, site_id: int, group_id: int | None = None) -> list[ChargePoint]:
         query = select(ChargePoint).where(charge_point_table.c.site_id == site_id)
         if group_id is not None:
