@@ -1,7 +1,6 @@
 """The hot-path writes of `BatchedWrites`: each call hands its item to the group commit, which gives all
 the items of one batch to one function here, so that they become one statement (or a few)."""
 
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +9,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db.engine import Database
+from app.db.rows import row_of
 from app.db.sql import execute_insert_ignore, insert_many, insert_new_many, update_many, update_many_changed
 from app.db.tables.ocpp import (
     boot_notification_table,
@@ -72,9 +72,7 @@ class SqlBatchedWrites:
 
 async def insert_dispatches(session: AsyncSession, dispatches: list[ProfileDispatch]) -> list[None]:
     """Many `ProfileDispatch` rows as one Core executemany INSERT (no ORM object per row)."""
-    rows: list[dict[str, Any]] = [asdict(dispatch) for dispatch in dispatches]
-    for row in rows:
-        del row["id"]
+    rows = [row_of(dispatch, profile_dispatch_table) for dispatch in dispatches]
     await session.exec(insert(profile_dispatch_table), params=rows)
     return [None] * len(rows)
 

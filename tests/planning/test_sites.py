@@ -5,10 +5,12 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from sqlalchemy import insert
 
 from app.db.engine import Database
 from app.db.store import SqlUnitOfWork
-from app.domain.planning import ProfileDispatch, ScheduleRevision
+from app.db.tables.planning import profile_dispatch_table
+from app.domain.planning import ScheduleRevision
 from app.services.planning import capacity, groups
 from tests.planning.conftest import SITE, Planning, make_site, problem
 
@@ -210,13 +212,15 @@ async def test_a_site_still_referenced_is_not_deleted(
         )
         session.add(revision)
         await session.flush()
-        session.add(
-            ProfileDispatch(
+        await session.exec(
+            insert(profile_dispatch_table).values(
                 revision_id=revision.id,
                 charge_point_id="CP1",
                 connector_id=1,
                 purpose="tx",
                 status="accepted",
+                attempt=1,
+                created_at=datetime(2030, 1, 1, tzinfo=UTC),
             )
         )
     body = problem(await operator.delete(f"/sites/{site['id']}"), 409)

@@ -1,7 +1,6 @@
 """A site's planning snapshot in one read, and the revisions planning stores."""
 
 from collections.abc import Collection
-from dataclasses import asdict
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, insert
@@ -17,6 +16,7 @@ from app.db.repositories.planning import (
     SqlOverrideRepository,
     SqlSiteRepository,
 )
+from app.db.rows import row_of
 from app.db.tables.ocpp import charge_point_table, connector_table, transaction_table
 from app.db.tables.planning import (
     schedule_entry_table,
@@ -83,9 +83,7 @@ class SqlPlanRepository(Repository):
         self.session.add(revision)
         await self.session.flush()
         assert revision.id is not None
-        rows = [asdict(entry) | {"revision_id": revision.id} for entry in entries]
-        for row in rows:
-            del row["id"]
+        rows = [row_of(entry, schedule_entry_table) | {"revision_id": revision.id} for entry in entries]
         if rows:
             await self.session.exec(insert(schedule_entry_table), params=rows)
         return revision.id

@@ -1,4 +1,6 @@
-"""Tables of smart charging; each maps its entity in `app.domain.planning`."""
+"""Tables of smart charging; each maps its entity in `app.domain.planning`, but for the append-only
+records written in bulk on every plan (schedule entries, profile dispatches): those are read and written
+with Core (`app.db.rows`), since building a mapped object costs more than its row."""
 
 from sqlalchemy import (
     JSON,
@@ -20,8 +22,6 @@ from app.domain.planning import (
     ForecastInterval,
     Override,
     OverrideAudit,
-    ProfileDispatch,
-    ScheduleEntry,
     ScheduleRevision,
     SessionDemand,
     Site,
@@ -225,5 +225,3 @@ mapper_registry.map_imperatively(Override, override_table)
 mapper_registry.map_imperatively(OverrideAudit, override_audit_table)
 mapper_registry.map_imperatively(SessionDemand, session_demand_table)
 mapper_registry.map_imperatively(ScheduleRevision, schedule_revision_table)
-mapper_registry.map_imperatively(ScheduleEntry, schedule_entry_table)
-mapper_registry.map_imperatively(ProfileDispatch, profile_dispatch_table)

@@ -2,9 +2,11 @@
 
 from datetime import datetime
 
+from sqlalchemy import select as sa_select
 from sqlmodel import select
 
 from app.db.repositories.base import Repository, page
+from app.db.rows import record_of
 from app.db.tables.planning import profile_dispatch_table, schedule_entry_table, schedule_revision_table
 from app.domain.paging import Found, Window
 from app.domain.planning import ProfileDispatch, ScheduleEntry, ScheduleRevision
@@ -26,29 +28,37 @@ class SqlScheduleRepository(Repository):
         return list((await self.session.exec(query)).all())
 
     async def entries(self, revision_id: int) -> list[ScheduleEntry]:
-        query = select(ScheduleEntry).where(_entry.revision_id == revision_id).order_by(_entry.transaction_id)
-        return list((await self.session.exec(query)).all())
+        query = (
+            sa_select(schedule_entry_table)
+            .where(_entry.revision_id == revision_id)
+            .order_by(_entry.transaction_id)
+        )
+        return [record_of(ScheduleEntry, row._mapping) for row in await self.fetch_rows(query)]
 
     async def latest_entry(self, transaction_id: int) -> tuple[ScheduleEntry, ScheduleRevision] | None:
         query = (
-            select(ScheduleEntry, ScheduleRevision)
-            .join(ScheduleRevision, _rev.id == _entry.revision_id)
+            sa_select(schedule_entry_table)
             .where(_entry.transaction_id == transaction_id)
             .order_by(_entry.id.desc())
             .limit(1)
         )
-        row = (await self.session.exec(query)).first()
-        return None if row is None else (row[0], row[1])
+        found = await self.fetch_rows(query)
+        if not found:
+            return None
+        entry = record_of(ScheduleEntry, found[0]._mapping)
+        revision = await self.get(entry.revision_id)
+        return None if revision is None else (entry, revision)
 
     async def latest_dispatch(self, transaction_id: int) -> ProfileDispatch | None:
         dispatch = profile_dispatch_table.c
         query = (
-            select(ProfileDispatch)
+            sa_select(profile_dispatch_table)
             .where(dispatch.transaction_id == transaction_id)
             .order_by(dispatch.id.desc())
             .limit(1)
         )
-        return (await self.session.exec(query)).first()
+        found = await self.fetch_rows(query)
+        return record_of(ProfileDispatch, found[0]._mapping) if found else None
 
     async def list(self, site_id: int, window: Window) -> Found[ScheduleRevision]:
         query = select(ScheduleRevision).where(_rev.site_id == site_id).order_by(_rev.id.desc())
