@@ -19,7 +19,10 @@ from app.services.ocpp import charge_points
 from ocpp_gateway.profiles import (
     ChargerCapabilities,
     Compress,
+    floor_tenth,
+    interval_limits_kw,
     limit_to_power_kw,
+    min_limit,
     power_to_limit,
     tx_profile,
 )
@@ -101,6 +104,7 @@ class ProfileDispatcher:
             caps=caps,
             stack_level=TX_STACK_LEVEL,
             compress=self._compress,
+            min_current_a=schedule.min_current_a,
         )
         payload = {"connectorId": schedule.connector_id, "csChargingProfiles": profile}
         called = await self._call(schedule.charge_point_id, "SetChargingProfile", payload)
@@ -112,6 +116,7 @@ class ProfileDispatcher:
             profile=profile,
             command_id=command_id,
             reason=outcome.error_description or (outcome.response or {}).get("status"),
+            limits_kw=interval_limits_kw(profile, len(schedule.power_kw), schedule.interval_min, caps),
         )
 
     async def verify_tx_profile(self, schedule: TxSchedule, result: DispatchResult) -> DispatchResult:
@@ -157,25 +162,28 @@ class ProfileDispatcher:
         return True, None
 
     async def send_default_profile(
-        self, charge_point_id: str, limit_kw: float, *, phases: int, voltage_v: float
+        self, charge_point_id: str, limit_kw: float, *, phases: int, voltage_v: float, min_current_a: float
     ) -> DispatchResult:
         caps, unsupported = await self._capabilities(charge_point_id, phases, voltage_v)
         if unsupported:
             return DispatchResult("not_sent", reason=unsupported)
-        period: dict[str, Any] = {"startPeriod": 0, "limit": power_to_limit(limit_kw, caps)}
+        period: dict[str, Any] = {"startPeriod": 0, "limit": power_to_limit(limit_kw, caps, min_current_a)}
         if caps.rate_unit == "A":
             period["numberPhases"] = phases
         start = self._clock.now().replace(second=0, microsecond=0)
+        schedule: dict[str, Any] = {
+            "startSchedule": format_timestamp(start, timespec="seconds"),
+            "chargingRateUnit": caps.rate_unit,
+            "chargingSchedulePeriod": [period],
+        }
+        if min_current_a > 0:
+            schedule["minChargingRate"] = floor_tenth(min_limit(caps, min_current_a))
         profile = {
             "chargingProfileId": DEFAULT_PROFILE_ID,
             "stackLevel": DEFAULT_STACK_LEVEL,
             "chargingProfilePurpose": "TxDefaultProfile",
             "chargingProfileKind": "Absolute",
-            "chargingSchedule": {
-                "startSchedule": format_timestamp(start, timespec="seconds"),
-                "chargingRateUnit": caps.rate_unit,
-                "chargingSchedulePeriod": [period],
-            },
+            "chargingSchedule": schedule,
         }
         payload = {"connectorId": 0, "csChargingProfiles": profile}
         called = await self._call(charge_point_id, "SetChargingProfile", payload)

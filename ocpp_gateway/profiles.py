@@ -56,15 +56,29 @@ def _int(value: str | None, default: int) -> int:
         return default
 
 
+MIN_SNAP = 1e-6  # a plan a rounding error below the minimum is at the minimum
+
+
 def floor_tenth(value: float) -> float:
     """Round down to a multiple of 0.1 (never up): a limit may only be lower than planned."""
     return max(0.0, math.floor(value * 10 + 1e-9) / 10)
 
 
-def power_to_limit(power_kw: float, caps: ChargerCapabilities) -> float:
-    if caps.rate_unit == "W":
-        return floor_tenth(power_kw * 1000)
-    return floor_tenth(power_kw * 1000 / (caps.phases * caps.voltage_v))
+def power_to_limit(power_kw: float, caps: ChargerCapabilities, min_current_a: float = 0.0) -> float:
+    """The limit in the charge point's unit, floored to 0.1: 0, or at least the minimum (a plan at the
+    minimum that rounding would put just below it is sent at the minimum; anything else below it is 0, as
+    an EV would treat it)."""
+    exact = power_kw * 1000 if caps.rate_unit == "W" else power_kw * 1000 / (caps.phases * caps.voltage_v)
+    limit = floor_tenth(exact)
+    minimum = min_limit(caps, min_current_a)
+    if 0 < limit < minimum:
+        return minimum if exact >= minimum * (1 - MIN_SNAP) else 0.0
+    return limit
+
+
+def min_limit(caps: ChargerCapabilities, min_current_a: float) -> float:
+    """The minimum charging current in the charge point's unit."""
+    return min_current_a if caps.rate_unit == "A" else min_current_a * caps.phases * caps.voltage_v
 
 
 def limit_to_power_kw(limit: float, unit: RateUnit, phases: int, voltage_v: float) -> float:
@@ -81,26 +95,50 @@ def tx_profile(
     caps: ChargerCapabilities,
     stack_level: int,
     compress: Compress,
+    min_current_a: float = 0.0,
 ) -> dict[str, Any]:
-    """An Absolute `TxProfile` whose limit never exceeds the plan in any interval."""
-    limits = [power_to_limit(p, caps) for p in power_kw]
-    periods = compress(limits, max(1, caps.max_periods))
+    """An Absolute `TxProfile` whose limit never exceeds the plan in any interval, and is 0 or at least the
+    minimum charging current in every period (stated as `minChargingRate`)."""
+    limits = [power_to_limit(p, caps, min_current_a) for p in power_kw]
+    periods = compress(limits, max(1, caps.max_periods))  # merges at the lower limit: 0 or ≥ minimum still
     schedule_periods = []
     for index, limit in periods:
         period: dict[str, Any] = {"startPeriod": index * interval_min * 60, "limit": floor_tenth(limit)}
         if caps.rate_unit == "A":
             period["numberPhases"] = caps.phases
         schedule_periods.append(period)
+    schedule: dict[str, Any] = {
+        "duration": len(power_kw) * interval_min * 60,
+        "startSchedule": format_timestamp(start, timespec="seconds"),
+        "chargingRateUnit": caps.rate_unit,
+        "chargingSchedulePeriod": schedule_periods,
+    }
+    if min_current_a > 0:
+        schedule["minChargingRate"] = floor_tenth(min_limit(caps, min_current_a))
     return {
         "chargingProfileId": profile_id,
         "transactionId": transaction_id,
         "stackLevel": min(stack_level, caps.max_stack_level),
         "chargingProfilePurpose": "TxProfile",
         "chargingProfileKind": "Absolute",
-        "chargingSchedule": {
-            "duration": len(power_kw) * interval_min * 60,
-            "startSchedule": format_timestamp(start, timespec="seconds"),
-            "chargingRateUnit": caps.rate_unit,
-            "chargingSchedulePeriod": schedule_periods,
-        },
+        "chargingSchedule": schedule,
     }
+
+
+def interval_limits_kw(
+    profile: dict[str, Any], n_intervals: int, interval_min: int, caps: ChargerCapabilities
+) -> tuple[float, ...]:
+    """What a TxProfile made by `tx_profile` allows in each interval, in kW (after rounding and merging)."""
+    periods = profile["chargingSchedule"]["chargingSchedulePeriod"]
+    step_s = interval_min * 60
+    out, k = [], 0
+    for t in range(n_intervals):
+        while k + 1 < len(periods) and periods[k + 1]["startPeriod"] <= t * step_s:
+            k += 1
+        period = periods[k]
+        out.append(
+            limit_to_power_kw(
+                period["limit"], caps.rate_unit, period.get("numberPhases", caps.phases), caps.voltage_v
+            )
+        )
+    return tuple(out)

@@ -54,14 +54,26 @@ def repair_interval(p: Prepared, power_kw: Array, t: int, room_kw: Array) -> tup
 
 def repair(p: Prepared, power_kw: Array) -> tuple[Array, list[Relaxation]]:
     """A copy of an (N, T) plan with every interval repaired, and a relaxation per session that was paused
-    in some intervals because the minimum rates did not all fit."""
+    in some intervals because the minimum rates did not all fit.
+
+    A session's fragments below its minimum are consolidated, earliest first: its budget is the energy it
+    still wants beyond its intervals at or above the minimum, and each fragment is raised to the minimum
+    while the budget lasts (and the capacity allows), instead of each being judged on what is left after
+    the others (which kept the last fragment, the latest). The re-solve then moves the energy into the
+    intervals left on."""
     plan = power_kw.copy()
+    low = below_min(p, plan)
+    plan[low] = 0.0
+    budget_kwh = np.maximum(p.demand_kwh - plan.sum(axis=1) * p.interval_h, 0.0)
     paused: dict[int, list[int]] = {}
-    for t in np.flatnonzero(below_min(p, plan).any(axis=0)):
-        delivered = plan.sum(axis=1) * p.interval_h
-        spare_kwh = np.maximum(p.demand_kwh - delivered, 0.0)
-        room = np.minimum(p.upper_kw[:, t], plan[:, t] + spare_kwh / p.interval_h)
-        for i in repair_interval(p, plan, int(t), room)[1]:
+    for t in np.flatnonzero(low.any(axis=0)):
+        rows = np.flatnonzero(low[:, t])
+        room = np.zeros(p.n_sessions)
+        room[rows] = np.minimum(p.upper_kw[rows, t], budget_kwh[rows] / p.interval_h)
+        plan[rows, t] = p.min_kw[rows] / 2  # below the minimum: `repair_interval` decides each
+        _, gave_way = repair_interval(p, plan, int(t), room)
+        budget_kwh[rows] -= plan[rows, t] * p.interval_h
+        for i in gave_way:
             paused.setdefault(i, []).append(int(t))
     reason = "minimum charging rates did not all fit the capacity; the lowest priority was paused first"
     return plan, [Relaxation(p.ids[i], "min_kw", tuple(ts), reason) for i, ts in sorted(paused.items())]

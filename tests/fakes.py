@@ -113,7 +113,7 @@ class FakeSender:
         return result
 
     async def send_default_profile(
-        self, charge_point_id: str, limit_kw: float, *, phases: int, voltage_v: float
+        self, charge_point_id: str, limit_kw: float, *, phases: int, voltage_v: float, min_current_a: float
     ) -> DispatchResult:
         self.defaults.append((charge_point_id, limit_kw, phases, voltage_v))
         return DispatchResult("accepted")

@@ -66,7 +66,8 @@ class MeterSample:
     """One meterValue element reduced to what scheduling needs; `None` where the charge point sent nothing.
 
     `power_w` is the active import power (sum of phases when only per-phase values came), `energy_wh`
-    the active import register, `current_a` the highest phase current, `soc_percent` the EV's state of charge.
+    the active import register, `current_a` the highest phase current, `soc_percent` the EV's state of
+    charge, `phases` how many phases carry current (when the charge point reports the current per phase).
     """
 
     timestamp: datetime
@@ -74,6 +75,7 @@ class MeterSample:
     energy_wh: float | None = None
     current_a: float | None = None
     soc_percent: float | None = None
+    phases: int | None = None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,9 @@ from typing import Any
 
 from app.domain.clock import utcnow
 
+# IEC 61851-1: below 6 A per phase an EV does not charge; a limit between 0 and this is a pause.
+DEFAULT_MIN_CURRENT_A = 6.0
+
 
 @dataclass(eq=False, kw_only=True)
 class ChargePoint:
@@ -36,6 +39,7 @@ class ChargePoint:
     firmware_status: str | None = None
     firmware_status_at: datetime | None = None
     local_list_version: int | None = None
+    min_current_a: float | None = None  # per phase, for its connectors (else the site's)
     site_id: int | None = None
     group_id: int | None = None
     created_at: datetime = field(default_factory=utcnow)
@@ -68,6 +72,7 @@ class Connector:
     phases: int = 3
     nominal_voltage_v: float = 230.0
     max_current_a: float = 32.0
+    min_current_a: float | None = None  # per phase (else the charge point's, else the site's)
 
 
 @dataclass(eq=False, kw_only=True)

@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from app.domain.clock import utcnow
+from app.domain.ocpp import DEFAULT_MIN_CURRENT_A
 
 
 @dataclass(eq=False, kw_only=True)
@@ -28,6 +29,7 @@ class Site:
     safety_margin_kw: float = 0.0
     default_duration_minutes: int | None = None
     default_energy_kwh: float | None = None
+    min_current_a: float = DEFAULT_MIN_CURRENT_A  # per phase: below it an EV does not charge (IEC 61851)
     created_at: datetime = field(default_factory=utcnow)
     updated_at: datetime = field(default_factory=utcnow)
 
@@ -150,6 +152,7 @@ class SessionDemand:
     transaction_id: int
     departure: datetime | None = None
     energy_kwh: float | None = None
+    min_current_a: float | None = None  # per phase, for this session only
     source: str = "api"
     author: str | None = None
     author_key_id: int | None = None

@@ -80,6 +80,7 @@ class TxSchedule:
     power_kw: tuple[float, ...]
     phases: int
     voltage_v: float
+    min_current_a: float = 0.0  # per phase: every limit is 0 or at least this
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ class DispatchResult:
     reason: str | None = None
     verified: bool | None = None
     verify_detail: str | None = None
+    limits_kw: tuple[float, ...] | None = None  # per interval of the schedule, the limit sent, in kW
 
 
 class ProfileSender(Protocol):
@@ -106,7 +108,8 @@ class ProfileSender(Protocol):
         ...
 
     async def send_default_profile(
-        self, charge_point_id: str, limit_kw: float, *, phases: int, voltage_v: float
+        self, charge_point_id: str, limit_kw: float, *, phases: int, voltage_v: float, min_current_a: float
     ) -> DispatchResult:
-        """The charge point's TxDefaultProfile at connector 0: `limit_kw` for each connector."""
+        """The charge point's TxDefaultProfile at connector 0: `limit_kw` for each connector (0, or at least
+        the minimum current)."""
         ...

@@ -14,6 +14,7 @@ class SiteChargePoint:
     id: str
     connected: bool
     group_id: int | None
+    min_current_a: float | None = None
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class SiteConnector:
     phases: int
     nominal_voltage_v: float
     max_current_a: float
+    min_current_a: float | None = None
 
 
 @dataclass(frozen=True)
@@ -71,3 +73,4 @@ class DefaultProfileBasis:
     connectors: int
     phases: int
     voltage_v: float
+    min_current_a: float  # its connectors' (else its own, else the site's)

@@ -312,3 +312,19 @@ async def test_concurrent_requests_all_succeed(api: Api, operator: httpx.AsyncCl
     assert sorted({r.status_code for r in responses}) == [200, 201, 202]
     assert (await operator.get("/charge-points")).json()["total"] == 16
     assert (await operator.get("/commands")).json()["total"] == 5
+
+
+@pytest.mark.anyio
+async def test_minimum_current_per_charge_point_and_connector(api: Api, operator: httpx.AsyncClient) -> None:
+    await seed.charge_point(api.database, "CP1")
+    assert (await operator.get("/charge-points/CP1")).json()["min_current_a"] is None
+    changed = await operator.patch("/charge-points/CP1", json={"min_current_a": 8})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["min_current_a"] == 8
+    connector = (await operator.patch("/charge-points/CP1/connectors/1", json={"min_current_a": 10})).json()
+    assert connector["min_current_a"] == 10
+    assert (await operator.patch("/charge-points/CP1", json={"min_current_a": None})).json()[
+        "min_current_a"
+    ] is None
+    problem(await operator.patch("/charge-points/CP1/connectors/1", json={"min_current_a": -1}), 422)
+    problem(await operator.patch("/charge-points/CP1", json={"min_current_a": 1000}), 422)

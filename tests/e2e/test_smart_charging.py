@@ -127,6 +127,18 @@ def planned_sum_ok(clients: dict[int, ClientChargePoint]) -> bool:
     return True
 
 
+def usable_limits_only(clients: dict[int, ClientChargePoint]) -> bool:
+    """Every TxProfile sent says its minimum (6 A) and has no period between 0 and it: an EV stops there."""
+    for tx, client in clients.items():
+        for profile in tx_profiles(client, tx):
+            schedule = profile["chargingSchedule"]
+            if schedule.get("minChargingRate") != 6.0:
+                return False
+            if any(0 < p["limit"] < 6.0 for p in schedule["chargingSchedulePeriod"]):
+                return False
+    return True
+
+
 def current_kw(client: ClientChargePoint, tx: int) -> float:
     profiles = tx_profiles(client, tx)
     return (limit_kw_at(profiles[-1], datetime.now(UTC)) or 0.0) if profiles else -1.0
@@ -199,6 +211,7 @@ async def test_forecast_reaches_charge_points_as_profiles_that_respect_it(migrat
                     lambda: abs(sum(current_kw(c, tx) for tx, c in clients.items()) - FORECAST_KW) < 1
                 )
                 assert planned_sum_ok(clients)
+                assert usable_limits_only(clients)
                 fair_kw = current_kw(cp1, tx1)
                 assert fair_kw == pytest.approx(FORECAST_KW / 3, abs=0.5)
                 assert any(
@@ -220,6 +233,7 @@ async def test_forecast_reaches_charge_points_as_profiles_that_respect_it(migrat
             await eventually(lambda: current_kw(cp1, tx1) > fair_kw + 2)
             assert current_kw(cp1, tx1) == pytest.approx(FORECAST_KW / 2, abs=0.5)
             assert planned_sum_ok(clients)
+            assert usable_limits_only(clients)
 
             # an operator pauses one transaction: it gets 0, the other takes what it can
             override = await service.api.post(

@@ -4,7 +4,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ocpp_gateway.profiles import ChargerCapabilities, floor_tenth, limit_to_power_kw, tx_profile
+from ocpp_gateway.profiles import (
+    ChargerCapabilities,
+    floor_tenth,
+    interval_limits_kw,
+    limit_to_power_kw,
+    power_to_limit,
+    tx_profile,
+)
 from optimizer import compress_periods
 
 START = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -103,3 +110,53 @@ def test_profile_never_above_plan_and_within_max_periods(
     for planned_kw, limit in zip(power, _limits_per_interval(profile, len(power), 15), strict=True):
         assert limit_to_power_kw(limit, caps.rate_unit, phases, caps.voltage_v) <= planned_kw + 1e-9
         assert limit == pytest.approx(round(limit, 1))
+
+
+def test_a_limit_is_zero_or_at_least_the_minimum() -> None:
+    amps = ChargerCapabilities(rate_units=("A",), phases=3, voltage_v=230)
+    at_minimum_kw = 6 * 3 * 230 / 1000
+    assert power_to_limit(at_minimum_kw * (1 - 1e-9), amps, 6.0) == 6.0  # rounding does not take it below
+    assert power_to_limit(at_minimum_kw * 0.9, amps, 6.0) == 0.0  # a pause, as the EV would take it
+    assert power_to_limit(at_minimum_kw * 2, amps, 6.0) == 12.0
+    watts = ChargerCapabilities(rate_units=("W",), phases=1, voltage_v=230)
+    assert power_to_limit(1.0, watts, 6.0) == 0.0
+    assert power_to_limit(1.38, watts, 6.0) == 1380.0
+
+
+def test_a_tx_profile_states_its_minimum_and_keeps_every_period_at_0_or_above_it() -> None:
+    caps = ChargerCapabilities(rate_units=("A",), phases=3, voltage_v=230, max_periods=3)
+    minimum_kw = 6 * 3 * 230 / 1000
+    profile = tx_profile(
+        profile_id=7,
+        transaction_id=42,
+        start=START,
+        interval_min=15,
+        power_kw=[minimum_kw, 0.0, minimum_kw * 1.5, minimum_kw, 0.0, 11.0],
+        caps=caps,
+        stack_level=1,
+        compress=compress_periods,
+        min_current_a=6.0,
+    )
+    schedule = profile["chargingSchedule"]
+    assert schedule["minChargingRate"] == 6.0
+    assert len(schedule["chargingSchedulePeriod"]) <= 3
+    assert all(p["limit"] == 0 or p["limit"] >= 6.0 for p in schedule["chargingSchedulePeriod"])
+
+
+def test_the_limits_sent_per_interval_in_kw() -> None:
+    caps = ChargerCapabilities(rate_units=("A",), phases=1, voltage_v=230, max_periods=2)
+    profile = tx_profile(
+        profile_id=1,
+        transaction_id=1,
+        start=START,
+        interval_min=15,
+        power_kw=[3.68, 3.68, 2.0, 7.36],
+        caps=caps,
+        stack_level=1,
+        compress=compress_periods,
+        min_current_a=6.0,
+    )
+    limits = interval_limits_kw(profile, 4, 15, caps)
+    assert len(limits) == 4
+    assert all(sent <= planned + 1e-9 for sent, planned in zip(limits, [3.68, 3.68, 2.0, 7.36], strict=True))
+    assert limits[3] == pytest.approx(7.36)  # (the first three merged at the lowest)

@@ -71,8 +71,12 @@ async def test_sources_in_order(
         42.5,
     )
 
+    minimum = (await operator.put(url, json={"min_current_a": 8})).json()
+    assert (minimum["min_current_a"], minimum["energy_source"]) == (8, "site_default")
+
     assert (await operator.delete(url)).status_code == 204
     assert (await analyst.get(url)).json()["energy_source"] == "site_default"
+    assert (await analyst.get(url)).json()["min_current_a"] is None
 
 
 async def test_set_validation(planning: Planning, operator: httpx.AsyncClient) -> None:

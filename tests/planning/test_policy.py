@@ -9,7 +9,6 @@ from app.domain.events import MeterSample
 from app.domain.ports import DispatchResult, TxSchedule
 from app.domain.snapshot import ActiveTransaction, SiteChargePoint, SiteConnector, SiteSnapshot
 from app.services.planning.policy import (
-    DeviationRule,
     DispatchState,
     SentProfile,
     Verdict,
@@ -62,7 +61,7 @@ def test_planned_sends_changed_schedules_to_connected_planned_sessions_only() ->
     assert sent[0].power_kw == tuple(result.schedules["1"].power_kw)
     assert (sent[0].phases, sent[0].voltage_v, sent[0].interval_min) == (3, 230.0, 15)
     for schedule in sent:
-        state.dispatched(schedule, DispatchResult("accepted"))
+        state.dispatched(schedule, DispatchResult("accepted"), START)
     assert state.planned(plan, result, lambda cp: True, START) == []  # nothing changed
     assert state.charge_point_of == {1: "CP1", 2: "CP1"}
 
@@ -85,7 +84,7 @@ def schedule(tx: int = 1, power_kw: tuple[float, ...] = (7.0,) * 4) -> TxSchedul
 def test_a_refused_profile_is_retried_then_the_transaction_is_non_compliant() -> None:
     state = DispatchState(allocation={1: profile(7, 7, 7, 7)})
     rejected = DispatchResult("rejected")
-    state.dispatched(schedule(), rejected)
+    state.dispatched(schedule(), rejected, START)
     assert state.sent == {}
     assert state.verdict(schedule(), rejected, attempt=1, attempts=3, connected=True) is Verdict.RETRY
     assert state.still_planned(schedule())
@@ -109,28 +108,28 @@ def samples(*power_w: float) -> list[MeterSample]:
     return [MeterSample(START + timedelta(minutes=k), power_w=w) for k, w in enumerate(power_w)]
 
 
-def test_an_ev_drawing_well_below_its_allocation_twice_is_capped_for_four_intervals() -> None:
-    state = DispatchState(DeviationRule(), allocation={1: profile(11, 11, 11, 11)})
-    assert not state.deviates(1, samples(3000))
-    assert not state.deviates(1, samples(10_500))  # within 80 %: the count starts again
-    assert not state.deviates(1, samples(3000))
-    assert state.deviates(1, samples(3000))
-    cap_kw, until = state.observed[1]
-    assert cap_kw == pytest.approx(3.3)
-    assert until == START + timedelta(hours=1)
-    assert state.observations(START).max_kw == {1: pytest.approx(3.3)}
-    assert state.observations(until).max_kw == {}  # expired
-    assert not state.deviates(2, samples(0, 0))  # no allocation: nothing to compare
-
-
-def test_a_small_gap_is_no_deviation_and_a_stopped_transaction_is_forgotten() -> None:
-    state = DispatchState(allocation={1: profile(1.2, 1.2)}, sent={1: profile(1.2, 1.2)})
-    assert not state.deviates(1, samples(500, 500, 500))  # 0.7 kW below: under the 1 kW gap
+def test_what_an_ev_shows_reaches_the_next_plan_and_is_forgotten_with_its_transaction() -> None:
+    state = DispatchState(allocation={1: profile(11, 11, 11, 11)})
+    assert not state.observe(1, [MeterSample(START, power_w=3700, phases=1)])  # no profile known in force
+    state.dispatched(schedule(power_kw=(11.0,) * 4), DispatchResult("accepted", limits_kw=(11.0,) * 4), START)
+    earlier = MeterSample(START - timedelta(minutes=1), power_w=0)
+    assert not state.observe(1, [earlier])  # drawn under the limits before: says nothing of these
+    assert state.observe(1, [MeterSample(START, power_w=3700, phases=1)])  # one phase, 3.7 kW of 11
+    observed = state.observations(START)
+    assert observed.phases == {1: 1}
+    assert observed.max_kw == {1: pytest.approx(4.07)}
+    assert not state.observe(2, samples(0, 0))  # no allocation: nothing to compare
     state.transaction_ended(1)
-    assert (state.allocation, state.sent, state.deviations) == ({}, {}, {})
+    assert (state.allocation, state.sent, state.ev) == ({}, {}, {})
 
 
 def test_the_default_limit_shares_the_safe_capacity_among_the_connectors() -> None:
     assert default_limit_kw(site(), 4, 1.0) == pytest.approx(13.75)  # (min(60, 100) - 5) / 4
     assert default_limit_kw(site(), 0, 0.5) == pytest.approx(27.5)
     assert default_limit_kw(site(safety_margin_kw=80.0), 2, 1.0) == 0.0
+
+
+def test_a_default_limit_under_the_minimum_is_zero() -> None:
+    three_phase_min_kw = 3 * 230 * 6 / 1000
+    assert default_limit_kw(site(), 4, 1.0, three_phase_min_kw) == pytest.approx(13.75)
+    assert default_limit_kw(site(), 40, 1.0, three_phase_min_kw) == 0.0  # 1.4 kW each: a pause, honestly

@@ -13,6 +13,8 @@ from app.services.planning.problem import ASSUMED_PRIORITY, Observations, build_
 
 START = datetime(2030, 1, 7, 8, 0, tzinfo=UTC)
 H = 8  # intervals of 15 minutes: two hours
+STEP_3P = 3 * 230 * 6 / 1000 / 4  # kWh of a quarter hour at 6 A on three phases: 1.035
+STEP_1P = 230 * 6 / 1000 / 4  # ... on one phase: 0.345
 
 
 def site(**values: object) -> Site:
@@ -102,7 +104,7 @@ def test_demand_less_what_was_delivered_and_the_departure_within_the_horizon() -
     demand = SessionDemand(transaction_id=11, departure=START + timedelta(minutes=50), energy_kwh=10.0)
     plan = build_plan(snapshot(demands={11: demand}, delivered_wh={11: 4000.0}), horizon=H)
     s = session(plan.problem, "11")
-    assert s.energy_kwh == pytest.approx(6.0)
+    assert s.energy_kwh == pytest.approx(6 * STEP_3P)  # 6 kWh left, in whole steps at the minimum
     assert s.departure == START + timedelta(minutes=50)
     assert plan.sessions["11"].delivered_kwh == 4.0
     assert plan.sessions["11"].demand_source == "energy:api,departure:api"
@@ -114,14 +116,14 @@ def test_demand_less_what_was_delivered_and_the_departure_within_the_horizon() -
 
 def test_site_defaults_and_tag_history_fill_in_missing_demand() -> None:
     defaults = build_plan(snapshot(site=site(default_energy_kwh=7.0)), horizon=H)
-    assert session(defaults.problem, "11").energy_kwh == 7.0
+    assert session(defaults.problem, "11").energy_kwh == pytest.approx(7 * STEP_3P)
     hour = timedelta(hours=1)
     history = tuple(
         PastSession("T2", START - (k + 1) * 2 * hour, START - (k + 1) * 2 * hour + hour, kwh * 1000)
         for k, kwh in enumerate((5.0, 9.0, 7.0))
     )
     estimated = build_plan(snapshot(past_sessions=history), horizon=H)
-    assert session(estimated.problem, "12").energy_kwh == 7.0
+    assert session(estimated.problem, "12").energy_kwh == pytest.approx(21 * STEP_1P)
     assert session(estimated.problem, "12").departure == START + timedelta(minutes=30)  # started 30 min ago
 
 
@@ -138,10 +140,58 @@ def test_offline_and_non_compliant_sessions_are_fixed_at_their_maximum() -> None
     assert len(plan.notes) == 2
 
 
-def test_an_observed_draw_lowers_a_planned_sessions_maximum_only() -> None:
-    plan = build_plan(snapshot(), horizon=H, observations=Observations(max_kw={11: 2.5, 99: 1.0}))
-    assert session(plan.problem, "11").max_kw == 2.5
-    assert session(plan.problem, "12").max_kw == pytest.approx(7.36)
+def test_an_observed_draw_lowers_a_planned_sessions_maximum_but_never_below_its_minimum() -> None:
+    plan = build_plan(snapshot(), horizon=H, observations=Observations(max_kw={11: 6.0, 12: 0.5, 99: 1.0}))
+    assert session(plan.problem, "11").max_kw == 6.0
+    assert session(plan.problem, "12").max_kw == pytest.approx(1.38)  # 6 A on its one phase, not 0.5 kW
+
+
+def test_every_session_has_the_minimum_of_the_nearest_setting() -> None:
+    plan = build_plan(snapshot(), horizon=H)
+    assert session(plan.problem, "11").min_kw == pytest.approx(3 * 230 * 6 / 1000)  # the site's default
+    assert session(plan.problem, "12").min_kw == pytest.approx(230 * 6 / 1000)
+    assert plan.sessions["11"].min_current_a == 6.0
+    connectors = (
+        SiteConnector("CP1", 1, 3, 230.0, 16.0, min_current_a=8.0),
+        SiteConnector("CP2", 1, 1, 230.0, 32.0),
+    )
+    cps = (SiteChargePoint("CP1", True, None), SiteChargePoint("CP2", True, None, min_current_a=10.0))
+    stated = {12: SessionDemand(transaction_id=12, min_current_a=7.0)}
+    chosen = build_plan(
+        snapshot(site=site(min_current_a=5.0), connectors=connectors, charge_points=cps, demands=stated),
+        horizon=H,
+    )
+    assert {k: ps.min_current_a for k, ps in chosen.sessions.items()} == {"11": 8.0, "12": 7.0}
+    site_only = build_plan(snapshot(site=site(min_current_a=0.0)), horizon=H)
+    assert session(site_only.problem, "11").min_kw == 0.0
+
+
+def test_the_minimum_never_exceeds_what_the_connector_can_give() -> None:
+    tiny = (SiteConnector("CP1", 1, 1, 230.0, 4.0), SiteConnector("CP2", 1, 1, 230.0, 32.0))
+    plan = build_plan(snapshot(connectors=tiny), horizon=H)
+    assert session(plan.problem, "11").min_kw == session(plan.problem, "11").max_kw == pytest.approx(0.92)
+
+
+def test_assumed_sessions_have_no_minimum_of_their_own() -> None:
+    cps = (SiteChargePoint("CP1", False, None), SiteChargePoint("CP2", True, None))
+    plan = build_plan(snapshot(charge_points=cps), horizon=H)
+    assert session(plan.problem, "11").min_kw == 0.0
+
+
+def test_a_tight_site_pauses_some_sessions_rather_than_giving_all_less_than_their_minimum() -> None:
+    evs = tuple(ActiveTransaction(20 + k, f"CP{k}", 1, f"T{k}", START, 0) for k in range(4))
+    cps = tuple(SiteChargePoint(f"CP{k}", True, None) for k in range(4))
+    connectors = tuple(SiteConnector(f"CP{k}", 1, 3, 230.0, 16.0) for k in range(4))
+    tight = snapshot(
+        site=site(fallback_limit_kw=15.0), transactions=evs, charge_points=cps, connectors=connectors
+    )
+    plan = build_plan(tight, horizon=H)
+    result = optimizer.solve(plan.problem)
+    for schedule in result.schedules.values():
+        assert all(p == 0 or p >= 4.14 - 1e-6 for p in schedule.power_kw)
+    for t in range(H):
+        assert sum(s.power_kw[t] for s in result.schedules.values()) <= 10.0 + 1e-6
+    assert sum(s.delivered_kwh for s in result.schedules.values()) > 0
 
 
 def test_site_and_group_caps_lower_limits_in_their_window_only() -> None:
@@ -194,3 +244,13 @@ def test_overrides_leave_assumed_sessions_alone() -> None:
     plan = build_plan(snapshot(charge_points=cps, overrides=(pause,)), horizon=H)
     paused = {o.session for o in plan.problem.overrides if o.kind is optimizer.OverrideKind.PAUSE}
     assert paused == {"12"}
+
+
+def test_the_last_bit_of_a_stated_demand_is_a_whole_interval_at_the_minimum() -> None:
+    demand = SessionDemand(transaction_id=11, energy_kwh=1.5)
+    plan = build_plan(snapshot(demands={11: demand}), horizon=H)
+    assert session(plan.problem, "11").energy_kwh == pytest.approx(2 * STEP_3P)
+    result = optimizer.solve(plan.problem)
+    assert result.schedules["11"].delivered_kwh >= 1.5  # not cut to one interval at the minimum
+    met = build_plan(snapshot(demands={11: demand}, delivered_wh={11: 1500.0}), horizon=H)
+    assert session(met.problem, "11").energy_kwh == 0.0

@@ -128,12 +128,27 @@ async def test_an_ev_drawing_far_below_its_allocation_is_capped_and_the_site_rep
     running.bus.publish(MeterValuesReceived("CP1", 1, 1, lambda: low))
     await until(lambda: len(running.plans.revisions) == 2)
     revision, entries = running.plans.revisions[-1]
-    assert revision.trigger == "meter deviation 1"
-    assert {e.transaction_id: e.max_kw for e in entries}[1] == pytest.approx(0.55)
+    assert revision.trigger == "EV learnt 1"
+    # capped at what it draws (+10 %), but never below its minimum: 6 A on three phases
+    assert {e.transaction_id: e.max_kw for e in entries}[1] == pytest.approx(4.14)
+
+
+async def test_a_single_phase_ev_is_planned_and_limited_on_its_one_phase(running: Running) -> None:
+    await running.scheduler.replan_now(1, "first")
+    one_phase = (MeterSample(NOW + timedelta(minutes=1), power_w=3680, current_a=16.0, phases=1),)
+    running.bus.publish(MeterValuesReceived("CP1", 1, 1, lambda: one_phase))
+    await until(lambda: len(running.plans.revisions) == 2)
+    _, entries = running.plans.revisions[-1]
+    assert {e.transaction_id: e.max_kw for e in entries}[1] == pytest.approx(3.68)  # 16 A on its one phase
+    await until(lambda: [s.transaction_id for s in running.sender.sent].count(1) == 2)
+    latest = [s for s in running.sender.sent if s.transaction_id == 1][-1]
+    assert latest.phases == 1  # its limit in amperes is for the phase it uses
 
 
 async def test_a_booted_charge_point_gets_its_default_profile(running: Running) -> None:
-    running.plans.bases["CP1"] = DefaultProfileBasis(site(), connectors=4, phases=1, voltage_v=220.0)
+    running.plans.bases["CP1"] = DefaultProfileBasis(
+        site(), connectors=4, phases=1, voltage_v=220.0, min_current_a=6.0
+    )
     running.bus.publish(ChargePointBooted("CP1", "Accepted", "v", "m", NOW))
     await until(lambda: any(d.purpose == "TxDefaultProfile" for d in running.store.batched.dispatches))
     assert running.sender.defaults == [("CP1", pytest.approx(13.75), 1, 220.0)]

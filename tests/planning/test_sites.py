@@ -21,6 +21,7 @@ async def test_site_crud(operator: httpx.AsyncClient, analyst: httpx.AsyncClient
     site = await make_site(operator, default_duration_minutes=480, default_energy_kwh=20)
     assert site["timezone"] == "Europe/Amsterdam"
     assert site["default_duration_minutes"] == 480
+    assert site["min_current_a"] == 6  # IEC 61851's minimum unless the site says otherwise
     got = await analyst.get(f"/sites/{site['id']}")
     assert got.json() == site
 
@@ -30,6 +31,9 @@ async def test_site_crud(operator: httpx.AsyncClient, analyst: httpx.AsyncClient
     assert patched.status_code == 200, patched.text
     assert (patched.json()["fallback_limit_kw"], patched.json()["interval_minutes"]) == (55, 5)
     assert patched.json()["name"] == "Depot"
+    assert (await operator.patch(f"/sites/{site['id']}", json={"min_current_a": 8})).json()[
+        "min_current_a"
+    ] == 8
 
     assert [s["id"] for s in (await analyst.get("/sites")).json()] == [site["id"]]
     problem(await analyst.patch(f"/sites/{site['id']}", json={"name": "x"}), 403)
@@ -47,6 +51,7 @@ async def test_site_crud(operator: httpx.AsyncClient, analyst: httpx.AsyncClient
         ({"grid_connection_limit_kw": 0}, "grid_connection_limit_kw"),
         ({"fallback_limit_kw": -1}, "fallback_limit_kw"),
         ({"safety_margin_kw": -5}, "safety_margin_kw"),
+        ({"min_current_a": -1}, "min_current_a"),
         ({"default_energy_kwh": 0}, "default_energy_kwh"),
         ({"name": ""}, "name"),
     ],

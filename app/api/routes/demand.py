@@ -39,6 +39,7 @@ async def set_demand(
             transaction_id,
             departure=body.departure,
             energy_kwh=body.energy_kwh,
+            min_current_a=body.min_current_a,
             now=clock.now(),
             author=principal.name,
             author_key_id=principal.key_id,

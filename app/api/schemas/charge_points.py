@@ -4,7 +4,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from app.api.schemas.common import Input, Schema, UtcDatetime, not_null
+from app.api.schemas.common import Input, MinCurrent, Schema, UtcDatetime, not_null
 from app.domain.enums import RegistrationStatus
 
 # The ids the OCPP server accepts in ws://…/ocpp/{id} (tests check the two agree).
@@ -17,12 +17,18 @@ class ConnectorSettings(Schema):
     phases: Literal[1, 3] = 3
     nominal_voltage_v: float = Field(default=230.0, gt=0, le=1000)
     max_current_a: float = Field(default=32.0, gt=0, le=1000)
+    min_current_a: MinCurrent | None = Field(
+        default=None, description="null: the charge point's, else the site's"
+    )
 
 
 class ConnectorUpdate(Input):
     phases: Literal[1, 3] | None = None
     nominal_voltage_v: float | None = Field(default=None, gt=0, le=1000)
     max_current_a: float | None = Field(default=None, gt=0, le=1000)
+    min_current_a: MinCurrent | None = Field(
+        default=None, description="null: the charge point's, else the site's"
+    )
 
     _present = field_validator("phases", "nominal_voltage_v", "max_current_a", mode="before")(not_null)
 
@@ -54,6 +60,7 @@ class ChargePointUpdate(Input):
     registration_status: RegistrationStatus | None = Field(
         default=None, description="Accepted admits a Pending charge point at its next BootNotification"
     )
+    min_current_a: MinCurrent | None = Field(default=None, description="for its connectors; null: the site's")
 
     _present = field_validator("registration_status", mode="before")(not_null)
 
@@ -84,6 +91,7 @@ class ChargePointOut(Schema):
     diagnostics_status: str | None
     diagnostics_status_at: UtcDatetime | None
     local_list_version: int | None
+    min_current_a: float | None = Field(description="for its connectors; null: the site's")
     created_at: UtcDatetime
     connectors: list[ConnectorOut]
 

@@ -14,6 +14,16 @@ MAX_LIMIT = 1000
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
+MinCurrent = Annotated[
+    float,
+    Field(
+        ge=0,
+        le=80,
+        allow_inf_nan=False,
+        description="minimum charging current, A per phase: every limit sent is 0 or at least this "
+        "(below 6 A an EV does not charge, IEC 61851)",
+    ),
+]
 
 
 def not_null(value: Any) -> Any:

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from app.api.schemas.common import Schema
+from app.api.schemas.common import MinCurrent, Schema
 from app.api.schemas.overrides import AwareUtc
 from app.services.planning.demand import DemandSource
 
@@ -14,6 +14,9 @@ class DemandSet(BaseModel):
 
     departure: AwareUtc | None = None
     energy_kwh: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    min_current_a: MinCurrent | None = Field(
+        default=None, description="for this session only; else the connector's, charge point's or site's"
+    )
 
 
 class DemandOut(Schema):
@@ -28,5 +31,6 @@ class DemandOut(Schema):
     energy_kwh: float | None
     energy_source: DemandSource
     history_sessions: int = Field(description="completed sessions of the tag the estimate looked at")
+    min_current_a: float | None = Field(description="set for this session (else the connector's, ...)")
     set_by: str | None
     set_at: datetime | None

@@ -5,7 +5,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field, field_validator
 
-from app.api.schemas.common import Schema, not_null
+from app.api.schemas.common import MinCurrent, Schema, not_null
+from app.domain.ocpp import DEFAULT_MIN_CURRENT_A
 from app.services.errors import Invalid
 from app.services.planning.sites import ALLOWED_INTERVAL_MINUTES, validate_timezone
 
@@ -41,6 +42,7 @@ class SiteCreate(BaseModel):
     safety_margin_kw: Kilowatts = Field(default=0.0, description="kW kept free below every limit")
     default_duration_minutes: int | None = Field(default=None, gt=0, description="session departure default")
     default_energy_kwh: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    min_current_a: MinCurrent = DEFAULT_MIN_CURRENT_A
 
 
 class SiteUpdate(BaseModel):
@@ -52,10 +54,11 @@ class SiteUpdate(BaseModel):
     safety_margin_kw: Kilowatts | None = None
     default_duration_minutes: int | None = Field(default=None, gt=0)
     default_energy_kwh: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    min_current_a: MinCurrent | None = None
 
     _present = field_validator(
         "name", "timezone", "interval_minutes", "grid_connection_limit_kw", "fallback_limit_kw",
-        "safety_margin_kw", mode="before",
+        "safety_margin_kw", "min_current_a", mode="before",
     )(not_null)  # fmt: skip
 
 
@@ -69,6 +72,7 @@ class SiteOut(Schema):
     safety_margin_kw: float
     default_duration_minutes: int | None
     default_energy_kwh: float | None
+    min_current_a: float
     created_at: datetime
     updated_at: datetime
 

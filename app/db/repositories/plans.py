@@ -115,19 +115,25 @@ class SqlPlanRepository(Repository):
         )
         connectors = sum(max(1, known.get(cp_id, 0)) for cp_id in site_cps)
         own = await self.fetch_rows(
-            sa_select(c.phases, c.nominal_voltage_v)
+            sa_select(c.phases, c.nominal_voltage_v, c.min_current_a)
             .where(c.charge_point_id == charge_point_id, c.connector_id > 0)
             .order_by(c.connector_id)
             .limit(1)
         )
         default = Connector(charge_point_id=charge_point_id, connector_id=0)
-        phases, voltage_v = own[0] if own else (default.phases, default.nominal_voltage_v)
-        return DefaultProfileBasis(site, connectors, phases, voltage_v)
+        phases, voltage_v, connector_min_a = (
+            own[0] if own else (default.phases, default.nominal_voltage_v, None)
+        )
+        charge_point_min_a = await self.session.scalar(
+            sa_select(cp.min_current_a).where(cp.id == charge_point_id)
+        )
+        min_a = next(a for a in (connector_min_a, charge_point_min_a, site.min_current_a) if a is not None)
+        return DefaultProfileBasis(site, connectors, phases, voltage_v, min_a)
 
     async def _charge_points(self, site_id: int) -> tuple[SiteChargePoint, ...]:
         c = charge_point_table.c
-        query = select(c.id, c.connected, c.group_id).where(c.site_id == site_id)
-        return tuple(SiteChargePoint(*row) for row in (await self.session.exec(query)).all())
+        query = sa_select(c.id, c.connected, c.group_id, c.min_current_a).where(c.site_id == site_id)
+        return tuple(SiteChargePoint(*row) for row in await self.fetch_rows(query))
 
     async def _transactions(self, charge_point_ids: Collection[str]) -> tuple[ActiveTransaction, ...]:
         t = transaction_table.c
@@ -141,7 +147,7 @@ class SqlPlanRepository(Repository):
     async def _connectors(self, charge_point_ids: Collection[str]) -> tuple[SiteConnector, ...]:
         c = connector_table.c
         query = sa_select(
-            c.charge_point_id, c.connector_id, c.phases, c.nominal_voltage_v, c.max_current_a
+            c.charge_point_id, c.connector_id, c.phases, c.nominal_voltage_v, c.max_current_a, c.min_current_a
         ).where(c.charge_point_id.in_(list(charge_point_ids)))
         return tuple(SiteConnector(*row) for row in await self.fetch_rows(query))
 

@@ -56,6 +56,7 @@ charge_point_table = Table(
     Column("firmware_status", String(30), nullable=True),
     Column("firmware_status_at", UTCDateTime(), nullable=True),
     Column("local_list_version", Integer, nullable=True),
+    Column("min_current_a", Float, nullable=True),
     Column("site_id", Integer, ForeignKey("site.id"), nullable=True, index=True),
     Column("group_id", Integer, ForeignKey("site_group.id"), nullable=True, index=True),
     Column("created_at", UTCDateTime(), nullable=False),
@@ -88,6 +89,7 @@ connector_table = Table(
     Column("phases", Integer, nullable=False, default=3),
     Column("nominal_voltage_v", Float, nullable=False, default=230.0),
     Column("max_current_a", Float, nullable=False, default=32.0),
+    Column("min_current_a", Float, nullable=True),
     UniqueConstraint("charge_point_id", "connector_id"),
 )
 

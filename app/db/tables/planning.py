@@ -40,6 +40,7 @@ site_table = Table(
     Column("safety_margin_kw", Float, nullable=False, default=0.0),
     Column("default_duration_minutes", Integer, nullable=True),
     Column("default_energy_kwh", Float, nullable=True),
+    Column("min_current_a", Float, nullable=False, default=6.0, server_default="6"),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
 )
@@ -140,6 +141,7 @@ session_demand_table = Table(
     Column("transaction_id", Integer, ForeignKey("transaction.id"), primary_key=True),
     Column("departure", UTCDateTime(), nullable=True),
     Column("energy_kwh", Float, nullable=True),
+    Column("min_current_a", Float, nullable=True),
     Column("source", String(20), nullable=False, default="api"),
     Column("author", String(100), nullable=True),
     Column("author_key_id", Integer, nullable=True),

@@ -14,6 +14,7 @@ from app.domain.metering import MeterValuesMessage, SampledValue, build_rows, no
 from app.domain.persistence import Store, UnitOfWork
 
 PHASES = ("L1", "L2", "L3", "L1-N", "L2-N", "L3-N")
+CARRYING_A = 1.0  # a phase with at least this current is in use
 
 
 async def receive(store: Store, bus: EventBus, message: MeterValuesMessage) -> None:
@@ -68,10 +69,13 @@ def _summary(timestamp: datetime, samples: list[SampledValue]) -> MeterSample:
         return sum(per_phase) if per_phase else None
 
     currents = [number for _phase, number in values.get("Current.Import", [])]
+    per_phase = {phase[:2]: a for phase, a in values.get("Current.Import", []) if phase in PHASES}
+    carrying = sum(1 for a in per_phase.values() if a >= CARRYING_A)
     return MeterSample(
         timestamp=timestamp,
         power_w=total("Power.Active.Import"),
         energy_wh=total("Energy.Active.Import.Register"),
         current_a=max(currents) if currents else None,
         soc_percent=total("SoC"),
+        phases=carrying if carrying else None,
     )

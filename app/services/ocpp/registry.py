@@ -27,8 +27,8 @@ __all__ = [
 ]
 
 
-CHARGE_POINT_CHANGES = frozenset({"description", "password", "registration_status"})
-CONNECTOR_CHANGES = frozenset({"phases", "nominal_voltage_v", "max_current_a"})
+CHARGE_POINT_CHANGES = frozenset({"description", "password", "registration_status", "min_current_a"})
+CONNECTOR_CHANGES = frozenset({"phases", "nominal_voltage_v", "max_current_a", "min_current_a"})
 ID_TAG_CHANGES = frozenset({"parent_id_tag", "expiry_date", "blocked", "max_active_transactions", "note"})
 
 
@@ -75,7 +75,7 @@ async def create_charge_point(
 async def update_charge_point(
     uow: UnitOfWork, charge_point_id: str, changes: Mapping[str, Any]
 ) -> ChargePoint:
-    """Apply `changes`: description, password (None removes it), registration_status.
+    """Apply `changes`: description, password (None removes it), registration_status, min_current_a.
 
     Placing a charge point in a site or group is `app.services.planning.topology.assign_charge_point`."""
     _check(changes, CHARGE_POINT_CHANGES)
@@ -86,6 +86,8 @@ async def update_charge_point(
         charge_point.password_hash = await _password_hash(changes["password"])
     if "registration_status" in changes:
         charge_point.registration_status = RegistrationStatus(changes["registration_status"]).value
+    if "min_current_a" in changes:
+        charge_point.min_current_a = changes["min_current_a"]
     await uow.flush()
     return charge_point
 

@@ -56,6 +56,7 @@ class EffectiveDemand:
     energy_kwh: float | None
     energy_source: DemandSource
     history_sessions: int  # completed sessions of the tag the estimate looked at
+    min_current_a: float | None  # set for this session
     set_by: str | None
     set_at: datetime | None
 
@@ -73,6 +74,7 @@ async def set_demand(
     *,
     departure: datetime | None,
     energy_kwh: float | None,
+    min_current_a: float | None = None,
     now: datetime,
     author: str | None = None,
     author_key_id: int | None = None,
@@ -81,8 +83,8 @@ async def set_demand(
     tx = await _transaction(uow, transaction_id)
     if tx.stop_timestamp is not None:
         raise Conflict(f"transaction {transaction_id} has stopped")
-    if departure is None and energy_kwh is None:
-        raise Invalid("departure, energy_kwh: give at least one")
+    if departure is None and energy_kwh is None and min_current_a is None:
+        raise Invalid("departure, energy_kwh, min_current_a: give at least one")
     if departure is not None:
         if departure.tzinfo is None:
             raise Invalid("departure: must be timezone-aware")
@@ -94,7 +96,7 @@ async def set_demand(
     if demand is None:
         demand = SessionDemand(transaction_id=transaction_id)
         uow.demands.add(demand)
-    demand.departure, demand.energy_kwh = departure, energy_kwh
+    demand.departure, demand.energy_kwh, demand.min_current_a = departure, energy_kwh, min_current_a
     demand.source, demand.author, demand.author_key_id, demand.updated_at = "api", author, author_key_id, now
     await uow.flush()
     return demand
@@ -159,6 +161,7 @@ def resolve_demand(
         energy_kwh=energy,
         energy_source=energy_source,
         history_sessions=len(past),
+        min_current_a=demand.min_current_a if demand is not None else None,
         set_by=demand.author if demand is not None else None,
         set_at=demand.updated_at if demand is not None else None,
     )

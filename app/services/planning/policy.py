@@ -5,9 +5,9 @@
   non-compliant) or at charge points that are not connected.
 - A profile that was rejected or not answered is retried (with backoff) while the plan still holds it; after
   the last attempt the transaction is non-compliant: planned as drawing its maximum.
-- A deviation: an EV drawing well below its allocation (below `ratio` of it and by at least `min_kw`) in
-  `samples` meter samples in a row is capped at what it draws (+10 %, at least 0.5 kW) for four intervals,
-  so that the headroom goes to the others.
+- What an EV shows in its meter values (phases in use, its own ceiling, idle) is learnt per transaction
+  (`learning`); when that changes, the site is replanned, so that headroom an EV leaves goes to the others
+  within one meter-value interval.
 - The default profile a charge point gets at boot shares the site's safe capacity among its connectors.
 """
 
@@ -20,10 +20,10 @@ import optimizer
 from app.domain.events import MeterSample
 from app.domain.planning import Site
 from app.domain.ports import DispatchResult, TxSchedule
+from app.services.planning.learning import EvTrace, LearningRule, learn
 from app.services.planning.problem import Observations, Plan
 
 __all__ = [
-    "DeviationRule",
     "DispatchState",
     "SentProfile",
     "Verdict",
@@ -69,14 +69,6 @@ def needs_sending(sent: SentProfile | None, new: SentProfile, now: datetime) -> 
     return False
 
 
-@dataclass(frozen=True)
-class DeviationRule:
-    ratio: float = 0.8  # measured below this share of the allocation …
-    min_kw: float = 1.0  # … and by at least this much counts as a deviation
-    samples: int = 2  # in this many samples in a row
-    cap_intervals: int = 4  # the EV is then capped at what it draws for this many intervals
-
-
 class Verdict(StrEnum):
     """What to do after a profile was not accepted."""
 
@@ -90,20 +82,21 @@ class DispatchState:
     """What the scheduler knows beyond the database: what each charge point was told, the latest plan per
     transaction, EVs caught drawing below their allocation, and transactions that refused their profile."""
 
-    deviation: DeviationRule = field(default_factory=DeviationRule)
+    learning: LearningRule = field(default_factory=LearningRule)
     sent: dict[int, SentProfile] = field(default_factory=dict)
     allocation: dict[int, SentProfile] = field(default_factory=dict)
     charge_point_of: dict[int, str] = field(default_factory=dict)
     non_compliant: set[int] = field(default_factory=set)
-    observed: dict[int, tuple[float, datetime]] = field(default_factory=dict)  # tx → (kW it draws, until)
-    deviations: dict[int, int] = field(default_factory=dict)
+    ev: dict[int, EvTrace] = field(default_factory=dict)  # transaction → what its EV has shown
+    in_force: dict[int, tuple[datetime, SentProfile]] = field(default_factory=dict)  # since when, limits
 
     def observations(self, now: datetime) -> Observations:
         """What the next plan must take as given (expired observations are dropped)."""
-        self.observed = {tx: v for tx, v in self.observed.items() if v[1] > now}
+        ceilings = {tx: trace.ceiling_at(now) for tx, trace in self.ev.items()}
         return Observations(
             non_compliant=frozenset(self.non_compliant),
-            max_kw={tx: kw for tx, (kw, _) in self.observed.items()},
+            max_kw={tx: kw for tx, kw in ceilings.items() if kw is not None},
+            phases={tx: trace.phases for tx, trace in self.ev.items() if trace.phases is not None},
         )
 
     def planned(
@@ -122,25 +115,30 @@ class DispatchState:
             if needs_sending(self.sent.get(tx), allocation, now):
                 out.append(
                     TxSchedule(
-                        ps.charge_point_id,
-                        ps.connector_id,
-                        tx,
-                        allocation.start,
-                        allocation.interval_min,
-                        power,
-                        ps.phases,
-                        ps.voltage_v,
-                    )  # fmt: skip
+                        charge_point_id=ps.charge_point_id,
+                        connector_id=ps.connector_id,
+                        transaction_id=tx,
+                        start=allocation.start,
+                        interval_min=allocation.interval_min,
+                        power_kw=power,
+                        phases=ps.phases,
+                        voltage_v=ps.voltage_v,
+                        min_current_a=ps.min_current_a,
+                    )
                 )
         return out
 
-    def dispatched(self, schedule: TxSchedule, result: DispatchResult) -> None:
-        """Note what the charge point now has (nothing known unless it accepted)."""
+    def dispatched(self, schedule: TxSchedule, result: DispatchResult, at: datetime) -> None:
+        """Note what the charge point now has (nothing known unless it accepted), and from `at` on the
+        limits in force, which what its EV draws is measured against."""
         tx = schedule.transaction_id
         if result.status == "accepted":
             self.sent[tx] = SentProfile(schedule.start, schedule.interval_min, schedule.power_kw)
+            limits = result.limits_kw or schedule.power_kw
+            self.in_force[tx] = (at, SentProfile(schedule.start, schedule.interval_min, limits))
         else:
             self.sent.pop(tx, None)
+            self.in_force.pop(tx, None)
 
     def verdict(
         self, schedule: TxSchedule, result: DispatchResult, *, attempt: int, attempts: int, connected: bool
@@ -164,31 +162,22 @@ class DispatchState:
             current is not None and current.start == schedule.start and current.power_kw == schedule.power_kw
         )
 
-    def deviates(self, transaction_id: int, samples: Iterable[MeterSample]) -> bool:
-        """Count deviations in `samples`; True when the EV is to be capped at what it draws (and is)."""
-        rule, plan = self.deviation, self.allocation.get(transaction_id)
+    def observe(self, transaction_id: int, samples: Iterable[MeterSample]) -> bool:
+        """Learn from an EV's meter samples; True when what planning assumes of it has changed."""
+        in_force = self.in_force.get(transaction_id)
+        if in_force is None:
+            return False
+        since, limits = in_force
+        trace = self.ev.setdefault(transaction_id, EvTrace())
+        changed = False
         for sample in samples:
-            if sample.power_w is None or plan is None:
-                continue
-            allocated_kw = plan.at(sample.timestamp)
-            measured_kw = sample.power_w / 1000
-            if (
-                allocated_kw is not None
-                and measured_kw < allocated_kw * rule.ratio
-                and allocated_kw - measured_kw >= rule.min_kw
-            ):
-                self.deviations[transaction_id] = self.deviations.get(transaction_id, 0) + 1
-            else:
-                self.deviations[transaction_id] = 0
-            if self.deviations[transaction_id] >= rule.samples:
-                self.deviations[transaction_id] = 0
-                until = sample.timestamp + timedelta(minutes=rule.cap_intervals * plan.interval_min)
-                self.observed[transaction_id] = (max(measured_kw * 1.1, 0.5), until)
-                return True
-        return False
+            limit_kw = limits.at(sample.timestamp) if sample.timestamp >= since else None
+            if limit_kw is not None:  # measured under the limits we know to be in force
+                changed |= learn(trace, self.learning, limit_kw, sample)
+        return changed
 
     def transaction_ended(self, transaction_id: int) -> None:
-        for known in (self.sent, self.allocation, self.observed, self.charge_point_of, self.deviations):
+        for known in (self.sent, self.allocation, self.ev, self.charge_point_of, self.in_force):
             known.pop(transaction_id, None)
         self.non_compliant.discard(transaction_id)
 
@@ -197,11 +186,14 @@ class DispatchState:
         transactions = {tx for tx, cp in self.charge_point_of.items() if cp == charge_point_id}
         for tx in transactions:
             self.sent.pop(tx, None)
+            self.in_force.pop(tx, None)
         self.non_compliant -= transactions
 
 
-def default_limit_kw(site: Site, connectors: int, share: float) -> float:
+def default_limit_kw(site: Site, connectors: int, share: float, min_kw: float = 0.0) -> float:
     """The limit of each connector's default profile: the site's safe capacity (its fallback limit, within
-    the grid connection, less the safety margin) times `share`, divided among `connectors`."""
+    the grid connection, less the safety margin) times `share`, divided among `connectors`; 0 when that is
+    below the minimum (an EV would not charge at it: better to wait for its TxProfile than to pretend)."""
     safe_kw = max(0.0, min(site.fallback_limit_kw, site.grid_connection_limit_kw) - site.safety_margin_kw)
-    return safe_kw * share / max(1, connectors)
+    limit_kw = safe_kw * share / max(1, connectors)
+    return limit_kw if limit_kw >= min_kw else 0.0

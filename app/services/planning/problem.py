@@ -7,8 +7,11 @@ charge point of the site is a session:
   an unknown departure is the end of the horizon, an unknown energy "as much as it takes" (its maximum over
   the horizon);
 - remaining energy = demand − energy delivered so far;
-- maximum power from the connector (phases × voltage × max current), lowered to what the EV was seen to draw
-  when it draws well below its allocation (`Observations.max_kw`);
+- maximum power from the connector (the phases the EV uses × voltage × max current), lowered to the ceiling
+  the EV has shown (`Observations.max_kw`, learnt in `learning`), never below its minimum; an idle EV (one
+  that drew nothing when offered its minimum) gets 0 until it is offered again;
+- minimum power from the minimum current (the session's, else the connector's, the charge point's, the
+  site's; 6 A by default): each interval 0 or at least that (IEC 61851: below it an EV does not charge);
 - a transaction whose charge point is offline or has not accepted its profile is planned as drawing its
   maximum (a fixed session the others make room for).
 Overrides: `cap_kw` on the site lowers capacity, on a group lowers the group, on a charge point adds a group
@@ -31,7 +34,10 @@ from app.services.planning.demand import DemandSource, history_by_tag, resolve_d
 __all__ = ["ASSUMED_PRIORITY", "Observations", "Plan", "PlanSession", "build_plan"]
 
 ASSUMED_PRIORITY = 1000  # sessions assumed at their maximum are reality, not a wish: they never give way
-UNKNOWN_CONNECTOR = Connector(charge_point_id="", connector_id=0)  # the defaults of a connector not reported
+_DEFAULTS = Connector(charge_point_id="", connector_id=0)  # the settings of a connector not reported
+UNKNOWN_CONNECTOR = SiteConnector(
+    "", 0, _DEFAULTS.phases, _DEFAULTS.nominal_voltage_v, _DEFAULTS.max_current_a
+)
 
 
 @dataclass(frozen=True)
@@ -40,7 +46,8 @@ class Observations:
     not accept their profile, and the power an EV was seen to draw well below its allocation."""
 
     non_compliant: frozenset[int] = frozenset()
-    max_kw: Mapping[int, float] = field(default_factory=dict)
+    max_kw: Mapping[int, float] = field(default_factory=dict)  # the EV's ceiling; 0: idle
+    phases: Mapping[int, int] = field(default_factory=dict)  # phases the EV uses
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,8 @@ class PlanSession:
     phases: int
     voltage_v: float
     max_kw: float
+    min_kw: float
+    min_current_a: float
     energy_kwh: float
     delivered_kwh: float
     departure: datetime
@@ -105,6 +114,7 @@ class _Window:
     def __init__(self, start: datetime, horizon: int, interval_min: int) -> None:
         self.start, self.horizon, self.interval_min = start, horizon, interval_min
         self.step = timedelta(minutes=interval_min)
+        self.step_h = interval_min / 60
         self.end = start + horizon * self.step
 
     def mask(self, override: Override) -> list[bool]:
@@ -167,13 +177,28 @@ def _sessions(
     for tx in snapshot.transactions:
         cp = cps[tx.charge_point_id]
         connector = connectors.get((tx.charge_point_id, tx.connector_id)) or UNKNOWN_CONNECTOR
-        phases, voltage = connector.phases, connector.nominal_voltage_v
+        phases = min(connector.phases, observations.phases.get(tx.id, connector.phases))
+        voltage = connector.nominal_voltage_v
         max_kw = phases * voltage * connector.max_current_a / 1000
-        demand = resolve_demand(tx, snapshot.demands.get(tx.id), snapshot.site, histories.get(tx.id_tag, []))
+        stated = snapshot.demands.get(tx.id)
+        min_a = next(
+            a
+            for a in (
+                stated.min_current_a if stated else None,
+                connector.min_current_a,
+                cp.min_current_a,
+                snapshot.site.min_current_a,
+            )
+            if a is not None
+        )
+        min_kw = min(max_kw, phases * voltage * min_a / 1000)
+        demand = resolve_demand(tx, stated, snapshot.site, histories.get(tx.id_tag, []))
         departure = min(max(demand.departure or end, start + window.step), end)
         delivered_kwh = snapshot.delivered_wh.get(tx.id, 0.0) / 1000
         if demand.energy_kwh is not None:
-            energy_kwh = max(0.0, demand.energy_kwh - delivered_kwh)
+            # the last bit is planned as a whole interval at the minimum (the EV stops when it has it):
+            # otherwise the minimum rate leaves it undelivered
+            energy_kwh = _whole_steps(max(0.0, demand.energy_kwh - delivered_kwh), min_kw * window.step_h)
             energy_source = demand.energy_source.value
         else:  # unknown demand: as much as it can take before it leaves
             energy_kwh = max_kw * (departure - start).total_seconds() / 3600
@@ -185,8 +210,11 @@ def _sessions(
         else:
             assumption = "planned"
         key = str(tx.id)
-        if assumption == "planned":
-            max_kw = min(max_kw, observations.max_kw.get(tx.id, math.inf))
+        ceiling_kw = observations.max_kw.get(tx.id, math.inf)
+        if assumption == "planned" and ceiling_kw == 0:  # idle: offered again later
+            max_kw = min_kw = 0.0
+        elif assumption == "planned":
+            max_kw = max(min_kw, min(max_kw, ceiling_kw))
         else:  # drawing its maximum, as far as we know: the others make room for it
             energy_kwh = max(energy_kwh, max_kw * (departure - start).total_seconds() / 3600)
             out.overrides.append(optimizer.Override(key, optimizer.OverrideKind.FIXED, max_kw))
@@ -200,6 +228,8 @@ def _sessions(
             phases=phases,
             voltage_v=voltage,
             max_kw=max_kw,
+            min_kw=min_kw,
+            min_current_a=min_a,
             energy_kwh=energy_kwh,
             delivered_kwh=delivered_kwh,
             departure=departure,
@@ -207,6 +237,13 @@ def _sessions(
             assumption=assumption,
         )
     return out
+
+
+def _whole_steps(energy_kwh: float, step_kwh: float) -> float:
+    """`energy_kwh` rounded up to a multiple of `step_kwh` (unchanged without a step)."""
+    if step_kwh <= 0 or energy_kwh <= 1e-9:
+        return energy_kwh
+    return math.ceil(energy_kwh / step_kwh - 1e-9) * step_kwh
 
 
 def _in_scope(row: Override, sessions: _Sessions, topology: _Topology) -> list[str]:
@@ -279,6 +316,7 @@ def build_plan(snapshot: SiteSnapshot, *, horizon: int, observations: Observatio
                 departure=ps.departure,
                 energy_kwh=ps.energy_kwh,
                 max_kw=ps.max_kw,
+                min_kw=ps.min_kw if ps.assumption == "planned" else 0.0,
                 priority=sessions.priority.get(key, 0),
                 group=sessions.group[key],
             )

@@ -2,7 +2,8 @@
 
 Events that replan a site (debounced, one run at a time per site; a request during a run reruns it):
 StartTransaction, StopTransaction, StatusNotification to SuspendedEV or Finishing, a charge point connecting,
-booting or dropping, a forecast posted, an override changed, a meter deviation, and a profile that could not
+booting or dropping, a forecast posted, an override changed, an EV that showed something new in its meter
+values (phases, its own ceiling, idle: `learning`), and a profile that could not
 be placed. A run: load the site's snapshot (one read) → build the problem (`problem.build_plan`, pure) →
 solve in a worker thread → store the revision → send what changed (`policy`, pure) through the
 `ProfileSender`. What is sent, retried, capped or given up on is the dispatch policy's call.
@@ -39,7 +40,8 @@ from app.domain.planning import ProfileDispatch
 from app.domain.ports import Clock, DispatchResult, ProfileSender, TxSchedule
 from app.services.errors import NotFound
 from app.services.planning.demand import HISTORY_SESSIONS
-from app.services.planning.policy import DeviationRule, DispatchState, Verdict, default_limit_kw
+from app.services.planning.learning import LearningRule
+from app.services.planning.policy import DispatchState, Verdict, default_limit_kw
 from app.services.planning.problem import Plan, build_plan
 from app.services.planning.revisions import store_revision
 
@@ -59,7 +61,7 @@ class SchedulerSettings:
     retry_attempts: int = 3
     retry_backoff_s: float = 2.0
     readback_wait_max_s: float = 2.0  # read-backs wait for the plan's other sends, at most this long
-    deviation: DeviationRule = field(default_factory=DeviationRule)
+    learning: LearningRule = field(default_factory=LearningRule)
     default_profile_share: float = 1.0  # share of the site's fallback capacity the default profiles add up to
 
 
@@ -104,7 +106,7 @@ class Scheduler:
         self.clock = clock
         self.events = events
         self.settings = settings or SchedulerSettings()
-        self.state = DispatchState(self.settings.deviation)
+        self.state = DispatchState(self.settings.learning)
         self._sites: dict[int, _SiteState] = {}
         self._unsubscribe: list[Callable[[], None]] = []
         self._tasks: set[asyncio.Task[None]] = set()
@@ -185,8 +187,8 @@ class Scheduler:
                 self.state.charge_point_reset(event.charge_point_id)
                 await self._request_for_cp(event.charge_point_id, type(event).__name__)
             case MeterValuesReceived() if event.transaction_id is not None:
-                if self.state.deviates(event.transaction_id, event.samples):
-                    trigger = f"meter deviation {event.transaction_id}"
+                if self.state.observe(event.transaction_id, event.samples):
+                    trigger = f"EV learnt {event.transaction_id}"
                     await self._request_for_cp(event.charge_point_id, trigger)
             case _:
                 return  # other events do not change a plan
@@ -249,6 +251,7 @@ class Scheduler:
         try:
             async with self._semaphore:
                 result = await self.sender.send_tx_profile(schedule)
+            answered_at = self.clock.now()
         finally:
             if plan_sent is not None:
                 plan_sent.count_down()
@@ -259,7 +262,7 @@ class Scheduler:
                 result = await self.sender.verify_tx_profile(schedule, result)
         await self._record(schedule.charge_point_id, schedule.connector_id, schedule.transaction_id,
                            revision_id, "TxProfile", result, attempt)  # fmt: skip
-        self.state.dispatched(schedule, result)
+        self.state.dispatched(schedule, result, answered_at)
         if result.status == "accepted":
             return
         verdict = self.state.verdict(
@@ -313,8 +316,14 @@ class Scheduler:
             basis = await uow.plans.default_profile_basis(charge_point_id)
         if basis is None:
             return
-        limit_kw = default_limit_kw(basis.site, basis.connectors, self.settings.default_profile_share)
+        min_kw = basis.min_current_a * basis.phases * basis.voltage_v / 1000
+        share = self.settings.default_profile_share
+        limit_kw = default_limit_kw(basis.site, basis.connectors, share, min_kw)
         result = await self.sender.send_default_profile(
-            charge_point_id, limit_kw, phases=basis.phases, voltage_v=basis.voltage_v
+            charge_point_id,
+            limit_kw,
+            phases=basis.phases,
+            voltage_v=basis.voltage_v,
+            min_current_a=basis.min_current_a,
         )
         await self._record(charge_point_id, 0, None, None, "TxDefaultProfile", result, 1)

@@ -33,6 +33,7 @@ SITE_FIELDS = frozenset(
         "safety_margin_kw",
         "default_duration_minutes",
         "default_energy_kwh",
+        "min_current_a",
     }
 )
 

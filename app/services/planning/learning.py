@@ -1,0 +1,90 @@
+"""What an EV has shown it can draw, learnt per transaction from its meter values (pure).
+
+A charge point's nameplate is not what its EV takes: an on-board charger caps the power, many EVs use one
+phase of three, a battery near full tapers, and an EV that is done (or asleep) draws nothing. Planning on
+the nameplate reserves capacity nobody uses. So, per transaction:
+
+- **phases in use**: the phases that carry current while it charges (when the charge point reports the
+  current per phase); limits are then computed for those phases;
+- **its ceiling**: drawing well below its allocation (under `below` of it), the EV limits itself; its
+  ceiling becomes what it draws, plus a `margin`. It follows taper down the same way;
+- **a probe upward**: drawing all of an allocation that is its ceiling (`following`), for `probe_samples`
+  samples in a row, it may take more: the ceiling is dropped and it is offered its connector again;
+- **idle**: drawing nothing for `idle_samples` samples though offered at least its minimum, it is not
+  charging: it is planned at 0 for `retry_idle`, then offered its minimum again (some EVs only resume when
+  a limit comes back).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from app.domain.events import MeterSample
+
+__all__ = ["EvTrace", "LearningRule", "learn"]
+
+DRAWING_KW = 0.1  # below this an EV draws nothing
+
+
+@dataclass(frozen=True)
+class LearningRule:
+    below: float = 0.8
+    margin: float = 1.1
+    following: float = 0.97
+    probe_samples: int = 2
+    idle_samples: int = 2
+    retry_idle: timedelta = timedelta(hours=1)
+    settle: float = 0.1  # a new ceiling within this share of the last is no news (no replan for it)
+
+
+@dataclass
+class EvTrace:
+    """What one transaction's EV has shown."""
+
+    phases: int | None = None
+    ceiling_kw: float | None = None
+    idle_until: datetime | None = None
+    following: int = 0
+    idle: int = 0
+
+    def ceiling_at(self, now: datetime) -> float | None:
+        """The EV's ceiling now: 0 while it is idle, None when unknown (its connector's maximum)."""
+        if self.idle_until is not None and now < self.idle_until:
+            return 0.0
+        return self.ceiling_kw
+
+
+def learn(trace: EvTrace, rule: LearningRule, allocated_kw: float, sample: MeterSample) -> bool:
+    """Learn from one sample taken while the EV was allocated `allocated_kw`; True when what planning should
+    assume of the EV has changed."""
+    if sample.power_w is None or allocated_kw <= 0:
+        return False  # paused by us: nothing to learn
+    drawn_kw = sample.power_w / 1000
+    changed = False
+    if sample.phases is not None and drawn_kw >= DRAWING_KW and sample.phases != trace.phases:
+        trace.phases, changed = sample.phases, True
+    if drawn_kw < DRAWING_KW:
+        trace.idle += 1
+        if trace.idle >= rule.idle_samples and trace.idle_until is None:
+            trace.idle_until = sample.timestamp + rule.retry_idle
+            return True
+        return changed
+    trace.idle = 0
+    if trace.idle_until is not None:  # it draws again
+        trace.idle_until = None
+        changed = True
+    if drawn_kw < allocated_kw * rule.below:  # it limits itself
+        trace.following = 0
+        ceiling = drawn_kw * rule.margin
+        news = trace.ceiling_kw is None or abs(ceiling - trace.ceiling_kw) > rule.settle * trace.ceiling_kw
+        if news:
+            trace.ceiling_kw = ceiling
+        return changed or news
+    at_ceiling = trace.ceiling_kw is not None and allocated_kw >= trace.ceiling_kw * rule.following
+    if at_ceiling and drawn_kw >= allocated_kw * rule.following:  # our limit binds it: it may take more
+        trace.following += 1
+        if trace.following >= rule.probe_samples:
+            trace.ceiling_kw, trace.following = None, 0
+            return True
+    else:
+        trace.following = 0
+    return changed
