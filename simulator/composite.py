@@ -66,7 +66,7 @@ class ChargingProfile:
             periods=tuple(sorted(periods, key=lambda p: p.start_period_s)),
             start_schedule=_instant(sched.get("start_schedule")),
             duration_s=sched.get("duration"),
-            min_charging_rate=sched.get("min_charging_rate"),
+            min_charging_rate=_number(sched.get("min_charging_rate")),
         )
         recurrency = data.get("recurrency_kind")
         return cls(
@@ -369,6 +369,11 @@ def composite_schedule(
 def _in_unit(limit: Limit, unit: ChargingRateUnitType, voltage_v: float) -> float:
     value = limit.current_a(voltage_v) if unit == ChargingRateUnitType.amps else limit.power_w
     return math.floor(value * 10 + 1e-6) / 10
+
+
+def _number(value: Any) -> float | None:
+    """A JSON number as the `ocpp` package hands it over (a `Decimal` where it has a fraction part)."""
+    return None if value is None else float(value)
 
 
 def _instant(value: Any) -> datetime | None:

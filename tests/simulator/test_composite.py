@@ -1,6 +1,7 @@
 """Composite schedule and profile store: OCPP 1.6 §3.13 and §5.5 / §5.16 semantics."""
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -331,3 +332,10 @@ def test_store_composite_answers_get_composite_schedule(store: ProfileStore, run
     composite = store.composite(1, T0, 1200, A)
     assert [(p.start_period_s, p.limit) for p in composite.periods] == [(0, 10), (600, 20)]
     assert [(p.start_period_s, p.limit) for p in store.composite(0, T0, 1200).periods] == [(0, 20)]
+
+
+def test_a_minimum_rate_parsed_as_a_decimal_is_a_number() -> None:
+    """The `ocpp` package hands JSON numbers with a fraction over as `Decimal`s."""
+    odd = profile(1, "TxProfile", [(0, 16.0)], min_rate=Decimal("6.0"), transaction_id=1)  # type: ignore[arg-type]
+    composite = composite_schedule(on(1, odd), 1, T0, 600, Transaction(1, T0), EL, A)
+    assert composite.min_charging_rate == 6.0
