@@ -1,5 +1,6 @@
 """SQL builders the repositories and batched writes share, for SQLite and PostgreSQL: `INSERT … ON CONFLICT
-DO NOTHING` (race-safe creation, idempotent writes) and many rows inserted or updated by one statement."""
+DO NOTHING` (race-safe creation, idempotent writes), upserts, and many rows inserted or updated by one
+statement."""
 
 import functools
 import operator
@@ -39,6 +40,24 @@ def insert_ignore(
     module: Any = postgresql if dialect == "postgresql" else sqlite
     statement = module.insert(table).values(list(rows))
     return statement.on_conflict_do_nothing(index_elements=list(conflict))  # type: ignore[no-any-return]
+
+
+def upsert(
+    session: AsyncSession,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    conflict: Sequence[str],
+    changed: Sequence[str],
+) -> Insert:
+    """An insert of `rows` that, for a row colliding on the unique columns `conflict`, sets the stored
+    row's `changed` columns instead (rows must not collide with each other)."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    statement = module.insert(table).values(list(rows))
+    excluded = statement.excluded
+    return statement.on_conflict_do_update(  # type: ignore[no-any-return]
+        index_elements=list(conflict), set_={name: excluded[name] for name in changed}
+    )
 
 
 async def insert_ignore_returning(

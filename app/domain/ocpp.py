@@ -167,6 +167,15 @@ class ChargePointConfiguration:
     updated_at: datetime = field(default_factory=utcnow)
 
 
+@dataclass(frozen=True)
+class ConfigurationEntry:
+    """One configuration key as a charge point reports it or as it is changed (`readonly` None: unknown)."""
+
+    key: str
+    value: str | None
+    readonly: bool | None = None
+
+
 @dataclass(eq=False, kw_only=True)
 class Command:
     """A central-system operation sent to a charge point, with its outcome (the "task" view)."""

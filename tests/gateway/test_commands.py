@@ -124,6 +124,37 @@ async def test_side_effects_of_answers(gateway: OcppServer) -> None:
     assert [(t.direction, t.vendor_id, t.status) for t in transfers] == [("outbound", "com.acme", "Accepted")]
 
 
+async def test_configuration_answers_update_the_stored_keys(gateway: OcppServer) -> None:
+    """GetConfiguration stores every key in one go: new keys added, known ones updated (a key twice in one
+    answer: the last wins), `readonly` kept when a ChangeConfiguration sets a value."""
+    async with connect_charge_point(gateway, "CP1") as cp:
+        await cp.call(call.Heartbeat())
+        send = gateway.commands.send
+        await send("CP1", "GetConfiguration", {}, wait=True)
+        await send("CP1", "ChangeConfiguration", {"key": "NumberOfConnectors", "value": "3"}, wait=True)
+        cp.responses["GetConfiguration"] = {
+            "configurationKey": [
+                {"key": "MeterValueSampleInterval", "readonly": False, "value": "15"},
+                {"key": "MeterValueSampleInterval", "readonly": False, "value": "20"},
+                {"key": "ChargingScheduleMaxPeriods", "readonly": False, "value": "48"},
+                {"key": "Vendor.Unset", "readonly": True},
+            ]
+        }
+        await send("CP1", "GetConfiguration", {}, wait=True)
+    async with gateway.store.database.session() as session:
+        rows = (await session.exec(select(ChargePointConfiguration))).all()
+    stored = {row.key: (row.value, row.readonly) for row in rows}
+    assert stored == {
+        "ChargingScheduleAllowedChargingRateUnit": ("Current,Power", True),
+        "ChargingScheduleMaxPeriods": ("48", False),
+        "ChargeProfileMaxStackLevel": ("8", True),
+        "MaxChargingProfilesInstalled": ("10", True),
+        "NumberOfConnectors": ("3", True),
+        "MeterValueSampleInterval": ("20", False),
+        "Vendor.Unset": (None, True),
+    }
+
+
 async def test_reservation_id_allocated_and_rejection_recorded(gateway: OcppServer) -> None:
     payload = {"connectorId": 1, "expiryDate": SOON, "idTag": "TAG"}
     async with connect_charge_point(gateway, "CP1") as cp:

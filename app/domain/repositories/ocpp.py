@@ -11,6 +11,7 @@ from app.domain.ocpp import (
     ChargePoint,
     ChargePointConfiguration,
     Command,
+    ConfigurationEntry,
     Connector,
     DataTransfer,
     IdTag,
@@ -63,15 +64,10 @@ class ChargePointRepository(Protocol):
     async def set_local_list_version(self, charge_point_id: str, version: int) -> None: ...
 
     async def set_configuration(
-        self,
-        charge_point_id: str,
-        key: str,
-        value: str | None,
-        now: datetime,
-        *,
-        readonly: bool | None = None,
+        self, charge_point_id: str, entries: Sequence[ConfigurationEntry], now: datetime
     ) -> None:
-        """Store a configuration key's latest value (`readonly` kept as stored when None)."""
+        """Store configuration keys' latest values, all in one go (a key's `readonly` is kept as stored
+        when the entry's is None)."""
         ...
 
     async def connector(self, charge_point_id: str, connector_id: int) -> Connector | None: ...

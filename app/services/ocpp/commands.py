@@ -14,7 +14,7 @@ from typing import Any
 
 from app.domain.enums import CommandStatus, ReservationStatus
 from app.domain.messages import Completion, NewCommand, ReservationRequest
-from app.domain.ocpp import Command
+from app.domain.ocpp import Command, ConfigurationEntry
 from app.domain.persistence import Store, UnitOfWork
 from app.domain.ports import CommandOutcome
 from app.services.ocpp import data_transfer, reservations
@@ -114,7 +114,8 @@ async def _apply(uow: UnitOfWork, command: Command, outcome: CommandOutcome, now
     elif command.action == "GetConfiguration" and accepted:
         await _store_configuration(uow, cp_id, response.get("configurationKey", []), now)
     elif command.action == "ChangeConfiguration" and accepted:
-        await uow.charge_points.set_configuration(cp_id, payload["key"], payload["value"], now)
+        entry = ConfigurationEntry(payload["key"], payload["value"])
+        await uow.charge_points.set_configuration(cp_id, [entry], now)
     elif command.action == "GetLocalListVersion" and accepted:
         await uow.charge_points.set_local_list_version(cp_id, int(response["listVersion"]))
     elif command.action == "SendLocalList" and accepted:
@@ -135,7 +136,5 @@ async def _store_configuration(
     uow: UnitOfWork, charge_point_id: str, keys: Iterable[Mapping[str, Any]], now: datetime
 ) -> None:
     """Store GetConfiguration's `configurationKey` entries (key, value, readonly) as the latest state."""
-    for entry in keys:
-        await uow.charge_points.set_configuration(
-            charge_point_id, entry["key"], entry.get("value"), now, readonly=entry.get("readonly")
-        )
+    entries = [ConfigurationEntry(e["key"], e.get("value"), e.get("readonly")) for e in keys]
+    await uow.charge_points.set_configuration(charge_point_id, entries, now)

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from app.db.repositories.base import Repository, in_scope, page
-from app.db.sql import execute_insert_ignore
+from app.db.sql import execute_core, execute_insert_ignore, upsert
 from app.db.tables.ocpp import (
     boot_notification_table,
     charge_point_configuration_table,
@@ -25,11 +25,14 @@ from app.domain.ocpp import (
     BootNotification,
     ChargePoint,
     ChargePointConfiguration,
+    ConfigurationEntry,
     Connector,
     StatusNotification,
 )
 from app.domain.paging import Found, Window
 from app.domain.queries import ChargePointFilter
+
+CONFIGURATION_KEY = ("charge_point_id", "key")
 
 # What goes with a charge point when it is removed, in this order.
 REPORTED = (
@@ -100,29 +103,21 @@ class SqlChargePointRepository(Repository):
         await self.session.exec(update(ChargePoint).where(where).values(**values))
 
     async def set_configuration(
-        self,
-        charge_point_id: str,
-        key: str,
-        value: str | None,
-        now: datetime,
-        *,
-        readonly: bool | None = None,
+        self, charge_point_id: str, entries: Sequence[ConfigurationEntry], now: datetime
     ) -> None:
-        table = charge_point_configuration_table
-        await execute_insert_ignore(
-            self.session,
-            table,
-            [{"charge_point_id": charge_point_id, "key": key, "updated_at": now}],
-            ["charge_point_id", "key"],
-        )
-        values: dict[str, Any] = {"value": value, "updated_at": now}
-        if readonly is not None:
-            values["readonly"] = readonly
-        await self.session.exec(
-            update(ChargePointConfiguration)
-            .where(table.c.charge_point_id == charge_point_id, table.c.key == key)
-            .values(**values)
-        )
+        latest = {entry.key: entry for entry in entries}  # one row per key: an upsert changes a row once
+        for known in (True, False):  # entries with `readonly` set it; the others keep what is stored
+            rows = [
+                {"charge_point_id": charge_point_id, "key": e.key, "value": e.value, "updated_at": now}
+                | {"readonly": bool(e.readonly)}
+                for e in latest.values()
+                if (e.readonly is not None) == known
+            ]
+            if rows:
+                changed = ("value", "updated_at", "readonly") if known else ("value", "updated_at")
+                table = charge_point_configuration_table
+                statement = upsert(self.session, table, rows, CONFIGURATION_KEY, changed)
+                await execute_core(self.session, statement)
 
     async def connector(self, charge_point_id: str, connector_id: int) -> Connector | None:
         query = select(Connector).where(
