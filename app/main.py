@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 solve_time_limit_s=settings.scheduler_solve_time_limit_s,
                 retry_attempts=settings.scheduler_retry_attempts,
                 retry_backoff_s=settings.scheduler_retry_backoff_s,
+                reserve_draw=settings.scheduler_reserve_draw,
             ),
         )
         if settings.scheduler_enabled:

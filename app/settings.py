@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     scheduler_verify_profiles: bool = True  # read each accepted profile back with GetCompositeSchedule
     scheduler_retry_attempts: int = Field(default=3, ge=1)
     scheduler_retry_backoff_s: float = Field(default=2.0, ge=0)
+    # an EV that draws less than its minimum (a full battery tapering) is planned at what it draws and sent
+    # its minimum: the sum of the limits sent may then exceed the capacity by the difference
+    scheduler_reserve_draw: bool = False
 
     clock_speed: float = Field(default=1.0, gt=0)  # >1 runs the service on accelerated time (simulations)
     clock_start: datetime | None = None  # the simulated instant at `clock_anchor` (default: start-up)

@@ -105,6 +105,7 @@ class ProfileDispatcher:
             stack_level=TX_STACK_LEVEL,
             compress=self._compress,
             min_current_a=schedule.min_current_a,
+            raise_to_min=schedule.raise_to_min,
         )
         payload = {"connectorId": schedule.connector_id, "csChargingProfiles": profile}
         called = await self._call(schedule.charge_point_id, "SetChargingProfile", payload)
@@ -193,6 +194,11 @@ class ProfileDispatcher:
         return DispatchResult(
             outcome.status, profile=profile, command_id=command_id, reason=outcome.error_description
         )
+
+    async def request_meter_values(self, charge_point_id: str, connector_id: int) -> bool:
+        payload = {"requestedMessage": "MeterValues", "connectorId": connector_id}
+        called = await self._call(charge_point_id, "TriggerMessage", payload)
+        return not isinstance(called, str) and called[1].status == "accepted"
 
 
 def _series(

@@ -64,15 +64,17 @@ def floor_tenth(value: float) -> float:
     return max(0.0, math.floor(value * 10 + 1e-9) / 10)
 
 
-def power_to_limit(power_kw: float, caps: ChargerCapabilities, min_current_a: float = 0.0) -> float:
+def power_to_limit(
+    power_kw: float, caps: ChargerCapabilities, min_current_a: float = 0.0, *, raise_to_min: bool = False
+) -> float:
     """The limit in the charge point's unit, floored to 0.1: 0, or at least the minimum (a plan at the
     minimum that rounding would put just below it is sent at the minimum; anything else below it is 0, as
-    an EV would treat it)."""
+    an EV would treat it, or, with `raise_to_min`, the minimum)."""
     exact = power_kw * 1000 if caps.rate_unit == "W" else power_kw * 1000 / (caps.phases * caps.voltage_v)
     limit = floor_tenth(exact)
     minimum = min_limit(caps, min_current_a)
-    if 0 < limit < minimum:
-        return minimum if exact >= minimum * (1 - MIN_SNAP) else 0.0
+    if 0 < limit < minimum or (raise_to_min and 0 < exact < minimum):
+        return minimum if raise_to_min or exact >= minimum * (1 - MIN_SNAP) else 0.0
     return limit
 
 
@@ -96,10 +98,12 @@ def tx_profile(
     stack_level: int,
     compress: Compress,
     min_current_a: float = 0.0,
+    raise_to_min: bool = False,
 ) -> dict[str, Any]:
-    """An Absolute `TxProfile` whose limit never exceeds the plan in any interval, and is 0 or at least the
-    minimum charging current in every period (stated as `minChargingRate`)."""
-    limits = [power_to_limit(p, caps, min_current_a) for p in power_kw]
+    """An Absolute `TxProfile` whose limit never exceeds the plan in any interval (but with `raise_to_min`,
+    where a plan under the minimum is raised to it), and is 0 or at least the minimum charging current in
+    every period (stated as `minChargingRate`)."""
+    limits = [power_to_limit(p, caps, min_current_a, raise_to_min=raise_to_min) for p in power_kw]
     periods = compress(limits, max(1, caps.max_periods))  # merges at the lower limit: 0 or ≥ minimum still
     schedule_periods = []
     for index, limit in periods:

@@ -99,6 +99,7 @@ class FakeSender:
     answers: dict[int, list[str]] = field(default_factory=dict)
     sent: list[TxSchedule] = field(default_factory=list)
     defaults: list[tuple[str, float, int, float]] = field(default_factory=list)
+    readings: list[tuple[str, int]] = field(default_factory=list)
 
     def is_connected(self, charge_point_id: str) -> bool:
         return charge_point_id in self.connected
@@ -117,6 +118,10 @@ class FakeSender:
     ) -> DispatchResult:
         self.defaults.append((charge_point_id, limit_kw, phases, voltage_v))
         return DispatchResult("accepted")
+
+    async def request_meter_values(self, charge_point_id: str, connector_id: int) -> bool:
+        self.readings.append((charge_point_id, connector_id))
+        return True
 
 
 class FakeClock:

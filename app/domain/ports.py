@@ -81,6 +81,7 @@ class TxSchedule:
     phases: int
     voltage_v: float
     min_current_a: float = 0.0  # per phase: every limit is 0 or at least this
+    raise_to_min: bool = False  # planned below its minimum (at what it draws): limits raised to it
 
 
 @dataclass(frozen=True)
@@ -112,4 +113,9 @@ class ProfileSender(Protocol):
     ) -> DispatchResult:
         """The charge point's TxDefaultProfile at connector 0: `limit_kw` for each connector (0, or at least
         the minimum current)."""
+        ...
+
+    async def request_meter_values(self, charge_point_id: str, connector_id: int) -> bool:
+        """Ask for a MeterValues now (TriggerMessage): what an EV draws under new limits, known in seconds
+        rather than a sample interval later. False when the charge point would not."""
         ...

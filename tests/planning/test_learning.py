@@ -25,11 +25,11 @@ def test_phases_in_use_are_learnt_while_it_draws() -> None:
 def test_an_ev_below_its_allocation_has_a_ceiling_that_follows_its_taper_down() -> None:
     trace = EvTrace()
     assert learn(trace, RULE, 22.0, sample(11.0))  # an 11 kW on-board charger on a 22 kW connector
-    assert trace.ceiling_kw == pytest.approx(12.1)
-    assert not learn(trace, RULE, 12.1, sample(11.0, 5))  # at its own maximum, within the margin: stable
-    assert not learn(trace, RULE, 12.1, sample(10.5, 10))  # a little less: no news
-    assert learn(trace, RULE, 12.1, sample(6.0, 15))  # tapering: the ceiling follows
-    assert trace.ceiling_kw == pytest.approx(6.6)
+    assert trace.ceiling_kw == pytest.approx(11.55)
+    assert not learn(trace, RULE, 11.55, sample(11.0, 5))  # at its own maximum, within the margin: stable
+    assert not learn(trace, RULE, 11.55, sample(10.5, 10))  # a little less: no news
+    assert learn(trace, RULE, 11.55, sample(6.0, 15))  # tapering: the ceiling follows
+    assert trace.ceiling_kw == pytest.approx(6.3)
 
 
 def test_an_ev_that_takes_all_of_its_ceiling_is_offered_more() -> None:

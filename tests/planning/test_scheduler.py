@@ -103,7 +103,10 @@ async def test_a_refused_profile_is_retried_then_planned_at_the_maximum(running:
     await running.scheduler.replan_now(1, "operator request")
     await until(lambda: any("non-compliant 2" in r.trigger for r, _ in running.plans.revisions))
     assert [s.transaction_id for s in running.sender.sent].count(2) == 3  # the first try and two retries
-    assert [s for s in running.clock.slept if s < 60] == [2.0, 4.0]  # backoff (the ticker waits longer)
+    assert [s for s in running.clock.slept if s < 10] == [
+        2.0,
+        4.0,
+    ]  # backoff (readings, the ticker wait longer)
     await until(lambda: len(running.plans.revisions) == 2)
     _, entries = running.plans.revisions[-1]
     assert {e.transaction_id: e.assumption for e in entries} == {1: "planned", 2: "non_compliant"}
@@ -177,3 +180,10 @@ async def test_an_unknown_site_is_not_planned(running: Running) -> None:
     with pytest.raises(NotFound, match="site 9"):
         await running.scheduler.replan_now(9, "operator request")
     assert running.plans.revisions == []
+
+
+async def test_new_limits_are_followed_by_a_meter_reading_for_a_new_ev(running: Running) -> None:
+    await running.scheduler.replan_now(1, "first")
+    await until(lambda: len(running.sender.readings) == 2)
+    assert sorted(running.sender.readings) == [("CP1", 1), ("CP1", 2)]
+    assert 30.0 in running.clock.slept  # a moment after the limits took effect

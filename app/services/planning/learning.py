@@ -28,7 +28,7 @@ DRAWING_KW = 0.1  # below this an EV draws nothing
 @dataclass(frozen=True)
 class LearningRule:
     below: float = 0.8
-    margin: float = 1.1
+    margin: float = 1.05
     following: float = 0.97
     probe_samples: int = 2
     idle_samples: int = 2

@@ -124,21 +124,30 @@ class DispatchState:
                         phases=ps.phases,
                         voltage_v=ps.voltage_v,
                         min_current_a=ps.min_current_a,
+                        raise_to_min=ps.raise_to_min,
                     )
                 )
         return out
 
-    def dispatched(self, schedule: TxSchedule, result: DispatchResult, at: datetime) -> None:
+    def dispatched(self, schedule: TxSchedule, result: DispatchResult, at: datetime) -> bool:
         """Note what the charge point now has (nothing known unless it accepted), and from `at` on the
-        limits in force, which what its EV draws is measured against."""
+        limits in force, which what its EV draws is measured against. True when a meter reading now would
+        tell something: the EV is new to us, or its limit rose (will it take more?)."""
         tx = schedule.transaction_id
-        if result.status == "accepted":
-            self.sent[tx] = SentProfile(schedule.start, schedule.interval_min, schedule.power_kw)
-            limits = result.limits_kw or schedule.power_kw
-            self.in_force[tx] = (at, SentProfile(schedule.start, schedule.interval_min, limits))
-        else:
+        if result.status != "accepted":
             self.sent.pop(tx, None)
             self.in_force.pop(tx, None)
+            return False
+        self.sent[tx] = SentProfile(schedule.start, schedule.interval_min, schedule.power_kw)
+        limits = SentProfile(schedule.start, schedule.interval_min, result.limits_kw or schedule.power_kw)
+        before = self.in_force.get(tx)
+        self.in_force[tx] = (at, limits)
+        now_kw = limits.at(at) or 0.0
+        if now_kw <= 0:
+            return False
+        if tx not in self.ev or before is None:
+            return True
+        return now_kw > (before[1].at(at) or 0.0) + 1e-6
 
     def verdict(
         self, schedule: TxSchedule, result: DispatchResult, *, attempt: int, attempts: int, connected: bool

@@ -60,6 +60,7 @@ class PlanSession:
     max_kw: float
     min_kw: float
     min_current_a: float
+    raise_to_min: bool  # planned at what it draws, below its minimum: its limit is raised to the minimum
     energy_kwh: float
     delivered_kwh: float
     departure: datetime
@@ -165,7 +166,11 @@ class _Sessions:
 
 
 def _sessions(
-    snapshot: SiteSnapshot, window: _Window, topology: _Topology, observations: Observations
+    snapshot: SiteSnapshot,
+    window: _Window,
+    topology: _Topology,
+    observations: Observations,
+    reserve_draw: bool,
 ) -> _Sessions:
     cps = {cp.id: cp for cp in snapshot.charge_points}
     connectors: dict[tuple[str, int], SiteConnector] = {
@@ -211,8 +216,12 @@ def _sessions(
             assumption = "planned"
         key = str(tx.id)
         ceiling_kw = observations.max_kw.get(tx.id, math.inf)
+        raise_to_min = False
         if assumption == "planned" and ceiling_kw == 0:  # idle: offered again later
             max_kw = min_kw = 0.0
+        elif assumption == "planned" and reserve_draw and ceiling_kw < min_kw:
+            # it draws less than its minimum (a battery near full): planned at what it draws, sent its minimum
+            max_kw, min_kw, raise_to_min = ceiling_kw, 0.0, True
         elif assumption == "planned":
             max_kw = max(min_kw, min(max_kw, ceiling_kw))
         else:  # drawing its maximum, as far as we know: the others make room for it
@@ -230,6 +239,7 @@ def _sessions(
             max_kw=max_kw,
             min_kw=min_kw,
             min_current_a=min_a,
+            raise_to_min=raise_to_min,
             energy_kwh=energy_kwh,
             delivered_kwh=delivered_kwh,
             departure=departure,
@@ -297,13 +307,23 @@ def _apply_overrides(
                 sessions.group[key] = cp_group
 
 
-def build_plan(snapshot: SiteSnapshot, *, horizon: int, observations: Observations = Observations()) -> Plan:
-    """The optimiser's problem for the snapshot's site over `horizon` intervals from `snapshot.start`."""
+def build_plan(
+    snapshot: SiteSnapshot,
+    *,
+    horizon: int,
+    observations: Observations = Observations(),
+    reserve_draw: bool = False,
+) -> Plan:
+    """The optimiser's problem for the snapshot's site over `horizon` intervals from `snapshot.start`.
+
+    `reserve_draw`: an EV that draws less than its minimum (a battery near full) is planned at what it
+    draws, and its limit raised to the minimum when it is sent: the capacity it leaves goes to others, and
+    the sum of the limits sent may then exceed the capacity by the difference (taper only goes down)."""
     site = snapshot.site
     assert site.id is not None
     window = _Window(snapshot.start, horizon, site.interval_minutes)
     site_caps, topology = _limits(snapshot, window)
-    sessions = _sessions(snapshot, window, topology, observations)
+    sessions = _sessions(snapshot, window, topology, observations, reserve_draw)
     _apply_overrides(snapshot.overrides, sessions, topology, window)
     problem = optimizer.ScheduleProblem(
         start=window.start,

@@ -63,6 +63,8 @@ class SchedulerSettings:
     readback_wait_max_s: float = 2.0  # read-backs wait for the plan's other sends, at most this long
     learning: LearningRule = field(default_factory=LearningRule)
     default_profile_share: float = 1.0  # share of the site's fallback capacity the default profiles add up to
+    reserve_draw: bool = False  # plan an EV drawing under its minimum at its draw (`problem.build_plan`)
+    reading_delay_s: float = 30.0  # after new limits, a meter reading this much later (service clock)
 
 
 @dataclass
@@ -219,7 +221,10 @@ class Scheduler:
         if snapshot is None:
             return None
         plan = build_plan(
-            snapshot, horizon=self.settings.horizon_intervals, observations=self.state.observations(now)
+            snapshot,
+            horizon=self.settings.horizon_intervals,
+            observations=self.state.observations(now),
+            reserve_draw=self.settings.reserve_draw,
         )
         result = await anyio.to_thread.run_sync(self._solve, plan)
         async with self.store.unit_of_work() as uow:
@@ -262,7 +267,8 @@ class Scheduler:
                 result = await self.sender.verify_tx_profile(schedule, result)
         await self._record(schedule.charge_point_id, schedule.connector_id, schedule.transaction_id,
                            revision_id, "TxProfile", result, attempt)  # fmt: skip
-        self.state.dispatched(schedule, result, answered_at)
+        if self.state.dispatched(schedule, result, answered_at):
+            self._spawn(self._read_meter(schedule.charge_point_id, schedule.connector_id))
         if result.status == "accepted":
             return
         verdict = self.state.verdict(
@@ -282,6 +288,11 @@ class Scheduler:
                 "transaction %d: profile %s (%s); planned at its maximum", tx, result.status, result.reason
             )
             self.request(site_id, f"non-compliant {tx}")
+
+    async def _read_meter(self, charge_point_id: str, connector_id: int) -> None:
+        """A meter reading a moment after new limits took effect (the EV ramps up within seconds)."""
+        await self.clock.sleep(self.settings.reading_delay_s)
+        await self.sender.request_meter_values(charge_point_id, connector_id)
 
     async def _record(
         self,
