@@ -65,6 +65,7 @@ class Session:
     min_kw: float = 0.0
     priority: int = 0
     group: str | None = None
+    promised: bool = False  # energy and departure stated by the driver: met before open-ended demand
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not self.id:
@@ -80,6 +81,8 @@ class Session:
             raise InstanceError("min_kw", "must not exceed max_kw")
         if isinstance(self.priority, bool) or not isinstance(self.priority, int) or self.priority < 0:
             raise InstanceError("priority", "must be an integer >= 0 (higher is more important)")
+        if not isinstance(self.promised, bool):
+            raise InstanceError("promised", "must be true or false")
         if self.group is not None and (not isinstance(self.group, str) or not self.group):
             raise InstanceError("group", "must be a group id or null")
 
@@ -240,7 +243,7 @@ class SessionSchedule:
 class ObjectiveParts:
     """The objective's components, recomputed from the schedule (not read back from a solver).
 
-    `energy` is priority-weighted delivered kWh; the others are the scaled tie-breakers; `total` is their sum.
+    `energy` is promise-weighted delivered kWh; the others are the scaled tie-breakers; `total` is their sum.
     """
 
     energy: float
@@ -257,7 +260,7 @@ class ObjectiveParts:
 class Explanation:
     """Per interval: the binding constraint (`site`, `group:<id>`, `sessions`, `none`) and the shadow price.
 
-    The shadow price is the LP dual of the site capacity row: the objective gained (priority-weighted kWh)
+    The shadow price is the LP dual of the site capacity row: the objective gained (promise-weighted kWh)
     by one more kW in that interval. It is 0 where capacity does not bind. Baselines and fallbacks have no
     duals: their prices are 0.0 with `shadow_price_known` False (finite, so JSON-safe everywhere).
     """

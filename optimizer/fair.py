@@ -3,9 +3,9 @@
 The LP fixes the load on every node in every interval and each session's energy, but inside an interval the
 split among sessions that are alike is arbitrary: a vertex gives some of them their maximum and others 0
 (bang-bang), and fairness in thirds of the demand lets their energies differ by up to a third. Two steps,
-each on classes of sessions directly under the same node with the same priority, minimum rate and bounds in
-every interval (the same plug-in window, caps, pauses, fixed power and, after the min-rate repair, the same
-on/off pattern):
+each on classes of sessions directly under the same node with the same promise, priority, minimum rate and
+bounds in every interval (the same plug-in window, caps, pauses, fixed power and, after the min-rate repair,
+the same on/off pattern):
 
 1. twins (also the same demand): each gets the mean plan of its twins. Jensen: the energy fractions become
    equal and neither fairness nor smoothness (both concave in the plan) can go down;
@@ -15,7 +15,7 @@ on/off pattern):
    interval, and the class's total variation can only fall (triangle inequality).
 
 Both keep the load of every node in every interval (so capacity, delivered energy and earliness), every
-session's bounds, energy <= demand and the priority-weighted energy: an optimal LP plan stays optimal. N twins
+session's bounds, energy <= demand and the promise-weighted energy: an optimal LP plan stays optimal. N twins
 alone under a site of C kW get exactly C/N each.
 """
 
@@ -33,7 +33,7 @@ def equalise(p: Prepared, plan: Array, lower: Array, upper: Array, *, alike: boo
     their energy. After the water-filling QP only the first is needed: it splits alike sessions already."""
     if p.n_sessions < 2:
         return plan.copy()
-    same = [p.session_group, p.priority, p.min_kw, upper, lower]
+    same = [p.session_group, p.promised, p.priority, p.min_kw, upper, lower]
     window = _classes(np.column_stack(same))
     if np.bincount(window).max() < 2:
         return plan.copy()

@@ -142,7 +142,7 @@ def _blocks(
     col_lo[:k_count] = lower[var_i, var_t]
     col_hi[:k_count] = upper[var_i, var_t]
     if weights.fairness:
-        cost[k_count : k_count + n_fair] = np.tile(FAIR_SLOPES, n)
+        cost[k_count : k_count + n_fair] = np.tile(FAIR_SLOPES, n) * np.repeat(p.fair_weight, 3)
         col_hi[k_count : k_count + n_fair] = np.repeat(p.demand_kwh / 3.0, 3)
     cost[k_count + n_fair :] = -SMOOTH
     arrays = {

@@ -107,6 +107,7 @@ def problem_from_dict(data: Mapping[str, Any]) -> ScheduleProblem:
                 min_kw=raw.get("min_kw") or 0.0,
                 priority=raw.get("priority") or 0,
                 group=raw.get("group"),
+                promised=raw.get("promised", False),
             )
         )
     overrides = []
@@ -171,6 +172,7 @@ def problem_to_dict(problem: ScheduleProblem) -> dict[str, Any]:
                 "max_kw": s.max_kw,
                 "min_kw": s.min_kw,
                 "priority": s.priority,
+                "promised": s.promised,
             }
             for s in problem.sessions
         ],

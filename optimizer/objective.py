@@ -1,12 +1,15 @@
 """The objective: a list of weighted components, in order of importance, as one weighted LP.
 
-Per kWh delivered to session i the objective gains `weight_i` (1 + priority). The tie-breakers are scaled so
-that together they can never be worth more than `ENERGY_TOLERANCE` of the energy term: any solution of the
-weighted LP delivers at least (1 - ENERGY_TOLERANCE) of the maximal priority-weighted energy (see
-docs/optimizer.md for the bound). Their own order follows from their sizes:
+Per kWh delivered to session i the objective gains `weight_i`: 2 for a promised session (energy and
+departure stated), else 1. The tie-breakers are scaled so that together they can never be worth more than
+`ENERGY_TOLERANCE` of the energy term: any solution of the weighted LP delivers at least
+(1 - ENERGY_TOLERANCE) of the maximal weighted energy (see docs/optimizer.md for the bound). Their own order
+follows from their sizes:
 
 * fairness: a concave piecewise-linear utility of the served fraction, slopes FAIR_SLOPES per kWh on each
-  third of the demand -- a kWh to a session at a lower fraction is worth more (>= 1e-4 more per kWh);
+  third of the demand times the session's fairness weight (1 to 1.2 by priority: `prepare.fair_weights`)
+  -- a kWh to a session at a lower fraction is worth more, and a priority moves a session ahead within a
+  third, never past another session's lower third;
 * fair within the interval: not an LP term. After the LP, `optimizer.fair` gives alike sessions the same
   share of every interval (twins the mean plan), on the LP's optimal face: no other term changes;
 * early: EARLY * (T - t) / T per kWh delivered in interval t, t rounded down to the hour (at most 5e-5 per
@@ -89,11 +92,12 @@ def smooth_pairs(mask: BoolArray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def fairness_value(p: Prepared, delivered_kwh: Array) -> float:
-    """sum_i FAIR * D_i * g(e_i / D_i) with g concave, piecewise linear on thirds of the demand."""
+    """sum_i w_i * D_i * g(e_i / D_i) with g concave, piecewise linear on thirds of the demand, w_i the
+    session's fairness weight (its priority)."""
     total = 0.0
     width = p.demand_kwh / len(FAIR_SLOPES)
     for k, slope in enumerate(FAIR_SLOPES):
-        total += slope * float(np.clip(delivered_kwh - k * width, 0.0, width).sum())
+        total += slope * float((p.fair_weight * np.clip(delivered_kwh - k * width, 0.0, width)).sum())
     return total
 
 

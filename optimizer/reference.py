@@ -128,8 +128,9 @@ def build(p: Prepared, lower: Array, upper: Array, weights: Weights, *, exact_mi
         add_min_rate_milp(prob, p, power, upper)
     cost = power_cost(p, weights) * SCALE
     terms = [float(cost[i, t]) * var for (i, t), var in power.items()]
-    for seg in segments.values():
-        terms += [SCALE * slope * var for slope, var in zip(FAIR_SLOPES, seg, strict=True)]
+    for i, seg in segments.items():
+        weight = SCALE * float(p.fair_weight[i])
+        terms += [weight * slope * var for slope, var in zip(FAIR_SLOPES, seg, strict=True)]
     terms += [-SCALE * SMOOTH * var for var in changes]
     prob.setObjective(pulp.lpSum(terms))
     return Model(prob, power, site)

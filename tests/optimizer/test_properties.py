@@ -45,6 +45,7 @@ def problems(draw: st.DrawFn, *, with_min: bool = True, with_fixed: bool = True)
                 max_kw,
                 min_kw=min(min_kw, max_kw),
                 priority=draw(st.integers(0, 2)),
+                promised=draw(st.booleans()),
                 group=draw(st.sampled_from([None, *[g.id for g in groups]])),
             )
         )
@@ -63,8 +64,8 @@ def problems(draw: st.DrawFn, *, with_min: bool = True, with_fixed: bool = True)
 
 
 def max_energy_bound(prob: ScheduleProblem) -> float:
-    """max sum_i (1 + priority_i) * e_i under capacity, group, bound, cap and pause constraints (no min rates,
-    no fixed power), written directly from the problem with scipy."""
+    """max sum_i w_i * e_i (w_i = 2 for a promised session, else 1) under capacity, group, bound, cap and
+    pause constraints (no min rates, no fixed power), written directly from the problem with scipy."""
     n_t, dt = len(prob.capacity_kw), prob.interval_min / 60
     step = timedelta(minutes=prob.interval_min)
     keys, upper = [], []
@@ -104,14 +105,14 @@ def max_energy_bound(prob: ScheduleProblem) -> float:
     for i, s in enumerate(prob.sessions):
         rows.append([dt if k[0] == i else 0.0 for k in keys])
         rhs.append(s.energy_kwh)
-    cost = [-(1 + prob.sessions[i].priority) * dt for i, _ in keys]
+    cost = [-(1 + prob.sessions[i].promised) * dt for i, _ in keys]
     res = linprog(cost, A_ub=np.array(rows), b_ub=rhs, bounds=list(zip([0] * len(keys), upper, strict=True)))
     assert res.status == 0
     return float(-res.fun)
 
 
 def weighted_energy(prob: ScheduleProblem, result) -> float:  # type: ignore[no-untyped-def]
-    return sum((1 + s.priority) * result.schedules[s.id].delivered_kwh for s in prob.sessions)
+    return sum((1 + s.promised) * result.schedules[s.id].delivered_kwh for s in prob.sessions)
 
 
 @SETTINGS

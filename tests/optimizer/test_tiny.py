@@ -48,13 +48,41 @@ def test_fairness_serves_the_less_served_fraction_first() -> None:
     assert result.schedules["a"].delivered_kwh == pytest.approx(4.0)
 
 
-def test_priority_wins_scarce_energy() -> None:
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("priority", [1, 3, 100])
+def test_priority_buys_a_larger_share_not_all_of_it(solver: str, priority: int) -> None:
+    # 5 kWh for two sessions wanting 5 kWh each: the prioritised one runs one third of its demand ahead
     prob = problem(
-        [10.0] * 2, [session("low", 0, 2, 5.0, 11.0), session("high", 0, 2, 5.0, 11.0, priority=3)]
+        [10.0] * 2, [session("low", 0, 2, 5.0, 11.0), session("high", 0, 2, 5.0, 11.0, priority=priority)]
     )
-    result = solved(prob)
-    assert result.schedules["high"].delivered_kwh == pytest.approx(5.0)
-    assert result.schedules["low"].delivered_kwh == pytest.approx(0.0, abs=1e-6)
+    result = solved(prob, solver=solver)
+    assert result.schedules["high"].delivered_kwh == pytest.approx(10 / 3)
+    assert result.schedules["low"].delivered_kwh == pytest.approx(5 / 3)
+
+
+def test_equal_priorities_share_equally() -> None:
+    prob = problem([10.0] * 2, [session("a", 0, 2, 5.0, 11.0, priority=2), session("b", 0, 2, 5.0, 11.0)])
+    unequal = solved(prob).schedules
+    prob = problem([10.0] * 2, [session("a", 0, 2, 5.0, 11.0), session("b", 0, 2, 5.0, 11.0)])
+    equal = solved(prob).schedules
+    assert unequal["a"].delivered_kwh > unequal["b"].delivered_kwh
+    assert equal["a"].delivered_kwh == pytest.approx(2.5)
+    assert equal["b"].delivered_kwh == pytest.approx(2.5)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_a_promise_is_met_before_open_ended_demand(solver: str) -> None:
+    # 5 kWh: the promised session's 4 kWh come first, even against a prioritised open-ended one
+    prob = problem(
+        [10.0] * 2,
+        [
+            session("open", 0, 2, 20.0, 11.0, priority=5),
+            session("promised", 0, 2, 4.0, 11.0, promised=True),
+        ],
+    )
+    result = solved(prob, solver=solver)
+    assert result.schedules["promised"].delivered_kwh == pytest.approx(4.0)
+    assert result.schedules["open"].delivered_kwh == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize("solver", SOLVERS)

@@ -10,6 +10,7 @@ from app.domain.planning import Override, OverrideKind, OverrideScope, SessionDe
 from app.domain.repositories.planning import PastSession
 from app.domain.snapshot import ActiveTransaction, SiteChargePoint, SiteConnector, SiteSnapshot
 from app.services.planning.problem import ASSUMED_PRIORITY, Observations, build_plan
+from app.services.planning.revisions import promises_short, revision_of
 
 START = datetime(2030, 1, 7, 8, 0, tzinfo=UTC)
 H = 8  # intervals of 15 minutes: two hours
@@ -254,3 +255,71 @@ def test_the_last_bit_of_a_stated_demand_is_a_whole_interval_at_the_minimum() ->
     assert result.schedules["11"].delivered_kwh >= 1.5  # not cut to one interval at the minimum
     met = build_plan(snapshot(demands={11: demand}, delivered_wh={11: 1500.0}), horizon=H)
     assert session(met.problem, "11").energy_kwh == 0.0
+
+
+def test_a_session_that_stated_energy_and_departure_is_a_promise() -> None:
+    soon = START + timedelta(hours=1)
+    demands = {
+        11: SessionDemand(transaction_id=11, departure=soon, energy_kwh=4.0),
+        12: SessionDemand(transaction_id=12, energy_kwh=4.0),  # no departure: a wish, not a promise
+    }
+    plan = build_plan(snapshot(demands=demands, delivered_wh={11: 1000.0}), horizon=H)
+    assert session(plan.problem, "11").promised
+    assert not session(plan.problem, "12").promised
+    assert plan.sessions["11"].promised_kwh == pytest.approx(3.0)  # what is left of it, not rounded up
+    assert plan.sessions["12"].promised_kwh is None
+    estimated = build_plan(
+        snapshot(site=site(default_energy_kwh=7.0, default_duration_minutes=60)), horizon=H
+    )
+    assert not any(s.promised for s in estimated.problem.sessions)
+
+
+def test_promises_are_met_before_open_ended_demand_on_a_tight_site() -> None:
+    # 8.3 kW for a promise of 4 kWh in an hour (three-phase, 11 kW) and an open-ended single-phase session
+    # that could take all of it: the promise is kept, the rest goes to the other
+    soon = START + timedelta(hours=1)
+    promise = SessionDemand(transaction_id=11, departure=soon, energy_kwh=4.0)
+    tight = snapshot(site=site(fallback_limit_kw=13.3), demands={11: promise})
+    plan = build_plan(tight, horizon=H)
+    result = optimizer.solve(plan.problem)
+    assert result.schedules["11"].delivered_kwh >= 4.0 - 1e-6
+    assert result.schedules["12"].delivered_kwh > 0
+    assert promises_short(plan, result) == []
+
+
+def test_a_promise_that_cannot_be_kept_is_named_with_its_shortfall_and_cause() -> None:
+    soon = START + timedelta(hours=1)
+    promises = {
+        11: SessionDemand(transaction_id=11, departure=soon, energy_kwh=8.0),
+        12: SessionDemand(transaction_id=12, departure=soon, energy_kwh=30.0),  # 7.4 kW for an hour
+    }
+    plan = build_plan(snapshot(site=site(fallback_limit_kw=17.0), demands=promises), horizon=H)
+    result = optimizer.solve(plan.problem)
+    lines = promises_short(plan, result)
+    assert any("transaction 12" in line and "its maximum, 7.4 kW" in line for line in lines)
+    assert any("transaction 11" in line and "the capacity of site" in line for line in lines)
+    revision, _ = revision_of(plan, result, "test", START)
+    assert set(lines) <= set(revision.messages)
+
+
+def test_a_priority_buys_a_larger_share_and_never_starves_the_others() -> None:
+    evs = tuple(ActiveTransaction(20 + k, f"CP{k}", 1, f"T{k}", START, 0) for k in range(3))
+    cps = tuple(SiteChargePoint(f"CP{k}", True, None) for k in range(3))
+    connectors = tuple(SiteConnector(f"CP{k}", 1, 3, 230.0, 16.0) for k in range(3))
+    demands = {20 + k: SessionDemand(transaction_id=20 + k, energy_kwh=12.0) for k in range(3)}
+    base = snapshot(
+        site=site(fallback_limit_kw=20.0),
+        transactions=evs,
+        charge_points=cps,
+        connectors=connectors,
+        demands=demands,
+    )
+    first = override(OverrideKind.priority, OverrideScope.transaction, 5.0, transaction_id=20)
+    high = optimizer.solve(build_plan(replace(base, overrides=(first,)), horizon=H).problem).schedules
+    assert high["20"].delivered_kwh > high["21"].delivered_kwh
+    assert high["21"].delivered_kwh > 0
+    assert high["22"].delivered_kwh > 0
+    lowered = replace(first, value=0.0)
+    equal = optimizer.solve(build_plan(replace(base, overrides=(lowered,)), horizon=H).problem).schedules
+    shares = [equal[k].delivered_kwh for k in ("20", "21", "22")]
+    assert max(shares) - min(shares) < STEP_3P + 1e-6  # equal, up to one interval at the minimum

@@ -61,6 +61,7 @@ class PlanSession:
     min_kw: float
     min_current_a: float
     raise_to_min: bool  # planned at what it draws, below its minimum: its limit is raised to the minimum
+    promised_kwh: float | None  # energy and departure stated through the API: this much still promised
     energy_kwh: float
     delivered_kwh: float
     departure: datetime
@@ -215,6 +216,10 @@ def _sessions(
         else:
             assumption = "planned"
         key = str(tx.id)
+        promised_kwh = None  # energy and departure both stated: a promise
+        both_stated = DemandSource.api == demand.energy_source == demand.departure_source
+        if both_stated and demand.energy_kwh is not None:
+            promised_kwh = max(0.0, demand.energy_kwh - delivered_kwh)
         ceiling_kw = observations.max_kw.get(tx.id, math.inf)
         raise_to_min = False
         if assumption == "planned" and ceiling_kw == 0:  # idle: offered again later
@@ -240,6 +245,7 @@ def _sessions(
             min_kw=min_kw,
             min_current_a=min_a,
             raise_to_min=raise_to_min,
+            promised_kwh=promised_kwh,
             energy_kwh=energy_kwh,
             delivered_kwh=delivered_kwh,
             departure=departure,
@@ -339,6 +345,7 @@ def build_plan(
                 min_kw=ps.min_kw if ps.assumption == "planned" else 0.0,
                 priority=sessions.priority.get(key, 0),
                 group=sessions.group[key],
+                promised=ps.promised_kwh is not None and ps.assumption == "planned",
             )
             for key, ps in sessions.plan.items()
         ),

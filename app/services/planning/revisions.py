@@ -1,14 +1,16 @@
 """A solved plan as a stored schedule revision: why it was made, the site-level series, one entry per
 transaction."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import optimizer
 from app.domain.persistence import UnitOfWork
 from app.domain.planning import ScheduleEntry, ScheduleRevision
 from app.services.planning.problem import Plan
 
-__all__ = ["revision_of", "store_revision"]
+__all__ = ["promises_short", "revision_of", "store_revision"]
+
+PROMISE_TOLERANCE_KWH = 0.05
 
 
 def revision_of(
@@ -37,7 +39,7 @@ def revision_of(
             {"session": r.session, "kind": r.kind, "intervals": list(r.intervals), "reason": r.reason}
             for r in result.relaxations
         ],
-        messages=[*plan.notes, *result.messages],
+        messages=[*plan.notes, *result.messages, *promises_short(plan, result)],
     )
     entries = [
         ScheduleEntry(
@@ -57,6 +59,40 @@ def revision_of(
         for key, ps in plan.sessions.items()
     ]
     return revision, entries
+
+
+def promises_short(plan: Plan, result: optimizer.ScheduleResult) -> list[str]:
+    """One line per promise (energy and departure stated) the plan does not keep: by how much, and why."""
+    problem = plan.problem
+    step = timedelta(minutes=problem.interval_min)
+    horizon_end = problem.start + problem.n_intervals * step
+    lines = []
+    for key, ps in plan.sessions.items():
+        if ps.promised_kwh is None or ps.departure >= horizon_end:  # beyond the plan: not judged yet
+            continue
+        schedule = result.schedules[key]
+        short_kwh = ps.promised_kwh - schedule.delivered_kwh
+        if short_kwh <= PROMISE_TOLERANCE_KWH:
+            continue
+        reach_kwh = ps.max_kw * max(0.0, (ps.departure - problem.start).total_seconds() / 3600)
+        if reach_kwh < ps.promised_kwh - PROMISE_TOLERANCE_KWH:
+            why = f"its maximum, {ps.max_kw:.1f} kW until its departure, delivers {reach_kwh:.1f} kWh"
+        else:
+            held = sorted(
+                {
+                    name
+                    for t, name in enumerate(result.explanation.binding)
+                    if name not in ("none", "sessions")
+                    and problem.start + (t + 1) * step <= ps.departure
+                    and schedule.power_kw[t] < ps.max_kw - 1e-6
+                }
+            )
+            why = f"the capacity of {', '.join(held)}" if held else "the other promises and the minimum rates"
+        lines.append(
+            f"promise short: transaction {ps.transaction_id} gets {schedule.delivered_kwh:.1f} of "
+            f"{ps.promised_kwh:.1f} kWh by {ps.departure:%Y-%m-%d %H:%M} UTC ({why})"
+        )
+    return lines
 
 
 async def store_revision(
