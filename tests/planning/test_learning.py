@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.domain.events import MeterSample
-from app.services.planning.learning import EvTrace, LearningRule, learn
+from app.services.planning.learning import DRAWING_KW, EvTrace, LearningRule, learn
 
 T0 = datetime(2030, 1, 7, 8, 0, tzinfo=UTC)
 RULE = LearningRule()
@@ -45,9 +45,32 @@ def test_an_ev_that_draws_nothing_when_offered_is_idle_for_a_while_then_offered_
     assert not learn(trace, RULE, 4.14, sample(0.0))
     assert learn(trace, RULE, 4.14, sample(0.0, 5))
     assert trace.ceiling_at(T0 + timedelta(minutes=30)) == 0.0
-    assert trace.ceiling_at(T0 + timedelta(minutes=5) + RULE.retry_idle) == 7.0
+    assert trace.ceiling_at(T0 + timedelta(minutes=5) + RULE.retry_idle) == DRAWING_KW  # its minimum
     assert learn(trace, RULE, 4.14, sample(4.1, 70))  # it draws again: no longer idle
     assert trace.idle_until is None
+    assert trace.ceiling_at(T0 + timedelta(minutes=70)) == 7.0
+
+
+def test_an_ev_idle_again_after_its_rest_rests_longer_each_time() -> None:
+    trace = EvTrace()
+    learn(trace, RULE, 4.14, sample(0.0))
+    assert learn(trace, RULE, 4.14, sample(0.0, 5))
+    first = trace.idle_until
+    assert first == T0 + timedelta(minutes=5) + RULE.retry_idle
+    after = int((first - T0).total_seconds() // 60)
+    assert not learn(trace, RULE, 4.14, sample(0.0, after + 1))  # offered again: one sample is not enough
+    assert trace.ceiling_at(T0 + timedelta(minutes=after + 1)) == DRAWING_KW  # offered its minimum
+    assert learn(trace, RULE, 4.14, sample(0.0, after + 6))  # idle again: planned at 0, for twice as long
+    assert trace.idle_until == T0 + timedelta(minutes=after + 6) + 2 * RULE.retry_idle
+    for _ in range(4):  # never longer than the maximum rest
+        until = trace.idle_until
+        assert until is not None
+        minute = int((until - T0).total_seconds() // 60)
+        learn(trace, RULE, 4.14, sample(0.0, minute + 1))
+        learn(trace, RULE, 4.14, sample(0.0, minute + 6))
+    assert trace.idle_until == T0 + timedelta(minutes=minute + 6) + RULE.retry_idle_max
+    assert learn(trace, RULE, 4.14, sample(4.1, minute + 6 + 300))  # it draws: the rests start over
+    assert (trace.idle_until, trace.rests) == (None, 0)
 
 
 def test_nothing_is_learnt_while_paused_or_without_a_power_reading() -> None:

@@ -12,7 +12,8 @@ the nameplate reserves capacity nobody uses. So, per transaction:
   samples in a row, it may take more: the ceiling is dropped and it is offered its connector again;
 - **idle**: drawing nothing for `idle_samples` samples though offered at least its minimum, it is not
   charging: it is planned at 0 for `retry_idle`, then offered its minimum again (some EVs only resume when
-  a limit comes back).
+  a limit comes back). Idle again after that, it rests twice as long each time, up to `retry_idle_max`: a
+  full battery plugged in all afternoon should not hold a minimum's worth of capacity every hour.
 """
 
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from datetime import datetime, timedelta
 
 from app.domain.events import MeterSample
 
-__all__ = ["EvTrace", "LearningRule", "learn"]
+__all__ = ["DRAWING_KW", "EvTrace", "LearningRule", "learn"]
 
 DRAWING_KW = 0.1  # below this an EV draws nothing
 
@@ -33,6 +34,7 @@ class LearningRule:
     probe_samples: int = 2
     idle_samples: int = 2
     retry_idle: timedelta = timedelta(hours=1)
+    retry_idle_max: timedelta = timedelta(hours=4)
     settle: float = 0.1  # a new ceiling within this share of the last is no news (no replan for it)
 
 
@@ -45,11 +47,15 @@ class EvTrace:
     idle_until: datetime | None = None
     following: int = 0
     idle: int = 0
+    rests: int = 0  # times it was found idle since it last drew
 
     def ceiling_at(self, now: datetime) -> float | None:
-        """The EV's ceiling now: 0 while it is idle, None when unknown (its connector's maximum)."""
+        """The EV's ceiling now: 0 while it rests, what it has shown (nothing, so it is offered its minimum)
+        after a rest until it draws again, None when unknown (its connector's maximum)."""
         if self.idle_until is not None and now < self.idle_until:
             return 0.0
+        if self.rests:
+            return DRAWING_KW
         return self.ceiling_kw
 
 
@@ -63,12 +69,15 @@ def learn(trace: EvTrace, rule: LearningRule, allocated_kw: float, sample: Meter
     if sample.phases is not None and drawn_kw >= DRAWING_KW and sample.phases != trace.phases:
         trace.phases, changed = sample.phases, True
     if drawn_kw < DRAWING_KW:
+        if trace.idle_until is not None and sample.timestamp >= trace.idle_until:  # offered again: count afresh
+            trace.idle_until, trace.idle = None, 0
         trace.idle += 1
         if trace.idle >= rule.idle_samples and trace.idle_until is None:
-            trace.idle_until = sample.timestamp + rule.retry_idle
+            rest = min(rule.retry_idle * 2**trace.rests, rule.retry_idle_max)
+            trace.idle_until, trace.rests = sample.timestamp + rest, trace.rests + 1
             return True
         return changed
-    trace.idle = 0
+    trace.idle = trace.rests = 0
     if trace.idle_until is not None:  # it draws again
         trace.idle_until = None
         changed = True
