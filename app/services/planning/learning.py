@@ -69,7 +69,7 @@ def learn(trace: EvTrace, rule: LearningRule, allocated_kw: float, sample: Meter
     if sample.phases is not None and drawn_kw >= DRAWING_KW and sample.phases != trace.phases:
         trace.phases, changed = sample.phases, True
     if drawn_kw < DRAWING_KW:
-        if trace.idle_until is not None and sample.timestamp >= trace.idle_until:  # offered again: count afresh
+        if trace.idle_until is not None and sample.timestamp >= trace.idle_until:  # offered again: afresh
             trace.idle_until, trace.idle = None, 0
         trace.idle += 1
         if trace.idle >= rule.idle_samples and trace.idle_until is None:
