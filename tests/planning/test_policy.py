@@ -78,6 +78,19 @@ def test_offline_sessions_get_an_allocation_but_no_profile() -> None:
     assert 1 in state.allocation
 
 
+def test_the_limits_a_charge_point_accepted_are_what_planning_assumes_while_it_is_offline() -> None:
+    state = DispatchState()
+    state.dispatched(schedule(power_kw=(7.0, 4.0)), DispatchResult("accepted", limits_kw=(6.9, 3.9)), START)
+    state.default_dispatched("CP1", 2.1, DispatchResult("accepted"))
+    seen = state.observations(START)
+    assert seen.installed[1].power_kw == (6.9, 3.9)  # as read back from the charge point
+    assert seen.default_kw == {"CP1": 2.1}
+    state.default_dispatched("CP1", 3.0, DispatchResult("rejected"))
+    assert state.observations(START).default_kw == {}  # what it holds is not known
+    state.transaction_ended(1)
+    assert state.observations(START).installed == {}
+
+
 def schedule(tx: int = 1, power_kw: tuple[float, ...] = (7.0,) * 4) -> TxSchedule:
     return TxSchedule("CP1", 1, tx, START, 15, power_kw, 3, 230.0)
 

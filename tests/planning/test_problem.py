@@ -9,7 +9,7 @@ import optimizer
 from app.domain.planning import Override, OverrideKind, OverrideScope, SessionDemand, Site, SiteGroup
 from app.domain.repositories.planning import PastSession
 from app.domain.snapshot import ActiveTransaction, SiteChargePoint, SiteConnector, SiteSnapshot
-from app.services.planning.problem import ASSUMED_PRIORITY, Observations, build_plan
+from app.services.planning.problem import ASSUMED_PRIORITY, Observations, SentProfile, build_plan
 from app.services.planning.revisions import promises_short, revision_of
 
 START = datetime(2030, 1, 7, 8, 0, tzinfo=UTC)
@@ -139,6 +139,24 @@ def test_offline_and_non_compliant_sessions_are_fixed_at_their_maximum() -> None
     assert fixed["11"].power_kw == pytest.approx(plan.sessions["11"].max_kw)
     assert session(plan.problem, "12").priority == ASSUMED_PRIORITY
     assert len(plan.notes) == 2
+
+
+def test_an_offline_charge_point_is_assumed_at_the_limits_it_holds_not_its_nameplate() -> None:
+    # CP1 (11 kW) holds a TxProfile of 4.1 kW for two intervals, then 0; after the profile, its default
+    cps = (SiteChargePoint("CP1", False, None), SiteChargePoint("CP2", True, None))
+    held = SentProfile(START - timedelta(minutes=15), 15, (9.0, 4.1, 4.1, 0.0))
+    tight = snapshot(site=site(fallback_limit_kw=14.0), charge_points=cps)  # 9 kW
+    seen = Observations(installed={11: held}, default_kw={"CP1": 2.0})
+    plan = build_plan(tight, horizon=H, observations=seen)
+    result = optimizer.solve(plan.problem)
+    assert result.schedules["11"].power_kw == pytest.approx((4.1, 4.1, 0.0) + (2.0,) * (H - 3))
+    # CP2 gets the room CP1 leaves (at CP1's nameplate, 11 kW, it got nothing)
+    assert result.schedules["12"].power_kw == pytest.approx((4.9, 4.9, 7.36) + (7.0,) * (H - 3))
+    assert session(plan.problem, "11").priority == ASSUMED_PRIORITY
+    unknown = build_plan(tight, horizon=H, observations=Observations(installed={11: held}))
+    fixed = [o for o in unknown.problem.overrides if o.session == "11"]
+    assert fixed[-1].valid_from == START + timedelta(minutes=45)  # after the profile, no default known:
+    assert fixed[-1].power_kw == pytest.approx(11.04)  # its maximum
 
 
 def test_an_observed_draw_lowers_a_planned_sessions_maximum_but_never_below_its_minimum() -> None:

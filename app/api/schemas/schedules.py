@@ -44,7 +44,9 @@ class EntryOut(Schema):
     unmet_kwh: float
     departure: datetime
     demand_source: str = Field(description="where energy and departure came from: api, site_default, …")
-    assumption: str = Field(description="planned; or offline / non_compliant: assumed at its maximum")
+    assumption: str = Field(
+        description="planned; or offline (assumed at the limits it holds) / non_compliant (at its maximum)"
+    )
 
 
 class ScheduleOut(BaseModel):

@@ -21,7 +21,7 @@ from app.domain.events import MeterSample
 from app.domain.planning import Site
 from app.domain.ports import DispatchResult, TxSchedule
 from app.services.planning.learning import EvTrace, LearningRule, learn
-from app.services.planning.problem import Observations, Plan
+from app.services.planning.problem import Observations, Plan, SentProfile
 
 __all__ = [
     "DispatchState",
@@ -30,22 +30,6 @@ __all__ = [
     "default_limit_kw",
     "needs_sending",
 ]
-
-
-@dataclass(frozen=True)
-class SentProfile:
-    """A power series per interval from `start`: what a charge point was told, or what a plan holds."""
-
-    start: datetime
-    interval_min: int
-    power_kw: tuple[float, ...]
-
-    def end(self) -> datetime:
-        return self.start + timedelta(minutes=self.interval_min * len(self.power_kw))
-
-    def at(self, when: datetime) -> float | None:
-        index = int((when - self.start).total_seconds() // (self.interval_min * 60))
-        return self.power_kw[index] if 0 <= index < len(self.power_kw) else None
 
 
 def needs_sending(sent: SentProfile | None, new: SentProfile, now: datetime) -> bool:
@@ -89,6 +73,7 @@ class DispatchState:
     non_compliant: set[int] = field(default_factory=set)
     ev: dict[int, EvTrace] = field(default_factory=dict)  # transaction → what its EV has shown
     in_force: dict[int, tuple[datetime, SentProfile]] = field(default_factory=dict)  # since when, limits
+    default_kw: dict[str, float] = field(default_factory=dict)  # charge point → its TxDefaultProfile limit
 
     def observations(self, now: datetime) -> Observations:
         """What the next plan must take as given (expired observations are dropped)."""
@@ -97,7 +82,16 @@ class DispatchState:
             non_compliant=frozenset(self.non_compliant),
             max_kw={tx: kw for tx, kw in ceilings.items() if kw is not None},
             phases={tx: trace.phases for tx, trace in self.ev.items() if trace.phases is not None},
+            installed={tx: limits for tx, (_, limits) in self.in_force.items()},
+            default_kw=dict(self.default_kw),
         )
+
+    def default_dispatched(self, charge_point_id: str, limit_kw: float, result: DispatchResult) -> None:
+        """Note the TxDefaultProfile a charge point holds (unknown unless it accepted)."""
+        if result.status == "accepted":
+            self.default_kw[charge_point_id] = limit_kw
+        else:
+            self.default_kw.pop(charge_point_id, None)
 
     def planned(
         self, plan: Plan, result: optimizer.ScheduleResult, connected: Callable[[str], bool], now: datetime

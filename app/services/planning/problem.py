@@ -12,8 +12,9 @@ charge point of the site is a session:
   that drew nothing when offered its minimum) gets 0 until it is offered again;
 - minimum power from the minimum current (the session's, else the connector's, the charge point's, the
   site's; 6 A by default): each interval 0 or at least that (IEC 61851: below it an EV does not charge);
-- a transaction whose charge point is offline or has not accepted its profile is planned as drawing its
-  maximum (a fixed session the others make room for).
+- a transaction whose charge point is offline is planned as drawing what the limits it holds allow (the
+  TxProfile it accepted while that is valid, then its TxDefaultProfile, else its maximum); one that has not
+  accepted its profile as drawing its maximum (fixed sessions the others make room for).
 Overrides: `cap_kw` on the site lowers capacity, on a group lowers the group, on a charge point adds a group
 of its sessions, on a connector or transaction caps the session; `fixed_kw` fixes a session; `pause` pauses
 every session in scope; `priority` sets the priority of every session in scope.
@@ -31,7 +32,7 @@ from app.domain.snapshot import SiteConnector, SiteSnapshot
 from app.services.planning.capacity import effective_intervals, group_capacity
 from app.services.planning.demand import DemandSource, history_by_tag, resolve_demand
 
-__all__ = ["ASSUMED_PRIORITY", "Observations", "Plan", "PlanSession", "build_plan"]
+__all__ = ["ASSUMED_PRIORITY", "Observations", "Plan", "PlanSession", "SentProfile", "build_plan"]
 
 ASSUMED_PRIORITY = 1000  # sessions assumed at their maximum are reality, not a wish: they never give way
 _DEFAULTS = Connector(charge_point_id="", connector_id=0)  # the settings of a connector not reported
@@ -41,13 +42,32 @@ UNKNOWN_CONNECTOR = SiteConnector(
 
 
 @dataclass(frozen=True)
+class SentProfile:
+    """A power series per interval from `start`: what a charge point was told, or what a plan holds."""
+
+    start: datetime
+    interval_min: int
+    power_kw: tuple[float, ...]
+
+    def end(self) -> datetime:
+        return self.start + timedelta(minutes=self.interval_min * len(self.power_kw))
+
+    def at(self, when: datetime) -> float | None:
+        index = int((when - self.start).total_seconds() // (self.interval_min * 60))
+        return self.power_kw[index] if 0 <= index < len(self.power_kw) else None
+
+
+@dataclass(frozen=True)
 class Observations:
     """What the scheduler has learnt that the database does not say: transactions whose charge point did
-    not accept their profile, and the power an EV was seen to draw well below its allocation."""
+    not accept their profile, the power an EV was seen to draw well below its allocation, and the limits
+    each charge point holds (what an offline one keeps to)."""
 
     non_compliant: frozenset[int] = frozenset()
     max_kw: Mapping[int, float] = field(default_factory=dict)  # the EV's ceiling; 0: idle
     phases: Mapping[int, int] = field(default_factory=dict)  # phases the EV uses
+    installed: Mapping[int, SentProfile] = field(default_factory=dict)  # the TxProfile it accepted
+    default_kw: Mapping[str, float] = field(default_factory=dict)  # per connector, the TxDefaultProfile
 
 
 @dataclass(frozen=True)
@@ -229,10 +249,16 @@ def _sessions(
             max_kw, min_kw, raise_to_min = ceiling_kw, 0.0, True
         elif assumption == "planned":
             max_kw = max(min_kw, min(max_kw, ceiling_kw))
-        else:  # drawing its maximum, as far as we know: the others make room for it
-            energy_kwh = max(energy_kwh, max_kw * (departure - start).total_seconds() / 3600)
-            out.overrides.append(optimizer.Override(key, optimizer.OverrideKind.FIXED, max_kw))
-            out.priority[key] = ASSUMED_PRIORITY
+        elif assumption == "offline":  # it keeps to the limits it holds: the others make room for them
+            assumed = _held_kw(window, observations.installed.get(tx.id), observations.default_kw.get(cp.id))
+            held_kw = [min(max_kw, kw) for kw in assumed]
+            energy_kwh = _assume(out, key, window, held_kw, energy_kwh, departure)
+            out.notes.append(
+                f"transaction {tx.id} assumed at up to {min(max_kw, max(assumed)):.1f} kW (offline, the "
+                f"limits it holds)"
+            )
+        else:  # drawing its maximum, as far as we know
+            energy_kwh = _assume(out, key, window, [max_kw] * window.horizon, energy_kwh, departure)
             out.notes.append(f"transaction {tx.id} assumed at {max_kw:.1f} kW ({assumption})")
         out.group[key] = _gid(topology.limited(cp.group_id))
         out.plan[key] = PlanSession(
@@ -253,6 +279,50 @@ def _sessions(
             assumption=assumption,
         )
     return out
+
+
+def _held_kw(window: _Window, installed: SentProfile | None, default_kw: float | None) -> list[float]:
+    """Per interval, the most an offline charge point's limits allow: the TxProfile it accepted while it is
+    valid, then its TxDefaultProfile; unbounded where neither is known."""
+    held = []
+    for t in range(window.horizon):
+        begin = window.start + t * window.step
+        ends = (begin, begin + window.step - timedelta(seconds=1))  # a profile on another grid may change
+        limits = [installed.at(moment) if installed is not None else None for moment in ends]
+        fallback = math.inf if default_kw is None else default_kw
+        held.append(max(fallback if kw is None else kw for kw in limits))
+    return held
+
+
+def _assume(
+    out: _Sessions,
+    key: str,
+    window: _Window,
+    power_kw: Sequence[float],
+    energy_kwh: float,
+    departure: datetime,
+) -> float:
+    """Plan session `key` as drawing `power_kw` per interval (fixed, the highest priority: reality, not a
+    wish); returns its energy: at least what that draws before `departure`."""
+    runs: list[tuple[int, int]] = []  # [first, last) of equal power
+    for t in range(len(power_kw)):
+        if runs and power_kw[t] == power_kw[runs[-1][0]]:
+            runs[-1] = (runs[-1][0], t + 1)
+        else:
+            runs.append((t, t + 1))
+    for first, last in runs:
+        out.overrides.append(
+            optimizer.Override(
+                key,
+                optimizer.OverrideKind.FIXED,
+                power_kw[first],
+                valid_from=window.start + first * window.step,
+                valid_until=window.start + last * window.step,
+            )
+        )
+    out.priority[key] = ASSUMED_PRIORITY
+    plugged = [t for t in range(len(power_kw)) if window.start + t * window.step < departure]
+    return max(energy_kwh, sum(power_kw[t] for t in plugged) * window.step_h)
 
 
 def _whole_steps(energy_kwh: float, step_kwh: float) -> float:

@@ -337,4 +337,5 @@ class Scheduler:
             voltage_v=basis.voltage_v,
             min_current_a=basis.min_current_a,
         )
+        self.state.default_dispatched(charge_point_id, limit_kw, result)
         await self._record(charge_point_id, 0, None, None, "TxDefaultProfile", result, 1)
