@@ -66,6 +66,9 @@ class Session:
     priority: int = 0
     group: str | None = None
     promised: bool = False  # energy and departure stated by the driver: met before open-ended demand
+    served_kwh: float = (
+        0.0  # delivered before this plan: where minimum rates do not all fit, least served first
+    )
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not self.id:
@@ -77,6 +80,7 @@ class Session:
         object.__setattr__(self, "energy_kwh", _number(self.energy_kwh, "energy_kwh"))
         object.__setattr__(self, "max_kw", _number(self.max_kw, "max_kw"))
         object.__setattr__(self, "min_kw", _number(self.min_kw, "min_kw"))
+        object.__setattr__(self, "served_kwh", _number(self.served_kwh, "served_kwh"))
         if self.min_kw > self.max_kw:
             raise InstanceError("min_kw", "must not exceed max_kw")
         if isinstance(self.priority, bool) or not isinstance(self.priority, int) or self.priority < 0:

@@ -108,6 +108,7 @@ def problem_from_dict(data: Mapping[str, Any]) -> ScheduleProblem:
                 priority=raw.get("priority") or 0,
                 group=raw.get("group"),
                 promised=raw.get("promised", False),
+                served_kwh=raw.get("served_kwh") or 0.0,
             )
         )
     overrides = []
@@ -173,6 +174,7 @@ def problem_to_dict(problem: ScheduleProblem) -> dict[str, Any]:
                 "min_kw": s.min_kw,
                 "priority": s.priority,
                 "promised": s.promised,
+                "served_kwh": s.served_kwh,
             }
             for s in problem.sessions
         ],

@@ -1,8 +1,9 @@
 """Minimum charging rate (OCPP minChargingRate): power is 0 or at least min_kw in every interval.
 
 The LP cannot say "0 or >= min" (it is a disjunction). We solve the LP without it and repair: in each interval
-the sessions below their minimum are set to 0, then raised back to min_kw one by one, highest priority first,
-wherever capacity (site and groups), the session's bounds and its energy demand allow. Every step keeps the
+the sessions below their minimum are set to 0, then raised back to min_kw one by one, highest priority first
+(then the least served before the plan, then the earliest arrival: replanned every interval, sessions take
+turns instead of the same ones waiting for ever), wherever capacity (site and groups), the session's bounds and its energy demand allow. Every step keeps the
 schedule feasible; the caller may then re-solve the LP with the on/off pattern fixed to recover energy.
 """
 
@@ -35,7 +36,7 @@ def repair_interval(p: Prepared, power_kw: Array, t: int, room_kw: Array) -> tup
         return [], []
     column[low] = 0.0
     site, groups = headroom(p, column, t)
-    order = low[np.lexsort((p.arrival_order[low], -p.priority[low]))]
+    order = low[np.lexsort((p.turn[low], -p.priority[low]))]
     dropped: list[int] = []
     gave_way: list[int] = []
     for i in order:

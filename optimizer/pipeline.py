@@ -122,7 +122,9 @@ def _optimise(
     plan = clean(p, first.power_kw, p.lower_kw, p.upper_kw)
     if not below_min(p, plan).any():
         return _earlier(p, plan, weights), Status.OPTIMAL, first.site_dual
-    repaired, paused = repair(p, plan)
+    # alike sessions share before the repair decides who is on: otherwise the LP's vertex decides, the same
+    # way at every replan, and the same sessions wait for ever; shared, they take turns (`minrate`)
+    repaired, paused = repair(p, equalise(p, plan, p.lower_kw, p.upper_kw))
     relaxations += paused
     messages.append(
         "minimum rates: LP solved without them, repaired to 0-or-min and re-solved with that on/off pattern"

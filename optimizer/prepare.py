@@ -46,6 +46,9 @@ class Prepared:
     weight: Array  # (N,) energy weight per kWh: 1, or 1 + PROMISE for a promised session
     fair_weight: Array  # (N,) weight of the fairness term: 1 + PRIORITY_STEP * min(priority, PRIORITY_CAP)
     arrival_order: IntArray  # (N,) rank of arrival (earliest first)
+    turn: (
+        IntArray  # (N,) rank for a minimum rate that does not fit: least served first, then earliest arrival
+    )
     departure_h: Array  # (N,) hours from start
     lower_kw: Array  # (N, T) fixed power (0 where not fixed)
     upper_kw: Array  # (N, T) 0 when unplugged or paused
@@ -168,6 +171,9 @@ def prepare(problem: ScheduleProblem) -> Prepared:
         weight=1.0 + PROMISE * promised,
         fair_weight=fair_weights(priority),
         arrival_order=np.argsort(np.argsort(arrival_s, kind="stable"), kind="stable").astype(np.int64),
+        turn=np.lexsort((arrival_s, [s.served_kwh for s in sessions]))
+        .argsort(kind="stable")
+        .astype(np.int64),
         departure_h=np.array([(s.departure - problem.start).total_seconds() / 3600.0 for s in sessions]),
         lower_kw=lower,
         upper_kw=upper,

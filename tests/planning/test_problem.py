@@ -320,6 +320,31 @@ def test_a_promise_that_cannot_be_kept_is_named_with_its_shortfall_and_cause() -
     assert set(lines) <= set(revision.messages)
 
 
+def test_sessions_take_turns_when_their_minimums_do_not_all_fit() -> None:
+    # six 11 kW sessions on 9 kW: two at their minimum at a time. Replanned every interval with what each
+    # got, nobody waits more than the others' turns
+    evs = tuple(ActiveTransaction(20 + k, f"CP{k}", 1, f"T{k}", START, 0) for k in range(6))
+    cps = tuple(SiteChargePoint(f"CP{k}", True, None) for k in range(6))
+    connectors = tuple(SiteConnector(f"CP{k}", 1, 3, 230.0, 16.0) for k in range(6))
+    delivered_wh = dict.fromkeys(range(20, 26), 0.0)
+    waited = dict.fromkeys(range(20, 26), 0)
+    longest = dict.fromkeys(range(20, 26), 0)
+    for step in range(12):
+        start = START + timedelta(minutes=15 * step)
+        base = snapshot(site=site(fallback_limit_kw=14.0), transactions=evs, charge_points=cps)
+        now = replace(base, connectors=connectors, start=start, end=start + timedelta(minutes=15 * H))
+        plan = build_plan(replace(now, delivered_wh=dict(delivered_wh)), horizon=H)
+        schedules = optimizer.solve(plan.problem).schedules
+        assert sum(s.power_kw[0] for s in schedules.values()) <= 9.0 + 1e-6
+        for tx_id in delivered_wh:
+            power_kw = schedules[str(tx_id)].power_kw[0]
+            delivered_wh[tx_id] += power_kw * 250  # a quarter hour
+            waited[tx_id] = 0 if power_kw > 0 else waited[tx_id] + 1
+            longest[tx_id] = max(longest[tx_id], waited[tx_id])
+    assert max(longest.values()) <= 3  # two at a time out of six: a turn every third interval at most
+    assert min(delivered_wh.values()) > 0
+
+
 def test_a_priority_buys_a_larger_share_and_never_starves_the_others() -> None:
     evs = tuple(ActiveTransaction(20 + k, f"CP{k}", 1, f"T{k}", START, 0) for k in range(3))
     cps = tuple(SiteChargePoint(f"CP{k}", True, None) for k in range(3))

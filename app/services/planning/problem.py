@@ -416,6 +416,7 @@ def build_plan(
                 priority=sessions.priority.get(key, 0),
                 group=sessions.group[key],
                 promised=ps.promised_kwh is not None and ps.assumption == "planned",
+                served_kwh=ps.delivered_kwh,
             )
             for key, ps in sessions.plan.items()
         ),
