@@ -4,7 +4,8 @@ The LP cannot say "0 or >= min" (it is a disjunction). We solve the LP without i
 the sessions below their minimum are set to 0, then raised back to min_kw one by one, highest priority first
 (then the least served before the plan, then the earliest arrival: replanned every interval, sessions take
 turns instead of the same ones waiting for ever), wherever capacity (site and groups), the session's bounds
-and its energy demand allow. Every step keeps the schedule feasible; the caller may then re-solve the LP with the on/off pattern fixed to recover energy.
+and its energy demand allow. Every step keeps the schedule feasible; the caller may then re-solve the LP
+with the on/off pattern fixed to recover energy.
 """
 
 from __future__ import annotations
