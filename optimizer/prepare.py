@@ -134,6 +134,7 @@ def prepare(problem: ScheduleProblem) -> Prepared:
     demand = np.array([s.energy_kwh for s in sessions], dtype=np.float64)
     priority = np.array([s.priority for s in sessions], dtype=np.int64)
     promised = np.array([s.promised for s in sessions], dtype=bool)
+    served_kwh = np.array([s.served_kwh for s in sessions], dtype=np.float64)
     plugged = _plugged(problem) if n else np.zeros((0, t_count), dtype=bool)
     upper = np.where(plugged, max_kw[:, None], 0.0)
     cap = np.full((n, t_count), np.inf)
