@@ -172,9 +172,7 @@ def prepare(problem: ScheduleProblem) -> Prepared:
         weight=1.0 + PROMISE * promised,
         fair_weight=fair_weights(priority),
         arrival_order=np.argsort(np.argsort(arrival_s, kind="stable"), kind="stable").astype(np.int64),
-        turn=np.lexsort((arrival_s, [s.served_kwh for s in sessions]))
-        .argsort(kind="stable")
-        .astype(np.int64),
+        turn=np.lexsort((arrival_s, served_kwh)).argsort(kind="stable").astype(np.int64),
         departure_h=np.array([(s.departure - problem.start).total_seconds() / 3600.0 for s in sessions]),
         lower_kw=lower,
         upper_kw=upper,
