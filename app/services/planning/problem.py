@@ -16,12 +16,14 @@ charge point of the site is a session:
   maximum (a fixed session the others make room for).
 Overrides: `cap_kw` on the site lowers capacity, on a group lowers the group, on a charge point adds a group
 of its sessions, on a connector or transaction caps the session; `fixed_kw` fixes a session; `pause` pauses
-every session in scope; `priority` sets the priority of every session in scope.
+every session in scope; `priority` sets the priority of every session in scope. The current interval is
+planned from `now` on: an override counts in it only if it is in force at `now`, later ones from the next
+interval (the scheduler replans at each `valid_from` and `valid_until`: `next_override_change`).
 """
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import optimizer
@@ -31,7 +33,7 @@ from app.domain.snapshot import SiteConnector, SiteSnapshot
 from app.services.planning.capacity import effective_intervals, group_capacity
 from app.services.planning.demand import DemandSource, history_by_tag, resolve_demand
 
-__all__ = ["ASSUMED_PRIORITY", "Observations", "Plan", "PlanSession", "build_plan"]
+__all__ = ["ASSUMED_PRIORITY", "Observations", "Plan", "PlanSession", "build_plan", "next_override_change"]
 
 ASSUMED_PRIORITY = 1000  # sessions assumed at their maximum are reality, not a wish: they never give way
 _DEFAULTS = Connector(charge_point_id="", connector_id=0)  # the settings of a connector not reported
@@ -128,7 +130,34 @@ class _Window:
         ]
 
 
-def _limits(snapshot: SiteSnapshot, window: _Window) -> tuple[list[float], _Topology]:
+def _from_now(overrides: Sequence[Override], now: datetime, window: _Window) -> list[Override]:
+    """The overrides as the plan made at `now` applies them. The current interval is only what is left of
+    it, so an override counts there only if it is in force at `now`: one that has run out is dropped (a
+    2-minute pause is lifted at its end, not at the next boundary); one that starts later in the interval
+    starts with the next one (until the scheduler replans at its `valid_from`)."""
+    next_start = window.start + window.step
+    out = []
+    for row in overrides:
+        if row.valid_until is not None and row.valid_until <= now:
+            continue
+        if now < row.valid_from < next_start:
+            if row.valid_until is not None and row.valid_until <= next_start:
+                continue  # begins and ends within what is left of this interval: planned when it begins
+            row = replace(row, valid_from=next_start)
+        out.append(row)
+    return out
+
+
+def next_override_change(snapshot: SiteSnapshot, now: datetime) -> datetime | None:
+    """The first instant after `now` within the snapshot's window at which an override takes or loses
+    effect: the plan is only right until then (`_from_now`)."""
+    instants = (t for row in snapshot.overrides for t in (row.valid_from, row.valid_until))
+    return min((t for t in instants if t is not None and now < t < snapshot.end), default=None)
+
+
+def _limits(
+    snapshot: SiteSnapshot, overrides: Sequence[Override], window: _Window
+) -> tuple[list[float], _Topology]:
     """The site's capacity and its limited groups per interval, capacity overrides applied."""
     site, start, horizon = snapshot.site, window.start, window.horizon
     site_caps = [
@@ -140,7 +169,7 @@ def _limits(snapshot: SiteSnapshot, window: _Window) -> tuple[list[float], _Topo
         series = group_capacity(site, group, start, horizon)
         if group.id is not None and series is not None:
             topology.series[group.id] = series
-    for row in snapshot.overrides:
+    for row in overrides:
         if row.kind != OverrideKind.cap_kw:
             continue
         if row.scope == OverrideScope.site:
@@ -319,8 +348,10 @@ def build_plan(
     horizon: int,
     observations: Observations = Observations(),
     reserve_draw: bool = False,
+    now: datetime | None = None,
 ) -> Plan:
-    """The optimiser's problem for the snapshot's site over `horizon` intervals from `snapshot.start`.
+    """The optimiser's problem for the snapshot's site over `horizon` intervals from `snapshot.start`,
+    planned at `now` (default: the start of the current interval).
 
     `reserve_draw`: an EV that draws less than its minimum (a battery near full) is planned at what it
     draws, and its limit raised to the minimum when it is sent: the capacity it leaves goes to others, and
@@ -328,9 +359,10 @@ def build_plan(
     site = snapshot.site
     assert site.id is not None
     window = _Window(snapshot.start, horizon, site.interval_minutes)
-    site_caps, topology = _limits(snapshot, window)
+    overrides = _from_now(snapshot.overrides, now or snapshot.start, window)
+    site_caps, topology = _limits(snapshot, overrides, window)
     sessions = _sessions(snapshot, window, topology, observations, reserve_draw)
-    _apply_overrides(snapshot.overrides, sessions, topology, window)
+    _apply_overrides(overrides, sessions, topology, window)
     problem = optimizer.ScheduleProblem(
         start=window.start,
         interval_min=window.interval_min,
