@@ -124,6 +124,7 @@ class Scheduler:
         self._tasks: set[asyncio.Task[None]] = set()
         self._ticker: asyncio.Task[None] | None = None
         self._semaphore = asyncio.Semaphore(self.settings.dispatch_concurrency)
+        self._defaults_pending: set[int] = set()  # sites whose default profiles are about to be sent
         self._wakeups = Wakeups(clock, lambda site_id: self.request(site_id, "override in or out of force"))
 
     # -- lifecycle -------------------------------------------------------------------------------------
@@ -201,9 +202,9 @@ class Scheduler:
                 self.state.charge_point_reset(event.charge_point_id)
                 await self._request_for_cp(event.charge_point_id, type(event).__name__)
             case ChargePointPlaced():
-                await self._on_placed(event)
+                self._on_placed(event)
             case SiteChanged():
-                await self._on_site_changed(event)
+                self._on_site_changed(event)
             case MeterValuesReceived() if event.transaction_id is not None:
                 if self.state.observe(event.transaction_id, event.samples):
                     trigger = f"EV learnt {event.transaction_id}"
@@ -211,7 +212,7 @@ class Scheduler:
             case _:
                 return  # other events do not change a plan
 
-    async def _on_placed(self, event: ChargePointPlaced) -> None:
+    def _on_placed(self, event: ChargePointPlaced) -> None:
         """A charge point joined, left or moved between sites: both sites are replanned and, when its site
         changed, their charge points share the fallback capacity anew (new default profiles)."""
         moved = event.site_id != event.previous_site_id
@@ -219,12 +220,12 @@ class Scheduler:
             if site_id is None:
                 continue  # a charge point without a site gets nothing new
             if moved:
-                await self._send_default_profiles(site_id)
+                self._send_default_profiles(site_id)
             self.request(site_id, "charge point placed")
 
-    async def _on_site_changed(self, event: SiteChanged) -> None:
+    def _on_site_changed(self, event: SiteChanged) -> None:
         if event.fields & DEFAULT_PROFILE_FIELDS:
-            await self._send_default_profiles(event.site_id)
+            self._send_default_profiles(event.site_id)
         if event.fields - {"name"}:
             self.request(event.site_id, "site changed")
 
@@ -356,9 +357,18 @@ class Scheduler:
         )
         await self.store.batched.record_dispatch(dispatch)  # one INSERT with the other profiles' rows
 
-    async def _send_default_profiles(self, site_id: int) -> None:
+    def _send_default_profiles(self, site_id: int) -> None:
         """A new TxDefaultProfile to each connected charge point of the site (an offline one gets its own
-        when it boots): what they share, or may take, changed."""
+        when it boots): what they share, or may take, changed. Debounced per site: a fleet placed one
+        charge point after another gets one round, not one per charge point placed."""
+        if site_id in self._defaults_pending:
+            return
+        self._defaults_pending.add(site_id)
+        self._spawn(self._send_default_round(site_id))
+
+    async def _send_default_round(self, site_id: int) -> None:
+        await asyncio.sleep(self.settings.debounce_s)
+        self._defaults_pending.discard(site_id)
         async with self.store.unit_of_work() as uow:
             charge_point_ids = await uow.plans.charge_points_in(site_id)
         for charge_point_id in charge_point_ids:
