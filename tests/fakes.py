@@ -41,6 +41,9 @@ class FakePlans:
     async def site_of(self, charge_point_id: str) -> int | None:
         return self.sites_of.get(charge_point_id)
 
+    async def charge_points_in(self, site_id: int) -> list[str]:
+        return sorted(cp for cp, site in self.sites_of.items() if site == site_id)
+
     async def site_intervals(self) -> dict[int, int]:
         return {site_id: s.site.interval_minutes for site_id, s in self.snapshots.items()}
 

@@ -117,6 +117,25 @@ class OverrideChanged:
     valid_until: datetime | None
 
 
+@dataclass(frozen=True)
+class ChargePointPlaced:
+    """A charge point was put in a site or a group, moved, or taken out of its site (`site_id` None), and
+    the change committed: the sites it left and joined share their fallback capacity anew."""
+
+    charge_point_id: str
+    site_id: int | None
+    group_id: int | None
+    previous_site_id: int | None
+
+
+@dataclass(frozen=True)
+class SiteChanged:
+    """A site's settings changed and the change committed; `fields` names those whose value changed."""
+
+    site_id: int
+    fields: frozenset[str]
+
+
 Event = (
     ChargePointConnected
     | ChargePointDisconnected
@@ -127,4 +146,6 @@ Event = (
     | MeterValuesReceived
     | ForecastPosted
     | OverrideChanged
+    | ChargePointPlaced
+    | SiteChanged
 )

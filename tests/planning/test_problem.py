@@ -9,7 +9,13 @@ import optimizer
 from app.domain.planning import Override, OverrideKind, OverrideScope, SessionDemand, Site, SiteGroup
 from app.domain.repositories.planning import PastSession
 from app.domain.snapshot import ActiveTransaction, SiteChargePoint, SiteConnector, SiteSnapshot
-from app.services.planning.problem import ASSUMED_PRIORITY, Observations, SentProfile, build_plan
+from app.services.planning.problem import (
+    ASSUMED_PRIORITY,
+    Observations,
+    SentProfile,
+    build_plan,
+    next_override_change,
+)
 from app.services.planning.revisions import promises_short, revision_of
 
 START = datetime(2030, 1, 7, 8, 0, tzinfo=UTC)
@@ -366,3 +372,33 @@ def test_a_priority_buys_a_larger_share_and_never_starves_the_others() -> None:
     equal = optimizer.solve(build_plan(replace(base, overrides=(lowered,)), horizon=H).problem).schedules
     shares = [equal[k].delivered_kwh for k in ("20", "21", "22")]
     assert max(shares) - min(shares) < STEP_3P + 1e-6  # equal, up to one interval at the minimum
+
+
+def test_the_current_interval_counts_only_the_overrides_in_force_when_it_is_planned() -> None:
+    at = START + timedelta(minutes=5)
+    rules = (
+        override(OverrideKind.pause, OverrideScope.transaction, transaction_id=11, valid_until=at),
+        override(
+            OverrideKind.pause,
+            OverrideScope.transaction,
+            id=2,
+            transaction_id=12,
+            valid_from=at + timedelta(minutes=5),
+            valid_until=at + timedelta(minutes=30),
+        ),
+        override(OverrideKind.cap_kw, OverrideScope.site, 20.0, id=3, valid_from=at + timedelta(minutes=1),
+                 valid_until=at + timedelta(minutes=2)),
+    )  # fmt: skip
+    before = build_plan(snapshot(overrides=rules), horizon=H)  # planned at the interval's start
+    assert {o.session for o in before.problem.overrides} == {"11", "12"}
+    during = build_plan(snapshot(overrides=rules), horizon=H, now=at + timedelta(minutes=1))
+    assert during.problem.capacity_kw == (20.0,) + (55.0,) * (H - 1)
+    plan = build_plan(snapshot(overrides=rules), horizon=H, now=at)
+    # 11's pause has run out; 12's starts with the next interval (replanned when it begins); the cap
+    # begins and ends within what is left of the interval: it counts when it begins
+    (pause,) = plan.problem.overrides
+    assert (pause.session, pause.valid_from) == ("12", START + timedelta(minutes=15))
+    assert plan.problem.capacity_kw == (55.0,) * H
+    snap = snapshot(overrides=rules)
+    assert next_override_change(snap, at) == at + timedelta(minutes=1)
+    assert next_override_change(snap, at + timedelta(minutes=2)) == at + timedelta(minutes=5)

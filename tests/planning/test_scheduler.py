@@ -2,7 +2,7 @@
 clock that stands still. No database, no sockets: what it plans, stores, sends, retries and gives up on."""
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,11 +10,15 @@ import pytest
 from app.domain.bus import EventBus
 from app.domain.events import (
     ChargePointBooted,
+    ChargePointPlaced,
     ForecastPosted,
     MeterSample,
     MeterValuesReceived,
+    OverrideChanged,
+    SiteChanged,
     TransactionStopped,
 )
+from app.domain.planning import Override, OverrideKind, OverrideScope
 from app.domain.snapshot import (
     ActiveTransaction,
     DefaultProfileBasis,
@@ -187,3 +191,89 @@ async def test_new_limits_are_followed_by_a_meter_reading_for_a_new_ev(running: 
     await until(lambda: len(running.sender.readings) == 2)
     assert sorted(running.sender.readings) == [("CP1", 1), ("CP1", 2)]
     assert 30.0 in running.clock.slept  # a moment after the limits took effect
+
+
+def paused_for(minutes: int, tx: int = 1) -> Override:
+    return Override(
+        id=1,
+        scope=OverrideScope.transaction.value,
+        site_id=1,
+        charge_point_id="CP1",
+        transaction_id=tx,
+        kind=OverrideKind.pause.value,
+        valid_from=NOW,
+        valid_until=NOW + timedelta(minutes=minutes),
+        reason="test",
+    )
+
+
+def latest_kw(running: Running, tx: int) -> float:
+    return [s for s in running.sender.sent if s.transaction_id == tx][-1].power_kw[0]
+
+
+async def test_a_pause_is_lifted_at_its_end_not_at_the_next_boundary(running: Running) -> None:
+    running.plans.snapshots[1] = replace(snapshot(1, 2), overrides=(paused_for(2),))
+    await running.scheduler.replan_now(1, "override created")
+    assert latest_kw(running, 1) == 0.0
+    running.clock.advance(timedelta(minutes=1))  # still paused: no replan
+    running.clock.advance(timedelta(minutes=1))  # 08:07, its end; the boundary is at 08:15
+    await until(lambda: len(running.plans.revisions) == 2)
+    assert running.plans.revisions[-1][0].trigger == "override in or out of force"
+    assert running.plans.revisions[-1][0].created_at == NOW + timedelta(minutes=2)
+    await until(lambda: latest_kw(running, 1) > 0)
+
+
+async def test_a_wake_up_is_moved_when_the_override_changes(running: Running) -> None:
+    running.plans.snapshots[1] = replace(snapshot(1, 2), overrides=(paused_for(2),))
+    await running.scheduler.replan_now(1, "override created")
+    running.plans.snapshots[1] = replace(snapshot(1, 2), overrides=(paused_for(4),))
+    running.bus.publish(OverrideChanged(1, "updated", "transaction", 1, "CP1", 1, NOW, NOW))
+    await until(lambda: len(running.plans.revisions) == 2)
+    running.clock.advance(timedelta(minutes=2))  # the old end: nothing
+    running.clock.advance(timedelta(minutes=1))
+    assert len(running.plans.revisions) == 2
+    assert latest_kw(running, 1) == 0.0
+    running.clock.advance(timedelta(minutes=1))  # the new end
+    await until(lambda: len(running.plans.revisions) == 3)
+    await until(lambda: latest_kw(running, 1) > 0)
+
+
+async def test_a_charge_point_placed_in_a_site_gets_a_default_profile_with_the_others(
+    running: Running,
+) -> None:
+    running.plans.sites_of.update({"CP2": 1, "CP3": 1})
+    running.sender.connected.add("CP2")  # CP3 is offline: it gets its own when it boots
+    running.plans.bases.update(
+        {cp: DefaultProfileBasis(site(), connectors=6, phases=3, voltage_v=230.0, min_current_a=6.0)
+         for cp in ("CP1", "CP2", "CP3")}
+    )  # fmt: skip
+    running.bus.publish(ChargePointPlaced("CP2", 1, None, None))
+    await until(lambda: len(running.sender.defaults) == 2)
+    assert sorted(d[:2] for d in running.sender.defaults) == [
+        ("CP1", pytest.approx(55 / 6)),
+        ("CP2", pytest.approx(55 / 6)),
+    ]
+    await until(lambda: len(running.plans.revisions) == 1)
+    assert running.plans.revisions[0][0].trigger == "charge point placed"
+
+
+async def test_a_charge_point_taken_out_of_its_site_gets_nothing_new(running: Running) -> None:
+    running.sender.connected.add("CP2")  # no longer in site 1; CP1 now shares its fallback with one less
+    basis = DefaultProfileBasis(site(), connectors=2, phases=3, voltage_v=230.0, min_current_a=6.0)
+    running.plans.bases.update({"CP1": basis, "CP2": basis})
+    running.bus.publish(ChargePointPlaced("CP2", None, None, 1))
+    await until(lambda: len(running.plans.revisions) == 1 and len(running.sender.defaults) == 1)
+    assert running.sender.defaults[0][0] == "CP1"
+    assert running.plans.revisions[0][0].trigger == "charge point placed"
+
+
+async def test_a_change_of_the_fallback_sends_new_default_profiles_and_replans(running: Running) -> None:
+    running.plans.bases["CP1"] = DefaultProfileBasis(
+        site(fallback_limit_kw=22.0), connectors=2, phases=3, voltage_v=230.0, min_current_a=6.0
+    )
+    running.bus.publish(SiteChanged(1, frozenset({"name"})))
+    running.bus.publish(SiteChanged(1, frozenset({"fallback_limit_kw"})))
+    await until(lambda: len(running.sender.defaults) == 1)
+    assert running.sender.defaults[0][:2] == ("CP1", pytest.approx(8.5))  # (22 - 5) / 2
+    await until(lambda: len(running.plans.revisions) == 1)
+    assert running.plans.revisions[0][0].trigger == "site changed"

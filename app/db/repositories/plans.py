@@ -92,6 +92,11 @@ class SqlPlanRepository(Repository):
         query = select(charge_point_table.c.site_id).where(charge_point_table.c.id == charge_point_id)
         return (await self.session.exec(query)).first()
 
+    async def charge_points_in(self, site_id: int) -> list[str]:
+        cp = charge_point_table.c
+        query = select(cp.id).where(cp.site_id == site_id).order_by(cp.id)
+        return list((await self.session.exec(query)).all())
+
     async def site_intervals(self) -> dict[int, int]:
         query = select(site_table.c.id, site_table.c.interval_minutes)
         return dict((await self.session.exec(query)).all())

@@ -23,6 +23,10 @@ class PlanRepository(Protocol):
         """The site a charge point is assigned to."""
         ...
 
+    async def charge_points_in(self, site_id: int) -> list[str]:
+        """The ids of the charge points assigned to a site, in order."""
+        ...
+
     async def site_intervals(self) -> dict[int, int]:
         """Every site's planning interval (minutes), by site id."""
         ...

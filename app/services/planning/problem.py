@@ -17,13 +17,15 @@ charge point of the site is a session:
   accepted its profile as drawing its maximum (fixed sessions the others make room for).
 Overrides: `cap_kw` on the site lowers capacity, on a group lowers the group, on a charge point adds a group
 of its sessions, on a connector or transaction caps the session; `fixed_kw` fixes a session; `pause` pauses
-every session in scope; `priority` sets the priority of every session in scope.
+every session in scope; `priority` sets the priority of every session in scope. The current interval is
+planned from `now` on: an override counts in it only if it is in force at `now`, later ones from the next
+interval (the scheduler replans at each `valid_from` and `valid_until`: `next_override_change`).
 """
 
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import optimizer
 from app.domain.ocpp import Connector
@@ -31,43 +33,25 @@ from app.domain.planning import Override, OverrideKind, OverrideScope
 from app.domain.snapshot import SiteConnector, SiteSnapshot
 from app.services.planning.capacity import effective_intervals, group_capacity
 from app.services.planning.demand import DemandSource, history_by_tag, resolve_demand
+from app.services.planning.observations import Observations, SentProfile, fixed_runs, held_kw
+from app.services.planning.window import Window, from_now, next_override_change
 
-__all__ = ["ASSUMED_PRIORITY", "Observations", "Plan", "PlanSession", "SentProfile", "build_plan"]
+__all__ = [
+    "ASSUMED_PRIORITY",
+    "Observations",
+    "Plan",
+    "PlanSession",
+    "SentProfile",
+    "build_plan",
+    "next_override_change",
+]
 
+NOTHING_OBSERVED = Observations()
 ASSUMED_PRIORITY = 1000  # sessions assumed at their maximum are reality, not a wish: they never give way
 _DEFAULTS = Connector(charge_point_id="", connector_id=0)  # the settings of a connector not reported
 UNKNOWN_CONNECTOR = SiteConnector(
     "", 0, _DEFAULTS.phases, _DEFAULTS.nominal_voltage_v, _DEFAULTS.max_current_a
 )
-
-
-@dataclass(frozen=True)
-class SentProfile:
-    """A power series per interval from `start`: what a charge point was told, or what a plan holds."""
-
-    start: datetime
-    interval_min: int
-    power_kw: tuple[float, ...]
-
-    def end(self) -> datetime:
-        return self.start + timedelta(minutes=self.interval_min * len(self.power_kw))
-
-    def at(self, when: datetime) -> float | None:
-        index = int((when - self.start).total_seconds() // (self.interval_min * 60))
-        return self.power_kw[index] if 0 <= index < len(self.power_kw) else None
-
-
-@dataclass(frozen=True)
-class Observations:
-    """What the scheduler has learnt that the database does not say: transactions whose charge point did
-    not accept their profile, the power an EV was seen to draw well below its allocation, and the limits
-    each charge point holds (what an offline one keeps to)."""
-
-    non_compliant: frozenset[int] = frozenset()
-    max_kw: Mapping[int, float] = field(default_factory=dict)  # the EV's ceiling; 0: idle
-    phases: Mapping[int, int] = field(default_factory=dict)  # phases the EV uses
-    installed: Mapping[int, SentProfile] = field(default_factory=dict)  # the TxProfile it accepted
-    default_kw: Mapping[str, float] = field(default_factory=dict)  # per connector, the TxDefaultProfile
 
 
 @dataclass(frozen=True)
@@ -130,25 +114,9 @@ def _capped(series: Sequence[float], value: float, mask: Sequence[bool]) -> list
     return [min(c, value) if m else c for c, m in zip(series, mask, strict=True)]
 
 
-class _Window:
-    """The plan's intervals, and which of them an override is in force in."""
-
-    def __init__(self, start: datetime, horizon: int, interval_min: int) -> None:
-        self.start, self.horizon, self.interval_min = start, horizon, interval_min
-        self.step = timedelta(minutes=interval_min)
-        self.step_h = interval_min / 60
-        self.end = start + horizon * self.step
-
-    def mask(self, override: Override) -> list[bool]:
-        until = override.valid_until
-        return [
-            override.valid_from < self.start + (t + 1) * self.step
-            and (until is None or until > self.start + t * self.step)
-            for t in range(self.horizon)
-        ]
-
-
-def _limits(snapshot: SiteSnapshot, window: _Window) -> tuple[list[float], _Topology]:
+def _limits(
+    snapshot: SiteSnapshot, overrides: Sequence[Override], window: Window
+) -> tuple[list[float], _Topology]:
     """The site's capacity and its limited groups per interval, capacity overrides applied."""
     site, start, horizon = snapshot.site, window.start, window.horizon
     site_caps = [
@@ -160,7 +128,7 @@ def _limits(snapshot: SiteSnapshot, window: _Window) -> tuple[list[float], _Topo
         series = group_capacity(site, group, start, horizon)
         if group.id is not None and series is not None:
             topology.series[group.id] = series
-    for row in snapshot.overrides:
+    for row in overrides:
         if row.kind != OverrideKind.cap_kw:
             continue
         if row.scope == OverrideScope.site:
@@ -188,7 +156,7 @@ class _Sessions:
 
 def _sessions(
     snapshot: SiteSnapshot,
-    window: _Window,
+    window: Window,
     topology: _Topology,
     observations: Observations,
     reserve_draw: bool,
@@ -250,9 +218,12 @@ def _sessions(
         elif assumption == "planned":
             max_kw = max(min_kw, min(max_kw, ceiling_kw))
         elif assumption == "offline":  # it keeps to the limits it holds: the others make room for them
-            assumed = _held_kw(window, observations.installed.get(tx.id), observations.default_kw.get(cp.id))
-            held_kw = [min(max_kw, kw) for kw in assumed]
-            energy_kwh = _assume(out, key, window, held_kw, energy_kwh, departure)
+            installed = observations.installed.get(tx.id)
+            assumed = held_kw(
+                window.start, window.step, window.horizon, installed, observations.default_kw.get(cp.id)
+            )
+            held = [min(max_kw, kw) for kw in assumed]
+            energy_kwh = _assume(out, key, window, held, energy_kwh, departure)
             out.notes.append(
                 f"transaction {tx.id} assumed at up to {min(max_kw, max(assumed)):.1f} kW (offline, the "
                 f"limits it holds)"
@@ -281,45 +252,12 @@ def _sessions(
     return out
 
 
-def _held_kw(window: _Window, installed: SentProfile | None, default_kw: float | None) -> list[float]:
-    """Per interval, the most an offline charge point's limits allow: the TxProfile it accepted while it is
-    valid, then its TxDefaultProfile; unbounded where neither is known."""
-    held = []
-    for t in range(window.horizon):
-        begin = window.start + t * window.step
-        ends = (begin, begin + window.step - timedelta(seconds=1))  # a profile on another grid may change
-        limits = [installed.at(moment) if installed is not None else None for moment in ends]
-        fallback = math.inf if default_kw is None else default_kw
-        held.append(max(fallback if kw is None else kw for kw in limits))
-    return held
-
-
 def _assume(
-    out: _Sessions,
-    key: str,
-    window: _Window,
-    power_kw: Sequence[float],
-    energy_kwh: float,
-    departure: datetime,
+    out: _Sessions, key: str, window: Window, power_kw: list[float], energy_kwh: float, departure: datetime
 ) -> float:
-    """Plan session `key` as drawing `power_kw` per interval (fixed, the highest priority: reality, not a
-    wish); returns its energy: at least what that draws before `departure`."""
-    runs: list[tuple[int, int]] = []  # [first, last) of equal power
-    for t in range(len(power_kw)):
-        if runs and power_kw[t] == power_kw[runs[-1][0]]:
-            runs[-1] = (runs[-1][0], t + 1)
-        else:
-            runs.append((t, t + 1))
-    for first, last in runs:
-        out.overrides.append(
-            optimizer.Override(
-                key,
-                optimizer.OverrideKind.FIXED,
-                power_kw[first],
-                valid_from=window.start + first * window.step,
-                valid_until=window.start + last * window.step,
-            )
-        )
+    """Session `key` fixed at `power_kw` per interval with the highest priority (reality, not a wish); its
+    energy: at least what that draws before `departure`."""
+    out.overrides += fixed_runs(key, window.start, window.step, power_kw)
     out.priority[key] = ASSUMED_PRIORITY
     plugged = [t for t in range(len(power_kw)) if window.start + t * window.step < departure]
     return max(energy_kwh, sum(power_kw[t] for t in plugged) * window.step_h)
@@ -356,7 +294,7 @@ _OPTIMIZER_KINDS = {
 
 
 def _apply_overrides(
-    overrides: Sequence[Override], sessions: _Sessions, topology: _Topology, window: _Window
+    overrides: Sequence[Override], sessions: _Sessions, topology: _Topology, window: Window
 ) -> None:
     for row in overrides:
         keys = _in_scope(row, sessions, topology)
@@ -387,20 +325,23 @@ def build_plan(
     snapshot: SiteSnapshot,
     *,
     horizon: int,
-    observations: Observations = Observations(),
+    observations: Observations = NOTHING_OBSERVED,
     reserve_draw: bool = False,
+    now: datetime | None = None,
 ) -> Plan:
-    """The optimiser's problem for the snapshot's site over `horizon` intervals from `snapshot.start`.
+    """The optimiser's problem for the snapshot's site over `horizon` intervals from `snapshot.start`,
+    planned at `now` (default: the start of the current interval).
 
     `reserve_draw`: an EV that draws less than its minimum (a battery near full) is planned at what it
     draws, and its limit raised to the minimum when it is sent: the capacity it leaves goes to others, and
     the sum of the limits sent may then exceed the capacity by the difference (taper only goes down)."""
     site = snapshot.site
     assert site.id is not None
-    window = _Window(snapshot.start, horizon, site.interval_minutes)
-    site_caps, topology = _limits(snapshot, window)
+    window = Window(snapshot.start, horizon, site.interval_minutes)
+    overrides = from_now(snapshot.overrides, now or snapshot.start, window)
+    site_caps, topology = _limits(snapshot, overrides, window)
     sessions = _sessions(snapshot, window, topology, observations, reserve_draw)
-    _apply_overrides(snapshot.overrides, sessions, topology, window)
+    _apply_overrides(overrides, sessions, topology, window)
     problem = optimizer.ScheduleProblem(
         start=window.start,
         interval_min=window.interval_min,

@@ -2,11 +2,14 @@
 
 Events that replan a site (debounced, one run at a time per site; a request during a run reruns it):
 StartTransaction, StopTransaction, StatusNotification to SuspendedEV or Finishing, a charge point connecting,
-booting or dropping, a forecast posted, an override changed, an EV that showed something new in its meter
-values (phases, its own ceiling, idle: `learning`), and a profile that could not
-be placed. A run: load the site's snapshot (one read) → build the problem (`problem.build_plan`, pure) →
-solve in a worker thread → store the revision → send what changed (`policy`, pure) through the
-`ProfileSender`. What is sent, retried, capped or given up on is the dispatch policy's call.
+booting or dropping, a charge point placed in or taken out of the site, a site's settings changed, a
+forecast posted, an override changed or taking or losing effect (`wakeups`: at its exact time), an EV that
+showed something new in its meter values (phases, its own ceiling, idle: `learning`), and a profile that
+could not be placed. TxDefaultProfiles go out at boot and, to every connected charge point of a site,
+when the site's fallback capacity or the charge points sharing it change. A run: load the site's snapshot
+(one read) → build the problem (`problem.build_plan`, pure) → solve in a worker thread → store the revision
+→ send what changed (`policy`, pure) through the `ProfileSender`. What is sent, retried, capped or given up
+on is the dispatch policy's call.
 """
 
 import asyncio
@@ -26,10 +29,12 @@ from app.domain.events import (
     ChargePointBooted,
     ChargePointConnected,
     ChargePointDisconnected,
+    ChargePointPlaced,
     Event,
     ForecastPosted,
     MeterValuesReceived,
     OverrideChanged,
+    SiteChanged,
     StatusChanged,
     TransactionStarted,
     TransactionStopped,
@@ -42,14 +47,19 @@ from app.services.errors import NotFound
 from app.services.planning.demand import HISTORY_SESSIONS
 from app.services.planning.learning import LearningRule
 from app.services.planning.policy import DispatchState, Verdict, default_limit_kw
-from app.services.planning.problem import Plan, build_plan
+from app.services.planning.problem import Plan, build_plan, next_override_change
 from app.services.planning.revisions import store_revision
+from app.services.planning.wakeups import Wakeups
 
 __all__ = ["Scheduler", "SchedulerSettings"]
 
 log = logging.getLogger(__name__)
 
 REPLAN_STATUSES = frozenset({"SuspendedEV", "Finishing"})
+# what a default profile is made of (`policy.default_limit_kw`): a change sends the site's charge points anew
+DEFAULT_PROFILE_FIELDS = frozenset(
+    {"fallback_limit_kw", "grid_connection_limit_kw", "safety_margin_kw", "min_current_a"}
+)
 
 
 @dataclass(frozen=True)
@@ -114,6 +124,8 @@ class Scheduler:
         self._tasks: set[asyncio.Task[None]] = set()
         self._ticker: asyncio.Task[None] | None = None
         self._semaphore = asyncio.Semaphore(self.settings.dispatch_concurrency)
+        self._defaults_pending: set[int] = set()  # sites whose default profiles are about to be sent
+        self._wakeups = Wakeups(clock, lambda site_id: self.request(site_id, "override in or out of force"))
 
     # -- lifecycle -------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -123,6 +135,7 @@ class Scheduler:
     async def stop(self) -> None:
         for unsubscribe in self._unsubscribe:
             unsubscribe()
+        self._wakeups.stop()
         tasks = [t for t in (self._ticker, *self._tasks, *(s.task for s in self._sites.values())) if t]
         for task in tasks:
             task.cancel()
@@ -188,12 +201,33 @@ class Scheduler:
             case ChargePointConnected() | ChargePointDisconnected():
                 self.state.charge_point_reset(event.charge_point_id)
                 await self._request_for_cp(event.charge_point_id, type(event).__name__)
+            case ChargePointPlaced():
+                self._on_placed(event)
+            case SiteChanged():
+                self._on_site_changed(event)
             case MeterValuesReceived() if event.transaction_id is not None:
                 if self.state.observe(event.transaction_id, event.samples):
                     trigger = f"EV learnt {event.transaction_id}"
                     await self._request_for_cp(event.charge_point_id, trigger)
             case _:
                 return  # other events do not change a plan
+
+    def _on_placed(self, event: ChargePointPlaced) -> None:
+        """A charge point joined, left or moved between sites: both sites are replanned and, when its site
+        changed, their charge points share the fallback capacity anew (new default profiles)."""
+        moved = event.site_id != event.previous_site_id
+        for site_id in dict.fromkeys((event.site_id, event.previous_site_id)):
+            if site_id is None:
+                continue  # a charge point without a site gets nothing new
+            if moved:
+                self._send_default_profiles(site_id)
+            self.request(site_id, "charge point placed")
+
+    def _on_site_changed(self, event: SiteChanged) -> None:
+        if event.fields & DEFAULT_PROFILE_FIELDS:
+            self._send_default_profiles(event.site_id)
+        if event.fields - {"name"}:
+            self.request(event.site_id, "site changed")
 
     async def _tick(self) -> None:
         """Replan every site at each of its interval boundaries."""
@@ -220,11 +254,13 @@ class Scheduler:
             )
         if snapshot is None:
             return None
+        self._wakeups.arm(site_id, next_override_change(snapshot, now))
         plan = build_plan(
             snapshot,
             horizon=self.settings.horizon_intervals,
             observations=self.state.observations(now),
             reserve_draw=self.settings.reserve_draw,
+            now=now,
         )
         result = await anyio.to_thread.run_sync(self._solve, plan)
         async with self.store.unit_of_work() as uow:
@@ -321,8 +357,27 @@ class Scheduler:
         )
         await self.store.batched.record_dispatch(dispatch)  # one INSERT with the other profiles' rows
 
+    def _send_default_profiles(self, site_id: int) -> None:
+        """A new TxDefaultProfile to each connected charge point of the site (an offline one gets its own
+        when it boots): what they share, or may take, changed. Debounced per site: a fleet placed one
+        charge point after another gets one round, not one per charge point placed."""
+        if site_id in self._defaults_pending:
+            return
+        self._defaults_pending.add(site_id)
+        self._spawn(self._send_default_round(site_id))
+
+    async def _send_default_round(self, site_id: int) -> None:
+        await asyncio.sleep(self.settings.debounce_s)
+        self._defaults_pending.discard(site_id)
+        async with self.store.unit_of_work() as uow:
+            charge_point_ids = await uow.plans.charge_points_in(site_id)
+        for charge_point_id in charge_point_ids:
+            if self.sender.is_connected(charge_point_id):
+                self._spawn(self._send_default_profile(charge_point_id))
+
     async def _send_default_profile(self, charge_point_id: str) -> None:
-        """At boot: a TxDefaultProfile that keeps the site safe while the central system is unreachable."""
+        """A TxDefaultProfile that keeps the site safe while the central system is unreachable: at boot, and
+        whenever the site's fallback capacity or the charge points sharing it change."""
         async with self.store.unit_of_work() as uow:
             basis = await uow.plans.default_profile_basis(charge_point_id)
         if basis is None:

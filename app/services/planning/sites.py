@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from app.domain.clock import utcnow
+from app.domain.events import SiteChanged
 from app.domain.persistence import UnitOfWork
 from app.domain.planning import Site
 from app.services.errors import Conflict, Invalid, NotFound
@@ -95,15 +96,21 @@ async def list_sites(uow: UnitOfWork, site_ids: Iterable[int] | None = None) -> 
 
 
 async def update_site(uow: UnitOfWork, site_id: int, changes: Mapping[str, Any]) -> Site:
+    """Change a site's settings; the fields whose value changed are announced (`SiteChanged`): the
+    scheduler replans the site and, when its fallback capacity changed, sends new default profiles."""
     site = await get_site(uow, site_id)
     if "name" in changes and await _name_taken(uow, changes["name"], site_id):
         raise Conflict(f"a site named {changes['name']!r} exists")
-    for key, value in changes.items():
-        if key in SITE_FIELDS:
-            setattr(site, key, value)
+    changed = frozenset(
+        key for key, value in changes.items() if key in SITE_FIELDS and getattr(site, key) != value
+    )
+    for key in changed:
+        setattr(site, key, changes[key])
     _check_site(site)
     site.updated_at = utcnow()
     await uow.flush()
+    if changed:
+        uow.record(SiteChanged(site_id, changed))
     return site
 
 

@@ -4,6 +4,7 @@ points and connectors."""
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.domain.events import ChargePointPlaced
 from app.domain.ocpp import ChargePoint
 from app.domain.persistence import UnitOfWork
 from app.domain.planning import Site
@@ -63,15 +64,21 @@ class SiteTopology:
 async def assign_charge_point(
     uow: UnitOfWork, site_id: int, charge_point_id: str, group_id: int | None
 ) -> ChargePoint:
-    """Put a charge point in a site, and in one of its groups (or directly under the site when None)."""
+    """Put a charge point in a site, and in one of its groups (or directly under the site when None).
+
+    A change is announced (`ChargePointPlaced`): the scheduler replans the sites concerned and sends their
+    charge points new default profiles, since each site's fallback capacity is now shared differently."""
     await get_site(uow, site_id)
     cp = await uow.charge_points.get(charge_point_id)
     if cp is None:
         raise NotFound(f"charge point {charge_point_id!r} not found")
     if group_id is not None:
         await get_group(uow, site_id, group_id)
+    previous_site_id, previous_group_id = cp.site_id, cp.group_id
     cp.site_id, cp.group_id = site_id, group_id
     await uow.flush()
+    if (previous_site_id, previous_group_id) != (site_id, group_id):
+        uow.record(ChargePointPlaced(charge_point_id, site_id, group_id, previous_site_id))
     return cp
 
 
@@ -81,6 +88,7 @@ async def unassign_charge_point(uow: UnitOfWork, site_id: int, charge_point_id: 
         raise NotFound(f"charge point {charge_point_id!r} not found in site {site_id}")
     cp.site_id, cp.group_id = None, None
     await uow.flush()
+    uow.record(ChargePointPlaced(charge_point_id, None, None, site_id))
 
 
 async def list_charge_points(uow: UnitOfWork, site_id: int, group_id: int | None = None) -> list[ChargePoint]:
