@@ -13,7 +13,7 @@ charge point of the site is a session:
 - minimum power from the minimum current (the session's, else the connector's, the charge point's, the
   site's; 6 A by default): each interval 0 or at least that (IEC 61851: below it an EV does not charge);
 - a transaction whose charge point is offline or has not accepted its profile is planned as drawing its
-  maximum (a fixed session the others make room for).
+  maximum (a fixed session the others make room for); one drawing over its limit, at what it draws.
 Overrides: `cap_kw` on the site lowers capacity, on a group lowers the group, on a charge point adds a group
 of its sessions, on a connector or transaction caps the session; `fixed_kw` fixes a session; `pause` pauses
 every session in scope; `priority` sets the priority of every session in scope.
@@ -43,11 +43,13 @@ UNKNOWN_CONNECTOR = SiteConnector(
 @dataclass(frozen=True)
 class Observations:
     """What the scheduler has learnt that the database does not say: transactions whose charge point did
-    not accept their profile, and the power an EV was seen to draw well below its allocation."""
+    not accept their profile or that draw over it (and what they draw), and the power an EV was seen to
+    draw well below its allocation."""
 
     non_compliant: frozenset[int] = frozenset()
     max_kw: Mapping[int, float] = field(default_factory=dict)  # the EV's ceiling; 0: idle
     phases: Mapping[int, int] = field(default_factory=dict)  # phases the EV uses
+    draw_kw: Mapping[int, float] = field(default_factory=dict)  # non-compliant, drawing over its limit
 
 
 @dataclass(frozen=True)
@@ -213,6 +215,7 @@ def _sessions(
             assumption = "offline"
         elif tx.id in observations.non_compliant:
             assumption = "non_compliant"
+            max_kw = observations.draw_kw.get(tx.id, max_kw)  # over its limit: reserve what it draws
         else:
             assumption = "planned"
         key = str(tx.id)
