@@ -1,4 +1,4 @@
-"""Whether a charge point keeps to the limits it accepted, judged per transaction from its meter values (pure).
+"""Whether a charge point keeps to the limits it accepted, judged per transaction from meter values (pure).
 
 A charge point may accept a TxProfile and let its EV draw more anyway (a firmware that ignores profiles, a
 profile lost without a reboot). Planning that trusts it overloads the site by the difference. So:
