@@ -3,8 +3,9 @@
 Events that replan a site (debounced, one run at a time per site; a request during a run reruns it):
 StartTransaction, StopTransaction, StatusNotification to SuspendedEV or Finishing, a charge point connecting,
 booting or dropping, a forecast posted, an override changed, an EV that showed something new in its meter
-values (phases, its own ceiling, idle: `learning`), and a profile that could not
-be placed. A run: load the site's snapshot (one read) → build the problem (`problem.build_plan`, pure) →
+values (phases, its own ceiling, idle: `learning`), a transaction found drawing over its limit or keeping
+to it again (`compliance`: recorded as a compliance event), and a profile that could not be placed.
+A run: load the site's snapshot (one read) → build the problem (`problem.build_plan`, pure) →
 solve in a worker thread → store the revision → send what changed (`policy`, pure) through the
 `ProfileSender`. What is sent, retried, capped or given up on is the dispatch policy's call.
 """
@@ -39,11 +40,13 @@ from app.domain.persistence import Store
 from app.domain.planning import ProfileDispatch
 from app.domain.ports import Clock, DispatchResult, ProfileSender, TxSchedule
 from app.services.errors import NotFound
+from app.services.planning.compliance import ComplianceChange, OverDrawRule
 from app.services.planning.demand import HISTORY_SESSIONS
 from app.services.planning.learning import LearningRule
 from app.services.planning.policy import DispatchState, Verdict, default_limit_kw
 from app.services.planning.problem import Plan, build_plan
 from app.services.planning.revisions import store_revision
+from app.services.planning.schedules import record_compliance
 
 __all__ = ["Scheduler", "SchedulerSettings"]
 
@@ -65,6 +68,7 @@ class SchedulerSettings:
     default_profile_share: float = 1.0  # share of the site's fallback capacity the default profiles add up to
     reserve_draw: bool = False  # plan an EV drawing under its minimum at its draw (`problem.build_plan`)
     reading_delay_s: float = 30.0  # after new limits, a meter reading this much later (service clock)
+    over_draw: OverDrawRule = field(default_factory=OverDrawRule)  # when a transaction is non-compliant
 
 
 @dataclass
@@ -108,7 +112,7 @@ class Scheduler:
         self.clock = clock
         self.events = events
         self.settings = settings or SchedulerSettings()
-        self.state = DispatchState(self.settings.learning)
+        self.state = DispatchState(self.settings.learning, over_draw=self.settings.over_draw)
         self._sites: dict[int, _SiteState] = {}
         self._unsubscribe: list[Callable[[], None]] = []
         self._tasks: set[asyncio.Task[None]] = set()
@@ -182,15 +186,22 @@ class Scheduler:
             case StatusChanged() if event.status in REPLAN_STATUSES:
                 await self._request_for_cp(event.charge_point_id, f"StatusNotification {event.status}")
             case ChargePointBooted() if event.registration_status == "Accepted":
-                self.state.charge_point_reset(event.charge_point_id)
+                self.state.charge_point_reset(event.charge_point_id, event.timestamp)
+                await self._record_compliance(self.state.take_compliance())
                 self._spawn(self._send_default_profile(event.charge_point_id))
                 await self._request_for_cp(event.charge_point_id, "BootNotification")
             case ChargePointConnected() | ChargePointDisconnected():
-                self.state.charge_point_reset(event.charge_point_id)
+                self.state.charge_point_reset(event.charge_point_id, event.timestamp)
+                await self._record_compliance(self.state.take_compliance())
                 await self._request_for_cp(event.charge_point_id, type(event).__name__)
             case MeterValuesReceived() if event.transaction_id is not None:
                 if self.state.observe(event.transaction_id, event.samples):
+                    changes = self.state.take_compliance()
+                    await self._record_compliance(changes)
                     trigger = f"EV learnt {event.transaction_id}"
+                    for change in changes:
+                        found = "non-compliant" if change.non_compliant else "compliant"
+                        trigger = f"{found} {change.transaction_id} ({change.reason})"
                     await self._request_for_cp(event.charge_point_id, trigger)
             case _:
                 return  # other events do not change a plan
@@ -288,6 +299,12 @@ class Scheduler:
                 "transaction %d: profile %s (%s); planned at its maximum", tx, result.status, result.reason
             )
             self.request(site_id, f"non-compliant {tx}")
+
+    async def _record_compliance(self, changes: list[ComplianceChange]) -> None:
+        """Store each change of a transaction's compliance as an event (the API shows it)."""
+        if changes:
+            async with self.store.unit_of_work() as uow:
+                await record_compliance(uow, changes)
 
     async def _read_meter(self, charge_point_id: str, connector_id: int) -> None:
         """A meter reading a moment after new limits took effect (the EV ramps up within seconds)."""
