@@ -151,6 +151,9 @@ def simulate(
     summary_json: Path | None = typer.Option(
         None, "--summary-json", help="also write the summary as JSON here"
     ),
+    ignore_limits: list[str] = typer.Option(
+        [], "--ignore-limits", help="a charge point (e.g. demo-CP003) that accepts profiles but ignores them"
+    ),
 ) -> None:
     """Run a fleet of simulated OCPP 1.6J charge points with EVs from real session statistics."""
     import json
@@ -181,17 +184,21 @@ def simulate(
         except ValueError as exc:
             raise typer.BadParameter(f"{start!r} is not an ISO 8601 instant", param_hint="--start") from exc
         environ[START_ENV] = start
-    config = FleetConfig(
-        url=url,
-        site=site,
-        charge_points=charge_points,
-        connectors=connectors,
-        location=Location(location),
-        duration_h=duration_hours,
-        seed=seed,
-        password=password,
-        sessions_per_day=sessions_per_day,
-    )
+    try:
+        config = FleetConfig(
+            url=url,
+            site=site,
+            charge_points=charge_points,
+            connectors=connectors,
+            location=Location(location),
+            duration_h=duration_hours,
+            seed=seed,
+            password=password,
+            sessions_per_day=sessions_per_day,
+            ignore_limits=tuple(ignore_limits),
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--ignore-limits") from exc
     console = Console()
     logging.basicConfig(level=logging.WARNING, handlers=[RichHandler(console=console)])
     logging.getLogger("ocpp").setLevel(logging.CRITICAL)  # CALLERRORs and timeouts are counted in the summary

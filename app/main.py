@@ -15,6 +15,7 @@ from app.domain.clock import ScaledClock, SystemClock
 from app.domain.ports import Clock
 from app.services.access import bootstrap_admin_key
 from app.services.planning import compress_periods
+from app.services.planning.compliance import OverDrawRule
 from app.services.planning.scheduler import Scheduler, SchedulerSettings
 from app.settings import Settings
 from ocpp_gateway.dispatch import ProfileDispatcher
@@ -67,6 +68,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 retry_attempts=settings.scheduler_retry_attempts,
                 retry_backoff_s=settings.scheduler_retry_backoff_s,
                 reserve_draw=settings.scheduler_reserve_draw,
+                over_draw=OverDrawRule(
+                    tolerance_kw=settings.scheduler_over_draw_tolerance_kw,
+                    tolerance_share=settings.scheduler_over_draw_tolerance_share,
+                    samples=settings.scheduler_over_draw_samples,
+                ),
             ),
         )
         if settings.scheduler_enabled:

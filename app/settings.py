@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     # an EV that draws less than its minimum (a full battery tapering) is planned at what it draws and sent
     # its minimum: the sum of the limits sent may then exceed the capacity by the difference
     scheduler_reserve_draw: bool = False
+    # a transaction drawing more than its limit + max(tolerance_kw, tolerance_share × limit), this many
+    # samples running, is non-compliant: planned at what it draws (meters and EVs are not exact, and limits
+    # are rounded down when sent: 1 kW or 10 % is a refusal, not noise)
+    scheduler_over_draw_tolerance_kw: float = Field(default=1.0, ge=0)
+    scheduler_over_draw_tolerance_share: float = Field(default=0.1, ge=0)
+    scheduler_over_draw_samples: int = Field(default=2, ge=1)
 
     clock_speed: float = Field(default=1.0, gt=0)  # >1 runs the service on accelerated time (simulations)
     clock_start: datetime | None = None  # the simulated instant at `clock_anchor` (default: start-up)

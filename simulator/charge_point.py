@@ -7,6 +7,7 @@ the composite limit. Time comes from the injected clock only.
 
 import asyncio
 import contextlib
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -51,6 +52,7 @@ class ChargePointSpec:
     max_stack_level: int = 8
     max_periods: int = 24
     max_profiles: int = 16
+    ignores_limits: bool = False  # accepts charging profiles but lets its EVs draw their own maximum
 
     @property
     def electrical(self) -> Electrical:
@@ -330,17 +332,22 @@ class SimulatedChargePoint:
         return min((c for c in changes if c is not None), default=None)
 
     def _allocate(self, now: datetime) -> None:
-        """Each EV draws min(own maximum, connector limit); the charge point's cap is shared in proportion."""
+        """Each EV draws min(own maximum, connector limit); the charge point's cap is shared in proportion.
+        A charge point that `ignores_limits` (a non-compliant one, to test its detection) offers every EV
+        its hardware maximum whatever it was told."""
         v = self.spec.voltage_v
         limits: dict[int, Limit] = {}
         wanted: dict[int, float] = {}
+        hardware = Limit(v * self.spec.max_current_a * self.spec.phases, self.spec.phases)
         for connector in self.connectors.values():
             if connector.tx is None or connector.ev is None or not connector.operative:
                 continue
-            limits[connector.id] = self.profiles.limit(connector.id, now)
+            limits[connector.id] = (
+                hardware if self.spec.ignores_limits else self.profiles.limit(connector.id, now)
+            )
             wanted[connector.id] = connector.ev.power_w(limits[connector.id], v)
         total_w = sum(wanted.values())
-        cap_w = self.profiles.limit(0, now).power_w
+        cap_w = math.inf if self.spec.ignores_limits else self.profiles.limit(0, now).power_w
         scale = min(1.0, cap_w / total_w) if total_w > 0 else 1.0
         for connector in self.connectors.values():
             power, phases = 0.0, 0

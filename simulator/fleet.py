@@ -35,6 +35,7 @@ class FleetConfig:
     warm_start: bool = True  # EVs that arrived before the start and are still there begin plugged in
     validate_messages: bool = True  # schema-check outgoing CALLs (turn off to spare CPU in load tests)
     journal: bool = False  # keep every CALL sent (id, action, payload) in each charge point's stats
+    ignore_limits: tuple[str, ...] = ()  # charge points that accept profiles but let EVs draw their maximum
 
     def __post_init__(self) -> None:
         if self.charge_points < 1:
@@ -43,6 +44,9 @@ class FleetConfig:
             raise ValueError("a simulated charge point has 1 or 2 connectors")
         if self.duration_h <= 0:
             raise ValueError("duration_h must be positive")
+        known = {self.charge_point_id(index) for index in range(self.charge_points)}
+        if unknown := sorted(set(self.ignore_limits) - known):
+            raise ValueError(f"ignore_limits: no such charge point in the fleet: {', '.join(unknown)}")
 
     def charge_point_id(self, index: int) -> str:
         return f"{self.site}-CP{index + 1:03d}"
@@ -135,6 +139,7 @@ class Fleet:
                 connectors=config.connectors,
                 max_current_a=config.max_current_a,
                 password=config.password,
+                ignores_limits=config.charge_point_id(index) in config.ignore_limits,
             )
             self.charge_points.append(
                 SimulatedChargePoint(

@@ -10,7 +10,8 @@ from typing import Any, TypeVar
 
 from app.domain.bus import EventBus
 from app.domain.events import Event
-from app.domain.planning import ProfileDispatch, ScheduleEntry, ScheduleRevision
+from app.domain.ocpp import Transaction
+from app.domain.planning import ComplianceEvent, ProfileDispatch, ScheduleEntry, ScheduleRevision
 from app.domain.ports import DispatchResult, TxSchedule
 from app.domain.snapshot import DefaultProfileBasis, SiteSnapshot
 
@@ -25,6 +26,7 @@ class FakePlans:
     sites_of: dict[str, int] = field(default_factory=dict)
     bases: dict[str, DefaultProfileBasis] = field(default_factory=dict)
     revisions: list[tuple[ScheduleRevision, list[ScheduleEntry]]] = field(default_factory=list)
+    compliance: list[ComplianceEvent] = field(default_factory=list)
 
     async def snapshot(
         self, site_id: int, at: datetime, horizon: int, *, history: int
@@ -50,6 +52,24 @@ class FakePlans:
     async def default_profile_basis(self, charge_point_id: str) -> DefaultProfileBasis | None:
         return self.bases.get(charge_point_id)
 
+    # what the scheduler asks of `uow.transactions` and `uow.schedules`: the snapshots' transactions
+    async def get(self, transaction_id: int) -> Transaction | None:
+        for snapshot in self.snapshots.values():
+            for tx in snapshot.transactions:
+                if tx.id == transaction_id:
+                    return Transaction(
+                        id=tx.id,
+                        charge_point_id=tx.charge_point_id,
+                        connector_id=tx.connector_id,
+                        id_tag=tx.id_tag,
+                        start_timestamp=tx.start_timestamp,
+                        meter_start_wh=0,
+                    )
+        return None
+
+    async def record_compliance(self, event: ComplianceEvent) -> None:
+        self.compliance.append(event)
+
 
 @dataclass
 class FakeBatched:
@@ -64,6 +84,8 @@ class FakeUnitOfWork:
 
     def __init__(self, plans: FakePlans) -> None:
         self.plans = plans
+        self.transactions = plans
+        self.schedules = plans
         self.events: list[Event] = []
 
     def record(self, event: Event) -> None:

@@ -201,6 +201,24 @@ class ScheduleEntry:
 
 
 @dataclass(eq=False, kw_only=True)
+class ComplianceEvent:
+    """A transaction found drawing over the limits it accepted (`non_compliant`), or keeping to them again:
+    what the limit and the measured draw were at the sample that settled it (`at`, the sample's time)."""
+
+    id: int | None = None
+    transaction_id: int
+    site_id: int | None = None
+    charge_point_id: str
+    connector_id: int
+    non_compliant: bool
+    reason: str  # over_draw; charge point reset (judged afresh under the profiles sent again)
+    limit_kw: float
+    measured_kw: float
+    at: datetime
+    created_at: datetime = field(default_factory=utcnow)
+
+
+@dataclass(eq=False, kw_only=True)
 class ProfileDispatch:
     """A charging profile for a transaction: sent (with its command) or not sent, and why."""
 

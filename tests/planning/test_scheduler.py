@@ -277,3 +277,35 @@ async def test_a_change_of_the_fallback_sends_new_default_profiles_and_replans(r
     assert running.sender.defaults[0][:2] == ("CP1", pytest.approx(8.5))  # (22 - 5) / 2
     await until(lambda: len(running.plans.revisions) == 1)
     assert running.plans.revisions[0][0].trigger == "site changed"
+
+
+async def test_an_over_drawing_transaction_is_recorded_and_planned_at_its_draw_then_forgiven(
+    running: Running,
+) -> None:
+    tight = snapshot(1, 2)
+    running.plans.snapshots[1] = SiteSnapshot(**{**tight.__dict__, "site": site(fallback_limit_kw=18.0)})
+    await running.scheduler.replan_now(1, "first")  # 13 kW of capacity: 6.5 kW each
+    limit_kw = next(s for s in running.sender.sent if s.transaction_id == 1).power_kw[0]
+    assert limit_kw == pytest.approx(6.5)
+    later = NOW + timedelta(minutes=1)  # after the limit was accepted and the EV had time to settle
+    over = tuple(MeterSample(later + timedelta(minutes=k), power_w=11000) for k in range(2))
+    running.bus.publish(MeterValuesReceived("CP1", 1, 1, lambda: over))
+    await until(lambda: len(running.plans.revisions) == 2)
+    revision, entries = running.plans.revisions[-1]
+    assert revision.trigger == "non-compliant 1 (over_draw)"
+    mine = next(e for e in entries if e.transaction_id == 1)
+    assert (mine.assumption, mine.max_kw, mine.power_kw[0]) == ("non_compliant", 11.0, 11.0)
+    assert sum(e.power_kw[0] for e in entries) <= 13.0 + 1e-6  # the other makes room
+    [event] = running.plans.compliance
+    assert (event.transaction_id, event.site_id, event.charge_point_id) == (1, 1, "CP1")
+    assert event.connector_id == 1
+    assert (event.non_compliant, event.reason, event.measured_kw) == (True, "over_draw", 11.0)
+    assert event.limit_kw == pytest.approx(limit_kw)
+
+    within = tuple(MeterSample(later + timedelta(minutes=k), power_w=limit_kw * 1000) for k in (2, 3))
+    running.bus.publish(MeterValuesReceived("CP1", 1, 1, lambda: within))
+    await until(lambda: len(running.plans.revisions) == 3)
+    revision, entries = running.plans.revisions[-1]
+    assert revision.trigger == "compliant 1 (over_draw)"
+    assert {e.transaction_id: e.assumption for e in entries} == {1: "planned", 2: "planned"}
+    assert [e.non_compliant for e in running.plans.compliance] == [True, False]

@@ -132,6 +132,36 @@ async def test_a_tx_profile_limits_the_power_drawn(central: CentralSystem) -> No
     assert central.of("StopTransaction")[0]["meter_stop"] <= 6900 * 40 / 60 * 1.02
 
 
+async def test_a_charge_point_that_ignores_limits_accepts_them_and_draws_the_ev_maximum(
+    central: CentralSystem,
+) -> None:
+    """The non-compliant charge point issue 13 asks for: it says Accepted, and its EV draws 11 kW anyway."""
+
+    def ten_amps(transaction_id: int) -> dict[str, Any]:
+        return {
+            "chargingProfileId": 7,
+            "transactionId": transaction_id,
+            "stackLevel": 1,
+            "chargingProfilePurpose": "TxProfile",
+            "chargingProfileKind": "Relative",
+            "chargingSchedule": {
+                "chargingRateUnit": "A",
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 10}],
+            },
+        }
+
+    central.tx_profile = ten_amps
+    cp = simulated(central, [plan(5, 40)], ignores_limits=True)
+    stats = await cp.run(until=START + timedelta(minutes=50))
+
+    assert central.profile_answers == ["Accepted"]
+    assert stats.profiles_accepted == 1
+    later = [measurands(v) for v in central.of("MeterValues")[1:]]
+    assert later
+    for sample in later:
+        assert sample["Power.Active.Import"] == pytest.approx(11000, rel=0.01)
+
+
 async def test_a_charge_point_max_profile_and_the_composite_schedule(central: CentralSystem) -> None:
     cp = simulated(central, [plan(1, 60)], speed=600)
     cp.start()

@@ -59,6 +59,14 @@ def test_fleet_config_validates_and_names() -> None:
     assert config.id_tag(41) == "north-TAG042"
 
 
+def test_fleet_config_names_the_charge_points_that_ignore_limits() -> None:
+    with pytest.raises(ValueError, match="north-CP009"):
+        FleetConfig(url="ws://x", site="north", charge_points=2, ignore_limits=("north-CP009",))
+    config = FleetConfig(url="ws://x", site="north", charge_points=2, ignore_limits=("north-CP002",))
+    fleet = Fleet(config, ScaledClock(start=START))
+    assert [cp.spec.ignores_limits for cp in fleet.charge_points] == [False, True]
+
+
 def test_same_seed_same_fleet_plans() -> None:
     def plans(seed: int) -> list[tuple[str, int, datetime, float]]:
         config = FleetConfig(url="ws://x", charge_points=3, seed=seed, warm_start=False)

@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from app.api.csv import csv_response
 from app.api.deps import ClockDep, OperatorDep, ReaderDep, StoreDep, UowDep, check_site_access
 from app.api.schemas import (
+    ComplianceOut,
     EntryOut,
     LoadIntervalOut,
     Page,
@@ -115,8 +116,27 @@ async def transaction_schedule(transaction_id: int, uow: UowDep, _: ReaderDep) -
     with service_problems():
         found = await schedules.transaction_schedule(uow, transaction_id)
     return TransactionScheduleOut.model_validate(
-        {"revision": found.revision, "entry": found.entry, "profile": found.dispatch}, from_attributes=True
+        {
+            "revision": found.revision,
+            "entry": found.entry,
+            "profile": found.dispatch,
+            "compliance": found.compliance,
+        },
+        from_attributes=True,
     )
+
+
+@router.get(
+    "/sites/{site_id}/compliance",
+    summary="Transactions found drawing over the limits they accepted, and compliant again; newest first",
+)
+async def compliance_events(
+    site_id: int, uow: UowDep, principal: ReaderDep, window: WindowDep
+) -> Page[ComplianceOut]:
+    check_site_access(principal, site_id)
+    with service_problems():
+        found = await schedules.compliance_events(uow, site_id, window)
+    return paged([ComplianceOut.model_validate(e) for e in found.items], found, window)
 
 
 @router.get(

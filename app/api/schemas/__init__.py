@@ -38,6 +38,7 @@ from app.api.schemas.id_tags import IdTagCreate, IdTagOut, IdTagUpdate
 from app.api.schemas.overrides import OverrideAuditOut, OverrideCreate, OverrideOut, OverrideUpdate
 from app.api.schemas.reservations import ReservationOut
 from app.api.schemas.schedules import (
+    ComplianceOut,
     DispatchOut,
     EntryOut,
     LoadIntervalOut,
@@ -88,6 +89,7 @@ __all__ = [
     "DispatchOut",
     "EffectiveForecastOut",
     "EffectiveIntervalOut",
+    "ComplianceOut",
     "EntryOut",
     "ForecastDetail",
     "ForecastIn",

@@ -70,10 +70,29 @@ class DispatchOut(Schema):
     created_at: datetime
 
 
+class ComplianceOut(Schema):
+    """A transaction found drawing over the limits it accepted, or keeping to them again."""
+
+    id: int
+    transaction_id: int
+    site_id: int | None
+    charge_point_id: str
+    connector_id: int
+    non_compliant: bool = Field(description="true: over its limits from `at` on; false: compliant again")
+    reason: str = Field(description="over_draw, or charge point reset (judged afresh after a reconnect)")
+    limit_kw: float = Field(description="the limit in force at the sample that settled it")
+    measured_kw: float = Field(description="what it drew then")
+    at: datetime = Field(description="the sample that settled it")
+    created_at: datetime
+
+
 class TransactionScheduleOut(BaseModel):
     revision: RevisionOut
     entry: EntryOut
     profile: DispatchOut | None
+    compliance: ComplianceOut | None = Field(
+        description="its latest compliance event: non-compliant now when `non_compliant` is true"
+    )
 
 
 class LoadIntervalOut(BaseModel):

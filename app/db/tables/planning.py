@@ -1,5 +1,6 @@
 """Tables of smart charging; each maps its entity in `app.domain.planning`, but for the append-only
-records written in bulk on every plan (schedule entries, profile dispatches): those are read and written
+records written in bulk on every plan (schedule entries, profile dispatches) and compliance events: those
+are read and written
 with Core (`app.db.rows`), since building a mapped object costs more than its row."""
 
 from sqlalchemy import (
@@ -216,6 +217,25 @@ profile_dispatch_table = Table(
     Column("verify_detail", String, nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Index("ix_profile_dispatch_tx", "transaction_id", "id"),
+)
+
+
+compliance_event_table = Table(
+    "compliance_event",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("transaction_id", Integer, ForeignKey("transaction.id"), nullable=False),
+    Column("site_id", Integer, ForeignKey("site.id", ondelete="CASCADE"), nullable=True),
+    Column("charge_point_id", String(48), nullable=False),
+    Column("connector_id", Integer, nullable=False),
+    Column("non_compliant", Boolean, nullable=False),
+    Column("reason", String(40), nullable=False),
+    Column("limit_kw", Float, nullable=False),
+    Column("measured_kw", Float, nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_compliance_event_tx", "transaction_id", "id"),
+    Index("ix_compliance_event_site", "site_id", "id"),
 )
 
 

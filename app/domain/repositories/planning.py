@@ -8,6 +8,7 @@ from typing import NamedTuple, Protocol
 from app.domain.ocpp import ChargePoint, Connector, Transaction
 from app.domain.paging import Found, Window
 from app.domain.planning import (
+    ComplianceEvent,
     Forecast,
     ForecastInterval,
     Override,
@@ -252,4 +253,14 @@ class ScheduleRepository(Protocol):
 
     async def list(self, site_id: int, window: Window) -> Found[ScheduleRevision]:
         """Newest first."""
+        ...
+
+    async def record_compliance(self, event: ComplianceEvent) -> None: ...
+
+    async def latest_compliance(self, transaction_id: int) -> ComplianceEvent | None:
+        """The transaction's last compliance event: non-compliant now when it says so."""
+        ...
+
+    async def compliance_events(self, site_id: int, window: Window) -> Found[ComplianceEvent]:
+        """The site's compliance events, newest first."""
         ...

@@ -34,14 +34,15 @@ class SentProfile:
 @dataclass(frozen=True)
 class Observations:
     """What the scheduler has learnt that the database does not say: transactions whose charge point did
-    not accept their profile, the power an EV was seen to draw well below its allocation, and the limits
-    each charge point holds (what an offline one keeps to)."""
+    not accept their profile or that draw over it (and what they draw), the power an EV was seen to draw
+    well below its allocation, and the limits each charge point holds (what an offline one keeps to)."""
 
     non_compliant: frozenset[int] = frozenset()
     max_kw: Mapping[int, float] = field(default_factory=dict)  # the EV's ceiling; 0: idle
     phases: Mapping[int, int] = field(default_factory=dict)  # phases the EV uses
     installed: Mapping[int, SentProfile] = field(default_factory=dict)  # the TxProfile it accepted
     default_kw: Mapping[str, float] = field(default_factory=dict)  # per connector, the TxDefaultProfile
+    draw_kw: Mapping[int, float] = field(default_factory=dict)  # non-compliant, drawing over its limit
 
 
 def held_kw(

@@ -8,6 +8,8 @@
 - What an EV shows in its meter values (phases in use, its own ceiling, idle) is learnt per transaction
   (`learning`); when that changes, the site is replanned, so that headroom an EV leaves goes to the others
   within one meter-value interval.
+- A transaction that draws over the limits it accepted is non-compliant (`compliance`): planned at what it
+  draws, no profile sent, until it keeps to them again; each change is handed to the scheduler to record.
 - The default profile a charge point gets at boot shares the site's safe capacity among its connectors.
 """
 
@@ -20,6 +22,7 @@ import optimizer
 from app.domain.events import MeterSample
 from app.domain.planning import Site
 from app.domain.ports import DispatchResult, TxSchedule
+from app.services.planning.compliance import ComplianceChange, DrawTrace, OverDrawRule, check_draw
 from app.services.planning.learning import EvTrace, LearningRule, learn
 from app.services.planning.problem import Observations, Plan, SentProfile
 
@@ -64,7 +67,8 @@ class Verdict(StrEnum):
 @dataclass
 class DispatchState:
     """What the scheduler knows beyond the database: what each charge point was told, the latest plan per
-    transaction, EVs caught drawing below their allocation, and transactions that refused their profile."""
+    transaction, EVs caught drawing below their allocation, transactions that refused their profile (in
+    `non_compliant`) and those caught drawing over it (`draw`, their changes queued in `compliance`)."""
 
     learning: LearningRule = field(default_factory=LearningRule)
     sent: dict[int, SentProfile] = field(default_factory=dict)
@@ -74,12 +78,17 @@ class DispatchState:
     ev: dict[int, EvTrace] = field(default_factory=dict)  # transaction → what its EV has shown
     in_force: dict[int, tuple[datetime, SentProfile]] = field(default_factory=dict)  # since when, limits
     default_kw: dict[str, float] = field(default_factory=dict)  # charge point → its TxDefaultProfile limit
+    over_draw: OverDrawRule = field(default_factory=OverDrawRule)
+    draw: dict[int, DrawTrace] = field(default_factory=dict)  # transaction → its draw against its limits
+    compliance: list[ComplianceChange] = field(default_factory=list)  # to record, oldest first
 
     def observations(self, now: datetime) -> Observations:
         """What the next plan must take as given (expired observations are dropped)."""
         ceilings = {tx: trace.ceiling_at(now) for tx, trace in self.ev.items()}
+        over = {tx: trace.draw_kw for tx, trace in self.draw.items() if trace.since is not None}
         return Observations(
-            non_compliant=frozenset(self.non_compliant),
+            non_compliant=frozenset(self.non_compliant | over.keys()),
+            draw_kw=over,
             max_kw={tx: kw for tx, kw in ceilings.items() if kw is not None},
             phases={tx: trace.phases for tx, trace in self.ev.items() if trace.phases is not None},
             installed={tx: limits for tx, (_, limits) in self.in_force.items()},
@@ -166,30 +175,53 @@ class DispatchState:
         )
 
     def observe(self, transaction_id: int, samples: Iterable[MeterSample]) -> bool:
-        """Learn from an EV's meter samples; True when what planning assumes of it has changed."""
+        """Learn from an EV's meter samples and judge its draw against its limits (a change of compliance
+        is queued in `compliance`); True when what planning assumes of it has changed."""
         in_force = self.in_force.get(transaction_id)
         if in_force is None:
             return False
         since, limits = in_force
         trace = self.ev.setdefault(transaction_id, EvTrace())
+        draw = self.draw.setdefault(transaction_id, DrawTrace())
+        settle = self.over_draw.settle
         changed = False
         for sample in samples:
             limit_kw = limits.at(sample.timestamp) if sample.timestamp >= since else None
-            if limit_kw is not None:  # measured under the limits we know to be in force
-                changed |= learn(trace, self.learning, limit_kw, sample)
+            if limit_kw is None:  # measured before the limits we know to be in force: says nothing
+                continue
+            changed |= learn(trace, self.learning, limit_kw, sample)
+            if sample.timestamp < since + settle:
+                continue  # the EV may still be ramping down to a limit just lowered
+            before_kw = limits.at(sample.timestamp - settle)  # a step down within `settle`: the higher
+            held_kw = max(limit_kw, before_kw if before_kw is not None else limit_kw)
+            news, change = check_draw(draw, self.over_draw, transaction_id, held_kw, sample)
+            changed |= news
+            if change is not None:
+                self.compliance.append(change)
         return changed
 
+    def take_compliance(self) -> list[ComplianceChange]:
+        """The compliance changes found since the last call, for the scheduler to record."""
+        changes, self.compliance = self.compliance, []
+        return changes
+
     def transaction_ended(self, transaction_id: int) -> None:
-        for known in (self.sent, self.allocation, self.ev, self.charge_point_of, self.in_force):
+        for known in (self.sent, self.allocation, self.ev, self.charge_point_of, self.in_force, self.draw):
             known.pop(transaction_id, None)
         self.non_compliant.discard(transaction_id)
 
-    def charge_point_reset(self, charge_point_id: str) -> None:
-        """After a reconnect or reboot the charge point may have lost its profiles: send them again."""
+    def charge_point_reset(self, charge_point_id: str, at: datetime | None = None) -> None:
+        """After a reconnect or reboot the charge point may have lost its profiles: send them again (and
+        judge its draw afresh under them: one over-drawing is compliant again `at` until shown otherwise)."""
         transactions = {tx for tx, cp in self.charge_point_of.items() if cp == charge_point_id}
         for tx in transactions:
             self.sent.pop(tx, None)
             self.in_force.pop(tx, None)
+            draw = self.draw.pop(tx, None)
+            if draw is not None and draw.since is not None:
+                self.compliance.append(
+                    ComplianceChange(tx, False, "charge point reset", 0.0, 0.0, at or draw.since)
+                )
         self.non_compliant -= transactions
 
 

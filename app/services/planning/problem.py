@@ -14,7 +14,8 @@ charge point of the site is a session:
   site's; 6 A by default): each interval 0 or at least that (IEC 61851: below it an EV does not charge);
 - a transaction whose charge point is offline is planned as drawing what the limits it holds allow (the
   TxProfile it accepted while that is valid, then its TxDefaultProfile, else its maximum); one that has not
-  accepted its profile as drawing its maximum (fixed sessions the others make room for).
+  accepted its profile as drawing its maximum; one drawing over its limit, at what it draws (fixed sessions
+  the others make room for).
 Overrides: `cap_kw` on the site lowers capacity, on a group lowers the group, on a charge point adds a group
 of its sessions, on a connector or transaction caps the session; `fixed_kw` fixes a session; `pause` pauses
 every session in scope; `priority` sets the priority of every session in scope. The current interval is
@@ -201,6 +202,7 @@ def _sessions(
             assumption = "offline"
         elif tx.id in observations.non_compliant:
             assumption = "non_compliant"
+            max_kw = observations.draw_kw.get(tx.id, max_kw)  # over its limit: reserve what it draws
         else:
             assumption = "planned"
         key = str(tx.id)

@@ -4,8 +4,9 @@ Events that replan a site (debounced, one run at a time per site; a request duri
 StartTransaction, StopTransaction, StatusNotification to SuspendedEV or Finishing, a charge point connecting,
 booting or dropping, a charge point placed in or taken out of the site, a site's settings changed, a
 forecast posted, an override changed or taking or losing effect (`wakeups`: at its exact time), an EV that
-showed something new in its meter values (phases, its own ceiling, idle: `learning`), and a profile that
-could not be placed. TxDefaultProfiles go out at boot and, to every connected charge point of a site,
+showed something new in its meter values (phases, its own ceiling, idle: `learning`), a transaction found
+drawing over its limit or keeping to it again (`compliance`: recorded as a compliance event), and a profile
+that could not be placed. TxDefaultProfiles go out at boot and, to every connected charge point of a site,
 when the site's fallback capacity or the charge points sharing it change. A run: load the site's snapshot
 (one read) → build the problem (`problem.build_plan`, pure) → solve in a worker thread → store the revision
 → send what changed (`policy`, pure) through the `ProfileSender`. What is sent, retried, capped or given up
@@ -13,7 +14,6 @@ on is the dispatch policy's call.
 """
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -44,12 +44,14 @@ from app.domain.persistence import Store
 from app.domain.planning import ProfileDispatch
 from app.domain.ports import Clock, DispatchResult, ProfileSender, TxSchedule
 from app.services.errors import NotFound
+from app.services.planning.compliance import ComplianceChange, OverDrawRule
 from app.services.planning.demand import HISTORY_SESSIONS
 from app.services.planning.learning import LearningRule
 from app.services.planning.policy import DispatchState, Verdict, default_limit_kw
 from app.services.planning.problem import Plan, build_plan, next_override_change
 from app.services.planning.revisions import store_revision
-from app.services.planning.wakeups import Wakeups
+from app.services.planning.schedules import record_compliance
+from app.services.planning.wakeups import Countdown, Wakeups
 
 __all__ = ["Scheduler", "SchedulerSettings"]
 
@@ -75,6 +77,7 @@ class SchedulerSettings:
     default_profile_share: float = 1.0  # share of the site's fallback capacity the default profiles add up to
     reserve_draw: bool = False  # plan an EV drawing under its minimum at its draw (`problem.build_plan`)
     reading_delay_s: float = 30.0  # after new limits, a meter reading this much later (service clock)
+    over_draw: OverDrawRule = field(default_factory=OverDrawRule)  # when a transaction is non-compliant
 
 
 @dataclass
@@ -82,26 +85,6 @@ class _SiteState:
     pending: set[str] = field(default_factory=set)
     task: asyncio.Task[None] | None = None
     last_boundary: datetime | None = None
-
-
-class _Countdown:
-    """Set once `count_down` has been called `n` times: the sends of one plan, before their read-backs."""
-
-    def __init__(self, n: int) -> None:
-        self._left = n
-        self._done = asyncio.Event()
-        if n <= 0:
-            self._done.set()
-
-    def count_down(self) -> None:
-        self._left -= 1
-        if self._left <= 0:
-            self._done.set()
-
-    async def wait(self, timeout_s: float) -> None:
-        """Until set, or `timeout_s` at most (one charge point that does not answer holds nobody up)."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._done.wait(), timeout_s)
 
 
 class Scheduler:
@@ -118,7 +101,7 @@ class Scheduler:
         self.clock = clock
         self.events = events
         self.settings = settings or SchedulerSettings()
-        self.state = DispatchState(self.settings.learning)
+        self.state = DispatchState(self.settings.learning, over_draw=self.settings.over_draw)
         self._sites: dict[int, _SiteState] = {}
         self._unsubscribe: list[Callable[[], None]] = []
         self._tasks: set[asyncio.Task[None]] = set()
@@ -195,11 +178,13 @@ class Scheduler:
             case StatusChanged() if event.status in REPLAN_STATUSES:
                 await self._request_for_cp(event.charge_point_id, f"StatusNotification {event.status}")
             case ChargePointBooted() if event.registration_status == "Accepted":
-                self.state.charge_point_reset(event.charge_point_id)
+                self.state.charge_point_reset(event.charge_point_id, event.timestamp)
+                await self._record_compliance(self.state.take_compliance())
                 self._spawn(self._send_default_profile(event.charge_point_id))
                 await self._request_for_cp(event.charge_point_id, "BootNotification")
             case ChargePointConnected() | ChargePointDisconnected():
-                self.state.charge_point_reset(event.charge_point_id)
+                self.state.charge_point_reset(event.charge_point_id, event.timestamp)
+                await self._record_compliance(self.state.take_compliance())
                 await self._request_for_cp(event.charge_point_id, type(event).__name__)
             case ChargePointPlaced():
                 self._on_placed(event)
@@ -207,7 +192,12 @@ class Scheduler:
                 self._on_site_changed(event)
             case MeterValuesReceived() if event.transaction_id is not None:
                 if self.state.observe(event.transaction_id, event.samples):
+                    changes = self.state.take_compliance()
+                    await self._record_compliance(changes)
                     trigger = f"EV learnt {event.transaction_id}"
+                    for change in changes:
+                        found = "non-compliant" if change.non_compliant else "compliant"
+                        trigger = f"{found} {change.transaction_id} ({change.reason})"
                     await self._request_for_cp(event.charge_point_id, trigger)
             case _:
                 return  # other events do not change a plan
@@ -270,7 +260,7 @@ class Scheduler:
             site_id, revision_id, trigger, result.status.value, len(plan.sessions), result.solve_seconds,
         )  # fmt: skip
         schedules = self.state.planned(plan, result, self.sender.is_connected, now)
-        plan_sent = _Countdown(len(schedules))
+        plan_sent = Countdown(len(schedules))
         await asyncio.gather(
             *(self._dispatch(s, revision_id, site_id, plan_sent=plan_sent) for s in schedules)
         )
@@ -287,7 +277,7 @@ class Scheduler:
         site_id: int,
         attempt: int = 1,
         *,
-        plan_sent: _Countdown | None = None,
+        plan_sent: Countdown | None = None,
     ) -> None:
         try:
             async with self._semaphore:
@@ -324,6 +314,12 @@ class Scheduler:
                 "transaction %d: profile %s (%s); planned at its maximum", tx, result.status, result.reason
             )
             self.request(site_id, f"non-compliant {tx}")
+
+    async def _record_compliance(self, changes: list[ComplianceChange]) -> None:
+        """Store each change of a transaction's compliance as an event (the API shows it)."""
+        if changes:
+            async with self.store.unit_of_work() as uow:
+                await record_compliance(uow, changes)
 
     async def _read_meter(self, charge_point_id: str, connector_id: int) -> None:
         """A meter reading a moment after new limits took effect (the EV ramps up within seconds)."""

@@ -1,22 +1,29 @@
 """Reading schedules: a site's current plan and its history, a transaction's plan with the profile it was
-sent."""
+sent; compliance events (transactions found drawing over their limits, and compliant again)."""
 
+import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from app.domain.paging import Found, Window
 from app.domain.persistence import UnitOfWork
-from app.domain.planning import ProfileDispatch, ScheduleEntry, ScheduleRevision
+from app.domain.planning import ComplianceEvent, ProfileDispatch, ScheduleEntry, ScheduleRevision
 from app.services.errors import NotFound
+from app.services.planning.compliance import ComplianceChange
 from app.services.planning.sites import get_site
 
 __all__ = [
     "TransactionSchedule",
+    "compliance_events",
     "get_revision",
     "latest_revision",
     "list_revisions",
+    "record_compliance",
     "revision_entries",
     "transaction_schedule",
 ]
+
+log = logging.getLogger(__name__)
 
 
 async def latest_revision(uow: UnitOfWork, site_id: int) -> ScheduleRevision:
@@ -50,6 +57,7 @@ class TransactionSchedule:
     entry: ScheduleEntry
     revision: ScheduleRevision
     dispatch: ProfileDispatch | None  # the latest TxProfile sent (or not sent) for the transaction
+    compliance: ComplianceEvent | None  # the latest compliance event: non-compliant now when it says so
 
 
 async def transaction_schedule(uow: UnitOfWork, transaction_id: int) -> TransactionSchedule:
@@ -59,4 +67,42 @@ async def transaction_schedule(uow: UnitOfWork, transaction_id: int) -> Transact
     if found is None:
         raise NotFound(f"transaction {transaction_id} has not been scheduled")
     entry, revision = found
-    return TransactionSchedule(entry, revision, await uow.schedules.latest_dispatch(transaction_id))
+    return TransactionSchedule(
+        entry,
+        revision,
+        await uow.schedules.latest_dispatch(transaction_id),
+        await uow.schedules.latest_compliance(transaction_id),
+    )
+
+
+async def compliance_events(uow: UnitOfWork, site_id: int, window: Window) -> Found[ComplianceEvent]:
+    """Newest first."""
+    await get_site(uow, site_id)
+    return await uow.schedules.compliance_events(site_id, window)
+
+
+async def record_compliance(uow: UnitOfWork, changes: Iterable[ComplianceChange]) -> None:
+    """Store each change of a transaction's compliance with its charge point, connector and site (and log
+    it: an operator may want to know at once)."""
+    for change in changes:
+        tx = await uow.transactions.get(change.transaction_id)
+        if tx is None:
+            continue
+        log.warning(
+            "transaction %d at %s: %s (%s), %.1f kW drawn under a limit of %.1f kW",
+            change.transaction_id, tx.charge_point_id,
+            "non-compliant" if change.non_compliant else "compliant again",
+            change.reason, change.measured_kw, change.limit_kw,
+        )  # fmt: skip
+        event = ComplianceEvent(
+            transaction_id=change.transaction_id,
+            site_id=await uow.plans.site_of(tx.charge_point_id),
+            charge_point_id=tx.charge_point_id,
+            connector_id=tx.connector_id,
+            non_compliant=change.non_compliant,
+            reason=change.reason,
+            limit_kw=change.limit_kw,
+            measured_kw=change.measured_kw,
+            at=change.at,
+        )
+        await uow.schedules.record_compliance(event)

@@ -1,13 +1,15 @@
-"""One wake-up per site at an instant of the service clock: the scheduler replans a site when an override
-takes or loses effect, not at the next interval boundary (a 2-minute pause lasts 2 minutes)."""
+"""The scheduler's timing: one wake-up per site at an instant of the service clock (it replans a site when an
+override takes or loses effect, not at the next interval boundary: a 2-minute pause lasts 2 minutes), and
+the countdown of one plan's sends (read-backs wait for them)."""
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from datetime import datetime
 
 from app.domain.ports import Clock
 
-__all__ = ["Wakeups"]
+__all__ = ["Countdown", "Wakeups"]
 
 
 class Wakeups:
@@ -47,3 +49,23 @@ class Wakeups:
         while (left_s := (at - self._clock.now()).total_seconds()) > 0:
             await self._clock.sleep(left_s)
         self._wake(site_id)
+
+
+class Countdown:
+    """Set once `count_down` has been called `n` times: the sends of one plan, before their read-backs."""
+
+    def __init__(self, n: int) -> None:
+        self._left = n
+        self._done = asyncio.Event()
+        if n <= 0:
+            self._done.set()
+
+    def count_down(self) -> None:
+        self._left -= 1
+        if self._left <= 0:
+            self._done.set()
+
+    async def wait(self, timeout_s: float) -> None:
+        """Until set, or `timeout_s` at most (one charge point that does not answer holds nobody up)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._done.wait(), timeout_s)

@@ -2,17 +2,24 @@
 
 from datetime import datetime
 
+from sqlalchemy import func, insert
 from sqlalchemy import select as sa_select
 from sqlmodel import select
 
 from app.db.repositories.base import Repository, page
-from app.db.rows import record_of
-from app.db.tables.planning import profile_dispatch_table, schedule_entry_table, schedule_revision_table
+from app.db.rows import record_of, row_of
+from app.db.tables.planning import (
+    compliance_event_table,
+    profile_dispatch_table,
+    schedule_entry_table,
+    schedule_revision_table,
+)
 from app.domain.paging import Found, Window
-from app.domain.planning import ProfileDispatch, ScheduleEntry, ScheduleRevision
+from app.domain.planning import ComplianceEvent, ProfileDispatch, ScheduleEntry, ScheduleRevision
 
 _rev = schedule_revision_table.c
 _entry = schedule_entry_table.c
+_compliance = compliance_event_table.c
 
 
 class SqlScheduleRepository(Repository):
@@ -63,3 +70,31 @@ class SqlScheduleRepository(Repository):
     async def list(self, site_id: int, window: Window) -> Found[ScheduleRevision]:
         query = select(ScheduleRevision).where(_rev.site_id == site_id).order_by(_rev.id.desc())
         return await page(self.session, query, window)
+
+    async def record_compliance(self, event: ComplianceEvent) -> None:
+        row = row_of(event, compliance_event_table)
+        await self.session.exec(insert(compliance_event_table), params=[row])
+
+    async def latest_compliance(self, transaction_id: int) -> ComplianceEvent | None:
+        query = (
+            sa_select(compliance_event_table)
+            .where(_compliance.transaction_id == transaction_id)
+            .order_by(_compliance.id.desc())
+            .limit(1)
+        )
+        found = await self.fetch_rows(query)
+        return record_of(ComplianceEvent, found[0]._mapping) if found else None
+
+    async def compliance_events(self, site_id: int, window: Window) -> Found[ComplianceEvent]:
+        where = _compliance.site_id == site_id
+        count = sa_select(func.count()).select_from(compliance_event_table).where(where)
+        total = await self.fetch_rows(count)
+        query = (
+            sa_select(compliance_event_table)
+            .where(where)
+            .order_by(_compliance.id.desc())
+            .limit(window.limit)
+            .offset(window.offset)
+        )
+        rows = await self.fetch_rows(query)
+        return Found([record_of(ComplianceEvent, row._mapping) for row in rows], total[0][0])
