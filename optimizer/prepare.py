@@ -24,8 +24,17 @@ PROMISE = 1.0
 # Priority weighs the fairness term, not the energy: a larger share, never starvation. At most 1.2: a
 # prioritised session's next third (2.4e-4 per kWh at most) stays below another's lower third (3e-4) by more
 # than the whole earliness range (5e-5), so it runs ahead by at most one third of its demand.
+TURN_INTERVALS = 2  # where minimum rates do not all fit, sessions take turns of this many intervals
 PRIORITY_STEP = 0.02
 PRIORITY_CAP = 10
+
+
+def turns_served(served_kwh: Array, min_kw: Array, interval_h: float) -> Array:
+    """(N,): the turns each session has had, a turn being TURN_INTERVALS intervals at its minimum (1 kW
+    without one). Ordered by whole turns, not by kWh, sessions replanned every minute do not swap places at
+    every replan (an EV switched on and off each minute charges less, and shows nothing it could learn)."""
+    per_turn_kwh = np.maximum(min_kw, 1.0) * interval_h * TURN_INTERVALS
+    return np.asarray(np.floor(served_kwh / per_turn_kwh + 1e-9), dtype=np.float64)
 
 
 def fair_weights(priority: IntArray) -> Array:
@@ -172,7 +181,9 @@ def prepare(problem: ScheduleProblem) -> Prepared:
         weight=1.0 + PROMISE * promised,
         fair_weight=fair_weights(priority),
         arrival_order=np.argsort(np.argsort(arrival_s, kind="stable"), kind="stable").astype(np.int64),
-        turn=np.lexsort((arrival_s, served_kwh)).argsort(kind="stable").astype(np.int64),
+        turn=np.lexsort((arrival_s, turns_served(served_kwh, min_kw, dt)))
+        .argsort(kind="stable")
+        .astype(np.int64),
         departure_h=np.array([(s.departure - problem.start).total_seconds() / 3600.0 for s in sessions]),
         lower_kw=lower,
         upper_kw=upper,

@@ -88,7 +88,8 @@ def test_a_promise_is_met_before_open_ended_demand(solver: str) -> None:
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_where_minimum_rates_do_not_all_fit_the_least_served_go_first(solver: str) -> None:
     # six alike sessions, room for two at their minimum: the two served least before this plan are on
-    served = {"a": 3.0, "b": 0.0, "c": 2.0, "d": 1.0, "e": 0.0, "f": 4.0}
+    # (counted in turns of two intervals at the minimum, 2.07 kWh: 2.0 kWh is no turn yet)
+    served = {"a": 6.3, "b": 0.0, "c": 4.2, "d": 2.1, "e": 2.0, "f": 8.4}
     sessions = [session(k, 0, 4, 20.0, 11.0, min_kw=4.14, served_kwh=v) for k, v in served.items()]
     result = solved(problem([9.0] * 4, sessions), solver=solver)
     on = {k for k, s in result.schedules.items() if s.power_kw[0] > 0}

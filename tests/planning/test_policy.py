@@ -137,6 +137,18 @@ def test_what_an_ev_shows_reaches_the_next_plan_and_is_forgotten_with_its_transa
     assert (state.allocation, state.sent, state.ev) == ({}, {}, {})
 
 
+def test_a_sample_taken_before_a_new_profile_but_received_after_counts_under_its_own_limits() -> None:
+    state = DispatchState()
+    state.dispatched(schedule(power_kw=(11.0,) * 4), DispatchResult("accepted"), START)
+    later = START + timedelta(minutes=3)
+    state.dispatched(schedule(power_kw=(7.0,) * 4), DispatchResult("accepted"), later)  # a replan meanwhile
+    taken = MeterSample(START + timedelta(minutes=2), power_w=4000)  # 4 kW under 11: its own ceiling
+    assert state.observe(1, [taken])
+    assert state.observations(later).max_kw == {1: pytest.approx(4.2)}
+    before = MeterSample(START - timedelta(minutes=1), power_w=4000)  # before any limit we know of
+    assert not state.observe(2, [before])
+
+
 def test_the_default_limit_shares_the_safe_capacity_among_the_connectors() -> None:
     assert default_limit_kw(site(), 4, 1.0) == pytest.approx(13.75)  # (min(60, 100) - 5) / 4
     assert default_limit_kw(site(), 0, 0.5) == pytest.approx(27.5)

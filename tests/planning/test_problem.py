@@ -347,7 +347,8 @@ def test_sessions_take_turns_when_their_minimums_do_not_all_fit() -> None:
             delivered_wh[tx_id] += power_kw * 250  # a quarter hour
             waited[tx_id] = 0 if power_kw > 0 else waited[tx_id] + 1
             longest[tx_id] = max(longest[tx_id], waited[tx_id])
-    assert max(longest.values()) <= 3  # two at a time out of six: a turn every third interval at most
+    # two at a time out of six, turns of two intervals: nobody waits more than the two other turns
+    assert max(longest.values()) <= 4
     assert min(delivered_wh.values()) > 0
 
 

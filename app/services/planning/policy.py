@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 import optimizer
 from app.domain.events import MeterSample
@@ -77,6 +78,9 @@ class DispatchState:
     non_compliant: set[int] = field(default_factory=set)
     ev: dict[int, EvTrace] = field(default_factory=dict)  # transaction → what its EV has shown
     in_force: dict[int, tuple[datetime, SentProfile]] = field(default_factory=dict)  # since when, limits
+    # the limits in force before those: a sample taken before a new profile was accepted but received after
+    # is measured against what was in force when it was taken (on a busy site profiles change every minute)
+    replaced: dict[int, tuple[datetime, SentProfile]] = field(default_factory=dict)
     default_kw: dict[str, float] = field(default_factory=dict)  # charge point → its TxDefaultProfile limit
     over_draw: OverDrawRule = field(default_factory=OverDrawRule)
     draw: dict[int, DrawTrace] = field(default_factory=dict)  # transaction → its draw against its limits
@@ -140,10 +144,13 @@ class DispatchState:
         if result.status != "accepted":
             self.sent.pop(tx, None)
             self.in_force.pop(tx, None)
+            self.replaced.pop(tx, None)
             return False
         self.sent[tx] = SentProfile(schedule.start, schedule.interval_min, schedule.power_kw)
         limits = SentProfile(schedule.start, schedule.interval_min, result.limits_kw or schedule.power_kw)
         before = self.in_force.get(tx)
+        if before is not None:
+            self.replaced[tx] = before
         self.in_force[tx] = (at, limits)
         now_kw = limits.at(at) or 0.0
         if now_kw <= 0:
@@ -180,14 +187,17 @@ class DispatchState:
         in_force = self.in_force.get(transaction_id)
         if in_force is None:
             return False
-        since, limits = in_force
         trace = self.ev.setdefault(transaction_id, EvTrace())
         draw = self.draw.setdefault(transaction_id, DrawTrace())
         settle = self.over_draw.settle
         changed = False
-        for sample in samples:
+        for sample in sorted(samples, key=lambda s: s.timestamp):
+            since, limits = in_force
+            replaced = self.replaced.get(transaction_id)
+            if sample.timestamp < since and replaced is not None and sample.timestamp >= replaced[0]:
+                since, limits = replaced  # taken under the limits before the latest
             limit_kw = limits.at(sample.timestamp) if sample.timestamp >= since else None
-            if limit_kw is None:  # measured before the limits we know to be in force: says nothing
+            if limit_kw is None:  # measured before any limits we know to have been in force: says nothing
                 continue
             changed |= learn(trace, self.learning, limit_kw, sample)
             if sample.timestamp < since + settle:
@@ -206,7 +216,10 @@ class DispatchState:
         return changes
 
     def transaction_ended(self, transaction_id: int) -> None:
-        for known in (self.sent, self.allocation, self.ev, self.charge_point_of, self.in_force, self.draw):
+        known_of: tuple[dict[int, Any], ...] = (
+            self.sent, self.allocation, self.ev, self.charge_point_of, self.in_force, self.replaced, self.draw
+        )  # fmt: skip
+        for known in known_of:
             known.pop(transaction_id, None)
         self.non_compliant.discard(transaction_id)
 
@@ -217,6 +230,7 @@ class DispatchState:
         for tx in transactions:
             self.sent.pop(tx, None)
             self.in_force.pop(tx, None)
+            self.replaced.pop(tx, None)
             draw = self.draw.pop(tx, None)
             if draw is not None and draw.since is not None:
                 self.compliance.append(
