@@ -104,20 +104,22 @@ async def test_a_session_from_boot_to_stop(central: CentralSystem) -> None:
     assert max(by_quarter) == pytest.approx(11000 / 4, rel=0.01)  # a full quarter hour at 11 kW
 
 
-async def test_a_tx_profile_limits_the_power_drawn(central: CentralSystem) -> None:
-    def ten_amps(transaction_id: int) -> dict[str, Any]:
-        return {
-            "chargingProfileId": 7,
-            "transactionId": transaction_id,
-            "stackLevel": 1,
-            "chargingProfilePurpose": "TxProfile",
-            "chargingProfileKind": "Relative",
-            "chargingSchedule": {
-                "chargingRateUnit": "A",
-                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 10}],
-            },
-        }
+def ten_amps(transaction_id: int) -> dict[str, Any]:
+    """A TxProfile of 10 A for the transaction."""
+    return {
+        "chargingProfileId": 7,
+        "transactionId": transaction_id,
+        "stackLevel": 1,
+        "chargingProfilePurpose": "TxProfile",
+        "chargingProfileKind": "Relative",
+        "chargingSchedule": {
+            "chargingRateUnit": "A",
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 10}],
+        },
+    }
 
+
+async def test_a_tx_profile_limits_the_power_drawn(central: CentralSystem) -> None:
     central.tx_profile = ten_amps
     cp = simulated(central, [plan(5, 40)])
     stats = await cp.run(until=START + timedelta(minutes=50))
@@ -136,19 +138,6 @@ async def test_a_charge_point_that_ignores_limits_accepts_them_and_draws_the_ev_
     central: CentralSystem,
 ) -> None:
     """The non-compliant charge point issue 13 asks for: it says Accepted, and its EV draws 11 kW anyway."""
-
-    def ten_amps(transaction_id: int) -> dict[str, Any]:
-        return {
-            "chargingProfileId": 7,
-            "transactionId": transaction_id,
-            "stackLevel": 1,
-            "chargingProfilePurpose": "TxProfile",
-            "chargingProfileKind": "Relative",
-            "chargingSchedule": {
-                "chargingRateUnit": "A",
-                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 10}],
-            },
-        }
 
     central.tx_profile = ten_amps
     cp = simulated(central, [plan(5, 40)], ignores_limits=True)

@@ -64,19 +64,15 @@ def fixed_runs(
     key: str, start: datetime, step: timedelta, power_kw: Sequence[float]
 ) -> list[optimizer.Override]:
     """Session `key` fixed at `power_kw` per interval from `start`: one override per run of equal power."""
-    runs: list[tuple[int, int]] = []  # [first, last)
-    for t in range(len(power_kw)):
-        if runs and power_kw[t] == power_kw[runs[-1][0]]:
-            runs[-1] = (runs[-1][0], t + 1)
-        else:
-            runs.append((t, t + 1))
+    runs = optimizer.compress_periods(power_kw, max(1, len(power_kw)))  # equal neighbours merged, no more
+    ends = [first for first, _ in runs[1:]] + [len(power_kw)]
     return [
         optimizer.Override(
             key,
             optimizer.OverrideKind.FIXED,
-            power_kw[first],
+            limit_kw,
             valid_from=start + first * step,
             valid_until=start + last * step,
         )
-        for first, last in runs
+        for (first, limit_kw), last in zip(runs, ends, strict=True)
     ]

@@ -143,8 +143,7 @@ class DispatchState:
         tx = schedule.transaction_id
         if result.status != "accepted":
             self.sent.pop(tx, None)
-            self.in_force.pop(tx, None)
-            self.replaced.pop(tx, None)
+            self._forget_limits(tx)
             return False
         self.sent[tx] = SentProfile(schedule.start, schedule.interval_min, schedule.power_kw)
         limits = SentProfile(schedule.start, schedule.interval_min, result.limits_kw or schedule.power_kw)
@@ -210,6 +209,11 @@ class DispatchState:
                 self.compliance.append(change)
         return changed
 
+    def _forget_limits(self, transaction_id: int) -> None:
+        """What limits the charge point holds for the transaction is no longer known."""
+        self.in_force.pop(transaction_id, None)
+        self.replaced.pop(transaction_id, None)
+
     def take_compliance(self) -> list[ComplianceChange]:
         """The compliance changes found since the last call, for the scheduler to record."""
         changes, self.compliance = self.compliance, []
@@ -229,8 +233,7 @@ class DispatchState:
         transactions = {tx for tx, cp in self.charge_point_of.items() if cp == charge_point_id}
         for tx in transactions:
             self.sent.pop(tx, None)
-            self.in_force.pop(tx, None)
-            self.replaced.pop(tx, None)
+            self._forget_limits(tx)
             draw = self.draw.pop(tx, None)
             if draw is not None and draw.since is not None:
                 self.compliance.append(

@@ -227,8 +227,7 @@ def _sessions(
             held = [min(max_kw, kw) for kw in assumed]
             energy_kwh = _assume(out, key, window, held, energy_kwh, departure)
             out.notes.append(
-                f"transaction {tx.id} assumed at up to {min(max_kw, max(assumed)):.1f} kW (offline, the "
-                f"limits it holds)"
+                f"transaction {tx.id} assumed at up to {max(held):.1f} kW (offline, the limits it holds)"
             )
         else:  # drawing its maximum, as far as we know
             energy_kwh = _assume(out, key, window, [max_kw] * window.horizon, energy_kwh, departure)

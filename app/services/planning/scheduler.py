@@ -179,12 +179,12 @@ class Scheduler:
                 await self._request_for_cp(event.charge_point_id, f"StatusNotification {event.status}")
             case ChargePointBooted() if event.registration_status == "Accepted":
                 self.state.charge_point_reset(event.charge_point_id, event.timestamp)
-                await self._record_compliance(self.state.take_compliance())
+                await self._record_compliance()
                 self._spawn(self._send_default_profile(event.charge_point_id))
                 await self._request_for_cp(event.charge_point_id, "BootNotification")
             case ChargePointConnected() | ChargePointDisconnected():
                 self.state.charge_point_reset(event.charge_point_id, event.timestamp)
-                await self._record_compliance(self.state.take_compliance())
+                await self._record_compliance()
                 await self._request_for_cp(event.charge_point_id, type(event).__name__)
             case ChargePointPlaced():
                 self._on_placed(event)
@@ -192,8 +192,7 @@ class Scheduler:
                 self._on_site_changed(event)
             case MeterValuesReceived() if event.transaction_id is not None:
                 if self.state.observe(event.transaction_id, event.samples):
-                    changes = self.state.take_compliance()
-                    await self._record_compliance(changes)
+                    changes = await self._record_compliance()
                     trigger = f"EV learnt {event.transaction_id}"
                     for change in changes:
                         found = "non-compliant" if change.non_compliant else "compliant"
@@ -315,11 +314,14 @@ class Scheduler:
             )
             self.request(site_id, f"non-compliant {tx}")
 
-    async def _record_compliance(self, changes: list[ComplianceChange]) -> None:
-        """Store each change of a transaction's compliance as an event (the API shows it)."""
+    async def _record_compliance(self) -> list[ComplianceChange]:
+        """Store each change of a transaction's compliance found since the last call as an event (the API
+        shows it); returns them."""
+        changes = self.state.take_compliance()
         if changes:
             async with self.store.unit_of_work() as uow:
                 await record_compliance(uow, changes)
+        return changes
 
     async def _read_meter(self, charge_point_id: str, connector_id: int) -> None:
         """A meter reading a moment after new limits took effect (the EV ramps up within seconds)."""
