@@ -69,6 +69,9 @@ class Session:
     served_kwh: float = (
         0.0  # delivered before this plan: where minimum rates do not all fit, least served first
     )
+    # what the EV draws under its minimum when that is less (a battery near full): each kW of its limit
+    # yields only draw_kw / min_kw kW of energy, and capacity goes first where it all becomes energy
+    draw_kw: float | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not self.id:
@@ -83,6 +86,8 @@ class Session:
         object.__setattr__(self, "served_kwh", _number(self.served_kwh, "served_kwh"))
         if self.min_kw > self.max_kw:
             raise InstanceError("min_kw", "must not exceed max_kw")
+        if self.draw_kw is not None:
+            object.__setattr__(self, "draw_kw", _number(self.draw_kw, "draw_kw"))
         if isinstance(self.priority, bool) or not isinstance(self.priority, int) or self.priority < 0:
             raise InstanceError("priority", "must be an integer >= 0 (higher is more important)")
         if not isinstance(self.promised, bool):

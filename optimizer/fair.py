@@ -33,7 +33,7 @@ def equalise(p: Prepared, plan: Array, lower: Array, upper: Array, *, alike: boo
     their energy. After the water-filling QP only the first is needed: it splits alike sessions already."""
     if p.n_sessions < 2:
         return plan.copy()
-    same = [p.session_group, p.promised, p.priority, p.min_kw, upper, lower]
+    same = [p.session_group, p.weight, p.priority, p.min_kw, upper, lower]
     window = _classes(np.column_stack(same))
     if np.bincount(window).max() < 2:
         return plan.copy()

@@ -109,6 +109,7 @@ def problem_from_dict(data: Mapping[str, Any]) -> ScheduleProblem:
                 group=raw.get("group"),
                 promised=raw.get("promised", False),
                 served_kwh=raw.get("served_kwh") or 0.0,
+                draw_kw=raw.get("draw_kw"),
             )
         )
     overrides = []
@@ -175,6 +176,7 @@ def problem_to_dict(problem: ScheduleProblem) -> dict[str, Any]:
                 "priority": s.priority,
                 "promised": s.promised,
                 "served_kwh": s.served_kwh,
+                **({} if s.draw_kw is None else {"draw_kw": s.draw_kw}),
             }
             for s in problem.sessions
         ],

@@ -27,6 +27,7 @@ PROMISE = 1.0
 TURN_INTERVALS = 2  # where minimum rates do not all fit, sessions take turns of this many intervals
 PRIORITY_STEP = 0.02
 PRIORITY_CAP = 10
+MIN_YIELD = 0.05  # an EV drawing (nearly) nothing at its minimum is found idle elsewhere, not weighted 0 here
 
 
 def turns_served(served_kwh: Array, min_kw: Array, interval_h: float) -> Array:
@@ -35,6 +36,13 @@ def turns_served(served_kwh: Array, min_kw: Array, interval_h: float) -> Array:
     every replan (an EV switched on and off each minute charges less, and shows nothing it could learn)."""
     per_turn_kwh = np.maximum(min_kw, 1.0) * interval_h * TURN_INTERVALS
     return np.asarray(np.floor(served_kwh / per_turn_kwh + 1e-9), dtype=np.float64)
+
+
+def energy_weights(promised: BoolArray, draw_kw: Array, min_kw: Array) -> Array:
+    """(N,): the energy weight per kW of limit: 1 + PROMISE for a promised session, times the share of its
+    limit an EV drawing less than its minimum turns into energy (`Session.draw_kw`; NaN: all of it)."""
+    share = np.where(np.isnan(draw_kw) | (min_kw <= 0), 1.0, draw_kw / np.where(min_kw > 0, min_kw, 1.0))
+    return np.asarray((1.0 + PROMISE * promised) * np.clip(share, MIN_YIELD, 1.0), dtype=np.float64)
 
 
 def fair_weights(priority: IntArray) -> Array:
@@ -52,7 +60,7 @@ class Prepared:
     min_kw: Array  # (N,)
     priority: IntArray  # (N,)
     promised: BoolArray  # (N,) stated energy and departure
-    weight: Array  # (N,) energy weight per kWh: 1, or 1 + PROMISE for a promised session
+    weight: Array  # (N,) energy weight per kWh: 1, or 1 + PROMISE for a promised session, less for taper
     fair_weight: Array  # (N,) weight of the fairness term: 1 + PRIORITY_STEP * min(priority, PRIORITY_CAP)
     arrival_order: IntArray  # (N,) rank of arrival (earliest first)
     turn: (
@@ -144,6 +152,7 @@ def prepare(problem: ScheduleProblem) -> Prepared:
     priority = np.array([s.priority for s in sessions], dtype=np.int64)
     promised = np.array([s.promised for s in sessions], dtype=bool)
     served_kwh = np.array([s.served_kwh for s in sessions], dtype=np.float64)
+    draw_kw = np.array([np.nan if s.draw_kw is None else s.draw_kw for s in sessions], dtype=np.float64)
     plugged = _plugged(problem) if n else np.zeros((0, t_count), dtype=bool)
     upper = np.where(plugged, max_kw[:, None], 0.0)
     cap = np.full((n, t_count), np.inf)
@@ -178,7 +187,7 @@ def prepare(problem: ScheduleProblem) -> Prepared:
         min_kw=min_kw,
         priority=priority,
         promised=promised,
-        weight=1.0 + PROMISE * promised,
+        weight=energy_weights(promised, draw_kw, min_kw),
         fair_weight=fair_weights(priority),
         arrival_order=np.argsort(np.argsort(arrival_s, kind="stable"), kind="stable").astype(np.int64),
         turn=np.lexsort((arrival_s, turns_served(served_kwh, min_kw, dt)))

@@ -6,7 +6,7 @@ Among all plans with
 
 * the same load on each session's own node (group, or the site) in every interval,
 * each session's energy in the same third of its demand as in the LP (a box [lo_i, hi_i], hi_i <= D_i),
-* the same total energy in each class of sessions with equal promise, priority and third,
+* the same total energy in each class of sessions with equal energy weight, priority and third,
 
 this step takes the one minimising sum_it p_it^2 / (2 rho_i), rho_i the session's max kW. The energy,
 fairness and earliness terms are linear on that set (so unchanged), and the optimality conditions give
@@ -73,8 +73,8 @@ def waterfill(
 
 
 def _boxes(p: Prepared, energy: Array) -> tuple[Array, Array, IntArray]:
-    """Each session's energy box (the third of demand the LP put it in) and its class (promise, priority,
-    third)."""
+    """Each session's energy box (the third of demand the LP put it in) and its class (energy weight,
+    priority, third)."""
     thirds = len(FAIR_SLOPES)
     width = p.demand_kwh / thirds
     safe = np.where(width > 0, width, 1.0)
@@ -83,7 +83,7 @@ def _boxes(p: Prepared, energy: Array) -> tuple[Array, Array, IntArray]:
     third = np.where(width > 0, third, 0).astype(np.int64)
     box_lo = np.minimum(third * width, energy)
     box_hi = np.maximum(np.minimum((third + 1) * width, p.demand_kwh), energy)
-    key = np.column_stack([p.promised, p.priority, third])
+    key = np.column_stack([p.weight, p.priority, third])
     _, cls = np.unique(key, axis=0, return_inverse=True)
     return box_lo, box_hi, np.asarray(cls, dtype=np.int64).reshape(-1)
 

@@ -97,6 +97,25 @@ def test_where_minimum_rates_do_not_all_fit_the_least_served_go_first(solver: st
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
+def test_capacity_goes_first_where_it_all_becomes_energy(solver: str) -> None:
+    # "full" tapers to 1.5 kW under its 4.14 kW minimum: its minimum's capacity yields 1.5 kWh an hour, the
+    # same 4.14 kW on "open" all of it. Even promised (a delivered kWh worth two), "full" gives way where
+    # 8 kW bind (2 x 1.5 < 4.14) and charges once capacity is spare (interval 2)
+    def plan(draw_kw: float | None) -> dict[str, tuple[float, ...]]:
+        full = session("full", 0, 3, 10.0, 4.14, min_kw=4.14, promised=True, draw_kw=draw_kw)
+        sessions = [full, session("open", 0, 3, 20.0, 11.0, min_kw=4.14)]
+        return {
+            k: s.power_kw
+            for k, s in solved(problem([8.0, 8.0, 20.0], sessions), solver=solver).schedules.items()
+        }
+
+    tapering = plan(1.5)
+    assert tapering["open"] == pytest.approx((8.0, 8.0, 11.0))
+    assert tapering["full"] == pytest.approx((0.0, 0.0, 4.14))
+    assert plan(None)["full"] == pytest.approx((4.14, 4.14, 4.14))  # blind to its draw: the promise first
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
 def test_group_capacity_binds(solver: str) -> None:
     prob = problem(
         [30.0] * 2,

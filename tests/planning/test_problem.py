@@ -169,6 +169,9 @@ def test_an_observed_draw_lowers_a_planned_sessions_maximum_but_never_below_its_
     plan = build_plan(snapshot(), horizon=H, observations=Observations(max_kw={11: 6.0, 12: 0.5, 99: 1.0}))
     assert session(plan.problem, "11").max_kw == 6.0
     assert session(plan.problem, "12").max_kw == pytest.approx(1.38)  # 6 A on its one phase, not 0.5 kW
+    # what its minimum yields goes to the optimiser: capacity goes first where it all becomes energy
+    assert session(plan.problem, "12").draw_kw == 0.5
+    assert session(plan.problem, "11").draw_kw is None
 
 
 def test_every_session_has_the_minimum_of_the_nearest_setting() -> None:

@@ -72,6 +72,7 @@ class PlanSession:
     departure: datetime
     demand_source: str
     assumption: str  # planned | non_compliant | offline
+    draw_kw: float | None = None  # it draws less than its minimum (taper): what its minimum yields
 
 
 @dataclass(frozen=True)
@@ -211,13 +212,14 @@ def _sessions(
         if both_stated and demand.energy_kwh is not None:
             promised_kwh = max(0.0, demand.energy_kwh - delivered_kwh)
         ceiling_kw = observations.max_kw.get(tx.id, math.inf)
-        raise_to_min = False
+        raise_to_min, draw_kw = False, None
         if assumption == "planned" and ceiling_kw == 0:  # idle: offered again later
             max_kw = min_kw = 0.0
         elif assumption == "planned" and reserve_draw and ceiling_kw < min_kw:
             # it draws less than its minimum (a battery near full): planned at what it draws, sent its minimum
             max_kw, min_kw, raise_to_min = ceiling_kw, 0.0, True
         elif assumption == "planned":
+            draw_kw = ceiling_kw if ceiling_kw < min_kw else None  # taper: its minimum yields less
             max_kw = max(min_kw, min(max_kw, ceiling_kw))
         elif assumption == "offline":  # it keeps to the limits it holds: the others make room for them
             installed = observations.installed.get(tx.id)
@@ -249,6 +251,7 @@ def _sessions(
             departure=departure,
             demand_source=f"energy:{energy_source},departure:{demand.departure_source.value}",
             assumption=assumption,
+            draw_kw=draw_kw,
         )
     return out
 
@@ -359,6 +362,7 @@ def build_plan(
                 group=sessions.group[key],
                 promised=ps.promised_kwh is not None and ps.assumption == "planned",
                 served_kwh=ps.delivered_kwh,
+                draw_kw=ps.draw_kw if ps.assumption == "planned" else None,
             )
             for key, ps in sessions.plan.items()
         ),
