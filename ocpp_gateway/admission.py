@@ -1,0 +1,122 @@
+"""Who may open a connection: the decision taken on the upgrade request, before the WebSocket exists.
+
+* An id that is not admitted, for whatever reason (unknown and `reject`, wrong or missing password), gets the
+  same answer: 401 with a Basic challenge, after the same work (an unknown id with credentials costs an
+  Argon2 run, like a wrong password), so ids cannot be enumerated.
+* Over a limit of failed attempts (`throttle.FailedAttempts`) the answer is 429 with Retry-After, given
+  before any database read or hashing.
+* A charge point without a password (allowed only when passwords are not required) cannot replace its own
+  live connection: a second connection is refused with 409 until the first closes or misses a pong. With a
+  password, an authenticated connection replaces the live one (a charge point that lost its link silently).
+"""
+
+import http
+import logging
+
+from websockets.asyncio.server import ServerConnection
+from websockets.http11 import Request, Response
+
+from app.domain.enums import RegistrationStatus
+from app.domain.messages import Credentials
+from app.domain.persistence import Store
+from app.domain.ports import Clock
+from app.services.ocpp import charge_points
+from app.services.passwords import PasswordVerifier
+from app.settings import Settings, UnknownChargePoints
+from ocpp_gateway import handshake
+from ocpp_gateway.registry import ConnectionRegistry
+from ocpp_gateway.throttle import FailedAttempts
+
+log = logging.getLogger(__name__)
+
+
+class Admission:
+    def __init__(self, settings: Settings, store: Store, clock: Clock, registry: ConnectionRegistry) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self.registry = registry
+        self.passwords = PasswordVerifier(
+            workers=settings.ocpp_password_workers,
+            cache_size=settings.ocpp_password_cache_size,
+            cache_ttl_s=settings.ocpp_password_cache_ttl_s,
+        )
+        self.failures = FailedAttempts(
+            per_charge_point=settings.ocpp_auth_failures_per_charge_point,
+            per_address=settings.ocpp_auth_failures_per_address,
+            window_s=settings.ocpp_auth_failure_window_s,
+        )
+
+    def close(self) -> None:
+        self.passwords.close()
+
+    async def check(self, connection: ServerConnection, request: Request, cp_id: str) -> Response | None:
+        """None to go on with the upgrade; otherwise the HTTP refusal."""
+        address = _address(connection)
+        wait_s = self.failures.retry_after_s(cp_id, address)
+        if wait_s is not None:
+            log.warning("refused %s from %s: too many failed attempts, retry in %d s", cp_id, address, wait_s)
+            return _too_many(connection, wait_s)
+        known = await charge_points.credentials(self.store, cp_id)
+        required = self.settings.ocpp_passwords_required
+        mode = self.settings.unknown_charge_points
+        if known is None and (required or mode == UnknownChargePoints.reject):
+            return await self._authenticate(connection, request, cp_id, address, None)
+        if known is None:
+            await self._admit_unknown(cp_id, mode)
+            return None
+        if known.password_hash is not None or required:
+            return await self._authenticate(connection, request, cp_id, address, known)
+        if cp_id in self.registry:
+            log.warning("refused %s from %s: already connected, and it has no password", cp_id, address)
+            return connection.respond(http.HTTPStatus.CONFLICT, "Already connected\n")
+        return None
+
+    async def _authenticate(
+        self,
+        connection: ServerConnection,
+        request: Request,
+        cp_id: str,
+        address: str,
+        known: Credentials | None,
+    ) -> Response | None:
+        given = handshake.basic_credentials(request.headers)
+        if given is None:
+            log.warning("refused %s from %s: no HTTP Basic credentials", cp_id, address)
+            return _unauthorised(connection)
+        password_hash = known.password_hash if known is not None else None
+        if password_hash is not None and given.username == cp_id:
+            valid = await self.passwords.verify(cp_id, password_hash, given.password)
+        else:
+            await self.passwords.decoy(given.password)
+            valid = False
+        if not valid:
+            self.failures.failed(cp_id, address)
+            log.warning("refused %s from %s: wrong credentials or not admitted", cp_id, address)
+            return _unauthorised(connection)
+        self.failures.succeeded(cp_id, address)
+        return None
+
+    async def _admit_unknown(self, cp_id: str, mode: UnknownChargePoints) -> None:
+        status = (
+            RegistrationStatus.pending if mode == UnknownChargePoints.pending else RegistrationStatus.accepted
+        )
+        await charge_points.admit(self.store, cp_id, status, self.clock.now())
+        log.info("admitted unknown charge point %s as %s", cp_id, status.value)
+
+
+def _address(connection: ServerConnection) -> str:
+    remote = connection.remote_address
+    return str(remote[0]) if remote else "unknown"
+
+
+def _unauthorised(connection: ServerConnection) -> Response:
+    response = connection.respond(http.HTTPStatus.UNAUTHORIZED, "Unauthorized\n")
+    response.headers["WWW-Authenticate"] = 'Basic realm="smartcharge", charset="UTF-8"'
+    return response
+
+
+def _too_many(connection: ServerConnection, wait_s: int) -> Response:
+    response = connection.respond(http.HTTPStatus.TOO_MANY_REQUESTS, "Too many failed attempts\n")
+    response.headers["Retry-After"] = str(wait_s)
+    return response
