@@ -57,6 +57,18 @@ class Admission:
         if wait_s is not None:
             log.warning("refused %s from %s: too many failed attempts, retry in %d s", cp_id, address, wait_s)
             return _too_many(connection, wait_s)
+        self.failures.started(cp_id, address)  # before any await: concurrent attempts see each other
+        verdict: bool | None = None
+        try:
+            response, verdict = await self._decide(connection, request, cp_id, address)
+        finally:
+            self.failures.finished(cp_id, address, verdict=verdict)
+        return response
+
+    async def _decide(
+        self, connection: ServerConnection, request: Request, cp_id: str, address: str
+    ) -> tuple[Response | None, bool | None]:
+        """The answer, and whether a password was checked and right (None: none was checked)."""
         known = await charge_points.credentials(self.store, cp_id)
         required = self.settings.ocpp_passwords_required
         mode = self.settings.unknown_charge_points
@@ -64,13 +76,13 @@ class Admission:
             return await self._authenticate(connection, request, cp_id, address, None)
         if known is None:
             await self._admit_unknown(cp_id, mode)
-            return None
+            return None, None
         if known.password_hash is not None or required:
             return await self._authenticate(connection, request, cp_id, address, known)
         if cp_id in self.registry:
             log.warning("refused %s from %s: already connected, and it has no password", cp_id, address)
-            return connection.respond(http.HTTPStatus.CONFLICT, "Already connected\n")
-        return None
+            return connection.respond(http.HTTPStatus.CONFLICT, "Already connected\n"), None
+        return None, None
 
     async def _authenticate(
         self,
@@ -79,11 +91,11 @@ class Admission:
         cp_id: str,
         address: str,
         known: Credentials | None,
-    ) -> Response | None:
+    ) -> tuple[Response | None, bool | None]:
         given = handshake.basic_credentials(request.headers)
         if given is None:
             log.warning("refused %s from %s: no HTTP Basic credentials", cp_id, address)
-            return _unauthorised(connection)
+            return _unauthorised(connection), None
         password_hash = known.password_hash if known is not None else None
         if password_hash is not None and given.username == cp_id:
             valid = await self.passwords.verify(cp_id, password_hash, given.password)
@@ -91,11 +103,9 @@ class Admission:
             await self.passwords.decoy(given.password)
             valid = False
         if not valid:
-            self.failures.failed(cp_id, address)
             log.warning("refused %s from %s: wrong credentials or not admitted", cp_id, address)
-            return _unauthorised(connection)
-        self.failures.succeeded(cp_id, address)
-        return None
+            return _unauthorised(connection), False
+        return None, True
 
     async def _admit_unknown(self, cp_id: str, mode: UnknownChargePoints) -> None:
         status = (
