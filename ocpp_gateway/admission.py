@@ -57,7 +57,7 @@ class Admission:
         if wait_s is not None:
             log.warning("refused %s from %s: too many failed attempts, retry in %d s", cp_id, address, wait_s)
             return _too_many(connection, wait_s)
-        self.failures.started(cp_id, address)  # before any await: concurrent attempts see each other
+        self.failures.started(cp_id)  # before any await: concurrent attempts see each other
         verdict: bool | None = None
         try:
             response, verdict = await self._decide(connection, request, cp_id, address)
@@ -97,11 +97,21 @@ class Admission:
             log.warning("refused %s from %s: no HTTP Basic credentials", cp_id, address)
             return _unauthorised(connection), None
         password_hash = known.password_hash if known is not None else None
-        if password_hash is not None and given.username == cp_id:
-            valid = await self.passwords.verify(cp_id, password_hash, given.password)
-        else:
-            await self.passwords.decoy(given.password)
-            valid = False
+        checkable = password_hash is not None and given.username == cp_id
+        valid = (
+            self.passwords.remembered(cp_id, password_hash, given.password)
+            if password_hash is not None and checkable
+            else None
+        )
+        if valid is None:
+            async with self.failures.slot(cp_id, address) as wait_s:
+                if wait_s is not None:
+                    return _too_many(connection, wait_s), None
+                if password_hash is not None and checkable:
+                    valid = await self.passwords.verify(cp_id, password_hash, given.password)
+                else:
+                    await self.passwords.decoy(given.password)
+                    valid = False
         if not valid:
             log.warning("refused %s from %s: wrong credentials or not admitted", cp_id, address)
             return _unauthorised(connection), False

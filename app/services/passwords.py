@@ -62,23 +62,28 @@ class PasswordVerifier:
         message = password_hash.encode() + b"\0" + password.encode("utf-8", "surrogatepass")
         return hmac.new(self._key, message, hashlib.sha256).digest()
 
-    async def verify(self, charge_point_id: str, password_hash: str, password: str) -> bool:
-        fingerprint = self._fingerprint(password_hash, password)
+    def remembered(self, charge_point_id: str, password_hash: str, password: str) -> bool | None:
+        """The answer from memory, when `password_hash` verified a password before (it verifies only that
+        one); None when only Argon2 can tell."""
         known = self._verified.get(charge_point_id)
-        if known is not None and known.password_hash == password_hash:
-            # The stored hash verified a password before: it verifies only that one.
-            return hmac.compare_digest(known.fingerprint, fingerprint)
+        if known is None or known.password_hash != password_hash:
+            return None
+        return hmac.compare_digest(known.fingerprint, self._fingerprint(password_hash, password))
+
+    async def verify(self, charge_point_id: str, password_hash: str, password: str) -> bool:
+        remembered = self.remembered(charge_point_id, password_hash, password)
+        if remembered is not None:
+            return remembered
         valid = await self._run(password_hash, password)
         if valid:
-            self._verified[charge_point_id] = _Verified(password_hash, fingerprint)
+            self._verified[charge_point_id] = _Verified(
+                password_hash, self._fingerprint(password_hash, password)
+            )
         return valid
 
     async def decoy(self, password: str) -> None:
         """Spend what a verification costs (an unknown id answers as slowly as a wrong password)."""
         await self._run(await asyncio.to_thread(_decoy_hash), password)
-
-    def cached(self, charge_point_id: str) -> bool:
-        return charge_point_id in self._verified
 
     async def _run(self, password_hash: str, password: str) -> bool:
         self.argon2_runs += 1

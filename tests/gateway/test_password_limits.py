@@ -64,8 +64,7 @@ async def test_a_flood_of_wrong_passwords_does_not_stop_a_legitimate_charge_poin
         assert set(statuses) <= {401, 429}
         assert statuses.count(401) <= 8  # the rest refused before their passwords were hashed
         assert gateway.admission.passwords.argon2_runs <= 8 + 1
-        # The charge point under attack is locked for addresses it never connected from.
-        assert await attempt(gateway, "TARGET", PASSWORD, source="127.0.0.3") == 429
+        assert await attempt(gateway, "LEGIT", PASSWORD, source="127.0.0.2") == 429  # the flooding address
 
 
 async def test_the_limiter_locks_and_unlocks(migrated_url: str) -> None:
