@@ -103,11 +103,40 @@ def _frame(*parts: Any) -> str:
 
 def _parse(text: str) -> Any:
     """A frame's JSON. orjson first (4x faster); what it refuses (NaN, integers beyond 64 bits, lone
-    surrogates, deep nesting) gets the standard parser's verdict, so that what is accepted does not change."""
+    surrogates, deep nesting) gets the standard parser's verdict, so that what is accepted does not change
+    — except text that is not Unicode: a string with a lone surrogate (`"\\ud800"`) is `NotUnicode`."""
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
-        return json.loads(text)
+        message = json.loads(text)
+    if _holds_lone_surrogate(message):
+        raise NotUnicode(message)
+    return message
+
+
+class NotUnicode(ValueError):
+    """A frame that is JSON but holds a string that is not Unicode text (a lone surrogate)."""
+
+    def __init__(self, message: Any) -> None:
+        super().__init__("a string holds a lone surrogate")
+        self.message = message
+
+
+def _holds_lone_surrogate(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode()
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+    return False
 
 
 @functools.lru_cache(maxsize=4096)
@@ -174,6 +203,9 @@ class OcppJEndpoint(OcppChargePoint):  # type: ignore[misc]
         try:
             text = raw_msg.decode() if isinstance(raw_msg, bytes) else raw_msg
             message = _parse(text)
+        except NotUnicode as not_unicode:
+            await self._refuse_not_unicode(not_unicode.message)
+            return
         except (ValueError, RecursionError):
             await self._reply_error(UNKNOWN_ID, FormationViolation("the frame is not valid JSON"))
             return
@@ -193,6 +225,19 @@ class OcppJEndpoint(OcppChargePoint):  # type: ignore[misc]
         if call is not None:
             self._in_progress.add(call.unique_id)
             await self._inbox.put(call)
+
+    async def _refuse_not_unicode(self, message: Any) -> None:
+        """FormationViolation for a CALL (to its UniqueId when that is clean); a reply to our CALL fails."""
+        parts = message if isinstance(message, list) else []
+        unique_id = parts[1] if len(parts) > 1 and isinstance(parts[1], str) else None
+        if unique_id is not None and _holds_lone_surrogate(unique_id):
+            unique_id = None
+        error = FormationViolation("a string holds a lone surrogate: not Unicode text")
+        future = self._pending.get(unique_id) if unique_id is not None and parts[0] != CALL else None
+        if future is not None and not future.done():
+            future.set_result(Reply(error_code=error.code, error_description=str(error)))
+            return
+        await self._reply_error(unique_id or UNKNOWN_ID, error)
 
     async def _check_call(self, message: list[Any], unique_id: str | None, size: int) -> _Call | None:
         error: CallErrorCode | None = None
