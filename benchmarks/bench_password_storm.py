@@ -5,14 +5,16 @@ own; 1,000 charge points, each registered with an Argon2id-hashed password, conn
 send a BootNotification. "first connect" is the gateway's first sight of them (one Argon2 run each, in the
 password pool); then every connection is dropped at once and all reconnect and boot again: "storm" runs from
 the drop until the last BootNotification is answered (a reconnect is verified from the cache). Clients open
-at most 200 connections at a time (a fleet reconnects spread over its backoff anyway).
+at most 200 connections at a time and retry after 1-3 s when the gateway's opening timeout (10 s) passed.
 """
 
 import asyncio
 import base64
 import contextlib
 import json
+import logging
 import multiprocessing
+import random
 import tempfile
 import time
 from multiprocessing.connection import Connection
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import WebSocketException
 
 CHARGE_POINTS = 1000
 PASSWORD = "fleet-password-0123456789"
@@ -28,6 +31,7 @@ CONNECT_CONCURRENCY = 200
 
 
 def _serve(database_url: str, control: Connection) -> None:
+    logging.basicConfig(level=logging.CRITICAL)  # refused handshakes of a cold start are expected
     asyncio.run(_serve_async(database_url, control))
 
 
@@ -78,42 +82,58 @@ async def _serve_async(database_url: str, control: Connection) -> None:
     await database.dispose()
 
 
-async def _open(port: int, cp_id: str, gate: asyncio.Semaphore) -> ClientConnection:
+async def _open(port: int, cp_id: str, gate: asyncio.Semaphore, retries: list[int]) -> ClientConnection:
+    """Connect and boot, retrying after 1–3 s (a charge point's backoff) when the gateway did not answer
+    within its opening timeout (a cold start queues Argon2 runs behind each other)."""
+    while True:
+        try:
+            async with gate:
+                return await _connect_and_boot(port, cp_id)
+        except (OSError, TimeoutError, WebSocketException):
+            retries[0] += 1
+            await asyncio.sleep(random.uniform(1.0, 3.0))
+
+
+async def _connect_and_boot(port: int, cp_id: str) -> ClientConnection:
     token = base64.b64encode(f"{cp_id}:{PASSWORD}".encode()).decode()
-    async with gate:
-        ws = await connect(
-            f"ws://127.0.0.1:{port}/ocpp/{cp_id}",
-            subprotocols=["ocpp1.6"],  # type: ignore[list-item]
-            additional_headers={"Authorization": f"Basic {token}"},
-            open_timeout=120,
-            ping_interval=None,
-        )
-        payload = {"chargePointVendor": "Bench", "chargePointModel": "Storm"}
-        await ws.send(json.dumps([2, "1", "BootNotification", payload]))
-        answer = json.loads(await ws.recv())
-        if answer[0] != 3 or answer[2]["status"] != "Accepted":
-            raise RuntimeError(f"{cp_id}: {answer}")
-        return ws
+    ws = await connect(
+        f"ws://127.0.0.1:{port}/ocpp/{cp_id}",
+        subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+        additional_headers={"Authorization": f"Basic {token}"},
+        open_timeout=30,
+        ping_interval=None,
+    )
+    payload = {"chargePointVendor": "Bench", "chargePointModel": "Storm"}
+    await ws.send(json.dumps([2, "1", "BootNotification", payload]))
+    answer = json.loads(await ws.recv())
+    if answer[0] != 3 or answer[2]["status"] != "Accepted":
+        raise RuntimeError(f"{cp_id}: {answer}")
+    return ws
 
 
-async def _all_back(port: int) -> tuple[float, list[ClientConnection]]:
-    gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+async def _all_back(port: int) -> tuple[float, int, list[ClientConnection]]:
+    gate, retries = asyncio.Semaphore(CONNECT_CONCURRENCY), [0]
     started = time.perf_counter()
-    connections = await asyncio.gather(*(_open(port, f"CP{i:04d}", gate) for i in range(CHARGE_POINTS)))
-    return time.perf_counter() - started, connections
+    connections = await asyncio.gather(
+        *(_open(port, f"CP{i:04d}", gate, retries) for i in range(CHARGE_POINTS))
+    )
+    return time.perf_counter() - started, retries[0], connections
 
 
 async def _run(port: int) -> dict[str, float]:
-    first_s, connections = await _all_back(port)
-    dropped = time.perf_counter()
+    first_s, first_retries, connections = await _all_back(port)
     for ws in connections:
         ws.transport.abort()  # the link is gone: no close handshake
-    _, connections = await _all_back(port)
-    storm_s = time.perf_counter() - dropped
+    storm_s, storm_retries, connections = await _all_back(port)
     for ws in connections:
         with contextlib.suppress(Exception):
             await ws.close()
-    return {"first_connect_s": first_s, "storm_s": storm_s}
+    return {
+        "first_connect_s": first_s,
+        "first_retries": first_retries,
+        "storm_s": storm_s,
+        "storm_retries": storm_retries,
+    }
 
 
 def main() -> None:
@@ -132,11 +152,14 @@ def main() -> None:
             if process.is_alive():
                 process.kill()
     print(f"{CHARGE_POINTS} charge points with passwords (Argon2id), SQLite, passwords required")
-    print(f"first connect (an Argon2 run each): all booted in {figures['first_connect_s']:.1f} s")
+    print(
+        f"first connect (an Argon2 run each): all booted in {figures['first_connect_s']:.1f} s"
+        f" ({figures['first_retries']} retries)"
+    )
     verdict = "met" if figures["storm_s"] <= TARGET_S else "MISSED"
     print(
-        f"reconnect storm (all dropped at once): all booted in {figures['storm_s']:.1f} s,"
-        f" target {TARGET_S:g} s {verdict}"
+        f"reconnect storm (all dropped at once): all booted in {figures['storm_s']:.1f} s"
+        f" ({figures['storm_retries']} retries), target {TARGET_S:g} s {verdict}"
     )
     print(f"Argon2 runs in the gateway: {figures['argon2_runs']}")
 

@@ -66,7 +66,9 @@ async def test_pagination(api: Api) -> None:
 
 
 @pytest.mark.anyio
-async def test_a_revoked_bootstrap_admin_key_stays_revoked_after_a_restart(api: Api, migrated_url: str) -> None:
+async def test_a_revoked_bootstrap_admin_key_stays_revoked_after_a_restart(
+    api: Api, migrated_url: str
+) -> None:
     second_admin = await api.client(Role.admin)
     bootstrap = (await api.admin.get("/api-keys", params={"revoked": False})).json()["items"]
     [bootstrap_id] = [key["id"] for key in bootstrap if key["name"] == "bootstrap admin"]

@@ -20,6 +20,7 @@ from app.db.engine import Database
 from app.db.store import SqlUnitOfWork
 from app.domain.enums import RegistrationStatus
 from app.domain.ocpp import ChargePoint
+from app.settings import Settings
 from ocpp_gateway import OcppServer
 from tests.gateway.helpers import (
     basic_auth,
@@ -285,3 +286,32 @@ async def test_creating_an_unknown_charge_point_is_race_safe(database: Database)
     async with database.session() as session:
         rows = (await session.exec(select(ChargePoint))).all()
     assert [(row.id, row.registration_status) for row in rows] == [("SAME", "Pending")]
+
+
+@pytest.mark.parametrize(
+    ("host", "require", "required"),
+    [
+        ("127.0.0.1", None, False),
+        ("::1", None, False),
+        ("localhost", None, False),
+        ("0.0.0.0", None, True),
+        ("::", None, True),
+        ("192.0.2.10", None, True),
+        ("charge.example.net", None, True),
+        ("0.0.0.0", False, False),
+        ("127.0.0.1", True, True),
+    ],
+)
+def test_passwords_are_required_by_default_beyond_loopback(
+    host: str, require: bool | None, required: bool
+) -> None:
+    settings = Settings(ocpp_host=host, ocpp_require_password=require)
+    assert settings.ocpp_passwords_required is required
+
+
+def test_ocpp_listens_on_loopback_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SMARTCHARGE_OCPP_HOST", raising=False)
+    monkeypatch.delenv("SMARTCHARGE_OCPP_REQUIRE_PASSWORD", raising=False)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.ocpp_host == "127.0.0.1"
+    assert settings.ocpp_require_password is None
