@@ -10,6 +10,7 @@
   password, an authenticated connection replaces the live one (a charge point that lost its link silently).
 """
 
+import asyncio
 import http
 import logging
 
@@ -98,17 +99,19 @@ class Admission:
             return _unauthorised(connection), None
         password_hash = known.password_hash if known is not None else None
         checkable = password_hash is not None and given.username == cp_id
-        valid = (
-            self.passwords.remembered(cp_id, password_hash, given.password)
-            if password_hash is not None and checkable
-            else None
-        )
+        valid: bool | None = None
+        if password_hash is not None and checkable:
+            valid = self.passwords.remembered(cp_id, password_hash, given.password)
+            joined = self.passwords.under_way(cp_id, password_hash, given.password)
+            if valid is None and joined is not None:  # a retry while its first attempt is still checked
+                valid = await self._outcome(joined, cp_id, address)
         if valid is None:
             async with self.failures.slot(cp_id, address) as wait_s:
                 if wait_s is not None:
                     return _too_many(connection, wait_s), None
                 if password_hash is not None and checkable:
-                    valid = await self.passwords.verify(cp_id, password_hash, given.password)
+                    verification = self.passwords.verification(cp_id, password_hash, given.password)
+                    valid = await self._outcome(verification, cp_id, address)
                 else:
                     await self.passwords.decoy(given.password)
                     valid = False
@@ -116,6 +119,19 @@ class Admission:
             log.warning("refused %s from %s: wrong credentials or not admitted", cp_id, address)
             return _unauthorised(connection), False
         return None, True
+
+    async def _outcome(self, verification: asyncio.Future[bool], cp_id: str, address: str) -> bool:
+        """Wait for `verification`; when this attempt is abandoned first (the opening timeout), its verdict
+        is still counted once known."""
+        try:
+            return await asyncio.shield(verification)
+        except asyncio.CancelledError:
+            verification.add_done_callback(lambda done: self._settle(done, cp_id, address))
+            raise
+
+    def _settle(self, verification: asyncio.Future[bool], cp_id: str, address: str) -> None:
+        if not verification.cancelled() and verification.exception() is None:
+            self.failures.record(cp_id, address, verdict=verification.result())
 
     async def _admit_unknown(self, cp_id: str, mode: UnknownChargePoints) -> None:
         status = (

@@ -79,6 +79,10 @@ class FailedAttempts:
         self._pending[key] -= 1
         if self._pending[key] <= 0:
             del self._pending[key]
+        self.record(charge_point_id, address, verdict=verdict)
+
+    def record(self, charge_point_id: str, address: str, *, verdict: bool | None) -> None:
+        """The verdict on a password (also for an attempt abandoned while it was checked)."""
         if verdict is True:
             self._last_good[charge_point_id] = address
         elif verdict is False:

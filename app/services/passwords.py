@@ -56,6 +56,7 @@ class PasswordVerifier:
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="password")
         self._verified: TTLCache[str, _Verified] = TTLCache(maxsize=cache_size, ttl=cache_ttl_s)
         self._key = secrets.token_bytes(32)
+        self._running: dict[tuple[str, bytes], asyncio.Future[bool]] = {}
         self.argon2_runs = 0
 
     def _fingerprint(self, password_hash: str, password: str) -> bytes:
@@ -74,11 +75,35 @@ class PasswordVerifier:
         remembered = self.remembered(charge_point_id, password_hash, password)
         if remembered is not None:
             return remembered
+        return await asyncio.shield(self.verification(charge_point_id, password_hash, password))
+
+    def under_way(
+        self, charge_point_id: str, password_hash: str, password: str
+    ) -> asyncio.Future[bool] | None:
+        """The verification of exactly these credentials that is running, if one is."""
+        return self._running.get((charge_point_id, self._fingerprint(password_hash, password)))
+
+    def verification(self, charge_point_id: str, password_hash: str, password: str) -> asyncio.Future[bool]:
+        """The verification of these credentials: the one under way, or a new one. It runs to its end, and a
+        success is remembered, even when every attempt waiting for it is abandoned (a charge point that gave
+        up waiting finds the answer when it tries again)."""
+        fingerprint = self._fingerprint(password_hash, password)
+        key = (charge_point_id, fingerprint)
+        running = self._running.get(key)
+        if running is None:
+            running = asyncio.ensure_future(
+                self._verify(charge_point_id, password_hash, password, fingerprint)
+            )
+            self._running[key] = running
+            running.add_done_callback(lambda _: self._running.pop(key, None))
+        return running
+
+    async def _verify(
+        self, charge_point_id: str, password_hash: str, password: str, fingerprint: bytes
+    ) -> bool:
         valid = await self._run(password_hash, password)
         if valid:
-            self._verified[charge_point_id] = _Verified(
-                password_hash, self._fingerprint(password_hash, password)
-            )
+            self._verified[charge_point_id] = _Verified(password_hash, fingerprint)
         return valid
 
     async def decoy(self, password: str) -> None:
@@ -91,4 +116,6 @@ class PasswordVerifier:
         return await loop.run_in_executor(self._executor, verify_password, password_hash, password)
 
     def close(self) -> None:
+        for running in list(self._running.values()):
+            running.cancel()
         self._executor.shutdown(wait=False, cancel_futures=True)

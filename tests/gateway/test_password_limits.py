@@ -9,7 +9,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from app.domain.ocpp import ChargePoint
-from app.services.passwords import hash_password
+from app.services.passwords import PasswordVerifier, hash_password
 from ocpp_gateway import OcppServer
 from tests.gateway.helpers import (
     basic_auth,
@@ -146,3 +146,20 @@ async def test_a_reconnect_is_verified_from_the_cache_until_the_password_changes
     await set_password_hash(gateway, "CP1", hash_password("a new password"))  # same password, new hash
     assert await attempt(gateway, "CP1", "a new password") == 101
     assert passwords.argon2_runs == runs + 1
+
+
+async def test_an_abandoned_verification_still_ends_and_a_retry_joins_it() -> None:
+    verifier = PasswordVerifier(workers=1, cache_size=10, cache_ttl_s=60)
+    password_hash = hash_password(PASSWORD)
+    try:
+        first = asyncio.create_task(verifier.verify("CP1", password_hash, PASSWORD))
+        await eventually(lambda: verifier.under_way("CP1", password_hash, PASSWORD) is not None)
+        first.cancel()  # the attempt gave up (the opening timeout)
+        retry = verifier.under_way("CP1", password_hash, PASSWORD)
+        assert retry is not None
+        assert await asyncio.shield(retry) is True
+        assert verifier.remembered("CP1", password_hash, PASSWORD) is True
+        assert verifier.remembered("CP1", password_hash, "another") is False
+        assert verifier.argon2_runs == 1
+    finally:
+        verifier.close()
