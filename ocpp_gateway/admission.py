@@ -12,6 +12,7 @@
 
 import asyncio
 import http
+import ipaddress
 import logging
 
 from websockets.asyncio.server import ServerConnection
@@ -53,7 +54,7 @@ class Admission:
 
     async def check(self, connection: ServerConnection, request: Request, cp_id: str) -> Response | None:
         """None to go on with the upgrade; otherwise the HTTP refusal."""
-        address = _address(connection)
+        address = source_of(connection)
         wait_s = self.failures.retry_after_s(cp_id, address)
         if wait_s is not None:
             log.warning("refused %s from %s: too many failed attempts, retry in %d s", cp_id, address, wait_s)
@@ -97,10 +98,10 @@ class Admission:
         if given is None:
             log.warning("refused %s from %s: no HTTP Basic credentials", cp_id, address)
             return _unauthorised(connection), None
-        password_hash = known.password_hash if known is not None else None
-        checkable = password_hash is not None and given.username == cp_id
+        # the stored hash, when the username names the charge point; otherwise only a decoy run
+        password_hash = known.password_hash if known is not None and given.username == cp_id else None
         valid: bool | None = None
-        if password_hash is not None and checkable:
+        if password_hash is not None:
             valid = self.passwords.remembered(cp_id, password_hash, given.password)
             joined = self.passwords.under_way(cp_id, password_hash, given.password)
             if valid is None and joined is not None:  # a retry while its first attempt is still checked
@@ -109,7 +110,7 @@ class Admission:
             async with self.failures.slot(cp_id, address) as wait_s:
                 if wait_s is not None:
                     return _too_many(connection, wait_s), None
-                if password_hash is not None and checkable:
+                if password_hash is not None:
                     verification = self.passwords.verification(cp_id, password_hash, given.password)
                     valid = await self._outcome(verification, cp_id, address)
                 else:
@@ -141,9 +142,20 @@ class Admission:
         log.info("admitted unknown charge point %s as %s", cp_id, status.value)
 
 
-def _address(connection: ServerConnection) -> str:
+def source_of(connection: ServerConnection) -> str:
+    """The source the limits count: an IPv4 address, or an IPv6 /64 (what one subscriber holds)."""
     remote = connection.remote_address
-    return str(remote[0]) if remote else "unknown"
+    if not remote:
+        return "unknown"
+    try:
+        address = ipaddress.ip_address(str(remote[0]).split("%")[0])
+    except ValueError:
+        return str(remote[0])
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
 
 
 def _unauthorised(connection: ServerConnection) -> Response:

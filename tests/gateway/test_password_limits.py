@@ -2,6 +2,8 @@
 verifications remembered for reconnects. Attackers connect from other loopback addresses (127.0.0.2 ...)."""
 
 import asyncio
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from ocpp.v16 import call
@@ -11,6 +13,7 @@ from websockets.exceptions import InvalidStatus
 from app.domain.ocpp import ChargePoint
 from app.services.passwords import PasswordVerifier, hash_password
 from ocpp_gateway import OcppServer
+from ocpp_gateway.admission import source_of
 from tests.gateway.helpers import (
     basic_auth,
     connect_charge_point,
@@ -163,3 +166,17 @@ async def test_an_abandoned_verification_still_ends_and_a_retry_joins_it() -> No
         assert verifier.argon2_runs == 1
     finally:
         verifier.close()
+
+
+@pytest.mark.parametrize(
+    ("remote", "counted_as"),
+    [
+        (("192.0.2.7", 4711), "192.0.2.7"),
+        (("2001:db8:1:2:aaaa::1", 4711, 0, 0), "2001:db8:1:2::/64"),
+        (("2001:db8:1:2:bbbb::9", 4711, 0, 0), "2001:db8:1:2::/64"),  # the same subscriber
+        (("::ffff:192.0.2.7", 4711, 0, 0), "192.0.2.7"),
+        (None, "unknown"),
+    ],
+)
+def test_the_limit_counts_an_ipv6_source_as_its_64(remote: Any, counted_as: str) -> None:
+    assert source_of(SimpleNamespace(remote_address=remote)) == counted_as  # type: ignore[arg-type]
