@@ -41,6 +41,7 @@ from ocpp_gateway.errors import (
     NotSupportedAction,
     ProtocolError,
 )
+from ocpp_gateway.frames import NotUnicode, holds_lone_surrogate, parse
 from ocpp_gateway.validation import validate
 
 log = logging.getLogger(__name__)
@@ -99,44 +100,6 @@ def _frame(*parts: Any) -> str:
         return orjson.dumps(parts).decode()  # compact UTF-8, as below, at a tenth of the cost
     except TypeError:  # what orjson does not take (a Decimal, an int beyond 64 bits, a non-str key)
         return json.dumps(list(parts), separators=(",", ":"), ensure_ascii=False)
-
-
-def _parse(text: str) -> Any:
-    """A frame's JSON. orjson first (4x faster); what it refuses (NaN, integers beyond 64 bits, lone
-    surrogates, deep nesting) gets the standard parser's verdict, so that what is accepted does not change
-    — except text that is not Unicode: a string with a lone surrogate (`"\\ud800"`) is `NotUnicode`."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        message = json.loads(text)
-    if _holds_lone_surrogate(message):
-        raise NotUnicode(message)
-    return message
-
-
-class NotUnicode(ValueError):
-    """A frame that is JSON but holds a string that is not Unicode text (a lone surrogate)."""
-
-    def __init__(self, message: Any) -> None:
-        super().__init__("a string holds a lone surrogate")
-        self.message = message
-
-
-def _holds_lone_surrogate(value: Any) -> bool:
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            try:
-                item.encode()
-            except UnicodeEncodeError:
-                return True
-        elif isinstance(item, list):
-            stack.extend(item)
-        elif isinstance(item, dict):
-            stack.extend(item)
-            stack.extend(item.values())
-    return False
 
 
 @functools.lru_cache(maxsize=4096)
@@ -202,7 +165,7 @@ class OcppJEndpoint(OcppChargePoint):  # type: ignore[misc]
         log.debug("%s: receive %.1000r", self.id, raw_msg)
         try:
             text = raw_msg.decode() if isinstance(raw_msg, bytes) else raw_msg
-            message = _parse(text)
+            message = parse(text)
         except NotUnicode as not_unicode:
             await self._refuse_not_unicode(not_unicode.message)
             return
@@ -230,12 +193,13 @@ class OcppJEndpoint(OcppChargePoint):  # type: ignore[misc]
         """FormationViolation for a CALL (to its UniqueId when that is clean); a reply to our CALL fails."""
         parts = message if isinstance(message, list) else []
         unique_id = parts[1] if len(parts) > 1 and isinstance(parts[1], str) else None
-        if unique_id is not None and _holds_lone_surrogate(unique_id):
+        if unique_id is not None and holds_lone_surrogate(unique_id):
             unique_id = None
         error = FormationViolation("a string holds a lone surrogate: not Unicode text")
-        future = self._pending.get(unique_id) if unique_id is not None and parts[0] != CALL else None
-        if future is not None and not future.done():
-            future.set_result(Reply(error_code=error.code, error_description=str(error)))
+        if parts and parts[0] in (CALLRESULT, CALLERROR):  # a reply is never answered
+            future = self._pending.get(unique_id) if unique_id is not None else None
+            if future is not None and not future.done():
+                future.set_result(Reply(error_code=error.code, error_description=str(error)))
             return
         await self._reply_error(unique_id or UNKNOWN_ID, error)
 

@@ -1,6 +1,7 @@
 """OCPP fuzz cases over a raw WebSocket: out-of-range integers, lone surrogates, deep nesting, oversize frames
 and pipelined CALLs get their OCPP-J 1.6 Table 7 code, nothing of them is stored, and the connection stays."""
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -9,7 +10,7 @@ import pytest
 from sqlmodel import select
 from websockets.asyncio.client import ClientConnection, connect
 
-from app.domain.ocpp import IdTag, MeterValue, Transaction
+from app.domain.ocpp import Command, IdTag, MeterValue, Transaction
 from ocpp_gateway import OcppServer
 from tests.gateway.helpers import add_id_tag, url
 
@@ -174,3 +175,17 @@ async def test_pipelined_calls_are_each_answered_in_order(gateway: OcppServer, w
     assert heartbeats == [unique_id for unique_id, type_id, _ in expected if type_id == 3]  # in order
     assert await stored(gateway) == (0, 0)
     await still_works(ws)
+
+
+async def test_a_reply_with_a_lone_surrogate_fails_its_command(gateway: OcppServer) -> None:
+    async with connect(url(gateway, "FUZZ2"), subprotocols=["ocpp1.6"]) as raw:  # type: ignore[list-item]
+        sending = asyncio.create_task(gateway.commands.send("FUZZ2", "GetLocalListVersion", {}, wait=True))
+        call = json.loads(await raw.recv())
+        await raw.send('[3, "' + call[1] + '", {"listVersion": 1, "x": "\\ud800"}]')
+        command_id = await sending
+        async with gateway.store.database.session() as session:
+            command = await session.get(Command, command_id)
+        assert command is not None
+        assert command.error_code == "FormationViolation"
+        assert command.response is None
+        await still_works(raw)  # not answered: a reply is never answered
