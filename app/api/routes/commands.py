@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from app.api.deps import CommandsDep, OperatorDep, ReaderDep, StoreDep, UowDep
+from app.api.deps import CommandsDep, DriverDataReaderDep, OperatorDep, StoreDep, UowDep
 from app.api.errors import Problem
 from app.api.schemas import CommandCreate, CommandOut, Page, problems
 from app.api.support import ScopeDep, Since, Until, WindowDep, located, operation_id, paged, time_range
@@ -68,7 +68,7 @@ async def send_command(
 @router.get("/commands", summary="List commands, newest first", responses=problems(422))
 async def list_commands(
     uow: UowDep,
-    _: ReaderDep,
+    _: DriverDataReaderDep,
     scope: ScopeDep,
     window: WindowDep,
     charge_point_id: str | None = None,
@@ -88,7 +88,7 @@ async def list_commands(
     summary="A command: status, response, error, timestamps",
     responses=problems(404),
 )
-async def get_command(command_id: int, uow: UowDep, _: ReaderDep, scope: ScopeDep) -> CommandOut:
+async def get_command(command_id: int, uow: UowDep, _: DriverDataReaderDep, scope: ScopeDep) -> CommandOut:
     command = await reporting.get_command(uow, command_id, scope=scope)
     if command is None:
         raise Problem(404, f"command {command_id} does not exist")
