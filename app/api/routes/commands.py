@@ -19,8 +19,10 @@ router = APIRouter(
 
 REFUSALS: dict[str, tuple[int, str | None]] = {
     "not_connected": (409, None),
+    "conflict": (409, None),
     "unknown_action": (422, "action"),
     "invalid": (422, "payload"),
+    "id_tag": (422, "payload.idTag"),
 }
 
 
@@ -30,7 +32,10 @@ REFUSALS: dict[str, tuple[int, str | None]] = {
     summary="Send an OCPP operation to a charge point",
     description=(
         "Records the command and sends it; the answer is at the `Location` (`GET /commands/{id}`). "
-        "With `wait=true` the response comes once the charge point has answered (or the call timed out)."
+        "With `wait=true` the response comes once the charge point has answered (or the call timed out). "
+        "Date-times in the payload are RFC 3339 with an offset (422 otherwise) and are sent as UTC `Z`. "
+        "A ReserveNow's `idTag` must be one that may charge (422); its `reservationId` may only replace "
+        "this charge point's open reservation for the same tag (409 otherwise; leave it out for a new one)."
     ),
     responses={**located(202, "recorded and sent (`wait=true`: answered)"), **problems(404, 409, 422)},
 )
@@ -56,7 +61,7 @@ async def send_command(
         code, field = REFUSALS.get(exc.reason, (422, None))
         if field is None:
             raise Problem(code, exc.detail, reason=exc.reason) from exc
-        error: dict[str, Any] = {"loc": ["body", field], "msg": exc.detail, "type": exc.reason}
+        error: dict[str, Any] = {"loc": ["body", *field.split(".")], "msg": exc.detail, "type": exc.reason}
         raise Problem(code, f"body.{field}: {exc.detail}", reason=exc.reason, errors=[error]) from exc
     async with store.unit_of_work() as uow:
         command = await reporting.get_command(uow, command_id)

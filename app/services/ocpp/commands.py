@@ -18,9 +18,18 @@ from app.domain.ocpp import Command, ConfigurationEntry
 from app.domain.persistence import Store, UnitOfWork
 from app.domain.ports import CommandOutcome
 from app.services.ocpp import data_transfer, reservations
-from app.services.ocpp.reservations import ReservationConflict
+from app.services.ocpp.reservations import ReservationConflict, TagRefused
 
-__all__ = ["ACCEPTING", "SIDE_EFFECTS", "ReservationConflict", "answered", "complete", "finish", "record"]
+__all__ = [
+    "ACCEPTING",
+    "SIDE_EFFECTS",
+    "ReservationConflict",
+    "TagRefused",
+    "answered",
+    "complete",
+    "finish",
+    "record",
+]
 
 # Answers (the response's `status`) that mean the charge point did what was asked (or will, after a reboot).
 ACCEPTING = frozenset({"Accepted", "Scheduled", "RebootRequired", "Unlocked"})
@@ -51,7 +60,8 @@ async def record(
 ) -> tuple[int, dict[str, Any]]:
     """Record a pending command; its id and the payload to send. A ReserveNow comes with its `reservation`,
     created (or replaced) with the command; the payload sent names its reservationId. Raises
-    `ReservationConflict` when that id is another charge point's."""
+    `ReservationConflict` when that id names a reservation it may not replace, `TagRefused` for a tag
+    that may not charge."""
     if command.action != "ReserveNow":
         return await store.batched.create_command(command), command.payload
     assert reservation is not None
