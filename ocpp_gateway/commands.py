@@ -135,9 +135,13 @@ class GatewayCommands:
     ) -> CommandOutcome:
         sent_at: datetime | None = None
 
-        async def mark_sent() -> None:  # kept in memory, stored with the outcome (one write, not two)
+        async def mark_sent() -> None:  # stored now (a client may look before the answer), and with it
             nonlocal sent_at
             sent_at = self._clock.now()
+            try:
+                await command_service.sent(self._store, command_id, sent_at)
+            except Exception:  # the CALL is out: its outcome is still awaited and stored with sent_at
+                log.exception("%s: could not store when %s #%d was sent", endpoint.id, action, command_id)
 
         try:
             reply = await endpoint.call_action(

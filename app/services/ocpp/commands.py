@@ -1,7 +1,7 @@
 """The command service: every central-system operation recorded as a `Command` row, with its side effects.
 
-A command's life: `record` (pending) → `finish` (accepted / rejected / error / timeout, with the time it
-was sent, kept in memory until then).
+A command's life: `record` (pending) → `sent` (the time its CALL went out, stored at once) → `finish`
+(accepted / rejected / error / timeout).
 Side effects of the answer are applied in the same unit of work as the completion: reservations
 (ReserveNow, CancelReservation), stored configuration (GetConfiguration, ChangeConfiguration), the local
 list version (GetLocalListVersion, SendLocalList) and outbound DataTransfer records. Commands without
@@ -29,6 +29,7 @@ __all__ = [
     "complete",
     "finish",
     "record",
+    "sent",
 ]
 
 # Answers (the response's `status`) that mean the charge point did what was asked (or will, after a reboot).
@@ -84,6 +85,11 @@ async def _reserve_now(
     reservation = await reservations.reserve(uow, new.charge_point_id, request, command.id, new.created_at)
     command.payload = dict(new.payload) | {"reservationId": reservation.id}
     return command.id, dict(command.payload)
+
+
+async def sent(store: Store, command_id: int, sent_at: datetime) -> None:
+    """Store when the command's CALL went out: a client reads it while the charge point has not answered."""
+    await store.batched.command_sent(command_id, sent_at)
 
 
 async def finish(store: Store, action: str, completion: Completion) -> None:
