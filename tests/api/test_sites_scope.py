@@ -161,3 +161,5 @@ async def test_drivers_id_tags_are_not_grid_operator_data(api: Api, site_ids: st
     assert "TAG1" not in csv
     assert len(csv.strip().splitlines()) == 2
     assert (await operator.get(f"/transactions/{stopped.id}")).json()["id_tag"] == "TAG1"
+    assert (await grid.get("/status")).json()["id_tags"] is None
+    assert (await operator.get("/status")).json()["id_tags"] == 1
