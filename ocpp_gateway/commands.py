@@ -11,7 +11,8 @@ from app.domain.messages import Completion, NewCommand, ReservationRequest
 from app.domain.persistence import Store
 from app.domain.ports import Clock, CommandOutcome, CommandRefused
 from app.services.ocpp import commands as command_service
-from app.services.ocpp.commands import ReservationConflict
+from app.services.ocpp.commands import ReservationConflict, TagRefused
+from ocpp_gateway.datetimes import InvalidDateTime, outbound_datetimes
 from ocpp_gateway.errors import CallErrorCode
 from ocpp_gateway.registry import ConnectionRegistry
 from ocpp_gateway.rpc import ConnectionLost, OcppJEndpoint, Reply
@@ -77,7 +78,9 @@ class GatewayCommands:
         """Validate, record and send one operation; see `app.domain.ports.ChargePointCommands.send`.
 
         ReserveNow without `reservationId` gets one allocated (the Reservation row's id); with one, it
-        creates that reservation or replaces the charge point's reservation with that id.
+        creates that reservation or replaces this charge point's open reservation with that id for the same
+        tag (any other is refused: `conflict`); its tag must be one that may charge (else `id_tag`).
+        Date-times must be RFC 3339 with an offset and are sent as UTC `Z` (else `invalid`).
         """
         command_id, task = await self._start(charge_point_id, action, payload, author)
         if wait:
@@ -96,7 +99,10 @@ class GatewayCommands:
     ) -> tuple[int, asyncio.Task[CommandOutcome]]:
         if action not in OPERATIONS:
             raise CommandRefused("unknown_action", f"{action} is not a central-system operation of OCPP 1.6")
-        body = dict(payload)
+        try:  # first: what is sent (and then validated) has its date-times in UTC
+            body = outbound_datetimes(action, dict(payload))
+        except InvalidDateTime as error:
+            raise CommandRefused("invalid", str(error)) from error
         allocate = action == "ReserveNow" and "reservationId" not in body
         try:
             validate(action, body | {"reservationId": 0} if allocate else body)
@@ -109,7 +115,9 @@ class GatewayCommands:
         try:
             command_id, body = await command_service.record(self._store, new, _reservation(action, body))
         except ReservationConflict as error:
-            raise CommandRefused("invalid", str(error)) from error
+            raise CommandRefused("conflict", str(error)) from error
+        except TagRefused as error:
+            raise CommandRefused("id_tag", str(error)) from error
         task = asyncio.get_running_loop().create_task(self._run(endpoint, command_id, action, body))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -127,9 +135,13 @@ class GatewayCommands:
     ) -> CommandOutcome:
         sent_at: datetime | None = None
 
-        async def mark_sent() -> None:  # kept in memory, stored with the outcome (one write, not two)
+        async def mark_sent() -> None:  # stored now (a client may look before the answer), and with it
             nonlocal sent_at
             sent_at = self._clock.now()
+            try:
+                await command_service.sent(self._store, command_id, sent_at)
+            except Exception:  # the CALL is out: its outcome is still awaited and stored with sent_at
+                log.exception("%s: could not store when %s #%d was sent", endpoint.id, action, command_id)
 
         try:
             reply = await endpoint.call_action(

@@ -1,7 +1,7 @@
 """The command service: every central-system operation recorded as a `Command` row, with its side effects.
 
-A command's life: `record` (pending) → `finish` (accepted / rejected / error / timeout, with the time it
-was sent, kept in memory until then).
+A command's life: `record` (pending) → `sent` (the time its CALL went out, stored at once) → `finish`
+(accepted / rejected / error / timeout).
 Side effects of the answer are applied in the same unit of work as the completion: reservations
 (ReserveNow, CancelReservation), stored configuration (GetConfiguration, ChangeConfiguration), the local
 list version (GetLocalListVersion, SendLocalList) and outbound DataTransfer records. Commands without
@@ -18,9 +18,19 @@ from app.domain.ocpp import Command, ConfigurationEntry
 from app.domain.persistence import Store, UnitOfWork
 from app.domain.ports import CommandOutcome
 from app.services.ocpp import data_transfer, reservations
-from app.services.ocpp.reservations import ReservationConflict
+from app.services.ocpp.reservations import ReservationConflict, TagRefused
 
-__all__ = ["ACCEPTING", "SIDE_EFFECTS", "ReservationConflict", "answered", "complete", "finish", "record"]
+__all__ = [
+    "ACCEPTING",
+    "SIDE_EFFECTS",
+    "ReservationConflict",
+    "TagRefused",
+    "answered",
+    "complete",
+    "finish",
+    "record",
+    "sent",
+]
 
 # Answers (the response's `status`) that mean the charge point did what was asked (or will, after a reboot).
 ACCEPTING = frozenset({"Accepted", "Scheduled", "RebootRequired", "Unlocked"})
@@ -51,7 +61,8 @@ async def record(
 ) -> tuple[int, dict[str, Any]]:
     """Record a pending command; its id and the payload to send. A ReserveNow comes with its `reservation`,
     created (or replaced) with the command; the payload sent names its reservationId. Raises
-    `ReservationConflict` when that id is another charge point's."""
+    `ReservationConflict` when that id names a reservation it may not replace, `TagRefused` for a tag
+    that may not charge."""
     if command.action != "ReserveNow":
         return await store.batched.create_command(command), command.payload
     assert reservation is not None
@@ -74,6 +85,11 @@ async def _reserve_now(
     reservation = await reservations.reserve(uow, new.charge_point_id, request, command.id, new.created_at)
     command.payload = dict(new.payload) | {"reservationId": reservation.id}
     return command.id, dict(command.payload)
+
+
+async def sent(store: Store, command_id: int, sent_at: datetime) -> None:
+    """Store when the command's CALL went out: a client reads it while the charge point has not answered."""
+    await store.batched.command_sent(command_id, sent_at)
 
 
 async def finish(store: Store, action: str, completion: Completion) -> None:
