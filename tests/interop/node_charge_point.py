@@ -47,8 +47,9 @@ class CallFailed(Exception):
 
 
 class NodeChargePoint:
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
+    def __init__(self, process: asyncio.subprocess.Process, *, fail_fast: bool = True) -> None:
         self._process = process
+        self._fail_fast = fail_fast  # a wait fails at once when a violation is reported
         self._ids = itertools.count(1)
         self.events: list[Event] = []
         self._changed = asyncio.Condition()
@@ -79,9 +80,12 @@ class NodeChargePoint:
     async def wait_until(
         self, find: Callable[[list[Event]], Event | None], timeout_s: float = TIMEOUT_S
     ) -> Event:
-        """Wait until `find` picks an event from those reported so far; fails if the client ends first."""
+        """Wait until `find` picks an event from those reported so far; fails if the client ends first, or
+        (with `fail_fast`) reports a violation."""
         async with asyncio.timeout(timeout_s), self._changed:
             while (found := find(self.events)) is None:
+                if self._fail_fast and self.violations:
+                    raise AssertionError(f"the strict client reported: {self.violations}")
                 if self.events and self.events[-1]["event"] in {"eof", "crashed"}:
                     raise AssertionError(f"the Node charge point ended: {self.events[-3:]}")
                 await self._changed.wait()
@@ -122,13 +126,20 @@ class NodeChargePoint:
             await asyncio.gather(self._reader, self._stderr_reader)
         return status
 
+    async def kill(self) -> None:
+        """End the client if it still runs, and its readers."""
+        if self._process.returncode is None:
+            self._process.kill()
+            await self._process.wait()
+        await asyncio.gather(self._reader, self._stderr_reader, return_exceptions=True)
+
 
 @contextlib.asynccontextmanager
 async def node_charge_point(
-    endpoint: str, identity: str, password: str | None
+    endpoint: str, identity: str, password: str | None, *, fail_fast: bool = True
 ) -> AsyncIterator[NodeChargePoint]:
-    """The strict Node charge point connected to `endpoint`/`identity`; on exit it must report no violation
-    and exit with status 0."""
+    """The strict Node charge point connected to `endpoint`/`identity`; on exit it must have reported no
+    violation and exit with status 0. With `fail_fast`, a wait fails as soon as a violation is reported."""
     node = node_or_skip()
     args = [str(SCRIPT), endpoint, identity] + ([password] if password else [])
     process = await asyncio.create_subprocess_exec(
@@ -139,7 +150,7 @@ async def node_charge_point(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    client = NodeChargePoint(process)
+    client = NodeChargePoint(process, fail_fast=fail_fast)
     try:
         connected = await client.wait_for(lambda e: e["event"] in {"connected", "crashed"})
         assert connected["event"] == "connected", connected
@@ -147,9 +158,6 @@ async def node_charge_point(
         yield client
         status = await client.close()
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-        await asyncio.gather(client._reader, client._stderr_reader, return_exceptions=True)
+        await client.kill()
     assert client.violations == [], client.stderr
     assert status == 0, client.stderr
