@@ -15,7 +15,7 @@ from app.db.migrate import upgrade
 from ocpp_gateway.commands import OPERATIONS
 from tests.e2e.service import running_service
 from tests.gateway.helpers import eventually
-from tests.interop.node_charge_point import CallFailed, NodeChargePoint, node_charge_point
+from tests.interop.node_charge_point import CallFailed, NodeChargePoint, node_charge_point, node_or_skip
 
 pytestmark = pytest.mark.anyio
 
@@ -33,6 +33,12 @@ CHARGE_POINT_OPERATIONS = {
     "StatusNotification",
     "StopTransaction",
 }
+
+
+@pytest.fixture(autouse=True)
+def node() -> str:
+    """Skipped before the service starts when `node` is missing."""
+    return node_or_skip()
 
 
 def stamp(value: datetime) -> str:
