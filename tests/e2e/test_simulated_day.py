@@ -192,7 +192,7 @@ async def run_afternoon(
     service: Service, clock: ScaledClock
 ) -> tuple[Fleet, FleetSummary, list[dict[str, Any]], list[datetime]]:
     """Set up the site, start the fleet once that is done, run it until HOURS after the warm-up; the summary,
-    the forecast rows posted and the checked intervals (those after the warm-up)."""
+    the forecast rows posted and the checked intervals (from the end of the warm-up to the end of the run)."""
     config = FleetConfig(
         url=service.ocpp_url,
         site="e2e",
@@ -234,11 +234,9 @@ async def run_afternoon(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-    slow = f"the machine is too slow for {SPEED:.0f}x: the service caught up with the fleet's start only at"
-    assert caught_up_at is not None, f"{slow} the end"
-    checked_from = max(earliest, ceil_interval(caught_up_at))
-    assert end - checked_from >= MIN_CHECKED, f"{slow} {caught_up_at:%H:%M} (the run ended at {end:%H:%M})"
-    checked = [checked_from + INTERVAL * k for k in range((end - checked_from) // INTERVAL)]
+    # none when the service never caught up: the test fails on it after checking that nothing was lost
+    checked_from = max(earliest, ceil_interval(caught_up_at or end))
+    checked = [checked_from + INTERVAL * k for k in range(max(0, (end - checked_from) // INTERVAL))]
     return fleet, summary, rows, checked
 
 
@@ -253,7 +251,7 @@ async def test_a_simulated_afternoon_stays_inside_the_forecast_and_loses_nothing
         starts, stops = sent_transactions(calls)
         samples = sent_samples(calls)
         transactions, values = await stored_all(service, len(starts), len(samples))
-        bound = await binding_plans(service, checked)
+        bound = await binding_plans(service, checked) if checked else []
 
     # the charge points saw no error and lost nothing
     assert summary.call_errors == 0
@@ -297,6 +295,10 @@ async def test_a_simulated_afternoon_stays_inside_the_forecast_and_loses_nothing
     assert set(keys) == samples
 
     # the site stayed inside the forecast in every checked interval
+    assert len(checked) * INTERVAL >= MIN_CHECKED, (
+        f"the machine is too slow for {SPEED:.0f}x: the service caught up with the fleet's start only "
+        f"{len(checked)} of {HOURS * 4:.0f} intervals before the end"
+    )
     limits = {_instant(r["start"]): r["limit_kw"] for r in rows}
     drawn = summary.site_power_kw  # an interval in which no EV drew anything is absent: 0 kW
     assert set(drawn) & set(checked), "the fleet drew power in the checked hours"
