@@ -23,7 +23,7 @@ from app.domain.ports import Clock
 from app.services.ocpp import charge_points, reservations
 from app.services.passwords import verify_password
 from app.settings import Settings, UnknownChargePoints
-from ocpp_gateway import handshake
+from ocpp_gateway import handshake, redaction
 from ocpp_gateway.charge_point import CentralSystemChargePoint, GatewayContext
 from ocpp_gateway.commands import GatewayCommands
 from ocpp_gateway.registry import ConnectionRegistry
@@ -51,6 +51,7 @@ class OcppServer:
         clock: Clock,
         data_transfer_vendors: Collection[str] = (),
     ) -> None:
+        redaction.install()
         self.settings = settings
         self.store = store
         self.bus = bus
