@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     ocpp_tls_cert: Path | None = None
     ocpp_tls_key: Path | None = None
     ocpp_require_password: bool = False
+    # the CA that signs charge points' CSRs (SignCertificate); unset: SignCertificate is answered Rejected
+    ocpp_ca_cert: Path | None = None
+    ocpp_ca_key: Path | None = None
+    ocpp_ca_organization: str | None = None  # the organizationName a CSR must carry, when set
+    ocpp_certificate_validity_days: int = Field(default=365, ge=1)
 
     forecast_max_horizon_days: int = Field(default=14, ge=1)
 

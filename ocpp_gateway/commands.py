@@ -45,6 +45,16 @@ OPERATIONS = frozenset(
         "UnlockConnector",
         "UpdateFirmware",
     }
+) | frozenset(  # the OCPP 1.6 Security Whitepaper's (edition 3)
+    {
+        "CertificateSigned",
+        "DeleteCertificate",
+        "ExtendedTriggerMessage",
+        "GetInstalledCertificateIds",
+        "GetLog",
+        "InstallCertificate",
+        "SignedUpdateFirmware",
+    }
 )
 
 

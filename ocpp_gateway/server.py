@@ -23,7 +23,7 @@ from app.domain.ports import Clock
 from app.services.ocpp import charge_points, reservations
 from app.services.passwords import verify_password
 from app.settings import Settings, UnknownChargePoints
-from ocpp_gateway import handshake, redaction
+from ocpp_gateway import handshake, redaction, security
 from ocpp_gateway.charge_point import CentralSystemChargePoint, GatewayContext
 from ocpp_gateway.commands import GatewayCommands
 from ocpp_gateway.registry import ConnectionRegistry
@@ -61,7 +61,13 @@ class OcppServer:
             self.registry, store, clock, call_timeout_s=settings.ocpp_call_timeout_s
         )
         self._context = GatewayContext(
-            settings, store, clock, bus, self.commands, frozenset(data_transfer_vendors)
+            settings,
+            store,
+            clock,
+            bus,
+            self.commands,
+            frozenset(data_transfer_vendors),
+            security.authority_of(settings),
         )
         self._server: Server | None = None
         self._housekeeping: asyncio.Task[None] | None = None

@@ -23,7 +23,7 @@ from app.services.ocpp.reservations import ReservationConflict
 __all__ = ["ACCEPTING", "SIDE_EFFECTS", "ReservationConflict", "answered", "complete", "finish", "record"]
 
 # Answers (the response's `status`) that mean the charge point did what was asked (or will, after a reboot).
-ACCEPTING = frozenset({"Accepted", "Scheduled", "RebootRequired", "Unlocked"})
+ACCEPTING = frozenset({"Accepted", "AcceptedCanceled", "Scheduled", "RebootRequired", "Unlocked"})
 
 # Operations whose answer changes more than the command row (see `_apply`): completed one by one.
 SIDE_EFFECTS = frozenset(
