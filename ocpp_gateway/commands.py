@@ -10,7 +10,7 @@ from app.domain.enums import CommandStatus
 from app.domain.messages import Completion, NewCommand, ReservationRequest
 from app.domain.persistence import Store
 from app.domain.ports import Clock, CommandOutcome, CommandRefused
-from app.services.ocpp import authorization_key
+from app.services.ocpp import authorization_key, security_requests
 from app.services.ocpp import commands as command_service
 from app.services.ocpp.commands import ReservationConflict
 from ocpp_gateway.errors import CallErrorCode
@@ -45,7 +45,9 @@ OPERATIONS = frozenset(
         "UnlockConnector",
         "UpdateFirmware",
     }
-) | frozenset(  # the OCPP 1.6 Security Whitepaper's (edition 3)
+)
+# The OCPP 1.6 Security Whitepaper's (edition 3).
+SECURITY_OPERATIONS = frozenset(
     {
         "CertificateSigned",
         "DeleteCertificate",
@@ -56,6 +58,7 @@ OPERATIONS = frozenset(
         "SignedUpdateFirmware",
     }
 )
+SENDABLE = OPERATIONS | SECURITY_OPERATIONS
 
 
 class GatewayCommands:
@@ -105,15 +108,19 @@ class GatewayCommands:
     async def _start(
         self, charge_point_id: str, action: str, payload: Mapping[str, Any], author: str | None
     ) -> tuple[int, asyncio.Task[CommandOutcome]]:
-        if action not in OPERATIONS:
-            raise CommandRefused("unknown_action", f"{action} is not a central-system operation of OCPP 1.6")
+        if action not in SENDABLE:
+            raise CommandRefused(
+                "unknown_action",
+                f"{action} is not a central-system operation of OCPP 1.6 (or its security extension)",
+            )
         body = dict(payload)
         allocate = action == "ReserveNow" and "reservationId" not in body
         try:
             if authorization_key.sets_authorization_key(action, body):  # checked first: no echo of the value
                 authorization_key.check(body.get("value"))
             validate(action, body | {"reservationId": 0} if allocate else body)
-        except authorization_key.InvalidAuthorizationKey as error:
+            security_requests.check(action, body)
+        except (authorization_key.InvalidAuthorizationKey, security_requests.InvalidRequest) as error:
             raise CommandRefused("invalid", str(error)) from error
         except CallErrorCode as error:
             raise CommandRefused("invalid", f"{error.code}: {error.details.get('cause', '')}") from error

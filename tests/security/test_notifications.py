@@ -68,6 +68,11 @@ async def test_security_events_are_stored_flagged_and_filterable(migrated_url: s
         first = (await api.get("/security-events", params={"type": "TamperDetectionActivated"})).json()
         assert first["items"][0]["tech_info"] == "lid opened"
         assert first["items"][0]["timestamp"].startswith("2026-12-01T08:00:00")
+        for role in ("analyst", "grid_operator"):
+            token = (await api.post("/api-keys", json={"role": role, "name": role})).json()["token"]
+            for path in ("/security-events", "/operation-status", "/certificates"):
+                refused = await api.get(path, headers={"Authorization": f"Bearer {token}"})
+                assert refused.status_code == 403, (role, path)
         backwards = await api.get("/security-events", params={"from": stamp(T0), "to": stamp(T0)})
         assert backwards.status_code == 422
         assert backwards.headers["content-type"].startswith("application/problem+json")

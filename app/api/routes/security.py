@@ -1,12 +1,13 @@
 """The security extension's records: security events, log uploads and signed firmware updates as charge
-points report them, and the charge-point certificates the central system issued."""
+points report them, and the charge-point certificates the central system issued. Operators (and admins)
+only: these say where a charge point is weak."""
 
 from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from app.api.deps import ReaderDep, UowDep
+from app.api.deps import OperatorDep, UowDep
 from app.api.schemas import Page, problems
 from app.api.schemas.security import CertificateOut, OperationStatusOut, SecurityEventOut
 from app.api.support import ScopeDep, Since, Until, WindowDep, operation_id, paged, time_range, utc
@@ -21,7 +22,7 @@ router = APIRouter(
 @router.get("/security-events", summary="SecurityEventNotifications, newest first (by when they happened)")
 async def list_security_events(
     uow: UowDep,
-    _: ReaderDep,
+    _: OperatorDep,
     scope: ScopeDep,
     window: WindowDep,
     charge_point_id: str | None = None,
@@ -42,7 +43,7 @@ async def list_security_events(
 )
 async def list_operation_status(
     uow: UowDep,
-    _: ReaderDep,
+    _: OperatorDep,
     scope: ScopeDep,
     window: WindowDep,
     charge_point_id: str | None = None,
@@ -57,7 +58,7 @@ async def list_operation_status(
 @router.get("/certificates", summary="Charge-point certificates issued (SignCertificate), newest first")
 async def list_certificates(
     uow: UowDep,
-    _: ReaderDep,
+    _: OperatorDep,
     scope: ScopeDep,
     window: WindowDep,
     charge_point_id: str | None = None,
