@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     ocpp_password_workers: int = Field(default=2, ge=1)
     ocpp_password_cache_size: int = Field(default=100_000, ge=1)
     ocpp_password_cache_ttl_s: float = Field(default=86_400.0, gt=0)
+    # the CA that signs charge points' CSRs (SignCertificate); unset: SignCertificate is answered Rejected
+    ocpp_ca_cert: Path | None = None
+    ocpp_ca_key: Path | None = None
+    ocpp_ca_organization: str | None = None  # the organizationName a CSR must carry, when set
+    ocpp_certificate_validity_days: int = Field(default=365, ge=1)
 
     forecast_max_horizon_days: int = Field(default=14, ge=1)
 

@@ -14,8 +14,8 @@ Decisions where OCPP 1.6 leaves room (each is documented again where it is made)
   (`OcppServer(data_transfer_vendors=…)`), then Accepted.
 """
 
-from ocpp_gateway.commands import OPERATIONS, GatewayCommands
+from ocpp_gateway.commands import OPERATIONS, SECURITY_OPERATIONS, GatewayCommands
 from ocpp_gateway.registry import ConnectionRegistry
 from ocpp_gateway.server import OcppServer
 
-__all__ = ["OPERATIONS", "ConnectionRegistry", "GatewayCommands", "OcppServer"]
+__all__ = ["OPERATIONS", "SECURITY_OPERATIONS", "ConnectionRegistry", "GatewayCommands", "OcppServer"]

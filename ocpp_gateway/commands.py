@@ -10,6 +10,7 @@ from app.domain.enums import CommandStatus
 from app.domain.messages import Completion, NewCommand, ReservationRequest
 from app.domain.persistence import Store
 from app.domain.ports import Clock, CommandOutcome, CommandRefused
+from app.services.ocpp import authorization_key, security_requests
 from app.services.ocpp import commands as command_service
 from app.services.ocpp.commands import ReservationConflict, TagRefused
 from ocpp_gateway.datetimes import InvalidDateTime, outbound_datetimes
@@ -46,6 +47,19 @@ OPERATIONS = frozenset(
         "UpdateFirmware",
     }
 )
+# The OCPP 1.6 Security Whitepaper's (edition 3).
+SECURITY_OPERATIONS = frozenset(
+    {
+        "CertificateSigned",
+        "DeleteCertificate",
+        "ExtendedTriggerMessage",
+        "GetInstalledCertificateIds",
+        "GetLog",
+        "InstallCertificate",
+        "SignedUpdateFirmware",
+    }
+)
+SENDABLE = OPERATIONS | SECURITY_OPERATIONS
 
 
 class GatewayCommands:
@@ -97,28 +111,39 @@ class GatewayCommands:
     async def _start(
         self, charge_point_id: str, action: str, payload: Mapping[str, Any], author: str | None
     ) -> tuple[int, asyncio.Task[CommandOutcome]]:
-        if action not in OPERATIONS:
-            raise CommandRefused("unknown_action", f"{action} is not a central-system operation of OCPP 1.6")
+        if action not in SENDABLE:
+            raise CommandRefused(
+                "unknown_action",
+                f"{action} is not a central-system operation of OCPP 1.6 (or its security extension)",
+            )
         try:  # first: what is sent (and then validated) has its date-times in UTC
             body = outbound_datetimes(action, dict(payload))
         except InvalidDateTime as error:
             raise CommandRefused("invalid", str(error)) from error
         allocate = action == "ReserveNow" and "reservationId" not in body
         try:
+            if authorization_key.sets_authorization_key(action, body):  # checked first: no echo of the value
+                authorization_key.check(body.get("value"))
             validate(action, body | {"reservationId": 0} if allocate else body)
+            security_requests.check(action, body)
+        except (authorization_key.InvalidAuthorizationKey, security_requests.InvalidRequest) as error:
+            raise CommandRefused("invalid", str(error)) from error
         except CallErrorCode as error:
             raise CommandRefused("invalid", f"{error.code}: {error.details.get('cause', '')}") from error
         endpoint = self._registry.get(charge_point_id)
         if endpoint is None:
             raise CommandRefused("not_connected", f"{charge_point_id} is not connected")
-        new = NewCommand(charge_point_id, action, body, author, self._clock.now())
+        sealed = await authorization_key.seal(action, body)
+        new = NewCommand(charge_point_id, action, sealed.stored_payload, author, self._clock.now())
         try:
-            command_id, body = await command_service.record(self._store, new, _reservation(action, body))
+            command_id, stored = await command_service.record(self._store, new, _reservation(action, body))
         except ReservationConflict as error:
             raise CommandRefused("conflict", str(error)) from error
         except TagRefused as error:
             raise CommandRefused("id_tag", str(error)) from error
-        task = asyncio.get_running_loop().create_task(self._run(endpoint, command_id, action, body))
+        body = body if sealed.password_hash is not None else stored  # the charge point gets the value
+        run = self._run(endpoint, command_id, action, body, sealed.password_hash)
+        task = asyncio.get_running_loop().create_task(run)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return command_id, task
@@ -131,7 +156,12 @@ class GatewayCommands:
                 task.cancel()
 
     async def _run(
-        self, endpoint: OcppJEndpoint, command_id: int, action: str, body: dict[str, Any]
+        self,
+        endpoint: OcppJEndpoint,
+        command_id: int,
+        action: str,
+        body: dict[str, Any],
+        password_hash: str | None = None,
     ) -> CommandOutcome:
         sent_at: datetime | None = None
 
@@ -161,7 +191,7 @@ class GatewayCommands:
             outcome = CommandOutcome(
                 CommandStatus.error, error_code="InternalError", error_description=repr(error)
             )
-        done = Completion(command_id, outcome, sent_at, self._clock.now())
+        done = Completion(command_id, outcome, sent_at, self._clock.now(), password_hash)
         await command_service.finish(self._store, action, done)
         log.info("%s: %s #%d → %s", endpoint.id, action, command_id, outcome.status)
         return outcome

@@ -22,7 +22,7 @@ from app.domain.persistence import Store
 from app.domain.ports import Clock
 from app.services.ocpp import charge_points, reservations
 from app.settings import Settings
-from ocpp_gateway import handshake
+from ocpp_gateway import handshake, redaction, security
 from ocpp_gateway.admission import Admission
 from ocpp_gateway.charge_point import CentralSystemChargePoint, GatewayContext
 from ocpp_gateway.commands import GatewayCommands
@@ -51,6 +51,7 @@ class OcppServer:
         clock: Clock,
         data_transfer_vendors: Collection[str] = (),
     ) -> None:
+        redaction.install()
         self.settings = settings
         self.store = store
         self.bus = bus
@@ -60,7 +61,13 @@ class OcppServer:
             self.registry, store, clock, call_timeout_s=settings.ocpp_call_timeout_s
         )
         self._context = GatewayContext(
-            settings, store, clock, bus, self.commands, frozenset(data_transfer_vendors)
+            settings,
+            store,
+            clock,
+            bus,
+            self.commands,
+            frozenset(data_transfer_vendors),
+            security.authority_of(settings),
         )
         self._server: Server | None = None
         self._housekeeping: asyncio.Task[None] | None = None

@@ -17,7 +17,7 @@ from app.domain.messages import Completion, NewCommand, ReservationRequest
 from app.domain.ocpp import Command, ConfigurationEntry
 from app.domain.persistence import Store, UnitOfWork
 from app.domain.ports import CommandOutcome
-from app.services.ocpp import data_transfer, reservations
+from app.services.ocpp import authorization_key, data_transfer, reservations
 from app.services.ocpp.reservations import ReservationConflict, TagRefused
 
 __all__ = [
@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 # Answers (the response's `status`) that mean the charge point did what was asked (or will, after a reboot).
-ACCEPTING = frozenset({"Accepted", "Scheduled", "RebootRequired", "Unlocked"})
+ACCEPTING = frozenset({"Accepted", "AcceptedCanceled", "Scheduled", "RebootRequired", "Unlocked"})
 
 # Operations whose answer changes more than the command row (see `_apply`): completed one by one.
 SIDE_EFFECTS = frozenset(
@@ -108,12 +108,21 @@ async def complete(uow: UnitOfWork, completion: Completion) -> Command:
     if completion.sent_at is not None:
         command.sent_at = completion.sent_at
     command.status = outcome.status
-    command.response = outcome.response
+    command.response = authorization_key.redact(outcome.response)
     command.error_code = outcome.error_code
     command.error_description = outcome.error_description
     command.completed_at = completion.completed_at
     await _apply(uow, command, outcome, completion.completed_at)
+    if completion.password_hash is not None and outcome.status == CommandStatus.accepted:
+        await _replace_password(uow, command.charge_point_id, completion.password_hash)
     return command
+
+
+async def _replace_password(uow: UnitOfWork, charge_point_id: str, password_hash: str) -> None:
+    """An accepted ChangeConfiguration AuthorizationKey: the old password stops working, the new one works."""
+    charge_point = await uow.charge_points.get(charge_point_id)
+    if charge_point is not None:
+        charge_point.password_hash = password_hash
 
 
 async def _apply(uow: UnitOfWork, command: Command, outcome: CommandOutcome, now: datetime) -> None:
@@ -152,5 +161,8 @@ async def _store_configuration(
     uow: UnitOfWork, charge_point_id: str, keys: Iterable[Mapping[str, Any]], now: datetime
 ) -> None:
     """Store GetConfiguration's `configurationKey` entries (key, value, readonly) as the latest state."""
-    entries = [ConfigurationEntry(e["key"], e.get("value"), e.get("readonly")) for e in keys]
+    entries = [
+        ConfigurationEntry(e["key"], authorization_key.redact(e).get("value"), e.get("readonly"))
+        for e in keys
+    ]
     await uow.charge_points.set_configuration(charge_point_id, entries, now)
