@@ -60,3 +60,9 @@ async def test_pagination(api: Api) -> None:
     assert page["total"] == 5
     assert (page["limit"], page["offset"]) == (2, 2)
     assert [key["name"] for key in page["items"]] == ["k1", "k2"]
+
+
+@pytest.mark.anyio
+async def test_site_ids_beyond_the_database_column_are_refused(api: Api) -> None:
+    response = await api.admin.post("/api-keys", json={"role": "grid_operator", "site_ids": [2**40]})
+    assert problem(response, 422)["errors"][0]["loc"] == ["body", "site_ids", 0]
