@@ -47,11 +47,12 @@ def _in_url(scope: Scope) -> tuple[str | int, ...] | None:
 
 
 def _is_json(scope: Scope) -> bool:
+    """As FastAPI reads a body: JSON when it says so, or says nothing."""
     for name, value in scope.get("headers", []):
         if name == b"content-type":
-            media_type = value.split(b";")[0].strip().lower()
+            media_type: bytes = value.split(b";")[0].strip().lower()
             return media_type == b"application/json" or media_type.endswith(b"+json")
-    return False
+    return True
 
 
 async def _refuse(scope: Scope, send: Send, loc: tuple[str | int, ...]) -> None:
@@ -84,7 +85,7 @@ class TextGuard:
         if where is not None:
             await _refuse(scope, send, where)
             return
-        if not _is_json(scope):
+        if scope["method"] in ("GET", "HEAD") or not _is_json(scope):
             await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []
