@@ -11,7 +11,7 @@ from fastapi.routing import APIRoute
 
 from app.api.deps import CurrentPrincipal, UowDep
 from app.api.errors import Problem
-from app.api.schemas import DEFAULT_LIMIT, MAX_LIMIT, Page, as_utc
+from app.api.schemas import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, Page, as_utc
 from app.domain.access import Scope
 from app.domain.paging import Found, Window
 from app.services.access import charge_point_scope
@@ -32,7 +32,7 @@ def paged(items: list[T], found: Found[Any], window: Window) -> Page[T]:
 
 def window(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size")] = DEFAULT_LIMIT,
-    offset: Annotated[int, Query(ge=0, description="items to skip")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="items to skip")] = 0,
 ) -> Window:
     return Window(limit=limit, offset=offset)
 

@@ -83,3 +83,9 @@ async def test_a_revoked_bootstrap_admin_key_stays_revoked_after_a_restart(
         async with httpx.AsyncClient(base_url=f"{base_url}/api/v1", headers=second_admin.headers) as other:
             shown = (await other.get(f"/api-keys/{bootstrap_id}")).json()
     assert shown["revoked_at"] is not None
+
+
+@pytest.mark.anyio
+async def test_site_ids_beyond_the_database_column_are_refused(api: Api) -> None:
+    response = await api.admin.post("/api-keys", json={"role": "grid_operator", "site_ids": [2**40]})
+    assert problem(response, 422)["errors"][0]["loc"] == ["body", "site_ids", 0]

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 
 from app.api.deps import CommandsDep, DriverDataReaderDep, OperatorDep, StoreDep, UowDep
 from app.api.errors import Problem
-from app.api.schemas import CommandCreate, CommandOut, Page, problems
+from app.api.schemas import CommandCreate, CommandOut, Page, RowId, problems
 from app.api.support import ScopeDep, Since, Until, WindowDep, located, operation_id, paged, time_range
 from app.domain.enums import CommandStatus
 from app.domain.ports import CommandRefused
@@ -93,7 +93,7 @@ async def list_commands(
     summary="A command: status, response, error, timestamps",
     responses=problems(404),
 )
-async def get_command(command_id: int, uow: UowDep, _: DriverDataReaderDep, scope: ScopeDep) -> CommandOut:
+async def get_command(command_id: RowId, uow: UowDep, _: DriverDataReaderDep, scope: ScopeDep) -> CommandOut:
     command = await reporting.get_command(uow, command_id, scope=scope)
     if command is None:
         raise Problem(404, f"command {command_id} does not exist")

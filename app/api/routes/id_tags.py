@@ -3,6 +3,7 @@
 from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Response, status
 
@@ -61,7 +62,7 @@ async def create_id_tag(
 ) -> IdTagOut:
     with service_problems():
         tag = await registry.create_id_tag(uow, **body.model_dump())
-    response.headers["Location"] = f"/api/v1/id-tags/{tag.id_tag}"
+    response.headers["Location"] = f"/api/v1/id-tags/{quote(tag.id_tag, safe='')}"
     return present(IdTagView(tag, 0), clock.now())
 
 

@@ -8,7 +8,7 @@ from fastapi.responses import StreamingResponse
 
 from app.api.csv import csv_response
 from app.api.deps import ReaderDep, StoreDep, UowDep
-from app.api.schemas import MeterValueOut, Page, problems
+from app.api.schemas import INT32_MAX, MeterValueOut, Page, RowId, problems
 from app.api.support import (
     CSV_RESPONSE,
     ScopeDep,
@@ -30,8 +30,8 @@ router = APIRouter(
 def meter_value_filter(
     scope: ScopeDep,
     charge_point_id: str | None = None,
-    connector_id: Annotated[int | None, Query(ge=0)] = None,
-    transaction_id: int | None = None,
+    connector_id: Annotated[int | None, Query(ge=0, le=INT32_MAX)] = None,
+    transaction_id: RowId | None = None,
     measurand: Annotated[str | None, Query(examples=["Energy.Active.Import.Register"])] = None,
     since: Since = None,
     until: Until = None,

@@ -16,6 +16,7 @@ from app.api.schemas import (
     Page,
     ReplanOut,
     RevisionOut,
+    RowId,
     ScheduleOut,
     TransactionScheduleOut,
     problems,
@@ -30,7 +31,7 @@ from app.services.planning import site_load as load
 router = APIRouter(tags=["schedules"], responses=problems(401, 403, 404))
 
 
-async def _schedule(uow: UnitOfWork, site_id: int, revision_id: int | None = None) -> ScheduleOut:
+async def _schedule(uow: UnitOfWork, site_id: RowId, revision_id: RowId | None = None) -> ScheduleOut:
     with service_problems():
         if revision_id is None:
             revision = await schedules.latest_revision(uow, site_id)
@@ -44,7 +45,7 @@ async def _schedule(uow: UnitOfWork, site_id: int, revision_id: int | None = Non
 
 
 @router.get("/sites/{site_id}/schedule", summary="The site's current schedule: every transaction's plan")
-async def current_schedule(site_id: int, uow: UowDep, principal: ReaderDep) -> ScheduleOut:
+async def current_schedule(site_id: RowId, uow: UowDep, principal: ReaderDep) -> ScheduleOut:
     check_site_access(principal, site_id)
     return await _schedule(uow, site_id)
 
@@ -55,7 +56,7 @@ async def current_schedule(site_id: int, uow: UowDep, principal: ReaderDep) -> S
     response_class=StreamingResponse,
     responses=CSV_RESPONSE,
 )
-async def current_schedule_csv(site_id: int, uow: UowDep, principal: ReaderDep) -> StreamingResponse:
+async def current_schedule_csv(site_id: RowId, uow: UowDep, principal: ReaderDep) -> StreamingResponse:
     check_site_access(principal, site_id)
     schedule = await _schedule(uow, site_id)
     revision = schedule.revision
@@ -80,7 +81,7 @@ async def current_schedule_csv(site_id: int, uow: UowDep, principal: ReaderDep) 
 
 @router.get("/sites/{site_id}/schedule/revisions", summary="The site's schedule revisions, newest first")
 async def list_revisions(
-    site_id: int, uow: UowDep, principal: ReaderDep, window: WindowDep
+    site_id: RowId, uow: UowDep, principal: ReaderDep, window: WindowDep
 ) -> Page[RevisionOut]:
     check_site_access(principal, site_id)
     with service_problems():
@@ -91,7 +92,7 @@ async def list_revisions(
 @router.get(
     "/sites/{site_id}/schedule/revisions/{revision_id}", summary="One schedule revision with its plans"
 )
-async def get_revision(site_id: int, revision_id: int, uow: UowDep, principal: ReaderDep) -> ScheduleOut:
+async def get_revision(site_id: RowId, revision_id: RowId, uow: UowDep, principal: ReaderDep) -> ScheduleOut:
     check_site_access(principal, site_id)
     return await _schedule(uow, site_id, revision_id)
 
@@ -101,7 +102,7 @@ async def get_revision(site_id: int, revision_id: int, uow: UowDep, principal: R
     status_code=status.HTTP_201_CREATED,
     summary="Plan the site now and send the profiles that change",
 )
-async def replan(site_id: int, request: Request, store: StoreDep, _: OperatorDep) -> ReplanOut:
+async def replan(site_id: RowId, request: Request, store: StoreDep, _: OperatorDep) -> ReplanOut:
     async with store.unit_of_work() as uow:  # let go of the connection before planning needs one
         with service_problems():
             await sites.get_site(uow, site_id)
@@ -114,7 +115,7 @@ async def replan(site_id: int, request: Request, store: StoreDep, _: OperatorDep
     summary="A transaction's current plan and the charging profile sent for it, with its acceptance",
 )
 async def transaction_schedule(
-    transaction_id: int, uow: UowDep, principal: ReaderDep
+    transaction_id: RowId, uow: UowDep, principal: ReaderDep
 ) -> TransactionScheduleOut:
     site_ids = principal.site_ids if principal.role is Role.grid_operator else None
     with service_problems():
@@ -135,7 +136,7 @@ async def transaction_schedule(
     summary="Transactions found drawing over the limits they accepted, and compliant again; newest first",
 )
 async def compliance_events(
-    site_id: int, uow: UowDep, principal: ReaderDep, window: WindowDep
+    site_id: RowId, uow: UowDep, principal: ReaderDep, window: WindowDep
 ) -> Page[ComplianceOut]:
     check_site_access(principal, site_id)
     with service_problems():
@@ -149,7 +150,7 @@ async def compliance_events(
     responses=problems(422),
 )
 async def site_load(
-    site_id: int,
+    site_id: RowId,
     uow: UowDep,
     principal: ReaderDep,
     clock: ClockDep,

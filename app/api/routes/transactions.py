@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 from app.api.csv import csv_response
 from app.api.deps import ReaderDep, StoreDep, UowDep, sees_driver_data
 from app.api.errors import Problem
-from app.api.schemas import MeterValueOut, Page, TransactionDetail, TransactionOut, problems
+from app.api.schemas import INT32_MAX, MeterValueOut, Page, RowId, TransactionDetail, TransactionOut, problems
 from app.api.support import (
     CSV_RESPONSE,
     ScopeDep,
@@ -41,7 +41,7 @@ def transaction_filter(
     scope: ScopeDep,
     principal: ReaderDep,
     charge_point_id: str | None = None,
-    connector_id: Annotated[int | None, Query(ge=1)] = None,
+    connector_id: Annotated[int | None, Query(ge=1, le=INT32_MAX)] = None,
     id_tag: str | None = None,
     since: Since = None,
     until: Until = None,
@@ -98,7 +98,7 @@ async def transactions_csv(store: StoreDep, principal: ReaderDep, filters: Filte
     responses=problems(404),
 )
 async def get_transaction(
-    transaction_id: Annotated[int, Path(description="the OCPP transactionId")],
+    transaction_id: Annotated[RowId, Path(description="the OCPP transactionId")],
     uow: UowDep,
     principal: ReaderDep,
     scope: ScopeDep,
