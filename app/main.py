@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from app.api import build_router
 from app.api.docs import install_docs
 from app.api.errors import install_error_handlers
+from app.console import install_console
 from app.db.engine import Database, create_engine
 from app.db.store import SqlStore
 from app.domain.bus import EventBus
@@ -105,4 +106,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_docs(app)
     app.include_router(build_router(), prefix="/api/v1")
+    install_console(app)
     return app

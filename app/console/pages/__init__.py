@@ -1,0 +1,9 @@
+"""The console's pages, one router per area."""
+
+from fastapi import APIRouter
+
+from app.console.pages import charge_points, home, sites
+
+__all__ = ["ROUTERS"]
+
+ROUTERS: list[APIRouter] = [home.router, charge_points.router, sites.router]
