@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from app.console.pages import charge_points, home, sites
+from app.console.pages import charge_points, commands, home, sites
 
 __all__ = ["ROUTERS"]
 
-ROUTERS: list[APIRouter] = [home.router, charge_points.router, sites.router]
+ROUTERS: list[APIRouter] = [home.router, charge_points.router, sites.router, commands.router]
