@@ -19,7 +19,7 @@
 
   function build(data) {
     const options = Object.assign(size(), {
-      scales: { x: { time: true } },
+      scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, max * 1.1)] } },
       axes: [{}, { label: "kW" }],
       series: [
         { label: "Time" },
