@@ -3,12 +3,14 @@ charge-point list and page, log out; a grid operator's key sees its own sites on
 the real API and a charge point on a real OCPP WebSocket; no page may request anything outside loopback."""
 
 import pytest
+from ocpp.v16 import call
 from playwright.async_api import expect
 
 from app.domain.enums import Role
 from tests.console.browser import chromium
 from tests.console.helpers import add_site, booted_charge_point, log_in, root
 from tests.e2e.service import ADMIN_TOKEN, running_service
+from tests.gateway.helpers import connect_charge_point
 
 pytestmark = pytest.mark.anyio
 
@@ -87,3 +89,28 @@ async def test_a_grid_operator_sees_only_its_own_sites_and_their_charge_points(m
             await expect(page.get_by_text(f"Site {depot} not found.")).to_be_visible()
             await page.goto(f"{browser.base_url}/sites/{own}")
             await expect(page.get_by_role("heading", name="Site Feeder 7")).to_be_visible()
+
+
+async def test_an_unknown_charge_point_waits_pending_until_an_operator_accepts_it(migrated_url: str) -> None:
+    async with running_service(migrated_url, unknown_charge_points="pending") as service:
+        operator = await service.api.post("/api-keys", json={"role": Role.operator.value, "name": "ops"})
+        async with (
+            connect_charge_point(service.app.state.gateway, "NEW1") as client,
+            chromium(root(service)) as browser,
+        ):
+            boot = call.BootNotification(charge_point_model="Wallbox-22", charge_point_vendor="ACME")
+            assert (await client.call(boot)).status == "Pending"
+            page = await browser.open("/")
+            await log_in(page, operator.json()["token"])
+            await expect(page.locator('[data-count="pending"]')).to_have_text("1")
+            await page.get_by_role("link", name="Charge points").click()
+            await page.get_by_label("State").select_option("pending")
+            await page.get_by_role("button", name="Filter").click()
+            await page.get_by_role("link", name="NEW1").click()
+            await expect(page.get_by_text("It is waiting for an operator")).to_be_visible()
+            await page.get_by_label("Registration").select_option("Accepted")
+            await page.get_by_role("button", name="Save registration").click()
+            await expect(page.locator("p.state")).to_contain_text("registration Accepted")
+            assert (await client.call(boot)).status == "Accepted"
+            await page.get_by_role("link", name="Home").click()
+            await expect(page.locator('[data-count="pending"]')).to_have_text("0")

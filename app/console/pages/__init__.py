@@ -2,8 +2,14 @@
 
 from fastapi import APIRouter
 
-from app.console.pages import charge_points, commands, home, sites
+from app.console.pages import charge_points, commands, home, registration, sites
 
 __all__ = ["ROUTERS"]
 
-ROUTERS: list[APIRouter] = [home.router, charge_points.router, sites.router, commands.router]
+ROUTERS: list[APIRouter] = [
+    home.router,
+    charge_points.router,
+    registration.router,
+    sites.router,
+    commands.router,
+]
