@@ -1,5 +1,6 @@
 """The site page's live chart in Chromium: a charge point of the site reports its power over OCPP and the
-chart and the interval's figures follow, without a reload."""
+chart and the interval's figures follow, without a reload; the finished transaction is then listed with
+its energy."""
 
 import re
 from datetime import UTC, datetime, timedelta
@@ -72,3 +73,15 @@ async def test_the_site_chart_follows_the_power_a_charge_point_reports(migrated_
             # The scheduler planned the transaction: the plan in force shows beside the measurement.
             await expect(page.locator('[data-now="planned"]')).to_have_text(re.compile(r"^\d+\.\d kW$"))
             assert await page.evaluate("window.notReloaded") is True
+
+            stop = call.StopTransaction(
+                meter_stop=1500, timestamp=stamp(datetime.now(UTC)), transaction_id=started.transaction_id
+            )
+            await client.call(stop)
+            await page.get_by_role("link", name="Transactions").click()
+            await page.get_by_label("State").select_option("finished")
+            await page.get_by_label("Id tag").fill("TAG1")
+            await page.get_by_role("button", name="Filter").click()
+            row = page.locator(f'tr[data-transaction="{started.transaction_id}"]')
+            await expect(row.locator(".energy")).to_have_text("1.50 kWh")
+            await expect(page.get_by_text("1 transaction", exact=True)).to_be_visible()

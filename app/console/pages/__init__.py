@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from app.console.pages import charge_points, commands, home, registration, sites
+from app.console.pages import charge_points, commands, home, registration, sites, transactions
 
 __all__ = ["ROUTERS"]
 
@@ -12,4 +12,5 @@ ROUTERS: list[APIRouter] = [
     registration.router,
     sites.router,
     commands.router,
+    transactions.router,
 ]
