@@ -31,16 +31,15 @@ def serve(
     """Run the API, the OCPP 1.6J server and the scheduler in one process."""
     import uvicorn
 
+    from app.console.banner import where_to_go
     from app.main import create_app
 
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    config = uvicorn.Config(
-        create_app(settings),
-        host=settings.api_host if host is None else host,
-        port=settings.api_port if port is None else port,
-        log_level=settings.log_level.lower(),
-    )
+    host = settings.api_host if host is None else host
+    port = settings.api_port if port is None else port
+    config = uvicorn.Config(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+    typer.echo(where_to_go(settings, host, port))
     tune_garbage_collector()
     uvicorn.Server(config).run()  # on uvloop when installed (uvicorn[standard] installs it)
 
