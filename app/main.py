@@ -87,7 +87,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.commands = gateway.commands
         app.state.scheduler = scheduler
         app.state.clock = clock
-        log.info("OCPP 1.6J on ws://%s:%d/ocpp/{id}", settings.ocpp_host, gateway.port)
+        log.info(
+            "OCPP 1.6J on ws://%s:%d/ocpp/{id}, passwords %s (docs/security.md)",
+            settings.ocpp_host,
+            gateway.port,
+            "required" if settings.ocpp_passwords_required else "not required",
+        )
         try:
             yield
         finally:

@@ -13,9 +13,18 @@ from typing import Any
 
 from app.domain.clock import as_utc
 
-__all__ = ["OPERATIONS", "Field", "FormErrors", "field_of", "form_fields", "payload_from_form"]
+__all__ = [
+    "OPERATIONS",
+    "SECURITY_OPERATIONS",
+    "SENDABLE",
+    "Field",
+    "FormErrors",
+    "field_of",
+    "form_fields",
+    "payload_from_form",
+]
 
-# The 19 operations a central system initiates in OCPP 1.6 (the gateway's list; a test keeps them equal).
+# The 19 operations a central system initiates in OCPP 1.6 (the gateway's lists; a test keeps them equal).
 OPERATIONS = (
     "CancelReservation",
     "ChangeAvailability",
@@ -37,6 +46,17 @@ OPERATIONS = (
     "UnlockConnector",
     "UpdateFirmware",
 )
+# The OCPP 1.6 Security Whitepaper's (edition 3), sent the same way.
+SECURITY_OPERATIONS = (
+    "CertificateSigned",
+    "DeleteCertificate",
+    "ExtendedTriggerMessage",
+    "GetInstalledCertificateIds",
+    "GetLog",
+    "InstallCertificate",
+    "SignedUpdateFirmware",
+)
+SENDABLE = frozenset(OPERATIONS + SECURITY_OPERATIONS)
 # Fields the service fills in when they are left empty.
 ALLOCATED = {("ReserveNow", "reservationId"): "left empty: the service allocates one"}
 

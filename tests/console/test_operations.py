@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.async_api import Page, expect
 
-from app.console.operations import OPERATIONS, form_fields, payload_from_form
+from app.console.operations import OPERATIONS, SECURITY_OPERATIONS, form_fields, payload_from_form
 from ocpp_gateway.commands import OPERATIONS as GATEWAY_OPERATIONS
+from ocpp_gateway.commands import SECURITY_OPERATIONS as GATEWAY_SECURITY_OPERATIONS
 from tests.console.browser import chromium
 from tests.console.helpers import add_site, booted_charge_point, log_in, root
 from tests.e2e.service import ADMIN_TOKEN, running_service
@@ -19,6 +20,8 @@ pytestmark = pytest.mark.anyio
 
 def test_there_is_a_form_for_every_central_system_operation() -> None:
     assert set(OPERATIONS) == GATEWAY_OPERATIONS
+    assert set(SECURITY_OPERATIONS) == GATEWAY_SECURITY_OPERATIONS
+    assert all(form_fields(action) is not None for action in SECURITY_OPERATIONS)  # each schema is there
     fields = {f.name: f for f in form_fields("ReserveNow")}
     assert fields["reservationId"].required is False  # the service allocates one
     assert fields["expiryDate"].kind == "datetime"
@@ -35,6 +38,7 @@ async def fill(page: Page, values: dict[str, str]) -> None:
 async def test_reserve_now_from_the_form_and_its_task_going_to_accepted(migrated_url: str) -> None:
     async with running_service(migrated_url) as service:
         site_id = await add_site(service, "Depot")
+        assert (await service.api.post("/id-tags", json={"id_tag": "TAG1"})).status_code == 201
         async with booted_charge_point(service, "CP1", site_id) as client, chromium(root(service)) as browser:
             page = await browser.open("/charge-points/CP1")
             await log_in(page, ADMIN_TOKEN)

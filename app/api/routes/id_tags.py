@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from app.api.deps import ClockDep, OperatorDep, ReaderDep, UowDep
+from app.api.deps import ClockDep, DriverDataReaderDep, OperatorDep, UowDep
 from app.api.errors import Problem
 from app.api.schemas import IdTagCreate, IdTagOut, IdTagUpdate, Page, problems
 from app.api.support import WindowDep, located, operation_id, paged, service_problems
@@ -37,7 +37,7 @@ def present(view: IdTagView, now: datetime) -> IdTagOut:
 async def list_id_tags(
     uow: UowDep,
     clock: ClockDep,
-    _: ReaderDep,
+    _: DriverDataReaderDep,
     window: WindowDep,
     blocked: bool | None = None,
     expired: Annotated[bool | None, Query(description="expiry date passed")] = None,
@@ -66,7 +66,7 @@ async def create_id_tag(
 
 
 @router.get("/{id_tag}", summary="An id tag", responses=problems(404))
-async def get_id_tag(id_tag: IdTagPath, uow: UowDep, clock: ClockDep, _: ReaderDep) -> IdTagOut:
+async def get_id_tag(id_tag: IdTagPath, uow: UowDep, clock: ClockDep, _: DriverDataReaderDep) -> IdTagOut:
     view = await reporting.get_id_tag(uow, id_tag)
     if view is None:
         raise Problem(404, f"id tag {id_tag!r} does not exist")

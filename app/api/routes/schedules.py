@@ -21,6 +21,7 @@ from app.api.schemas import (
     problems,
 )
 from app.api.support import CSV_RESPONSE, Since, Until, WindowDep, paged, service_problems, time_range
+from app.domain.enums import Role
 from app.domain.persistence import UnitOfWork
 from app.services.errors import Invalid
 from app.services.planning import schedules, sites
@@ -112,9 +113,12 @@ async def replan(site_id: int, request: Request, store: StoreDep, _: OperatorDep
     "/transactions/{transaction_id}/schedule",
     summary="A transaction's current plan and the charging profile sent for it, with its acceptance",
 )
-async def transaction_schedule(transaction_id: int, uow: UowDep, _: ReaderDep) -> TransactionScheduleOut:
+async def transaction_schedule(
+    transaction_id: int, uow: UowDep, principal: ReaderDep
+) -> TransactionScheduleOut:
+    site_ids = principal.site_ids if principal.role is Role.grid_operator else None
     with service_problems():
-        found = await schedules.transaction_schedule(uow, transaction_id)
+        found = await schedules.transaction_schedule(uow, transaction_id, site_ids=site_ids)
     return TransactionScheduleOut.model_validate(
         {
             "revision": found.revision,

@@ -7,7 +7,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.api.deps import CommandsDep, StoreDep
 from app.console.auth import ConsoleUser, Viewer, check_csrf
-from app.console.operations import OPERATIONS, FormErrors, field_of, form_fields, payload_from_form
+from app.console.operations import (
+    OPERATIONS,
+    SECURITY_OPERATIONS,
+    SENDABLE,
+    FormErrors,
+    field_of,
+    form_fields,
+    payload_from_form,
+)
 from app.console.templating import render
 from app.domain.enums import CommandStatus
 from app.domain.paging import Window
@@ -35,7 +43,12 @@ def _only_operators(request: Request, viewer: Viewer) -> HTMLResponse | None:
 @router.get("/operations")
 async def operation_index(request: Request, viewer: ConsoleUser, charge_point: str = "") -> HTMLResponse:
     return _only_operators(request, viewer) or render(
-        request, "operations.html", viewer=viewer, operations=OPERATIONS, charge_point=charge_point
+        request,
+        "operations.html",
+        viewer=viewer,
+        operations=OPERATIONS,
+        security_operations=SECURITY_OPERATIONS,
+        charge_point=charge_point,
     )
 
 
@@ -79,7 +92,7 @@ async def operation_form(
 ) -> HTMLResponse:
     if (refused := _only_operators(request, viewer)) is not None:
         return refused
-    if action not in OPERATIONS:
+    if action not in SENDABLE:
         return _refused(request, viewer, 404, f"{action} is not a central-system operation of OCPP 1.6.")
     return await _form(request, viewer, store, commands, action, {"charge_point": charge_point})
 
@@ -92,7 +105,7 @@ async def send_operation(
     check_csrf(viewer, form.get("csrf", ""))
     if (refused := _only_operators(request, viewer)) is not None:
         return refused
-    if action not in OPERATIONS:
+    if action not in SENDABLE:
         return _refused(request, viewer, 404, f"{action} is not a central-system operation of OCPP 1.6.")
     charge_point_id = form.get("charge_point", "")
     async with store.unit_of_work() as uow:
