@@ -3,6 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+CHROMIUM := /usr/bin/chromium
 NODE_DEPS := tests/interop/node_modules/.package-lock.json
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
@@ -51,7 +52,11 @@ fmt: $(STAMP) ## format and autofix
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: lint $(NODE_DEPS) ## lint, type-check, check the import contracts and run the tests (PostgreSQL too when SMARTCHARGE_TEST_POSTGRES_URL is set)
+$(CHROMIUM): # the console's browser tests drive Debian's Chromium (never a Playwright download)
+	$$([ "$$(id -u)" = 0 ] || echo sudo) apt-get update -qq
+	$$([ "$$(id -u)" = 0 ] || echo sudo) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+test: lint $(NODE_DEPS) $(CHROMIUM) ## lint, type-check, check the import contracts and run the tests (PostgreSQL too when SMARTCHARGE_TEST_POSTGRES_URL is set)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP) ## benchmarks: figures as ratios against baselines measured in the same run

@@ -31,6 +31,7 @@ def serve(
     """Run the API, the OCPP 1.6J server and the scheduler in one process."""
     import uvicorn
 
+    from app.console.banner import where_to_go
     from app.db.migrate import unready
     from app.main import create_app
 
@@ -40,12 +41,10 @@ def serve(
         typer.echo(f"error: {problem}", err=True)
         raise typer.Exit(1)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    config = uvicorn.Config(
-        create_app(settings),
-        host=settings.api_host if host is None else host,
-        port=settings.api_port if port is None else port,
-        log_level=settings.log_level.lower(),
-    )
+    host = settings.api_host if host is None else host
+    port = settings.api_port if port is None else port
+    config = uvicorn.Config(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+    typer.echo(where_to_go(settings, host, port))
     tune_garbage_collector()
     uvicorn.Server(config).run()  # on uvloop when installed (uvicorn[standard] installs it)
 

@@ -7,9 +7,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.api import build_router
+from app.api.docs import install_docs
 from app.api.errors import install_error_handlers
 from app.api.openapi import install_openapi
 from app.api.text_guard import TextGuard
+from app.console import install_console
 from app.db.engine import Database, create_engine
 from app.db.store import SqlStore
 from app.domain.bus import EventBus
@@ -105,9 +107,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="Central smart charging: OCPP 1.6J central system and grid-operator API",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
+    install_docs(app)
     app.add_middleware(TextGuard)
     app.include_router(build_router(), prefix="/api/v1")
     install_openapi(app)
+    install_console(app)
     return app

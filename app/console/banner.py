@@ -1,0 +1,31 @@
+"""What `smartcharge serve` (and so `make run`) prints first: where the console, the API docs and the OCPP
+endpoint are, and how to log in."""
+
+from app.settings import Settings
+
+__all__ = ["where_to_go"]
+
+ANY_ADDRESS = {"0.0.0.0", "::", ""}
+
+
+def _reachable(host: str) -> str:
+    """An address a browser on this machine can open ("0.0.0.0" listens everywhere, loopback included)."""
+    return "127.0.0.1" if host in ANY_ADDRESS else host
+
+
+def where_to_go(settings: Settings, host: str, port: int) -> str:
+    web = f"http://{_reachable(host)}:{port}"
+    scheme = "wss" if settings.ocpp_tls_cert else "ws"
+    ocpp = f"{scheme}://{_reachable(settings.ocpp_host)}:{settings.ocpp_port}/ocpp/<charge point id>"
+    login = (
+        "the value of SMARTCHARGE_ADMIN_TOKEN"
+        if settings.admin_token is not None
+        else "a key from `smartcharge apikey create --role operator` (or set SMARTCHARGE_ADMIN_TOKEN)"
+    )
+    return "\n".join(
+        [
+            f"console   {web}/  (log in with an API key: {login})",
+            f"API docs  {web}/docs",
+            f"OCPP 1.6J {ocpp}  (subprotocol ocpp1.6)",
+        ]
+    )
