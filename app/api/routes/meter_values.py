@@ -13,6 +13,7 @@ from app.api.support import (
     CSV_RESPONSE,
     ScopeDep,
     Since,
+    SiteFilterDep,
     Until,
     WindowDep,
     operation_id,
@@ -29,6 +30,7 @@ router = APIRouter(
 
 def meter_value_filter(
     scope: ScopeDep,
+    site_id: SiteFilterDep,
     charge_point_id: str | None = None,
     connector_id: Annotated[int | None, Query(ge=0)] = None,
     transaction_id: int | None = None,
@@ -37,7 +39,9 @@ def meter_value_filter(
     until: Until = None,
 ) -> MeterValueFilter:
     since, until = time_range(since, until)
-    return MeterValueFilter(charge_point_id, connector_id, transaction_id, measurand, since, until, scope)
+    return MeterValueFilter(
+        charge_point_id, connector_id, transaction_id, measurand, since, until, scope, site_id=site_id
+    )
 
 
 FilterDep = Annotated[MeterValueFilter, Depends(meter_value_filter)]

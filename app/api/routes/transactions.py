@@ -15,6 +15,7 @@ from app.api.support import (
     CSV_RESPONSE,
     ScopeDep,
     Since,
+    SiteFilterDep,
     Until,
     WindowDep,
     operation_id,
@@ -37,6 +38,7 @@ def present(view: TransactionView) -> TransactionOut:
 
 def transaction_filter(
     scope: ScopeDep,
+    site_id: SiteFilterDep,
     charge_point_id: str | None = None,
     connector_id: Annotated[int | None, Query(ge=1)] = None,
     id_tag: str | None = None,
@@ -53,6 +55,7 @@ def transaction_filter(
         until=until,
         active=active,
         scope=scope,
+        site_id=site_id,
     )
 
 
