@@ -57,9 +57,7 @@ async def test_transactions_and_meter_values_by_site(planning: Planning, admin: 
 
     # with a time range given with an offset: 09:30+01:00 is 08:30 UTC
     values = (
-        await analyst.get(
-            "/meter-values", params={"site_id": ids["a"], "from": "2030-03-01T09:30:00+01:00"}
-        )
+        await analyst.get("/meter-values", params={"site_id": ids["a"], "from": "2030-03-01T09:30:00+01:00"})
     ).json()
     assert [v["timestamp"] for v in values["items"]] == ["2030-03-01T08:45:00Z"]
 
@@ -186,9 +184,7 @@ async def test_any_revision_as_csv_and_revisions_by_time(
         ),
         422,
     )
-    events = (
-        await analyst.get(f"/sites/{site}/compliance", params={"from": "2030-03-01T11:00:00Z"})
-    ).json()
+    events = (await analyst.get(f"/sites/{site}/compliance", params={"from": "2030-03-01T11:00:00Z"})).json()
     assert [(e["non_compliant"], e["at"]) for e in events["items"]] == [(False, "2030-03-01T12:00:00Z")]
 
 
