@@ -42,8 +42,8 @@ def utc(values: Any) -> Any:
 
 def sites(items: Items) -> pd.DataFrame:
     columns = ["id", "name", "timezone", "interval_minutes", "grid_connection_limit_kw"]
-    columns += ["fallback_limit_kw", "safety_margin_kw"]
-    return table(items, columns, index="id")
+    columns += ["fallback_limit_kw", "safety_margin_kw", "created_at", "updated_at"]
+    return table(items, columns, index="id", times=["created_at", "updated_at"])
 
 
 CHARGE_POINT_TIMES = ["connected_since", "last_heartbeat_at", "last_seen_at", "last_boot_at"]
