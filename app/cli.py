@@ -249,8 +249,11 @@ def optimize(
     strategy: str = typer.Option("lp", help="lp | equal-share | edf | uncontrolled"),
     time_limit: float | None = typer.Option(None, "--time-limit", help="LP seconds, then EDF fallback"),
     max_periods: int | None = typer.Option(None, "--max-periods", help="also give periods, at most N"),
+    compare: bool = typer.Option(False, "--compare", help="every strategy: one table of how each did"),
+    plot: Path | None = typer.Option(None, "--plot", help="draw the load against capacity (.png)"),
 ) -> None:
-    """Plan an instance file: a schedule per session (smartcharge-schedule/1 JSON); exit 2 on bad input."""
+    """Plan an instance file: a schedule per session (smartcharge-schedule/1 JSON); exit 2 on bad input.
+    With --compare, a table of every strategy instead of the JSON (-o still writes --strategy's)."""
     from optimizer.instance import run_optimize
 
     try:
@@ -258,6 +261,28 @@ def optimize(
     except OSError as error:
         typer.echo(f"error: {instance}: {error.strerror or error}", err=True)
         raise typer.Exit(2) from None
+    if compare or plot is not None:
+        from rich.console import Console
+
+        from app.cli_optimize import OptionError, compare_and_plot
+
+        try:
+            compare_and_plot(
+                text,
+                strategy=strategy,
+                solver=solver,
+                time_limit_s=time_limit,
+                max_periods=max_periods,
+                every_strategy=compare,
+                plot=plot,
+                output=output,
+                console=Console(width=160),
+            )
+        except OptionError as error:
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(2) from None
+        if output is not None or compare:
+            return
     code, out = run_optimize(
         text, strategy=strategy, solver=solver, time_limit_s=time_limit, max_periods=max_periods
     )
@@ -268,6 +293,7 @@ def optimize(
         typer.echo(out, nl=False)
     else:
         output.write_text(out, encoding="utf-8")
+        typer.echo(f"schedule ({strategy}) written to {output}")
 
 
 def main() -> None:
