@@ -3,6 +3,7 @@
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -217,12 +218,16 @@ def simulate(
 @cli.command()
 def demo(
     charge_points: int = typer.Option(20, "--charge-points", "-n", min=1, help="number of charge points"),
-    hours: float = typer.Option(24.0, help="simulated hours (from 00:00 UTC of today)"),
+    hours: float = typer.Option(24.0, help="simulated hours from 00:00 UTC of --day"),
+    day: datetime = typer.Option(
+        "2024-03-05", formats=["%Y-%m-%d"], help="the simulated day (UTC), fixed: a seed gives the same run"
+    ),
     speed: float = typer.Option(720.0, help="simulated seconds per real second (720: a day in two minutes)"),
     seed: int = typer.Option(1, help="seed of the EV visits"),
     database_url: str | None = typer.Option(
         None, "--database-url", help="default: SQLite in a temporary directory (e.g. sqlite:///var/demo.db)"
     ),
+    picture: Path = typer.Option(Path("var/demo.png"), help="where to draw the day (PNG)"),
 ) -> None:
     """Start the service, set up a demo site with a forecast, run a simulated fleet through a day; report."""
     from rich.console import Console
@@ -232,11 +237,19 @@ def demo(
     console = Console()
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("ocpp").setLevel(logging.CRITICAL)
+    from app.demo.picture import save
+
     config = DemoConfig(
-        charge_points=charge_points, hours=hours, speed=speed, seed=seed, database_url=database_url
+        charge_points=charge_points,
+        hours=hours,
+        speed=speed,
+        seed=seed,
+        database_url=database_url,
+        day=day.replace(tzinfo=UTC),
     )
     report = asyncio.run(run_demo(config, console))
     print_report(report, console)
+    console.print(f"picture of the day: {save(report, picture)}")
     if report.violations:
         raise typer.Exit(1)
 
