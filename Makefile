@@ -3,6 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+NODE_DEPS := tests/interop/node_modules/.package-lock.json
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .DEFAULT_GOAL := help
@@ -18,7 +19,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP) ## create .venv and install the project with its dev extras
+# The strict OCPP 1.6 client of the interoperability test (ocpp-rpc, pinned by the lockfile; npm ci writes
+# NODE_DEPS); without npm the test is skipped (it needs node).
+$(NODE_DEPS): tests/interop/package.json tests/interop/package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error; \
+	else \
+		echo "npm not found: tests/interop (the ocpp-rpc interoperability test) will be skipped"; \
+	fi
+
+install: $(STAMP) $(NODE_DEPS) ## create .venv and install the project with its dev extras (and the test's npm packages)
 
 migrate: $(STAMP) ## apply database migrations (SMARTCHARGE_DATABASE_URL, SQLite by default)
 	$(BIN)/smartcharge db upgrade
@@ -41,11 +51,11 @@ fmt: $(STAMP) ## format and autofix
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: lint ## lint, type-check, check the import contracts and run the tests (PostgreSQL too when SMARTCHARGE_TEST_POSTGRES_URL is set)
+test: lint $(NODE_DEPS) ## lint, type-check, check the import contracts and run the tests (PostgreSQL too when SMARTCHARGE_TEST_POSTGRES_URL is set)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP) ## benchmarks: figures as ratios against baselines measured in the same run
 	$(BIN)/python -m benchmarks
 
 clean: ## remove the virtualenv and caches
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis tests/interop/node_modules

@@ -32,9 +32,14 @@ def serve(
     """Run the API, the OCPP 1.6J server and the scheduler in one process."""
     import uvicorn
 
+    from app.db.migrate import unready
     from app.main import create_app
 
     settings = Settings()
+    problem = unready(settings.database_url)
+    if problem is not None:
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(1)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = uvicorn.Config(
         create_app(settings),

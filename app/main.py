@@ -8,6 +8,8 @@ from fastapi import FastAPI
 
 from app.api import build_router
 from app.api.errors import install_error_handlers
+from app.api.openapi import install_openapi
+from app.api.text_guard import TextGuard
 from app.db.engine import Database, create_engine
 from app.db.store import SqlStore
 from app.domain.bus import EventBus
@@ -85,7 +87,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.commands = gateway.commands
         app.state.scheduler = scheduler
         app.state.clock = clock
-        log.info("OCPP 1.6J on ws://%s:%d/ocpp/{id}", settings.ocpp_host, gateway.port)
+        log.info(
+            "OCPP 1.6J on ws://%s:%d/ocpp/{id}, passwords %s (docs/security.md)",
+            settings.ocpp_host,
+            gateway.port,
+            "required" if settings.ocpp_passwords_required else "not required",
+        )
         try:
             yield
         finally:
@@ -100,5 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(TextGuard)
     app.include_router(build_router(), prefix="/api/v1")
+    install_openapi(app)
     return app

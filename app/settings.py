@@ -1,5 +1,6 @@
 """Service settings, read from `SMARTCHARGE_*` environment variables (and an optional `.env`)."""
 
+import ipaddress
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -25,7 +26,7 @@ class Settings(BaseSettings):
     api_port: int = 8000
     admin_token: SecretStr | None = None
 
-    ocpp_host: str = "0.0.0.0"
+    ocpp_host: str = "127.0.0.1"
     ocpp_port: int = 9000
     unknown_charge_points: UnknownChargePoints = UnknownChargePoints.reject
     heartbeat_interval_s: int = Field(default=300, ge=1)
@@ -34,7 +35,19 @@ class Settings(BaseSettings):
     ocpp_ping_interval_s: float | None = Field(default=60.0)
     ocpp_tls_cert: Path | None = None
     ocpp_tls_key: Path | None = None
-    ocpp_require_password: bool = False
+    # None: passwords are required unless the OCPP server listens on loopback only (docs/security.md)
+    ocpp_require_password: bool | None = None
+    ocpp_auth_failure_window_s: int = Field(default=60, ge=1)
+    ocpp_auth_failures_per_charge_point: int = Field(default=10, ge=1)
+    ocpp_auth_failures_per_address: int = Field(default=30, ge=1)
+    ocpp_password_workers: int = Field(default=2, ge=1)
+    ocpp_password_cache_size: int = Field(default=100_000, ge=1)
+    ocpp_password_cache_ttl_s: float = Field(default=86_400.0, gt=0)
+    # the CA that signs charge points' CSRs (SignCertificate); unset: SignCertificate is answered Rejected
+    ocpp_ca_cert: Path | None = None
+    ocpp_ca_key: Path | None = None
+    ocpp_ca_organization: str | None = None  # the organizationName a CSR must carry, when set
+    ocpp_certificate_validity_days: int = Field(default=365, ge=1)
 
     forecast_max_horizon_days: int = Field(default=14, ge=1)
 
@@ -60,3 +73,19 @@ class Settings(BaseSettings):
     clock_anchor: datetime | None = None
 
     log_level: str = "INFO"
+
+    @property
+    def ocpp_passwords_required(self) -> bool:
+        """`ocpp_require_password`, or when unset: whether the OCPP server is reachable beyond loopback."""
+        if self.ocpp_require_password is not None:
+            return self.ocpp_require_password
+        return not is_loopback(self.ocpp_host)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

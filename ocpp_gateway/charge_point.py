@@ -1,4 +1,5 @@
-"""The central system's side of one charge point: thin `@on` handlers for the 10 CP-initiated messages.
+"""The central system's side of one charge point: thin `@on` handlers for the 10 CP-initiated messages
+(the security extension's are in `ocpp_gateway.security`).
 
 Each handler translates the payload (`ocpp_gateway.wire`), hands it to a use case of
 `app.services.ocpp` (which stores it through the group commit and publishes its events once committed)
@@ -22,8 +23,10 @@ from app.domain.metering import MeterValuesMessage
 from app.domain.persistence import Store
 from app.domain.ports import ChargePointCommands, Clock, CommandRefused
 from app.services.ocpp import authorisation, charge_points, data_transfer, meter_values, transactions
+from app.services.ocpp.certificates import CertificateAuthority
 from app.settings import Settings
 from ocpp_gateway.rpc import OcppJEndpoint, after, camel_case_payload, log, on
+from ocpp_gateway.security import SecurityExtension
 from ocpp_gateway.wire import format_timestamp, id_tag_info, parse_timestamp, sampled_values
 
 PENDING_RETRY_S = 60
@@ -40,9 +43,10 @@ class GatewayContext:
     bus: EventBus
     commands: ChargePointCommands
     data_transfer_vendors: Collection[str] = ()
+    authority: CertificateAuthority | None = None  # signs charge points' CSRs (SignCertificate)
 
 
-class CentralSystemChargePoint(OcppJEndpoint):
+class CentralSystemChargePoint(SecurityExtension, OcppJEndpoint):
     def __init__(self, charge_point_id: str, connection: Connection, context: GatewayContext) -> None:
         super().__init__(
             charge_point_id, connection, max_message_bytes=context.settings.ocpp_max_message_bytes

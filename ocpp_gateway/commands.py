@@ -10,8 +10,10 @@ from app.domain.enums import CommandStatus
 from app.domain.messages import Completion, NewCommand, ReservationRequest
 from app.domain.persistence import Store
 from app.domain.ports import Clock, CommandOutcome, CommandRefused
+from app.services.ocpp import authorization_key, security_requests
 from app.services.ocpp import commands as command_service
-from app.services.ocpp.commands import ReservationConflict
+from app.services.ocpp.commands import ReservationConflict, TagRefused
+from ocpp_gateway.datetimes import InvalidDateTime, outbound_datetimes
 from ocpp_gateway.errors import CallErrorCode
 from ocpp_gateway.registry import ConnectionRegistry
 from ocpp_gateway.rpc import ConnectionLost, OcppJEndpoint, Reply
@@ -45,6 +47,19 @@ OPERATIONS = frozenset(
         "UpdateFirmware",
     }
 )
+# The OCPP 1.6 Security Whitepaper's (edition 3).
+SECURITY_OPERATIONS = frozenset(
+    {
+        "CertificateSigned",
+        "DeleteCertificate",
+        "ExtendedTriggerMessage",
+        "GetInstalledCertificateIds",
+        "GetLog",
+        "InstallCertificate",
+        "SignedUpdateFirmware",
+    }
+)
+SENDABLE = OPERATIONS | SECURITY_OPERATIONS
 
 
 class GatewayCommands:
@@ -77,7 +92,9 @@ class GatewayCommands:
         """Validate, record and send one operation; see `app.domain.ports.ChargePointCommands.send`.
 
         ReserveNow without `reservationId` gets one allocated (the Reservation row's id); with one, it
-        creates that reservation or replaces the charge point's reservation with that id.
+        creates that reservation or replaces this charge point's open reservation with that id for the same
+        tag (any other is refused: `conflict`); its tag must be one that may charge (else `id_tag`).
+        Date-times must be RFC 3339 with an offset and are sent as UTC `Z` (else `invalid`).
         """
         command_id, task = await self._start(charge_point_id, action, payload, author)
         if wait:
@@ -94,23 +111,39 @@ class GatewayCommands:
     async def _start(
         self, charge_point_id: str, action: str, payload: Mapping[str, Any], author: str | None
     ) -> tuple[int, asyncio.Task[CommandOutcome]]:
-        if action not in OPERATIONS:
-            raise CommandRefused("unknown_action", f"{action} is not a central-system operation of OCPP 1.6")
-        body = dict(payload)
+        if action not in SENDABLE:
+            raise CommandRefused(
+                "unknown_action",
+                f"{action} is not a central-system operation of OCPP 1.6 (or its security extension)",
+            )
+        try:  # first: what is sent (and then validated) has its date-times in UTC
+            body = outbound_datetimes(action, dict(payload))
+        except InvalidDateTime as error:
+            raise CommandRefused("invalid", str(error)) from error
         allocate = action == "ReserveNow" and "reservationId" not in body
         try:
+            if authorization_key.sets_authorization_key(action, body):  # checked first: no echo of the value
+                authorization_key.check(body.get("value"))
             validate(action, body | {"reservationId": 0} if allocate else body)
+            security_requests.check(action, body)
+        except (authorization_key.InvalidAuthorizationKey, security_requests.InvalidRequest) as error:
+            raise CommandRefused("invalid", str(error)) from error
         except CallErrorCode as error:
             raise CommandRefused("invalid", f"{error.code}: {error.details.get('cause', '')}") from error
         endpoint = self._registry.get(charge_point_id)
         if endpoint is None:
             raise CommandRefused("not_connected", f"{charge_point_id} is not connected")
-        new = NewCommand(charge_point_id, action, body, author, self._clock.now())
+        sealed = await authorization_key.seal(action, body)
+        new = NewCommand(charge_point_id, action, sealed.stored_payload, author, self._clock.now())
         try:
-            command_id, body = await command_service.record(self._store, new, _reservation(action, body))
+            command_id, stored = await command_service.record(self._store, new, _reservation(action, body))
         except ReservationConflict as error:
-            raise CommandRefused("invalid", str(error)) from error
-        task = asyncio.get_running_loop().create_task(self._run(endpoint, command_id, action, body))
+            raise CommandRefused("conflict", str(error)) from error
+        except TagRefused as error:
+            raise CommandRefused("id_tag", str(error)) from error
+        body = body if sealed.password_hash is not None else stored  # the charge point gets the value
+        run = self._run(endpoint, command_id, action, body, sealed.password_hash)
+        task = asyncio.get_running_loop().create_task(run)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return command_id, task
@@ -123,13 +156,22 @@ class GatewayCommands:
                 task.cancel()
 
     async def _run(
-        self, endpoint: OcppJEndpoint, command_id: int, action: str, body: dict[str, Any]
+        self,
+        endpoint: OcppJEndpoint,
+        command_id: int,
+        action: str,
+        body: dict[str, Any],
+        password_hash: str | None = None,
     ) -> CommandOutcome:
         sent_at: datetime | None = None
 
-        async def mark_sent() -> None:  # kept in memory, stored with the outcome (one write, not two)
+        async def mark_sent() -> None:  # stored now (a client may look before the answer), and with it
             nonlocal sent_at
             sent_at = self._clock.now()
+            try:
+                await command_service.sent(self._store, command_id, sent_at)
+            except Exception:  # the CALL is out: its outcome is still awaited and stored with sent_at
+                log.exception("%s: could not store when %s #%d was sent", endpoint.id, action, command_id)
 
         try:
             reply = await endpoint.call_action(
@@ -149,7 +191,7 @@ class GatewayCommands:
             outcome = CommandOutcome(
                 CommandStatus.error, error_code="InternalError", error_description=repr(error)
             )
-        done = Completion(command_id, outcome, sent_at, self._clock.now())
+        done = Completion(command_id, outcome, sent_at, self._clock.now(), password_hash)
         await command_service.finish(self._store, action, done)
         log.info("%s: %s #%d → %s", endpoint.id, action, command_id, outcome.status)
         return outcome

@@ -41,6 +41,7 @@ from ocpp_gateway.errors import (
     NotSupportedAction,
     ProtocolError,
 )
+from ocpp_gateway.frames import NotUnicode, holds_lone_surrogate, parse
 from ocpp_gateway.validation import validate
 
 log = logging.getLogger(__name__)
@@ -99,15 +100,6 @@ def _frame(*parts: Any) -> str:
         return orjson.dumps(parts).decode()  # compact UTF-8, as below, at a tenth of the cost
     except TypeError:  # what orjson does not take (a Decimal, an int beyond 64 bits, a non-str key)
         return json.dumps(list(parts), separators=(",", ":"), ensure_ascii=False)
-
-
-def _parse(text: str) -> Any:
-    """A frame's JSON. orjson first (4x faster); what it refuses (NaN, integers beyond 64 bits, lone
-    surrogates, deep nesting) gets the standard parser's verdict, so that what is accepted does not change."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -173,7 +165,10 @@ class OcppJEndpoint(OcppChargePoint):  # type: ignore[misc]
         log.debug("%s: receive %.1000r", self.id, raw_msg)
         try:
             text = raw_msg.decode() if isinstance(raw_msg, bytes) else raw_msg
-            message = _parse(text)
+            message = parse(text)
+        except NotUnicode as not_unicode:
+            await self._refuse_not_unicode(not_unicode.message)
+            return
         except (ValueError, RecursionError):
             await self._reply_error(UNKNOWN_ID, FormationViolation("the frame is not valid JSON"))
             return
@@ -193,6 +188,20 @@ class OcppJEndpoint(OcppChargePoint):  # type: ignore[misc]
         if call is not None:
             self._in_progress.add(call.unique_id)
             await self._inbox.put(call)
+
+    async def _refuse_not_unicode(self, message: Any) -> None:
+        """FormationViolation for a CALL (to its UniqueId when that is clean); a reply to our CALL fails."""
+        parts = message if isinstance(message, list) else []
+        unique_id = parts[1] if len(parts) > 1 and isinstance(parts[1], str) else None
+        if unique_id is not None and holds_lone_surrogate(unique_id):
+            unique_id = None
+        error = FormationViolation("a string holds a lone surrogate: not Unicode text")
+        if parts and parts[0] in (CALLRESULT, CALLERROR):  # a reply is never answered
+            future = self._pending.get(unique_id) if unique_id is not None else None
+            if future is not None and not future.done():
+                future.set_result(Reply(error_code=error.code, error_description=str(error)))
+            return
+        await self._reply_error(unique_id or UNKNOWN_ID, error)
 
     async def _check_call(self, message: list[Any], unique_id: str | None, size: int) -> _Call | None:
         error: CallErrorCode | None = None

@@ -1,7 +1,8 @@
 """The OCPP 1.6J WebSocket server: `ws(s)://HOST:PORT/ocpp/{chargePointId}`, subprotocol `ocpp1.6`.
 
-Authentication happens in `process_request`, before the upgrade: a refused attempt gets an HTTP error
-and never touches the live connection of the same id. An authenticated second connection replaces the first.
+Authentication happens in `process_request`, before the upgrade (`admission.py`): a refused attempt gets an
+HTTP error and never touches the live connection of the same id. An authenticated second connection replaces
+the first; one without a password does not.
 """
 
 import asyncio
@@ -17,13 +18,12 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from app.domain.bus import EventBus
-from app.domain.enums import RegistrationStatus
 from app.domain.persistence import Store
 from app.domain.ports import Clock
 from app.services.ocpp import charge_points, reservations
-from app.services.passwords import verify_password
-from app.settings import Settings, UnknownChargePoints
-from ocpp_gateway import handshake
+from app.settings import Settings
+from ocpp_gateway import handshake, redaction, security
+from ocpp_gateway.admission import Admission
 from ocpp_gateway.charge_point import CentralSystemChargePoint, GatewayContext
 from ocpp_gateway.commands import GatewayCommands
 from ocpp_gateway.registry import ConnectionRegistry
@@ -51,6 +51,7 @@ class OcppServer:
         clock: Clock,
         data_transfer_vendors: Collection[str] = (),
     ) -> None:
+        redaction.install()
         self.settings = settings
         self.store = store
         self.bus = bus
@@ -60,13 +61,20 @@ class OcppServer:
             self.registry, store, clock, call_timeout_s=settings.ocpp_call_timeout_s
         )
         self._context = GatewayContext(
-            settings, store, clock, bus, self.commands, frozenset(data_transfer_vendors)
+            settings,
+            store,
+            clock,
+            bus,
+            self.commands,
+            frozenset(data_transfer_vendors),
+            security.authority_of(settings),
         )
         self._server: Server | None = None
         self._housekeeping: asyncio.Task[None] | None = None
         self._closers: set[asyncio.Task[None]] = set()
         # Serialises each charge point's connected/disconnected writes (a replacement races the old socket).
         self._state_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.admission = Admission(settings, store, clock, self.registry)
 
     @property
     def port(self) -> int:
@@ -104,6 +112,7 @@ class OcppServer:
             self._server.close()
             await self._server.wait_closed()
         await self.commands.aclose()
+        self.admission.close()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.bus.drain(), timeout=5)
 
@@ -124,36 +133,7 @@ class OcppServer:
         if not handshake.offers_subprotocol(request.headers):
             log.warning("refused %s: subprotocol ocpp1.6 not offered", cp_id)
             return connection.respond(http.HTTPStatus.BAD_REQUEST, "Subprotocol ocpp1.6 required\n")
-        known = await charge_points.credentials(self.store, cp_id)
-        if known is None:
-            return await self._admit_unknown(connection, cp_id)
-        if known.password_hash is not None or self.settings.ocpp_require_password:
-            given = handshake.basic_credentials(request.headers)
-            valid = (
-                given is not None
-                and given.username == cp_id
-                and known.password_hash is not None
-                and await asyncio.to_thread(verify_password, known.password_hash, given.password)
-            )
-            if not valid:
-                log.warning("refused %s: wrong or missing HTTP Basic credentials", cp_id)
-                return _unauthorised(connection)
-        return None
-
-    async def _admit_unknown(self, connection: ServerConnection, cp_id: str) -> Response | None:
-        mode = self.settings.unknown_charge_points
-        if mode == UnknownChargePoints.reject:
-            log.warning("refused %s: unknown charge point", cp_id)
-            return connection.respond(http.HTTPStatus.NOT_FOUND, "Unknown charge point\n")
-        if self.settings.ocpp_require_password:
-            log.warning("refused %s: unknown charge point has no password", cp_id)
-            return _unauthorised(connection)
-        status = (
-            RegistrationStatus.pending if mode == UnknownChargePoints.pending else RegistrationStatus.accepted
-        )
-        await charge_points.admit(self.store, cp_id, status, self.clock.now())
-        log.info("admitted unknown charge point %s as %s", cp_id, status.value)
-        return None
+        return await self.admission.check(connection, request, cp_id)
 
     async def _serve_connection(self, connection: ServerConnection) -> None:
         cp_id = handshake.charge_point_id(connection.request.path if connection.request else "")
@@ -206,9 +186,3 @@ class OcppServer:
             except Exception:
                 log.exception("housekeeping failed")
             await asyncio.sleep(HOUSEKEEPING_INTERVAL_S)
-
-
-def _unauthorised(connection: ServerConnection) -> Response:
-    response = connection.respond(http.HTTPStatus.UNAUTHORIZED, "Unauthorized\n")
-    response.headers["WWW-Authenticate"] = 'Basic realm="smartcharge", charset="UTF-8"'
-    return response

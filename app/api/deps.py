@@ -76,6 +76,12 @@ def require(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
 AdminDep = Annotated[Principal, Depends(require())]
 OperatorDep = Annotated[Principal, Depends(require(Role.operator))]
 ReaderDep = Annotated[Principal, Depends(require(Role.operator, Role.analyst, Role.grid_operator))]
+# Drivers' id tags, and what carries them (reservations, the commands sent), are not grid-operator data.
+DriverDataReaderDep = Annotated[Principal, Depends(require(Role.operator, Role.analyst))]
+
+
+def sees_driver_data(principal: Principal) -> bool:
+    return principal.role is not Role.grid_operator
 
 
 def check_site_access(principal: Principal, site_id: int) -> None:

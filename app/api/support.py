@@ -11,7 +11,7 @@ from fastapi.routing import APIRoute
 
 from app.api.deps import CurrentPrincipal, UowDep, check_site_access
 from app.api.errors import Problem
-from app.api.schemas import DEFAULT_LIMIT, MAX_LIMIT, Page, as_utc
+from app.api.schemas import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, Page, RowId, as_utc
 from app.domain.access import Scope
 from app.domain.paging import Found, Window
 from app.services.access import charge_point_scope
@@ -33,7 +33,7 @@ def paged(items: list[T], found: Found[Any], window: Window) -> Page[T]:
 
 def window(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size")] = DEFAULT_LIMIT,
-    offset: Annotated[int, Query(ge=0, description="items to skip")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="items to skip")] = 0,
 ) -> Window:
     return Window(limit=limit, offset=offset)
 
@@ -72,7 +72,7 @@ ScopeDep = Annotated[Scope, Depends(scope)]
 async def site_filter(
     uow: UowDep,
     principal: CurrentPrincipal,
-    site_id: Annotated[int | None, Query(ge=1, description="only the charge points in this site now")] = None,
+    site_id: Annotated[RowId | None, Query(description="only the charge points in this site now")] = None,
 ) -> int | None:
     """The `site_id` filter of a list: a site the caller reaches (else 404)."""
     if site_id is not None:

@@ -66,6 +66,9 @@ class SqlBatchedWrites:
     async def create_command(self, command: NewCommand) -> int:
         return await self._database.run_bulk(create_commands, command)
 
+    async def command_sent(self, command_id: int, sent_at: datetime) -> None:
+        await self._database.run_bulk(commands_sent, (command_id, sent_at))
+
     async def complete_command(self, completion: Completion) -> None:
         await self._database.run_bulk(complete_commands, completion)
 
@@ -277,6 +280,18 @@ async def create_commands(session: AsyncSession, commands: list[NewCommand]) -> 
         insert(command_table).returning(command_table.c.id, sort_by_parameter_order=True), params=rows
     )
     return [int(command_id) for command_id in result.scalars().all()]
+
+
+async def commands_sent(session: AsyncSession, sent: list[tuple[int, datetime]]) -> list[None]:
+    """The times many commands went out, as one executemany UPDATE."""
+    table = command_table
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("command_id"))
+        .values(sent_at=bindparam("sent_at", type_=table.c.sent_at.type))
+    )
+    await session.exec(statement, params=[{"command_id": i, "sent_at": at} for i, at in sent])
+    return [None] * len(sent)
 
 
 async def complete_commands(session: AsyncSession, completions: list[Completion]) -> list[None]:

@@ -4,7 +4,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.db.engine import is_sqlite, sync_url
 
@@ -28,3 +32,37 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 def downgrade(database_url: str, revision: str) -> None:
     command.downgrade(alembic_config(database_url), revision)
+
+
+def unready(database_url: str) -> str | None:
+    """Why the service cannot run on this database yet, in one line (None: migrated to this code's head).
+    Reads only: never creates a SQLite file or a table."""
+    shown = make_url(database_url).render_as_string(hide_password=True)
+    upgrade_hint = "run `smartcharge db upgrade` first"
+    if is_sqlite(database_url):
+        path = make_url(database_url).database
+        if path and path != ":memory:" and not Path(path).exists():
+            return f"there is no database at {shown}: {upgrade_hint} (it creates and migrates it)"
+    scripts = ScriptDirectory.from_config(alembic_config(database_url))
+    heads = set(scripts.get_heads())
+    engine = create_engine(sync_url(database_url))
+    try:
+        with engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        return f"cannot read the database at {shown}: {reason}"
+    finally:
+        engine.dispose()
+    if current == heads:
+        return None
+    if not current:
+        return f"the database at {shown} has never been migrated: {upgrade_hint}"
+    known = {script.revision for script in scripts.walk_revisions()}
+    if current - known:
+        return (
+            f"the database at {shown} is at revision {', '.join(sorted(current))}, which this version of "
+            "smartcharge does not know (migrated by a newer one?)"
+        )
+    revision = ", ".join(sorted(current))
+    return f"the database at {shown} is at revision {revision}, behind this code: {upgrade_hint}"

@@ -21,6 +21,7 @@ from app.db.repositories.ocpp import (
     SqlIdTagRepository,
     SqlMeterValueRepository,
     SqlReservationRepository,
+    SqlSecurityRepository,
     SqlStatusRepository,
     SqlTransactionRepository,
 )
@@ -56,6 +57,7 @@ from app.domain.repositories.planning import (
     SiteRepository,
 )
 from app.domain.repositories.plans import PlanRepository
+from app.domain.repositories.security import SecurityRepository
 
 T = TypeVar("T")
 
@@ -74,6 +76,7 @@ class SqlUnitOfWork:
         self.commands: CommandRepository = SqlCommandRepository(session)
         self.reservations: ReservationRepository = SqlReservationRepository(session)
         self.data_transfers: DataTransferRepository = SqlDataTransferRepository(session)
+        self.security: SecurityRepository = SqlSecurityRepository(session)
         self.status: StatusRepository = SqlStatusRepository(session)
         self.sites: SiteRepository = SqlSiteRepository(session)
         self.groups: GroupRepository = SqlGroupRepository(session)

@@ -70,6 +70,7 @@ class Completion:
     outcome: CommandOutcome
     sent_at: datetime | None
     completed_at: datetime
+    password_hash: str | None = None  # ChangeConfiguration AuthorizationKey: the new password, once accepted
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from app.domain.repositories.planning import (
     SiteRepository,
 )
 from app.domain.repositories.plans import PlanRepository
+from app.domain.repositories.security import SecurityRepository
 
 T = TypeVar("T")
 
@@ -46,6 +47,7 @@ class UnitOfWork(Protocol):
     commands: CommandRepository
     reservations: ReservationRepository
     data_transfers: DataTransferRepository
+    security: SecurityRepository
     status: StatusRepository
     sites: SiteRepository
     groups: GroupRepository

@@ -60,7 +60,9 @@ class ChargePointCommands(Protocol):
 
 
 class CommandRefused(Exception):
-    """A command that was not sent: `reason` is `invalid`, `unknown_action` or `not_connected`."""
+    """A command that was not sent: `reason` is `invalid`, `unknown_action`, `not_connected`, `conflict` (a
+    ReserveNow's reservationId names a reservation it may not replace) or `id_tag` (a tag that may not
+    charge: unknown, blocked, expired)."""
 
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(detail)

@@ -2,6 +2,7 @@
 is enough), the principal a token names, and the charge points that principal may read."""
 
 import hashlib
+import logging
 import secrets
 
 from app.domain.access import ApiKey, Principal, Scope
@@ -11,6 +12,8 @@ from app.domain.paging import Found, Window
 from app.domain.persistence import UnitOfWork
 
 TOKEN_PREFIX = "sc_"
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "Principal",
@@ -46,10 +49,14 @@ async def create_api_key(
 
 
 async def bootstrap_admin_key(uow: UnitOfWork, token: str) -> ApiKey:
-    """Make sure an admin key with this token exists (SMARTCHARGE_ADMIN_TOKEN)."""
+    """Make sure an admin key with this token exists (SMARTCHARGE_ADMIN_TOKEN).
+
+    A key revoked through the API stays revoked: a restart with the same token does not bring it back
+    (set a new token to bootstrap again)."""
     existing = await uow.api_keys.by_hash(digest(token))
     if existing is not None:
-        existing.revoked_at = None
+        if existing.revoked_at is not None:
+            log.warning("SMARTCHARGE_ADMIN_TOKEN names a revoked key: it stays revoked (set a new token)")
         return existing
     key, _ = await create_api_key(uow, Role.admin, "bootstrap admin", token=token)
     return key

@@ -1,8 +1,11 @@
 """Admins manage API keys; the token is returned once."""
 
+import httpx
 import pytest
 
-from tests.api.conftest import Api, problem
+from app.domain.enums import Role
+from tests.api.conftest import ADMIN_TOKEN, Api, build_app, problem
+from tests.serving import serve
 
 
 @pytest.mark.anyio
@@ -60,3 +63,29 @@ async def test_pagination(api: Api) -> None:
     assert page["total"] == 5
     assert (page["limit"], page["offset"]) == (2, 2)
     assert [key["name"] for key in page["items"]] == ["k1", "k2"]
+
+
+@pytest.mark.anyio
+async def test_a_revoked_bootstrap_admin_key_stays_revoked_after_a_restart(
+    api: Api, migrated_url: str
+) -> None:
+    second_admin = await api.client(Role.admin)
+    bootstrap = (await api.admin.get("/api-keys", params={"revoked": False})).json()["items"]
+    [bootstrap_id] = [key["id"] for key in bootstrap if key["name"] == "bootstrap admin"]
+    assert (await second_admin.delete(f"/api-keys/{bootstrap_id}")).status_code == 204
+    problem(await api.admin.get("/status"), 401)
+
+    async with serve(build_app(migrated_url, api.commands)) as base_url:  # the same database, started again
+        async with httpx.AsyncClient(
+            base_url=f"{base_url}/api/v1", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        ) as restarted:
+            assert "revoked" in problem(await restarted.get("/status"), 401)["detail"]
+        async with httpx.AsyncClient(base_url=f"{base_url}/api/v1", headers=second_admin.headers) as other:
+            shown = (await other.get(f"/api-keys/{bootstrap_id}")).json()
+    assert shown["revoked_at"] is not None
+
+
+@pytest.mark.anyio
+async def test_site_ids_beyond_the_database_column_are_refused(api: Api) -> None:
+    response = await api.admin.post("/api-keys", json={"role": "grid_operator", "site_ids": [2**40]})
+    assert problem(response, 422)["errors"][0]["loc"] == ["body", "site_ids", 0]

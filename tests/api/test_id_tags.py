@@ -108,3 +108,34 @@ async def test_delete_refused_while_charging_or_parent(api: Api, operator: httpx
     assert "parent" in problem(await operator.delete("/id-tags/PARENT"), 409)["detail"]
     await seed.transaction(api.database, "CP1", NOW, id_tag="CHILD")
     assert "active" in problem(await operator.delete("/id-tags/CHILD"), 409)["detail"]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("raw_body", "content_type", "loc"),
+    [
+        (b'{"id_tag": "TAG\\u0000"}', "application/json", ["body", "id_tag"]),
+        (b'{"id_tag": "TAG2", "note": "lone \\ud800 surrogate"}', "application/json", ["body", "note"]),
+        (b'{"id_tag": "TAG3", "note": "\\udfff"}', None, ["body", "note"]),  # FastAPI reads it as JSON too
+    ],
+)
+async def test_unstorable_text_is_refused_and_nothing_stored(
+    operator: httpx.AsyncClient, raw_body: bytes, content_type: str | None, loc: list[str]
+) -> None:
+    headers = {} if content_type is None else {"content-type": content_type}
+    response = await operator.post("/id-tags", content=raw_body, headers=headers)
+    assert problem(response, 422)["errors"][0]["loc"] == loc
+    assert (await operator.get("/id-tags")).json()["total"] == 0
+    assert problem(await operator.get("/id-tags", params={"q": "a\x00b"}), 422)["errors"][0]["loc"] == [
+        "query",
+        "q",
+    ]
+
+
+@pytest.mark.anyio
+async def test_a_non_ascii_id_tag_is_located_percent_encoded(operator: httpx.AsyncClient) -> None:
+    response = await operator.post("/id-tags", json={"id_tag": "€uro-☃"})
+    assert response.status_code == 201, response.text
+    assert response.headers["location"] == "/api/v1/id-tags/%E2%82%ACuro-%E2%98%83"
+    found = await operator.get(response.headers["location"].removeprefix("/api/v1"))
+    assert found.json()["id_tag"] == "€uro-☃"

@@ -237,3 +237,24 @@ async def test_csv_cells_cannot_become_formulas(api: Api, analyst: httpx.AsyncCl
     assert row["id_tag"] == "'=1+2"
     (value,) = rows(await analyst.get("/meter-values.csv"))
     assert value["value"] == "-5.0"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/transactions/{2**63}",
+        f"/transactions/{2**31}/schedule",
+        f"/transactions?offset={2**63}",
+        f"/transactions?connector_id={2**63}",
+        f"/meter-values?transaction_id={2**63}",
+        f"/meter-values?offset={2**64}",
+        f"/id-tags?offset={2**63}",
+        f"/commands/{2**63}",
+        f"/reservations/{2**70}",
+        f"/overrides?transaction_id={2**63}",
+        f"/sites/{2**63}/topology",
+    ],
+)
+async def test_numbers_beyond_the_database_columns_are_refused(api: Api, path: str) -> None:
+    problem(await api.admin.get(path), 422)

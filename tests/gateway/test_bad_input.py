@@ -48,11 +48,8 @@ async def still_works(ws: ClientConnection) -> None:
         ('[2, "m1", "Heartbeat"]', "m1", "ProtocolError"),
         ('[2, "m1", "FlyToTheMoon", {}]', "m1", "NotImplemented"),
         ('[2, "m1", "Reset", {"type": "Soft"}]', "m1", "NotSupported"),
-        (
-            '[2, "m1", "SecurityEventNotification", {"type": "x", "timestamp": "2026-01-01T00:00:00Z"}]',
-            "m1",
-            "NotSupported",
-        ),
+        ('[2, "m1", "SignedUpdateFirmware", {"requestId": 1, "firmware": {}}]', "m1", "NotSupported"),
+        ('[2, "m1", "SecurityEventNotification", {"type": "x"}]', "m1", "ProtocolError"),
         ('[2, "m1", "BootNotification", {"chargePointVendor": "Acme"}]', "m1", "ProtocolError"),
         (
             '[2, "m1", "BootNotification", {"chargePointVendor": 1, "chargePointModel": "M"}]',

@@ -17,7 +17,14 @@ from app.domain.ports import CommandRefused
 from app.services.ocpp.reservations import expire_reservations
 from ocpp_gateway import OPERATIONS, OcppServer
 from ocpp_gateway.wire import format_timestamp
-from tests.gateway.helpers import NO_ANSWER, ErrorReply, connect_charge_point, eventually, running_gateway
+from tests.gateway.helpers import (
+    NO_ANSWER,
+    ErrorReply,
+    add_id_tag,
+    connect_charge_point,
+    eventually,
+    running_gateway,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -75,6 +82,7 @@ async def command(gateway: OcppServer, command_id: int) -> Command:
 
 @pytest.mark.parametrize("action", sorted(REQUESTS))
 async def test_operation_end_to_end(gateway: OcppServer, action: str) -> None:
+    await add_id_tag(gateway, "TAG")  # a ReserveNow's tag must be one that may charge
     async with connect_charge_point(gateway, "CP1") as cp:
         await cp.call(call.Heartbeat())
         command_id = await gateway.commands.send("CP1", action, REQUESTS[action], author="ops", wait=True)
@@ -94,6 +102,7 @@ async def test_operation_end_to_end(gateway: OcppServer, action: str) -> None:
 
 
 async def test_side_effects_of_answers(gateway: OcppServer) -> None:
+    await add_id_tag(gateway, "TAG")
     async with connect_charge_point(gateway, "CP1") as cp:
         await cp.call(call.Heartbeat())
         send = gateway.commands.send
@@ -157,6 +166,7 @@ async def test_configuration_answers_update_the_stored_keys(gateway: OcppServer)
 
 async def test_reservation_id_allocated_and_rejection_recorded(gateway: OcppServer) -> None:
     payload = {"connectorId": 1, "expiryDate": SOON, "idTag": "TAG"}
+    await add_id_tag(gateway, "TAG")
     async with connect_charge_point(gateway, "CP1") as cp:
         await cp.call(call.Heartbeat())
         first = await gateway.commands.send("CP1", "ReserveNow", payload, wait=True)

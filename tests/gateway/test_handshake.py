@@ -20,6 +20,7 @@ from app.db.engine import Database
 from app.db.store import SqlUnitOfWork
 from app.domain.enums import RegistrationStatus
 from app.domain.ocpp import ChargePoint
+from app.settings import Settings
 from ocpp_gateway import OcppServer
 from tests.gateway.helpers import (
     basic_auth,
@@ -84,8 +85,36 @@ async def test_id_is_url_decoded_and_may_be_48_long(gateway: OcppServer) -> None
 
 async def test_unknown_rejected(migrated_url: str) -> None:
     async with running_gateway(migrated_url, unknown_charge_points="reject") as gateway:
-        assert await refused_status(url(gateway, "NEW"), subprotocols=["ocpp1.6"]) == 404
+        assert await refused_status(url(gateway, "NEW"), subprotocols=["ocpp1.6"]) == 401
         assert await charge_point_row(gateway, "NEW") is None
+
+
+async def refusal(address: str, **kwargs: object) -> tuple[int, bytes, str | None]:
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(address, subprotocols=["ocpp1.6"], **kwargs):  # type: ignore[arg-type,list-item]
+            pass
+    response = refused.value.response
+    return response.status_code, response.body or b"", response.headers.get("WWW-Authenticate")
+
+
+@pytest.mark.parametrize("require", [True, False])
+async def test_known_and_unknown_ids_get_the_same_answer(migrated_url: str, require: bool) -> None:
+    async with running_gateway(
+        migrated_url, unknown_charge_points="reject", ocpp_require_password=require
+    ) as gateway:
+        await register_charge_point(gateway, "KNOWN", password="correct horse battery")
+        for credentials in (None, "wrong password"):
+            answers = {
+                cp_id: await refusal(
+                    url(gateway, cp_id),
+                    additional_headers=basic_auth(cp_id, credentials) if credentials else None,
+                )
+                for cp_id in ("KNOWN", "UNKNOWN")
+            }
+            assert answers["KNOWN"] == answers["UNKNOWN"]
+            assert answers["KNOWN"][0] == 401
+            assert answers["KNOWN"][2] == 'Basic realm="smartcharge", charset="UTF-8"'
+        assert await charge_point_row(gateway, "UNKNOWN") is None
 
 
 @pytest.mark.parametrize(("mode", "status"), [("pending", "Pending"), ("accept", "Accepted")])
@@ -176,11 +205,12 @@ async def test_tls_security_profile_2(migrated_url: str, tmp_path: Path) -> None
                 pass
 
 
-async def test_new_connection_replaces_the_live_one(gateway: OcppServer) -> None:
-    async with connect_charge_point(gateway, "CP1") as first:
+async def test_new_authenticated_connection_replaces_the_live_one(gateway: OcppServer) -> None:
+    await register_charge_point(gateway, "CP1", password="correct horse battery")
+    async with connect_charge_point(gateway, "CP1", password="correct horse battery") as first:
         await first.call(call.Heartbeat())
         old = gateway.registry.get("CP1")
-        async with connect_charge_point(gateway, "CP1") as second:
+        async with connect_charge_point(gateway, "CP1", password="correct horse battery") as second:
             await eventually(lambda: gateway.registry.get("CP1") is not old)
             async with asyncio.timeout(5):
                 await first._connection.wait_closed()
@@ -192,6 +222,20 @@ async def test_new_connection_replaces_the_live_one(gateway: OcppServer) -> None
             row = await charge_point_row(gateway, "CP1")
             assert row is not None
             assert row.connected
+
+
+async def test_without_a_password_a_second_connection_does_not_replace_the_live_one(
+    gateway: OcppServer,
+) -> None:
+    async with connect_charge_point(gateway, "CP1") as live:
+        await live.call(call.Heartbeat())
+        endpoint = gateway.registry.get("CP1")
+        assert await refused_status(url(gateway, "CP1"), subprotocols=["ocpp1.6"]) == 409
+        assert gateway.registry.get("CP1") is endpoint
+        assert (await live.call(call.Heartbeat())).current_time
+    await eventually(lambda: "CP1" not in gateway.registry)
+    async with connect_charge_point(gateway, "CP1") as again:  # once the first one closed
+        assert (await again.call(BOOT)).status == "Accepted"
 
 
 async def test_failed_authentication_does_not_touch_the_live_connection(gateway: OcppServer) -> None:
@@ -242,3 +286,32 @@ async def test_creating_an_unknown_charge_point_is_race_safe(database: Database)
     async with database.session() as session:
         rows = (await session.exec(select(ChargePoint))).all()
     assert [(row.id, row.registration_status) for row in rows] == [("SAME", "Pending")]
+
+
+@pytest.mark.parametrize(
+    ("host", "require", "required"),
+    [
+        ("127.0.0.1", None, False),
+        ("::1", None, False),
+        ("localhost", None, False),
+        ("0.0.0.0", None, True),
+        ("::", None, True),
+        ("192.0.2.10", None, True),
+        ("charge.example.net", None, True),
+        ("0.0.0.0", False, False),
+        ("127.0.0.1", True, True),
+    ],
+)
+def test_passwords_are_required_by_default_beyond_loopback(
+    host: str, require: bool | None, required: bool
+) -> None:
+    settings = Settings(ocpp_host=host, ocpp_require_password=require)
+    assert settings.ocpp_passwords_required is required
+
+
+def test_ocpp_listens_on_loopback_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SMARTCHARGE_OCPP_HOST", raising=False)
+    monkeypatch.delenv("SMARTCHARGE_OCPP_REQUIRE_PASSWORD", raising=False)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.ocpp_host == "127.0.0.1"
+    assert settings.ocpp_require_password is None

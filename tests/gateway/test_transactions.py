@@ -48,12 +48,14 @@ async def test_authorize_statuses(gateway: OcppServer) -> None:
     assert statuses == ["Blocked", "Expired", "Invalid", "Blocked"]
 
 
-async def test_authorize_concurrent_tx(gateway: OcppServer) -> None:
+async def test_concurrent_tx_only_in_start_transaction(gateway: OcppServer) -> None:
+    # OCPP 1.6 §7.2 AuthorizationStatus: ConcurrentTx is "only relevant for a StartTransaction.req";
+    # Authorize answers the tag's own status (a driver presents the same card to stop).
     await add_id_tag(gateway, "ONE", max_active_transactions=1)
     async with connect_charge_point(gateway, "CP1") as cp:
         assert (await cp.call(call.Authorize(id_tag="ONE"))).id_tag_info["status"] == "Accepted"
         await cp.call(call.StartTransaction(connector_id=1, id_tag="ONE", meter_start=0, timestamp=ts(NOW)))
-        assert (await cp.call(call.Authorize(id_tag="ONE"))).id_tag_info["status"] == "ConcurrentTx"
+        assert (await cp.call(call.Authorize(id_tag="ONE"))).id_tag_info["status"] == "Accepted"
         second = await cp.call(
             call.StartTransaction(connector_id=2, id_tag="ONE", meter_start=0, timestamp=ts(NOW))
         )

@@ -403,3 +403,17 @@ async def test_detail_shows_partial_coverage(operator: httpx.AsyncClient) -> Non
         (12, 0.333),
     ]
     assert detail["resampled"][0]["start"].startswith(iso(t0)[:16])
+
+
+async def test_a_forecast_wholly_in_the_past_is_refused(operator: httpx.AsyncClient) -> None:
+    url = f"/sites/{(await make_site(operator))['id']}/forecasts"
+    past = next_hour() - timedelta(hours=3)
+    body = problem(await operator.post(url, json=rows(past, 15, [10, 20])), 422)
+    assert "intervals[1].end: the whole forecast is in the past" in body["detail"]
+    assert body["errors"][0]["loc"] == ["body", "intervals", 1, "end"]
+    csv = await operator.post(url, content=csv_of(rows(past, 60, [5])), headers={"Content-Type": "text/csv"})
+    assert "row 1.end: the whole forecast is in the past" in problem(csv, 422)["detail"]
+    assert (await operator.get(url)).json()["total"] == 0
+
+    reaching_now = await operator.post(url, json=rows(past, 60, [10, 20, 30, 40]))
+    assert reaching_now.status_code == 201, reaching_now.text

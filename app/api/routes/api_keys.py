@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from app.api.deps import AdminDep, UowDep
 from app.api.errors import Problem
-from app.api.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, Page, problems
+from app.api.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, Page, RowId, problems
 from app.api.support import WindowDep, located, operation_id, paged
 from app.services import access
 
@@ -43,7 +43,7 @@ async def list_api_keys(
 
 
 @router.get("/{key_id}", summary="A key (without its token)", responses=problems(404))
-async def get_api_key(key_id: int, uow: UowDep, _: AdminDep) -> ApiKeyOut:
+async def get_api_key(key_id: RowId, uow: UowDep, _: AdminDep) -> ApiKeyOut:
     key = await access.get_api_key(uow, key_id)
     if key is None:
         raise Problem(404, f"API key {key_id} does not exist")
@@ -56,7 +56,7 @@ async def get_api_key(key_id: int, uow: UowDep, _: AdminDep) -> ApiKeyOut:
     summary="Revoke a key (idempotent)",
     responses=problems(404, 409),
 )
-async def revoke_api_key(key_id: int, uow: UowDep, principal: AdminDep) -> None:
+async def revoke_api_key(key_id: RowId, uow: UowDep, principal: AdminDep) -> None:
     if key_id == principal.key_id:
         raise Problem(409, "a key cannot revoke itself; revoke it with another admin key")
     if await access.revoke_api_key(uow, key_id) is None:

@@ -3,12 +3,14 @@
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Response, status
 
 from app.api.deps import CommandsDep, OperatorDep, ReaderDep, UowDep
 from app.api.errors import Problem
 from app.api.schemas import (
+    INT32_MAX,
     BootNotificationOut,
     ChargePointCreate,
     ChargePointOut,
@@ -17,6 +19,7 @@ from app.api.schemas import (
     ConnectorOut,
     ConnectorUpdate,
     Page,
+    RowId,
     StatusNotificationOut,
     problems,
 )
@@ -82,7 +85,7 @@ async def list_charge_points(
     scope: ScopeDep,
     window: WindowDep,
     registration_status: RegistrationStatus | None = None,
-    site_id: int | None = None,
+    site_id: RowId | None = None,
     connected: Annotated[bool | None, Query(description="only (not) connected ones")] = None,
     q: Annotated[str | None, Query(max_length=100, description="text in the id or description")] = None,
 ) -> Page[ChargePointOut]:
@@ -116,7 +119,7 @@ async def create_charge_point(
             password=body.password,
             registration_status=body.registration_status,
         )
-    response.headers["Location"] = f"/api/v1/charge-points/{charge_point.id}"
+    response.headers["Location"] = f"/api/v1/charge-points/{quote(charge_point.id, safe='')}"
     return (await present(uow, commands, [charge_point]))[0]
 
 
@@ -217,7 +220,9 @@ async def list_status_history(
     window: WindowDep,
     since: Since = None,
     until: Until = None,
-    connector_id: Annotated[int | None, Query(ge=0, description="0: the charge point itself")] = None,
+    connector_id: Annotated[
+        int | None, Query(ge=0, le=INT32_MAX, description="0: the charge point itself")
+    ] = None,
 ) -> Page[StatusNotificationOut]:
     since, until = time_range(since, until)
     await found(uow, charge_point_id, scope)

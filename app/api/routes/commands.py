@@ -4,9 +4,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from app.api.deps import CommandsDep, OperatorDep, ReaderDep, StoreDep, UowDep
+from app.api.deps import CommandsDep, DriverDataReaderDep, OperatorDep, StoreDep, UowDep
 from app.api.errors import Problem
-from app.api.schemas import CommandCreate, CommandOut, Page, problems
+from app.api.schemas import CommandCreate, CommandOut, Page, RowId, problems
 from app.api.support import ScopeDep, Since, Until, WindowDep, located, operation_id, paged, time_range
 from app.domain.enums import CommandStatus
 from app.domain.ports import CommandRefused
@@ -19,8 +19,10 @@ router = APIRouter(
 
 REFUSALS: dict[str, tuple[int, str | None]] = {
     "not_connected": (409, None),
+    "conflict": (409, None),
     "unknown_action": (422, "action"),
     "invalid": (422, "payload"),
+    "id_tag": (422, "payload.idTag"),
 }
 
 
@@ -30,7 +32,10 @@ REFUSALS: dict[str, tuple[int, str | None]] = {
     summary="Send an OCPP operation to a charge point",
     description=(
         "Records the command and sends it; the answer is at the `Location` (`GET /commands/{id}`). "
-        "With `wait=true` the response comes once the charge point has answered (or the call timed out)."
+        "With `wait=true` the response comes once the charge point has answered (or the call timed out). "
+        "Date-times in the payload are RFC 3339 with an offset (422 otherwise) and are sent as UTC `Z`. "
+        "A ReserveNow's `idTag` must be one that may charge (422); its `reservationId` may only replace "
+        "this charge point's open reservation for the same tag (409 otherwise; leave it out for a new one)."
     ),
     responses={**located(202, "recorded and sent (`wait=true`: answered)"), **problems(404, 409, 422)},
 )
@@ -56,7 +61,7 @@ async def send_command(
         code, field = REFUSALS.get(exc.reason, (422, None))
         if field is None:
             raise Problem(code, exc.detail, reason=exc.reason) from exc
-        error: dict[str, Any] = {"loc": ["body", field], "msg": exc.detail, "type": exc.reason}
+        error: dict[str, Any] = {"loc": ["body", *field.split(".")], "msg": exc.detail, "type": exc.reason}
         raise Problem(code, f"body.{field}: {exc.detail}", reason=exc.reason, errors=[error]) from exc
     async with store.unit_of_work() as uow:
         command = await reporting.get_command(uow, command_id)
@@ -68,7 +73,7 @@ async def send_command(
 @router.get("/commands", summary="List commands, newest first", responses=problems(422))
 async def list_commands(
     uow: UowDep,
-    _: ReaderDep,
+    _: DriverDataReaderDep,
     scope: ScopeDep,
     window: WindowDep,
     charge_point_id: str | None = None,
@@ -88,7 +93,7 @@ async def list_commands(
     summary="A command: status, response, error, timestamps",
     responses=problems(404),
 )
-async def get_command(command_id: int, uow: UowDep, _: ReaderDep, scope: ScopeDep) -> CommandOut:
+async def get_command(command_id: RowId, uow: UowDep, _: DriverDataReaderDep, scope: ScopeDep) -> CommandOut:
     command = await reporting.get_command(uow, command_id, scope=scope)
     if command is None:
         raise Problem(404, f"command {command_id} does not exist")

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, status
 
 from app.api.deps import ClockDep, OperatorDep, UowDep, require
-from app.api.schemas import DemandOut, DemandSet, problems
+from app.api.schemas import DemandOut, DemandSet, RowId, problems
 from app.api.support import service_problems
 from app.domain.access import Principal
 from app.domain.enums import Role
@@ -20,7 +20,7 @@ DemandReaderDep = Annotated[Principal, Depends(require(Role.operator, Role.analy
 
 
 @router.get("", summary="The effective demand and where each part came from", responses=problems(404))
-async def get_demand(transaction_id: int, uow: UowDep, _: DemandReaderDep) -> DemandOut:
+async def get_demand(transaction_id: RowId, uow: UowDep, _: DemandReaderDep) -> DemandOut:
     with service_problems():
         return DemandOut.model_validate(await demand.effective_demand(uow, transaction_id))
 
@@ -31,7 +31,7 @@ async def get_demand(transaction_id: int, uow: UowDep, _: DemandReaderDep) -> De
     responses=problems(404, 409, 422),
 )
 async def set_demand(
-    transaction_id: int, body: DemandSet, uow: UowDep, principal: OperatorDep, clock: ClockDep
+    transaction_id: RowId, body: DemandSet, uow: UowDep, principal: OperatorDep, clock: ClockDep
 ) -> DemandOut:
     with service_problems():
         await demand.set_demand(
@@ -54,6 +54,6 @@ async def set_demand(
     summary="Forget what was set: back to the site defaults or the estimate",
     responses=problems(404),
 )
-async def clear_demand(transaction_id: int, uow: UowDep, _: OperatorDep) -> None:
+async def clear_demand(transaction_id: RowId, uow: UowDep, _: OperatorDep) -> None:
     with service_problems():
         await demand.clear_demand(uow, transaction_id)

@@ -22,6 +22,7 @@ from app.api.schemas import (
     ForecastRef,
     Page,
     ResampledIntervalOut,
+    RowId,
     problems,
 )
 from app.api.support import CSV_RESPONSE, Since, Until, WindowDep, paged, service_problems, time_range, utc
@@ -122,7 +123,7 @@ def _settings(request: Request) -> Settings:
     },
 )
 async def post_forecast(
-    site_id: int,
+    site_id: RowId,
     request: Request,
     response: Response,
     uow: UowDep,
@@ -180,7 +181,7 @@ async def post_forecast(
 
 @router.get("", summary="The site's forecasts, most recently issued first")
 async def list_forecasts(
-    site_id: int,
+    site_id: RowId,
     uow: UowDep,
     principal: ReaderDep,
     window: WindowDep,
@@ -208,7 +209,7 @@ async def list_forecasts(
     responses=CSV_RESPONSE | problems(422),
 )
 async def effective_forecast(
-    site_id: int,
+    site_id: RowId,
     request: Request,
     uow: UowDep,
     principal: ReaderDep,
@@ -275,8 +276,8 @@ async def effective_forecast(
     responses=CSV_RESPONSE,
 )
 async def get_forecast(
-    site_id: int,
-    forecast_pk: int,
+    site_id: RowId,
+    forecast_pk: RowId,
     request: Request,
     uow: UowDep,
     principal: ReaderDep,

@@ -3,10 +3,11 @@
 from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from app.api.deps import ClockDep, OperatorDep, ReaderDep, UowDep
+from app.api.deps import ClockDep, DriverDataReaderDep, OperatorDep, UowDep
 from app.api.errors import Problem
 from app.api.schemas import IdTagCreate, IdTagOut, IdTagUpdate, Page, problems
 from app.api.support import WindowDep, located, operation_id, paged, service_problems
@@ -37,7 +38,7 @@ def present(view: IdTagView, now: datetime) -> IdTagOut:
 async def list_id_tags(
     uow: UowDep,
     clock: ClockDep,
-    _: ReaderDep,
+    _: DriverDataReaderDep,
     window: WindowDep,
     blocked: bool | None = None,
     expired: Annotated[bool | None, Query(description="expiry date passed")] = None,
@@ -61,12 +62,12 @@ async def create_id_tag(
 ) -> IdTagOut:
     with service_problems():
         tag = await registry.create_id_tag(uow, **body.model_dump())
-    response.headers["Location"] = f"/api/v1/id-tags/{tag.id_tag}"
+    response.headers["Location"] = f"/api/v1/id-tags/{quote(tag.id_tag, safe='')}"
     return present(IdTagView(tag, 0), clock.now())
 
 
 @router.get("/{id_tag}", summary="An id tag", responses=problems(404))
-async def get_id_tag(id_tag: IdTagPath, uow: UowDep, clock: ClockDep, _: ReaderDep) -> IdTagOut:
+async def get_id_tag(id_tag: IdTagPath, uow: UowDep, clock: ClockDep, _: DriverDataReaderDep) -> IdTagOut:
     view = await reporting.get_id_tag(uow, id_tag)
     if view is None:
         raise Problem(404, f"id tag {id_tag!r} does not exist")

@@ -8,7 +8,7 @@ from fastapi.responses import StreamingResponse
 
 from app.api.csv import csv_response
 from app.api.deps import ReaderDep, StoreDep, UowDep
-from app.api.schemas import MeterValueOut, Page, problems
+from app.api.schemas import INT32_MAX, MeterValueOut, Page, RowId, problems
 from app.api.support import (
     CSV_RESPONSE,
     ScopeDep,
@@ -32,8 +32,8 @@ def meter_value_filter(
     scope: ScopeDep,
     site_id: SiteFilterDep,
     charge_point_id: str | None = None,
-    connector_id: Annotated[int | None, Query(ge=0)] = None,
-    transaction_id: int | None = None,
+    connector_id: Annotated[int | None, Query(ge=0, le=INT32_MAX)] = None,
+    transaction_id: RowId | None = None,
     measurand: Annotated[str | None, Query(examples=["Energy.Active.Import.Register"])] = None,
     since: Since = None,
     until: Until = None,
@@ -51,7 +51,7 @@ FilterDep = Annotated[MeterValueFilter, Depends(meter_value_filter)]
     "/meter-values",
     summary="Sampled values, oldest first",
     description="`from`/`to`: sampled in [from, to).",
-    responses=problems(422),
+    responses=problems(404, 422),
 )
 async def list_meter_values(
     uow: UowDep, _: ReaderDep, window: WindowDep, filters: FilterDep
@@ -65,7 +65,7 @@ async def list_meter_values(
     summary="All matching sampled values as CSV",
     description="The filters of `GET /meter-values`; columns as its items.",
     response_class=StreamingResponse,
-    responses={**CSV_RESPONSE, **problems(422)},
+    responses={**CSV_RESPONSE, **problems(404, 422)},
 )
 async def meter_values_csv(store: StoreDep, _: ReaderDep, filters: FilterDep) -> StreamingResponse:
     async def rows() -> AsyncIterator[dict[str, Any]]:

@@ -7,7 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 
 from app.api.deps import ClockDep, OperatorDep, UowDep, require
-from app.api.schemas import OverrideAuditOut, OverrideCreate, OverrideOut, OverrideUpdate, Page, problems
+from app.api.schemas import (
+    OverrideAuditOut,
+    OverrideCreate,
+    OverrideOut,
+    OverrideUpdate,
+    Page,
+    RowId,
+    problems,
+)
 from app.api.support import WindowDep, paged, service_problems
 from app.domain.access import Principal
 from app.domain.enums import Role
@@ -55,11 +63,11 @@ async def list_overrides(
     window: WindowDep,
     active: bool | None = None,
     include_deleted: bool = False,
-    site_id: int | None = None,
+    site_id: RowId | None = None,
     scope: OverrideScope | None = None,
     kind: OverrideKind | None = None,
     charge_point_id: str | None = None,
-    transaction_id: int | None = None,
+    transaction_id: RowId | None = None,
 ) -> Page[OverrideOut]:
     now = clock.now()
     found = await overrides.list_overrides(
@@ -78,7 +86,7 @@ async def list_overrides(
 
 
 @router.get("/{override_id}", summary="An override", responses=problems(404))
-async def get_override(override_id: int, uow: UowDep, _: OverrideReaderDep, clock: ClockDep) -> OverrideOut:
+async def get_override(override_id: RowId, uow: UowDep, _: OverrideReaderDep, clock: ClockDep) -> OverrideOut:
     with service_problems():
         return present(await overrides.get_override(uow, override_id), clock.now())
 
@@ -89,7 +97,7 @@ async def get_override(override_id: int, uow: UowDep, _: OverrideReaderDep, cloc
     responses=problems(404, 409, 422),
 )
 async def update_override(
-    override_id: int, body: OverrideUpdate, uow: UowDep, principal: OperatorDep, clock: ClockDep
+    override_id: RowId, body: OverrideUpdate, uow: UowDep, principal: OperatorDep, clock: ClockDep
 ) -> OverrideOut:
     now = clock.now()
     with service_problems():
@@ -110,7 +118,7 @@ async def update_override(
     summary="Withdraw an override (kept and audited; again: no change)",
     responses=problems(404),
 )
-async def delete_override(override_id: int, uow: UowDep, principal: OperatorDep, clock: ClockDep) -> None:
+async def delete_override(override_id: RowId, uow: UowDep, principal: OperatorDep, clock: ClockDep) -> None:
     with service_problems():
         await overrides.delete_override(
             uow, override_id, now=clock.now(), author=principal.name, author_key_id=principal.key_id
@@ -118,6 +126,6 @@ async def delete_override(override_id: int, uow: UowDep, principal: OperatorDep,
 
 
 @router.get("/{override_id}/audit", summary="Every change to an override", responses=problems(404))
-async def list_audit(override_id: int, uow: UowDep, _: OverrideReaderDep) -> list[OverrideAuditOut]:
+async def list_audit(override_id: RowId, uow: UowDep, _: OverrideReaderDep) -> list[OverrideAuditOut]:
     with service_problems():
         return [OverrideAuditOut.model_validate(a) for a in await overrides.list_audit(uow, override_id)]

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.api.deps import ClockDep, ReaderDep, UowDep
+from app.api.deps import ClockDep, DriverDataReaderDep, UowDep
 from app.api.errors import Problem
-from app.api.schemas import Page, ReservationOut, problems
+from app.api.schemas import Page, ReservationOut, RowId, problems
 from app.api.support import ScopeDep, WindowDep, operation_id, paged
 from app.domain.enums import ReservationStatus
 from app.domain.ocpp import Reservation
@@ -33,7 +33,7 @@ def present(reservation: Reservation, now: datetime) -> ReservationOut:
 async def list_reservations(
     uow: UowDep,
     clock: ClockDep,
-    _: ReaderDep,
+    _: DriverDataReaderDep,
     scope: ScopeDep,
     window: WindowDep,
     charge_point_id: str | None = None,
@@ -49,7 +49,7 @@ async def list_reservations(
 
 @router.get("/{reservation_id}", summary="A reservation", responses=problems(404))
 async def get_reservation(
-    reservation_id: int, uow: UowDep, clock: ClockDep, _: ReaderDep, scope: ScopeDep
+    reservation_id: RowId, uow: UowDep, clock: ClockDep, _: DriverDataReaderDep, scope: ScopeDep
 ) -> ReservationOut:
     reservation = await reporting.get_reservation(uow, reservation_id, scope=scope)
     if reservation is None:

@@ -16,11 +16,13 @@ from app.api.schemas import (
     Page,
     ReplanOut,
     RevisionOut,
+    RowId,
     ScheduleOut,
     TransactionScheduleOut,
     problems,
 )
 from app.api.support import CSV_RESPONSE, Since, Until, WindowDep, paged, service_problems, time_range
+from app.domain.enums import Role
 from app.domain.persistence import UnitOfWork
 from app.services.errors import Invalid
 from app.services.planning import schedules, sites
@@ -29,7 +31,7 @@ from app.services.planning import site_load as load
 router = APIRouter(tags=["schedules"], responses=problems(401, 403, 404))
 
 
-async def _schedule(uow: UnitOfWork, site_id: int, revision_id: int | None = None) -> ScheduleOut:
+async def _schedule(uow: UnitOfWork, site_id: RowId, revision_id: RowId | None = None) -> ScheduleOut:
     with service_problems():
         if revision_id is None:
             revision = await schedules.latest_revision(uow, site_id)
@@ -43,13 +45,13 @@ async def _schedule(uow: UnitOfWork, site_id: int, revision_id: int | None = Non
 
 
 RevisionQuery = Annotated[
-    int | None, Query(alias="revision", ge=1, description="this revision of the site's (default: the latest)")
+    RowId | None, Query(alias="revision", description="this revision of the site's (default: the latest)")
 ]
 
 
 @router.get("/sites/{site_id}/schedule", summary="The site's current schedule: every transaction's plan")
 async def current_schedule(
-    site_id: int, uow: UowDep, principal: ReaderDep, revision_id: RevisionQuery = None
+    site_id: RowId, uow: UowDep, principal: ReaderDep, revision_id: RevisionQuery = None
 ) -> ScheduleOut:
     check_site_access(principal, site_id)
     return await _schedule(uow, site_id, revision_id)
@@ -62,7 +64,7 @@ async def current_schedule(
     responses=CSV_RESPONSE,
 )
 async def current_schedule_csv(
-    site_id: int, uow: UowDep, principal: ReaderDep, revision_id: RevisionQuery = None
+    site_id: RowId, uow: UowDep, principal: ReaderDep, revision_id: RevisionQuery = None
 ) -> StreamingResponse:
     check_site_access(principal, site_id)
     schedule = await _schedule(uow, site_id, revision_id)
@@ -94,7 +96,7 @@ async def current_schedule_csv(
     responses=problems(422),
 )
 async def list_revisions(
-    site_id: int,
+    site_id: RowId,
     uow: UowDep,
     principal: ReaderDep,
     window: WindowDep,
@@ -111,7 +113,7 @@ async def list_revisions(
 @router.get(
     "/sites/{site_id}/schedule/revisions/{revision_id}", summary="One schedule revision with its plans"
 )
-async def get_revision(site_id: int, revision_id: int, uow: UowDep, principal: ReaderDep) -> ScheduleOut:
+async def get_revision(site_id: RowId, revision_id: RowId, uow: UowDep, principal: ReaderDep) -> ScheduleOut:
     check_site_access(principal, site_id)
     return await _schedule(uow, site_id, revision_id)
 
@@ -121,7 +123,7 @@ async def get_revision(site_id: int, revision_id: int, uow: UowDep, principal: R
     status_code=status.HTTP_201_CREATED,
     summary="Plan the site now and send the profiles that change",
 )
-async def replan(site_id: int, request: Request, store: StoreDep, _: OperatorDep) -> ReplanOut:
+async def replan(site_id: RowId, request: Request, store: StoreDep, _: OperatorDep) -> ReplanOut:
     async with store.unit_of_work() as uow:  # let go of the connection before planning needs one
         with service_problems():
             await sites.get_site(uow, site_id)
@@ -133,9 +135,12 @@ async def replan(site_id: int, request: Request, store: StoreDep, _: OperatorDep
     "/transactions/{transaction_id}/schedule",
     summary="A transaction's current plan and the charging profile sent for it, with its acceptance",
 )
-async def transaction_schedule(transaction_id: int, uow: UowDep, _: ReaderDep) -> TransactionScheduleOut:
+async def transaction_schedule(
+    transaction_id: RowId, uow: UowDep, principal: ReaderDep
+) -> TransactionScheduleOut:
+    site_ids = principal.site_ids if principal.role is Role.grid_operator else None
     with service_problems():
-        found = await schedules.transaction_schedule(uow, transaction_id)
+        found = await schedules.transaction_schedule(uow, transaction_id, site_ids=site_ids)
     return TransactionScheduleOut.model_validate(
         {
             "revision": found.revision,
@@ -154,7 +159,7 @@ async def transaction_schedule(transaction_id: int, uow: UowDep, _: ReaderDep) -
     responses=problems(422),
 )
 async def compliance_events(
-    site_id: int,
+    site_id: RowId,
     uow: UowDep,
     principal: ReaderDep,
     window: WindowDep,
@@ -192,7 +197,7 @@ async def _site_load(
     responses=problems(422),
 )
 async def site_load(
-    site_id: int,
+    site_id: RowId,
     uow: UowDep,
     principal: ReaderDep,
     clock: ClockDep,
@@ -211,7 +216,7 @@ async def site_load(
     responses={**CSV_RESPONSE, **problems(422)},
 )
 async def site_load_csv(
-    site_id: int,
+    site_id: RowId,
     uow: UowDep,
     principal: ReaderDep,
     clock: ClockDep,

@@ -13,6 +13,7 @@ from app.api.schemas import (
     GroupNodeOut,
     GroupOut,
     GroupUpdate,
+    RowId,
     SiteChargePointOut,
     SiteCreate,
     SiteOut,
@@ -56,14 +57,14 @@ async def create_site(body: SiteCreate, uow: UowDep, _: OperatorDep, response: R
 
 
 @router.get("/{site_id}", summary="A site", responses=problems(404))
-async def get_site(site_id: int, uow: UowDep, principal: ReaderDep) -> SiteOut:
+async def get_site(site_id: RowId, uow: UowDep, principal: ReaderDep) -> SiteOut:
     check_site_access(principal, site_id)
     with service_problems():
         return _site_out(await sites.get_site(uow, site_id))
 
 
 @router.patch("/{site_id}", summary="Change a site", responses=problems(404, 409, 422))
-async def update_site(site_id: int, body: SiteUpdate, uow: UowDep, _: OperatorDep) -> SiteOut:
+async def update_site(site_id: RowId, body: SiteUpdate, uow: UowDep, _: OperatorDep) -> SiteOut:
     with service_problems():
         site = await sites.update_site(uow, site_id, body.model_dump(exclude_unset=True))
     return _site_out(site)
@@ -75,13 +76,13 @@ async def update_site(site_id: int, body: SiteUpdate, uow: UowDep, _: OperatorDe
     summary="Remove a site with its forecasts (refused while it has groups or charge points)",
     responses=problems(404, 409),
 )
-async def delete_site(site_id: int, uow: UowDep, _: OperatorDep) -> None:
+async def delete_site(site_id: RowId, uow: UowDep, _: OperatorDep) -> None:
     with service_problems():
         await sites.delete_site(uow, site_id)
 
 
 @router.get("/{site_id}/topology", summary="The site as a tree of groups and charge points")
-async def get_topology(site_id: int, uow: UowDep, principal: ReaderDep) -> TopologyOut:
+async def get_topology(site_id: RowId, uow: UowDep, principal: ReaderDep) -> TopologyOut:
     check_site_access(principal, site_id)
     with service_problems():
         found = await topology.site_topology(uow, site_id)
@@ -117,7 +118,7 @@ async def get_topology(site_id: int, uow: UowDep, principal: ReaderDep) -> Topol
 
 
 @router.get("/{site_id}/groups", summary="List the site's groups", responses=problems(404))
-async def list_groups(site_id: int, uow: UowDep, principal: ReaderDep) -> list[GroupOut]:
+async def list_groups(site_id: RowId, uow: UowDep, principal: ReaderDep) -> list[GroupOut]:
     check_site_access(principal, site_id)
     with service_problems():
         await sites.get_site(uow, site_id)
@@ -131,7 +132,7 @@ async def list_groups(site_id: int, uow: UowDep, principal: ReaderDep) -> list[G
     responses=problems(404, 409, 422),
 )
 async def create_group(
-    site_id: int, body: GroupCreate, uow: UowDep, _: OperatorDep, response: Response
+    site_id: RowId, body: GroupCreate, uow: UowDep, _: OperatorDep, response: Response
 ) -> GroupOut:
     with service_problems():
         group = await groups.create_group(uow, site_id, body.model_dump(mode="json"))
@@ -140,7 +141,7 @@ async def create_group(
 
 
 @router.get("/{site_id}/groups/{group_id}", summary="A group", responses=problems(404))
-async def get_group(site_id: int, group_id: int, uow: UowDep, principal: ReaderDep) -> GroupOut:
+async def get_group(site_id: RowId, group_id: RowId, uow: UowDep, principal: ReaderDep) -> GroupOut:
     check_site_access(principal, site_id)
     with service_problems():
         return await _group_out(uow, await groups.get_group(uow, site_id, group_id))
@@ -152,7 +153,7 @@ async def get_group(site_id: int, group_id: int, uow: UowDep, principal: ReaderD
     responses=problems(404, 409, 422),
 )
 async def update_group(
-    site_id: int, group_id: int, body: GroupUpdate, uow: UowDep, _: OperatorDep
+    site_id: RowId, group_id: RowId, body: GroupUpdate, uow: UowDep, _: OperatorDep
 ) -> GroupOut:
     with service_problems():
         group = await groups.update_group(
@@ -167,7 +168,7 @@ async def update_group(
     summary="Remove a group (refused while it has child groups or charge points)",
     responses=problems(404, 409),
 )
-async def delete_group(site_id: int, group_id: int, uow: UowDep, _: OperatorDep) -> None:
+async def delete_group(site_id: RowId, group_id: RowId, uow: UowDep, _: OperatorDep) -> None:
     with service_problems():
         await groups.delete_group(uow, site_id, group_id)
 
@@ -183,7 +184,7 @@ def _assignment(cp: ChargePoint) -> SiteChargePointOut:
 
 @router.get("/{site_id}/charge-points", summary="The site's charge points and their groups")
 async def list_site_charge_points(
-    site_id: int, uow: UowDep, principal: ReaderDep, group_id: int | None = None
+    site_id: RowId, uow: UowDep, principal: ReaderDep, group_id: RowId | None = None
 ) -> list[SiteChargePointOut]:
     check_site_access(principal, site_id)
     with service_problems():
@@ -197,7 +198,7 @@ async def list_site_charge_points(
     responses=problems(404, 422),
 )
 async def assign_charge_point(
-    site_id: int, charge_point_id: str, body: ChargePointAssignment, uow: UowDep, _: OperatorDep
+    site_id: RowId, charge_point_id: str, body: ChargePointAssignment, uow: UowDep, _: OperatorDep
 ) -> SiteChargePointOut:
     with service_problems():
         cp = await topology.assign_charge_point(uow, site_id, charge_point_id, body.group_id)
@@ -210,7 +211,7 @@ async def assign_charge_point(
     summary="Take a charge point out of this site",
     responses=problems(404),
 )
-async def unassign_charge_point(site_id: int, charge_point_id: str, uow: UowDep, _: OperatorDep) -> None:
+async def unassign_charge_point(site_id: RowId, charge_point_id: str, uow: UowDep, _: OperatorDep) -> None:
     with service_problems():
         await topology.unassign_charge_point(uow, site_id, charge_point_id)
 

@@ -3,7 +3,7 @@
 import anyio
 from fastapi import APIRouter
 
-from app.api.deps import ClockDep, CommandsDep, ReaderDep, StoreDep, UowDep
+from app.api.deps import ClockDep, CommandsDep, ReaderDep, StoreDep, UowDep, sees_driver_data
 from app.api.errors import Problem
 from app.api.schemas import Health, HeartbeatCounts, StatusSummary, problems
 from app.api.support import ScopeDep, operation_id
@@ -18,7 +18,7 @@ HEALTH_TIMEOUT_S = 5.0
     "/status", summary="Counts of charge points, tags, transactions, …", responses=problems(401, 403, 422)
 )
 async def status_summary(
-    uow: UowDep, clock: ClockDep, commands: CommandsDep, _: ReaderDep, scope: ScopeDep
+    uow: UowDep, clock: ClockDep, commands: CommandsDep, principal: ReaderDep, scope: ScopeDep
 ) -> StatusSummary:
     now = clock.now()
     summary = await reporting.status_summary(
@@ -28,7 +28,7 @@ async def status_summary(
         charge_points=summary.charge_points,
         connected_charge_points=summary.connected_charge_points,
         pending_charge_points=summary.pending_charge_points,
-        id_tags=summary.id_tags,
+        id_tags=summary.id_tags if sees_driver_data(principal) else None,
         active_transactions=summary.active_transactions,
         active_reservations=summary.active_reservations,
         connectors_by_status=summary.connectors_by_status,

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import StreamingResponse
 
 from app.api.csv import csv_response
-from app.api.deps import ReaderDep, StoreDep, UowDep
+from app.api.deps import ReaderDep, StoreDep, UowDep, sees_driver_data
 from app.api.errors import Problem
-from app.api.schemas import MeterValueOut, Page, TransactionDetail, TransactionOut, problems
+from app.api.schemas import INT32_MAX, MeterValueOut, Page, RowId, TransactionDetail, TransactionOut, problems
 from app.api.support import (
     CSV_RESPONSE,
     ScopeDep,
@@ -22,6 +22,7 @@ from app.api.support import (
     paged,
     time_range,
 )
+from app.domain.access import Principal
 from app.services.ocpp import reporting
 from app.services.ocpp.reporting import TransactionFilter, TransactionView
 
@@ -30,22 +31,28 @@ router = APIRouter(
 )
 
 
-def present(view: TransactionView) -> TransactionOut:
-    return TransactionOut.model_validate(
-        {**asdict(view.transaction), "active": view.active, "energy_wh": view.energy_wh}
-    )
+def present(view: TransactionView, principal: Principal) -> TransactionOut:
+    fields = {**asdict(view.transaction), "active": view.active, "energy_wh": view.energy_wh}
+    if not sees_driver_data(principal):
+        fields |= {"id_tag": None, "stop_id_tag": None}
+    return TransactionOut.model_validate(fields)
 
 
 def transaction_filter(
     scope: ScopeDep,
+    principal: ReaderDep,
     site_id: SiteFilterDep,
     charge_point_id: str | None = None,
-    connector_id: Annotated[int | None, Query(ge=1)] = None,
+    connector_id: Annotated[int | None, Query(ge=1, le=INT32_MAX)] = None,
     id_tag: str | None = None,
     since: Since = None,
     until: Until = None,
     active: Annotated[bool | None, Query(description="true: not stopped yet")] = None,
 ) -> TransactionFilter:
+    if id_tag is not None and not sees_driver_data(principal):
+        raise Problem(
+            403, f"role {principal.role.value!r} may not select by id tag: drivers' tags are not its data"
+        )
     since, until = time_range(since, until)
     return TransactionFilter(
         charge_point_id=charge_point_id,
@@ -64,13 +71,16 @@ OVERLAP = "`from`/`to` select the transactions that overlap [from, to)."
 
 
 @router.get(
-    "/transactions", summary="List transactions, newest first", description=OVERLAP, responses=problems(422)
+    "/transactions",
+    summary="List transactions, newest first",
+    description=OVERLAP,
+    responses=problems(404, 422),
 )
 async def list_transactions(
-    uow: UowDep, _: ReaderDep, window: WindowDep, filters: FilterDep
+    uow: UowDep, principal: ReaderDep, window: WindowDep, filters: FilterDep
 ) -> Page[TransactionOut]:
     page = await reporting.list_transactions(uow, window, filters)
-    return paged([present(view) for view in page.items], page, window)
+    return paged([present(view, principal) for view in page.items], page, window)
 
 
 @router.get(
@@ -78,12 +88,12 @@ async def list_transactions(
     summary="All matching transactions as CSV, oldest first",
     description=f"The filters of `GET /transactions`; columns as its items. {OVERLAP}",
     response_class=StreamingResponse,
-    responses={**CSV_RESPONSE, **problems(422)},
+    responses={**CSV_RESPONSE, **problems(404, 422)},
 )
-async def transactions_csv(store: StoreDep, _: ReaderDep, filters: FilterDep) -> StreamingResponse:
+async def transactions_csv(store: StoreDep, principal: ReaderDep, filters: FilterDep) -> StreamingResponse:
     async def rows() -> AsyncIterator[dict[str, Any]]:
         async for view in reporting.iter_transactions(store, filters):
-            yield present(view).model_dump(mode="json")
+            yield present(view, principal).model_dump(mode="json")
 
     return csv_response(list(TransactionOut.model_fields), rows(), "transactions.csv")
 
@@ -94,9 +104,9 @@ async def transactions_csv(store: StoreDep, _: ReaderDep, filters: FilterDep) ->
     responses=problems(404),
 )
 async def get_transaction(
-    transaction_id: Annotated[int, Path(description="the OCPP transactionId")],
+    transaction_id: Annotated[RowId, Path(description="the OCPP transactionId")],
     uow: UowDep,
-    _: ReaderDep,
+    principal: ReaderDep,
     scope: ScopeDep,
 ) -> TransactionDetail:
     view = await reporting.get_transaction(uow, transaction_id, scope=scope)
@@ -105,7 +115,7 @@ async def get_transaction(
     values = await reporting.transaction_meter_values(uow, transaction_id)
     return TransactionDetail.model_validate(
         {
-            **present(view).model_dump(),
+            **present(view, principal).model_dump(),
             "meter_values": [MeterValueOut.model_validate(value) for value in values],
         }
     )

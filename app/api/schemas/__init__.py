@@ -14,10 +14,14 @@ from app.api.schemas.charge_points import (
 from app.api.schemas.commands import CommandCreate, CommandOut
 from app.api.schemas.common import (
     DEFAULT_LIMIT,
+    INT32_MAX,
     MAX_LIMIT,
+    MAX_OFFSET,
+    ColumnInt,
     Health,
     Page,
     ProblemDetail,
+    RowId,
     UtcDatetime,
     as_utc,
     problems,
@@ -67,7 +71,11 @@ from app.api.schemas.transactions import MeterValueOut, TransactionDetail, Trans
 
 __all__ = [
     "DEFAULT_LIMIT",
+    "INT32_MAX",
     "MAX_LIMIT",
+    "MAX_OFFSET",
+    "ColumnInt",
+    "RowId",
     "ApiKeyCreate",
     "ApiKeyCreated",
     "ApiKeyOut",

@@ -2,14 +2,14 @@
 
 from pydantic import Field
 
-from app.api.schemas.common import Input, Schema, UtcDatetime
+from app.api.schemas.common import Input, RowId, Schema, UtcDatetime
 from app.domain.enums import Role
 
 
 class ApiKeyCreate(Input):
     role: Role
     name: str = Field(default="api key", min_length=1, max_length=100)
-    site_ids: list[int] | None = Field(
+    site_ids: list[RowId] | None = Field(
         default=None, description="grid operators: the sites this key may read (none: all)"
     )
 

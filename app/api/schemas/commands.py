@@ -35,5 +35,5 @@ class CommandOut(Schema):
     error_description: str | None
     author: str | None = Field(description="name of the API key that sent it")
     created_at: UtcDatetime
-    sent_at: UtcDatetime | None
+    sent_at: UtcDatetime | None = Field(description="when the CALL went out (set before the answer comes)")
     completed_at: UtcDatetime | None

@@ -3,6 +3,7 @@
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
+from annotated_types import Interval
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.domain.clock import as_utc as as_utc  # re-exported for the schemas
@@ -11,6 +12,13 @@ T = TypeVar("T")
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+# Ids and other integers stored in the database's integer columns (32-bit on PostgreSQL): anything larger
+# is refused as invalid input, never sent to the database.
+INT32_MAX = 2**31 - 1
+MAX_OFFSET = INT32_MAX
+
+RowId = Annotated[int, Interval(ge=1, le=INT32_MAX)]
+ColumnInt = Annotated[int, Interval(ge=0, le=INT32_MAX)]
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
@@ -65,7 +73,8 @@ class ProblemDetail(BaseModel):
     errors: list[dict[str, Any]] | None = None
 
 
-_PROBLEM_TEXT = {
+PROBLEM_TEXT = {
+    400: "the body could not be read (not UTF-8)",
     401: "missing, unknown or revoked API key",
     403: "the key's role may not do this",
     404: "not found",
@@ -82,7 +91,7 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {
         code: {
             "model": ProblemDetail,
-            "description": _PROBLEM_TEXT[code],
+            "description": PROBLEM_TEXT[code],
             "content": {
                 "application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemDetail"}}
             },

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, field_validator
 
-from app.api.schemas.common import Schema, as_utc, not_null
+from app.api.schemas.common import ColumnInt, RowId, Schema, as_utc, not_null
 from app.domain.planning import OverrideKind, OverrideScope
 
 AwareUtc = Annotated[AwareDatetime, AfterValidator(as_utc)]
@@ -19,11 +19,11 @@ class OverrideCreate(BaseModel):
     value: float | None = Field(
         default=None, allow_inf_nan=False, description="kW (cap_kw, fixed_kw) or priority; none for pause"
     )
-    site_id: int | None = None
-    group_id: int | None = None
+    site_id: RowId | None = None
+    group_id: RowId | None = None
     charge_point_id: str | None = Field(default=None, max_length=48)
-    connector_id: int | None = None
-    transaction_id: int | None = None
+    connector_id: ColumnInt | None = None
+    transaction_id: RowId | None = None
     valid_from: AwareUtc | None = Field(default=None, description="default: now")
     valid_until: AwareUtc | None = Field(default=None, description="null: until deleted")
     reason: str = Field(min_length=1, max_length=500)

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field, field_validator
 
-from app.api.schemas.common import MinCurrent, Schema, not_null
+from app.api.schemas.common import INT32_MAX, MinCurrent, RowId, Schema, not_null
 from app.domain.ocpp import DEFAULT_MIN_CURRENT_A
 from app.services.errors import Invalid
 from app.services.planning.sites import ALLOWED_INTERVAL_MINUTES, validate_timezone
@@ -40,7 +40,9 @@ class SiteCreate(BaseModel):
     grid_connection_limit_kw: float = Field(gt=0, allow_inf_nan=False)
     fallback_limit_kw: Kilowatts = Field(description="limit where no forecast covers an interval")
     safety_margin_kw: Kilowatts = Field(default=0.0, description="kW kept free below every limit")
-    default_duration_minutes: int | None = Field(default=None, gt=0, description="session departure default")
+    default_duration_minutes: int | None = Field(
+        default=None, gt=0, le=INT32_MAX, description="session departure default"
+    )
     default_energy_kwh: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     min_current_a: MinCurrent = DEFAULT_MIN_CURRENT_A
 
@@ -52,7 +54,7 @@ class SiteUpdate(BaseModel):
     grid_connection_limit_kw: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     fallback_limit_kw: Kilowatts | None = None
     safety_margin_kw: Kilowatts | None = None
-    default_duration_minutes: int | None = Field(default=None, gt=0)
+    default_duration_minutes: int | None = Field(default=None, gt=0, le=INT32_MAX)
     default_energy_kwh: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     min_current_a: MinCurrent | None = None
 
@@ -88,14 +90,14 @@ class GroupCreate(BaseModel):
     """A feeder or other capacity group: a constant capacity, a daily profile, or neither (no limit)."""
 
     name: str = Field(min_length=1, max_length=100)
-    parent_id: int | None = None
+    parent_id: RowId | None = None
     capacity_kw: Kilowatts | None = None
     capacity_profile: list[CapacityStep] | None = Field(default=None, min_length=1)
 
 
 class GroupUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=100)
-    parent_id: int | None = None
+    parent_id: RowId | None = None
     capacity_kw: Kilowatts | None = None
     capacity_profile: list[CapacityStep] | None = Field(default=None, min_length=1)
 
@@ -113,7 +115,7 @@ class GroupOut(Schema):
 
 
 class ChargePointAssignment(BaseModel):
-    group_id: int | None = Field(
+    group_id: RowId | None = Field(
         default=None, description="a group of the site; null: directly under the site"
     )
 

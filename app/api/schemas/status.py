@@ -18,7 +18,7 @@ class StatusSummary(BaseModel):
     charge_points: int
     connected_charge_points: int
     pending_charge_points: int = Field(description="registered as Pending: waiting for an operator")
-    id_tags: int
+    id_tags: int | None = Field(description="null for grid-operator keys: drivers' tags are not theirs")
     active_transactions: int
     active_reservations: int
     connectors_by_status: dict[str, int] = Field(

@@ -27,7 +27,7 @@ class TransactionOut(Schema):
     id: int
     charge_point_id: str
     connector_id: int
-    id_tag: str
+    id_tag: str | None = Field(description="null for grid-operator keys: drivers' id tags are not theirs")
     id_tag_status: str
     reservation_id: int | None
     start_timestamp: UtcDatetime
@@ -35,7 +35,7 @@ class TransactionOut(Schema):
     meter_start_wh: int
     meter_stop_wh: int | None
     stop_reason: str | None
-    stop_id_tag: str | None
+    stop_id_tag: str | None = Field(description="null also for grid-operator keys")
     active: bool
     energy_wh: float | None = Field(
         description="meterStop − meterStart; while active, the latest Energy.Active.Import.Register"

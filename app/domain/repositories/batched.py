@@ -52,6 +52,10 @@ class BatchedWrites(Protocol):
         """Record a pending command (not ReserveNow, which allocates a reservation); its id."""
         ...
 
+    async def command_sent(self, command_id: int, sent_at: datetime) -> None:
+        """Store when a command's CALL went out (before its answer comes)."""
+        ...
+
     async def complete_command(self, completion: Completion) -> None:
         """Store the outcome of a command whose answer has no side effects."""
         ...

@@ -10,7 +10,8 @@ from app.domain.persistence import Store, UnitOfWork
 
 @dataclass(frozen=True)
 class IdTagInfo:
-    """OCPP 1.6 `IdTagInfo`: status Accepted, Blocked, Expired, Invalid or ConcurrentTx."""
+    """OCPP 1.6 `IdTagInfo`: status Accepted, Blocked, Expired, Invalid or ConcurrentTx (the last in
+    StartTransaction.conf only: OCPP 1.6 §7.2 says it is "only relevant for a StartTransaction.req")."""
 
     status: str
     expiry_date: datetime | None = None
@@ -18,8 +19,9 @@ class IdTagInfo:
 
 
 async def authorize(store: Store, id_tag: str, now: datetime) -> IdTagInfo:
-    """Answer an Authorize (read in the group commit)."""
-    return await store.run(lambda uow: authorise(uow, id_tag, now))
+    """Answer an Authorize (read in the group commit): the tag's status, never ConcurrentTx, which OCPP 1.6
+    allows in StartTransaction.conf only (the limit is checked when the transaction starts)."""
+    return await store.run(lambda uow: authorise(uow, id_tag, now, check_concurrency=False))
 
 
 async def authorise(

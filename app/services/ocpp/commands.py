@@ -1,7 +1,7 @@
 """The command service: every central-system operation recorded as a `Command` row, with its side effects.
 
-A command's life: `record` (pending) → `finish` (accepted / rejected / error / timeout, with the time it
-was sent, kept in memory until then).
+A command's life: `record` (pending) → `sent` (the time its CALL went out, stored at once) → `finish`
+(accepted / rejected / error / timeout).
 Side effects of the answer are applied in the same unit of work as the completion: reservations
 (ReserveNow, CancelReservation), stored configuration (GetConfiguration, ChangeConfiguration), the local
 list version (GetLocalListVersion, SendLocalList) and outbound DataTransfer records. Commands without
@@ -17,13 +17,23 @@ from app.domain.messages import Completion, NewCommand, ReservationRequest
 from app.domain.ocpp import Command, ConfigurationEntry
 from app.domain.persistence import Store, UnitOfWork
 from app.domain.ports import CommandOutcome
-from app.services.ocpp import data_transfer, reservations
-from app.services.ocpp.reservations import ReservationConflict
+from app.services.ocpp import authorization_key, data_transfer, reservations
+from app.services.ocpp.reservations import ReservationConflict, TagRefused
 
-__all__ = ["ACCEPTING", "SIDE_EFFECTS", "ReservationConflict", "answered", "complete", "finish", "record"]
+__all__ = [
+    "ACCEPTING",
+    "SIDE_EFFECTS",
+    "ReservationConflict",
+    "TagRefused",
+    "answered",
+    "complete",
+    "finish",
+    "record",
+    "sent",
+]
 
 # Answers (the response's `status`) that mean the charge point did what was asked (or will, after a reboot).
-ACCEPTING = frozenset({"Accepted", "Scheduled", "RebootRequired", "Unlocked"})
+ACCEPTING = frozenset({"Accepted", "AcceptedCanceled", "Scheduled", "RebootRequired", "Unlocked"})
 
 # Operations whose answer changes more than the command row (see `_apply`): completed one by one.
 SIDE_EFFECTS = frozenset(
@@ -51,7 +61,8 @@ async def record(
 ) -> tuple[int, dict[str, Any]]:
     """Record a pending command; its id and the payload to send. A ReserveNow comes with its `reservation`,
     created (or replaced) with the command; the payload sent names its reservationId. Raises
-    `ReservationConflict` when that id is another charge point's."""
+    `ReservationConflict` when that id names a reservation it may not replace, `TagRefused` for a tag
+    that may not charge."""
     if command.action != "ReserveNow":
         return await store.batched.create_command(command), command.payload
     assert reservation is not None
@@ -76,6 +87,11 @@ async def _reserve_now(
     return command.id, dict(command.payload)
 
 
+async def sent(store: Store, command_id: int, sent_at: datetime) -> None:
+    """Store when the command's CALL went out: a client reads it while the charge point has not answered."""
+    await store.batched.command_sent(command_id, sent_at)
+
+
 async def finish(store: Store, action: str, completion: Completion) -> None:
     """Store a command's outcome (and apply its side effects); returns once stored."""
     if action in SIDE_EFFECTS:
@@ -92,12 +108,21 @@ async def complete(uow: UnitOfWork, completion: Completion) -> Command:
     if completion.sent_at is not None:
         command.sent_at = completion.sent_at
     command.status = outcome.status
-    command.response = outcome.response
+    command.response = authorization_key.redact(outcome.response)
     command.error_code = outcome.error_code
     command.error_description = outcome.error_description
     command.completed_at = completion.completed_at
     await _apply(uow, command, outcome, completion.completed_at)
+    if completion.password_hash is not None and outcome.status == CommandStatus.accepted:
+        await _replace_password(uow, command.charge_point_id, completion.password_hash)
     return command
+
+
+async def _replace_password(uow: UnitOfWork, charge_point_id: str, password_hash: str) -> None:
+    """An accepted ChangeConfiguration AuthorizationKey: the old password stops working, the new one works."""
+    charge_point = await uow.charge_points.get(charge_point_id)
+    if charge_point is not None:
+        charge_point.password_hash = password_hash
 
 
 async def _apply(uow: UnitOfWork, command: Command, outcome: CommandOutcome, now: datetime) -> None:
@@ -136,5 +161,8 @@ async def _store_configuration(
     uow: UnitOfWork, charge_point_id: str, keys: Iterable[Mapping[str, Any]], now: datetime
 ) -> None:
     """Store GetConfiguration's `configurationKey` entries (key, value, readonly) as the latest state."""
-    entries = [ConfigurationEntry(e["key"], e.get("value"), e.get("readonly")) for e in keys]
+    entries = [
+        ConfigurationEntry(e["key"], authorization_key.redact(e).get("value"), e.get("readonly"))
+        for e in keys
+    ]
     await uow.charge_points.set_configuration(charge_point_id, entries, now)

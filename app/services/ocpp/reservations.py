@@ -9,15 +9,21 @@ from app.domain.enums import ReservationStatus
 from app.domain.messages import ReservationRequest
 from app.domain.ocpp import Reservation
 from app.domain.persistence import UnitOfWork
-from app.services.ocpp.authorisation import parent_of
+from app.services.ocpp.authorisation import authorise, parent_of
 
 log = logging.getLogger(__name__)
 
 ACTIVE = ReservationStatus.accepted.value
+OPEN = frozenset({ReservationStatus.requested.value, ReservationStatus.accepted.value})
 
 
 class ReservationConflict(Exception):
-    """The requested reservationId belongs to another charge point."""
+    """The requested reservationId names a reservation it may not replace: another charge point's, another
+    tag's, or one no longer open (used, cancelled, rejected, expired)."""
+
+
+class TagRefused(Exception):
+    """The tag of a ReserveNow is not one that may charge now: unknown, blocked or expired."""
 
 
 def is_active(reservation: Reservation, now: datetime) -> bool:
@@ -28,10 +34,14 @@ def is_active(reservation: Reservation, now: datetime) -> bool:
 async def reserve(
     uow: UnitOfWork, charge_point_id: str, request: ReservationRequest, command_id: int, now: datetime
 ) -> Reservation:
-    """Create (or, for a reservationId this charge point already holds, replace) the reservation.
-
-    Without a reservationId the database allocates one.
+    """Create the reservation, or replace the open one of this charge point and tag that has its
+    reservationId (OCPP 1.6 §5.13: the charge point replaces a reservation with the same id). Any other
+    reservation with that id is a `ReservationConflict`: it is never replaced in passing. The tag must be
+    one that may charge (else `TagRefused`). Without a reservationId the database allocates one.
     """
+    status = (await authorise(uow, request.id_tag, now, check_concurrency=False)).status
+    if status != "Accepted":
+        raise TagRefused(f"idTag {request.id_tag!r} may not reserve: {status}")
     fields: dict[str, Any] = {
         "charge_point_id": charge_point_id,
         "connector_id": request.connector_id,
@@ -50,6 +60,13 @@ async def reserve(
         return reservation
     if reservation.charge_point_id != charge_point_id:
         raise ReservationConflict(f"reservationId {reservation_id} belongs to another charge point")
+    if reservation.id_tag != request.id_tag:
+        raise ReservationConflict(f"reservationId {reservation_id} is another tag's: cancel it first")
+    if reservation.status not in OPEN or as_utc(reservation.expiry_date) <= now:
+        state = reservation.status if reservation.status not in OPEN else "expired"
+        raise ReservationConflict(
+            f"reservationId {reservation_id} is {state}: leave reservationId out for a new reservation"
+        )
     for name, value in fields.items():
         setattr(reservation, name, value)
     await uow.flush()

@@ -21,6 +21,7 @@ __all__ = [
     "body_digest",
     "parse_csv",
     "parse_json",
+    "refuse_if_past",
     "validate",
 ]
 
@@ -241,6 +242,21 @@ def validate(submission: ForecastSubmission, *, now: datetime, max_horizon_days:
         beyond += row.end > horizon
         previous = (row, label)
     errors.raise_if_any()
+
+
+def refuse_if_past(submission: ForecastSubmission, *, now: datetime) -> None:
+    """A forecast whose every row has ended can plan nothing: refused (422) rather than stored unused."""
+    last = max(range(len(submission.rows)), key=lambda i: submission.rows[i].end)
+    end, label = submission.rows[last].end, submission.labels[last]
+    if end <= now:
+        errors = _Errors()
+        errors.add(
+            f"{label}.end",
+            f"the whole forecast is in the past: its last row ends at {end.isoformat()}, before now "
+            f"({now.isoformat()}), so no interval of it can be planned",
+            **_row_number(label),
+        )
+        errors.raise_if_any()
 
 
 def body_digest(rows: Sequence[IntervalRow]) -> str:

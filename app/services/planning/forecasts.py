@@ -14,7 +14,7 @@ from app.domain.persistence import UnitOfWork
 from app.domain.planning import Forecast, ForecastInterval
 from app.services.errors import Conflict, Invalid, NotFound
 from app.services.planning.capacity import EffectiveInterval, effective_intervals, floor_to_interval
-from app.services.planning.forecast_parsing import ForecastSubmission, body_digest, validate
+from app.services.planning.forecast_parsing import ForecastSubmission, body_digest, refuse_if_past, validate
 from app.services.planning.sites import get_site
 
 __all__ = [
@@ -69,6 +69,7 @@ async def post_forecast(
     existing = await _find(uow, site_id, submission.forecast_id, submission.issued_at)
     if existing is not None:
         return _replay_of(existing, submission, digest), False
+    refuse_if_past(submission, now=now)  # after the replay: a stored forecast's replay still answers 200
     issued_at = submission.issued_at or now
     if submission.forecast_id is not None and submission.issued_at is not None:
         clash = await uow.forecasts.issued(site_id, issued_at)

@@ -68,10 +68,19 @@ class TransactionSchedule:
     compliance: ComplianceEvent | None  # the latest compliance event: non-compliant now when it says so
 
 
-async def transaction_schedule(uow: UnitOfWork, transaction_id: int) -> TransactionSchedule:
-    if await uow.transactions.get(transaction_id) is None:
-        raise NotFound(f"transaction {transaction_id} not found")
+async def transaction_schedule(
+    uow: UnitOfWork, transaction_id: int, *, site_ids: frozenset[int] | None = None
+) -> TransactionSchedule:
+    """The transaction's latest plan. With `site_ids` (a grid operator's sites), a transaction planned in
+    another site (or, not planned yet, at a charge point of another site or of none) is "not found"."""
+    transaction = await uow.transactions.get(transaction_id)
     found = await uow.schedules.latest_entry(transaction_id)
+    if transaction is not None and site_ids is not None:
+        site_id = found[1].site_id if found else await uow.plans.site_of(transaction.charge_point_id)
+        if site_id not in site_ids:
+            transaction = None
+    if transaction is None:
+        raise NotFound(f"transaction {transaction_id} not found")
     if found is None:
         raise NotFound(f"transaction {transaction_id} has not been scheduled")
     entry, revision = found

@@ -8,6 +8,7 @@ from app.db.repositories.ocpp.commands import (
 )
 from app.db.repositories.ocpp.id_tags import SqlIdTagRepository
 from app.db.repositories.ocpp.meter_values import SqlMeterValueRepository
+from app.db.repositories.ocpp.security import SqlSecurityRepository
 from app.db.repositories.ocpp.status import SqlStatusRepository
 from app.db.repositories.ocpp.transactions import SqlTransactionRepository
 
@@ -18,6 +19,7 @@ __all__ = [
     "SqlIdTagRepository",
     "SqlMeterValueRepository",
     "SqlReservationRepository",
+    "SqlSecurityRepository",
     "SqlStatusRepository",
     "SqlTransactionRepository",
 ]

@@ -21,6 +21,7 @@ from app.db.tables.ocpp import (
     reservation_table,
     status_notification_table,
 )
+from app.db.tables.security import issued_certificate_table, operation_status_table, security_event_table
 from app.domain.ocpp import (
     BootNotification,
     ChargePoint,
@@ -44,6 +45,9 @@ REPORTED = (
     reservation_table,
     command_table,
     data_transfer_table,
+    security_event_table,
+    operation_status_table,
+    issued_certificate_table,
 )
 
 
