@@ -45,7 +45,7 @@ demo: $(STAMP) ## a simulated day: service + 20 simulated charge points at 720x 
 lint: $(STAMP) ## ruff lint + format check, mypy, the import contracts of the module map
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy app optimizer ocpp_gateway simulator
+	$(BIN)/mypy app optimizer ocpp_gateway simulator smartcharge_client
 	$(BIN)/lint-imports
 
 fmt: $(STAMP) ## format and autofix

@@ -3,6 +3,7 @@
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -221,12 +222,16 @@ def simulate(
 @cli.command()
 def demo(
     charge_points: int = typer.Option(20, "--charge-points", "-n", min=1, help="number of charge points"),
-    hours: float = typer.Option(24.0, help="simulated hours (from 00:00 UTC of today)"),
+    hours: float = typer.Option(24.0, help="simulated hours from 00:00 UTC of --day"),
+    day: datetime = typer.Option(
+        "2024-03-05", formats=["%Y-%m-%d"], help="the simulated day (UTC), fixed: a seed gives the same run"
+    ),
     speed: float = typer.Option(720.0, help="simulated seconds per real second (720: a day in two minutes)"),
     seed: int = typer.Option(1, help="seed of the EV visits"),
     database_url: str | None = typer.Option(
         None, "--database-url", help="default: SQLite in a temporary directory (e.g. sqlite:///var/demo.db)"
     ),
+    picture: Path = typer.Option(Path("var/demo.png"), help="where to draw the day (PNG)"),
 ) -> None:
     """Start the service, set up a demo site with a forecast, run a simulated fleet through a day; report."""
     from rich.console import Console
@@ -236,11 +241,19 @@ def demo(
     console = Console()
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("ocpp").setLevel(logging.CRITICAL)
+    from app.demo.picture import save
+
     config = DemoConfig(
-        charge_points=charge_points, hours=hours, speed=speed, seed=seed, database_url=database_url
+        charge_points=charge_points,
+        hours=hours,
+        speed=speed,
+        seed=seed,
+        database_url=database_url,
+        day=day.replace(tzinfo=UTC),
     )
     report = asyncio.run(run_demo(config, console))
     print_report(report, console)
+    console.print(f"picture of the day: {save(report, picture)}")
     if report.violations:
         raise typer.Exit(1)
 
@@ -253,8 +266,11 @@ def optimize(
     strategy: str = typer.Option("lp", help="lp | equal-share | edf | uncontrolled"),
     time_limit: float | None = typer.Option(None, "--time-limit", help="LP seconds, then EDF fallback"),
     max_periods: int | None = typer.Option(None, "--max-periods", help="also give periods, at most N"),
+    compare: bool = typer.Option(False, "--compare", help="every strategy: one table of how each did"),
+    plot: Path | None = typer.Option(None, "--plot", help="draw the load against capacity (.png)"),
 ) -> None:
-    """Plan an instance file: a schedule per session (smartcharge-schedule/1 JSON); exit 2 on bad input."""
+    """Plan an instance file: a schedule per session (smartcharge-schedule/1 JSON); exit 2 on bad input.
+    With --compare, a table of every strategy instead of the JSON (-o still writes --strategy's)."""
     from optimizer.instance import run_optimize
 
     try:
@@ -262,6 +278,28 @@ def optimize(
     except OSError as error:
         typer.echo(f"error: {instance}: {error.strerror or error}", err=True)
         raise typer.Exit(2) from None
+    if compare or plot is not None:
+        from rich.console import Console
+
+        from app.cli_optimize import OptionError, compare_and_plot
+
+        try:
+            compare_and_plot(
+                text,
+                strategy=strategy,
+                solver=solver,
+                time_limit_s=time_limit,
+                max_periods=max_periods,
+                every_strategy=compare,
+                plot=plot,
+                output=output,
+                console=Console(width=160),
+            )
+        except OptionError as error:
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(2) from None
+        if output is not None or compare:
+            return
     code, out = run_optimize(
         text, strategy=strategy, solver=solver, time_limit_s=time_limit, max_periods=max_periods
     )
@@ -272,6 +310,7 @@ def optimize(
         typer.echo(out, nl=False)
     else:
         output.write_text(out, encoding="utf-8")
+        typer.echo(f"schedule ({strategy}) written to {output}")
 
 
 def main() -> None:

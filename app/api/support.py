@@ -9,13 +9,14 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Query
 from fastapi.routing import APIRoute
 
-from app.api.deps import CurrentPrincipal, UowDep
+from app.api.deps import CurrentPrincipal, UowDep, check_site_access
 from app.api.errors import Problem
-from app.api.schemas import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, Page, as_utc
+from app.api.schemas import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, Page, RowId, as_utc
 from app.domain.access import Scope
 from app.domain.paging import Found, Window
 from app.services.access import charge_point_scope
 from app.services.errors import Conflict, Invalid, NotFound, error_loc
+from app.services.planning import sites
 
 T = TypeVar("T")
 
@@ -66,6 +67,22 @@ async def scope(uow: UowDep, principal: CurrentPrincipal) -> Scope:
 
 
 ScopeDep = Annotated[Scope, Depends(scope)]
+
+
+async def site_filter(
+    uow: UowDep,
+    principal: CurrentPrincipal,
+    site_id: Annotated[RowId | None, Query(description="only the charge points in this site now")] = None,
+) -> int | None:
+    """The `site_id` filter of a list: a site the caller reaches (else 404)."""
+    if site_id is not None:
+        check_site_access(principal, site_id)
+        with service_problems():
+            await sites.get_site(uow, site_id)
+    return site_id
+
+
+SiteFilterDep = Annotated[int | None, Depends(site_filter)]
 
 
 @contextmanager

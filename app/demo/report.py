@@ -85,7 +85,8 @@ class DemoReport:
 
 def print_report(report: DemoReport, console: Console) -> None:
     summary = report.summary
-    table = Table(title=f"smartcharge demo: {report.day_start:%Y-%m-%d %H:%M} – {report.day_end:%H:%M} UTC")
+    span = f"{report.day_start:%Y-%m-%d %H:%M} – {report.day_end:%Y-%m-%d %H:%M} UTC"
+    table = Table(title=f"smartcharge demo, seed {report.config.seed}: {span}")
     table.add_column("")
     table.add_column("", justify="right")
     delivered, requested = summary.delivered_kwh, summary.requested_kwh

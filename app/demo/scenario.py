@@ -11,6 +11,7 @@ import httpx
 from simulator import Fleet, FleetConfig, Location
 
 INTERVAL = timedelta(minutes=15)
+DEMO_DAY = datetime(2024, 3, 5, tzinfo=UTC)  # a Tuesday: a fixed day, so that a seed gives the same run
 KW_PER_CONNECTOR = 230.0 * 3 * 32 / 1000  # a 32 A three-phase connector: 22.08 kW
 
 # The rest of a residential feeder's load over a day, as a fraction of its evening peak (hour → fraction,
@@ -147,7 +148,7 @@ class DemoConfig:
     connectors: int = 2
     hours: float = 24.0
     speed: float = 720.0  # a day in two minutes
-    day: datetime | None = None  # simulated start of the day; default: today 00:00 UTC
+    day: datetime | None = DEMO_DAY  # simulated start of the day (None: today 00:00 UTC)
     warmup_min: float = 30.0  # simulated minutes before the day in which the charge points boot
     setup_real_s: float = 10.0  # wall time allowed for the set-up; the clock reaches day − warm-up after it
     seed: int = 1

@@ -43,7 +43,8 @@ class IdTagView:
 
 @dataclass(frozen=True)
 class TransactionFilter:
-    """Transactions of a charge point / tag, overlapping [since, until), active or finished."""
+    """Transactions of a charge point / tag / site (its charge points now), overlapping [since, until),
+    active or finished."""
 
     charge_point_id: str | None = None
     connector_id: int | None = None
@@ -52,11 +53,12 @@ class TransactionFilter:
     until: datetime | None = None
     active: bool | None = None
     scope: Scope = None
+    site_id: int | None = None
 
 
 @dataclass(frozen=True)
 class MeterValueFilter:
-    """Meter values sampled in [since, until)."""
+    """Meter values sampled in [since, until), of a charge point or a site (its charge points now)."""
 
     charge_point_id: str | None = None
     connector_id: int | None = None
@@ -65,6 +67,7 @@ class MeterValueFilter:
     since: datetime | None = None
     until: datetime | None = None
     scope: Scope = None
+    site_id: int | None = None
 
 
 @dataclass(frozen=True)

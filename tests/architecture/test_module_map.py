@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BUDGET_LINES = 400
-SIZE_CHECKED = ("app", "ocpp_gateway", "optimizer")
+SIZE_CHECKED = ("app", "ocpp_gateway", "optimizer", "smartcharge_client")
 GENERATED = ("app/db/migrations/versions",)
 
 

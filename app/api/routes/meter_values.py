@@ -13,6 +13,7 @@ from app.api.support import (
     CSV_RESPONSE,
     ScopeDep,
     Since,
+    SiteFilterDep,
     Until,
     WindowDep,
     operation_id,
@@ -29,6 +30,7 @@ router = APIRouter(
 
 def meter_value_filter(
     scope: ScopeDep,
+    site_id: SiteFilterDep,
     charge_point_id: str | None = None,
     connector_id: Annotated[int | None, Query(ge=0, le=INT32_MAX)] = None,
     transaction_id: RowId | None = None,
@@ -37,7 +39,9 @@ def meter_value_filter(
     until: Until = None,
 ) -> MeterValueFilter:
     since, until = time_range(since, until)
-    return MeterValueFilter(charge_point_id, connector_id, transaction_id, measurand, since, until, scope)
+    return MeterValueFilter(
+        charge_point_id, connector_id, transaction_id, measurand, since, until, scope, site_id=site_id
+    )
 
 
 FilterDep = Annotated[MeterValueFilter, Depends(meter_value_filter)]
@@ -47,7 +51,7 @@ FilterDep = Annotated[MeterValueFilter, Depends(meter_value_filter)]
     "/meter-values",
     summary="Sampled values, oldest first",
     description="`from`/`to`: sampled in [from, to).",
-    responses=problems(422),
+    responses=problems(404, 422),
 )
 async def list_meter_values(
     uow: UowDep, _: ReaderDep, window: WindowDep, filters: FilterDep
@@ -61,7 +65,7 @@ async def list_meter_values(
     summary="All matching sampled values as CSV",
     description="The filters of `GET /meter-values`; columns as its items.",
     response_class=StreamingResponse,
-    responses={**CSV_RESPONSE, **problems(422)},
+    responses={**CSV_RESPONSE, **problems(404, 422)},
 )
 async def meter_values_csv(store: StoreDep, _: ReaderDep, filters: FilterDep) -> StreamingResponse:
     async def rows() -> AsyncIterator[dict[str, Any]]:

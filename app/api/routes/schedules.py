@@ -1,10 +1,10 @@
 """Schedules: a site's current plan and its history, a transaction's plan and profile, a site's load."""
 
 from collections.abc import AsyncIterator, Mapping
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import StreamingResponse
 
 from app.api.csv import csv_response
@@ -44,21 +44,30 @@ async def _schedule(uow: UnitOfWork, site_id: RowId, revision_id: RowId | None =
     )
 
 
+RevisionQuery = Annotated[
+    RowId | None, Query(alias="revision", description="this revision of the site's (default: the latest)")
+]
+
+
 @router.get("/sites/{site_id}/schedule", summary="The site's current schedule: every transaction's plan")
-async def current_schedule(site_id: RowId, uow: UowDep, principal: ReaderDep) -> ScheduleOut:
+async def current_schedule(
+    site_id: RowId, uow: UowDep, principal: ReaderDep, revision_id: RevisionQuery = None
+) -> ScheduleOut:
     check_site_access(principal, site_id)
-    return await _schedule(uow, site_id)
+    return await _schedule(uow, site_id, revision_id)
 
 
 @router.get(
     "/sites/{site_id}/schedule.csv",
-    summary="The site's current schedule as CSV: one row per transaction and interval",
+    summary="The site's current schedule, or `?revision=`, as CSV: one row per transaction and interval",
     response_class=StreamingResponse,
     responses=CSV_RESPONSE,
 )
-async def current_schedule_csv(site_id: RowId, uow: UowDep, principal: ReaderDep) -> StreamingResponse:
+async def current_schedule_csv(
+    site_id: RowId, uow: UowDep, principal: ReaderDep, revision_id: RevisionQuery = None
+) -> StreamingResponse:
     check_site_access(principal, site_id)
-    schedule = await _schedule(uow, site_id)
+    schedule = await _schedule(uow, site_id, revision_id)
     revision = schedule.revision
     step = timedelta(minutes=revision.interval_minutes)
 
@@ -76,16 +85,28 @@ async def current_schedule_csv(site_id: RowId, uow: UowDep, principal: ReaderDep
                 }
 
     columns = ["revision_id", "transaction_id", "charge_point_id", "connector_id", "start", "end", "power_kw"]
-    return csv_response(columns, rows(), f"site-{site_id}-schedule.csv")
+    name = f"site-{site_id}-schedule" + ("" if revision_id is None else f"-{revision_id}")
+    return csv_response(columns, rows(), f"{name}.csv")
 
 
-@router.get("/sites/{site_id}/schedule/revisions", summary="The site's schedule revisions, newest first")
+@router.get(
+    "/sites/{site_id}/schedule/revisions",
+    summary="The site's schedule revisions, newest first",
+    description="`from`/`to`: made in [from, to).",
+    responses=problems(422),
+)
 async def list_revisions(
-    site_id: RowId, uow: UowDep, principal: ReaderDep, window: WindowDep
+    site_id: RowId,
+    uow: UowDep,
+    principal: ReaderDep,
+    window: WindowDep,
+    since: Since = None,
+    until: Until = None,
 ) -> Page[RevisionOut]:
     check_site_access(principal, site_id)
+    since, until = time_range(since, until)
     with service_problems():
-        found = await schedules.list_revisions(uow, site_id, window)
+        found = await schedules.list_revisions(uow, site_id, window, since=since, until=until)
     return paged([RevisionOut.model_validate(r) for r in found.items], found, window)
 
 
@@ -134,19 +155,45 @@ async def transaction_schedule(
 @router.get(
     "/sites/{site_id}/compliance",
     summary="Transactions found drawing over the limits they accepted, and compliant again; newest first",
+    description="`from`/`to`: settled by a sample taken in [from, to).",
+    responses=problems(422),
 )
 async def compliance_events(
-    site_id: RowId, uow: UowDep, principal: ReaderDep, window: WindowDep
+    site_id: RowId,
+    uow: UowDep,
+    principal: ReaderDep,
+    window: WindowDep,
+    since: Since = None,
+    until: Until = None,
 ) -> Page[ComplianceOut]:
     check_site_access(principal, site_id)
+    since, until = time_range(since, until)
     with service_problems():
-        found = await schedules.compliance_events(uow, site_id, window)
+        found = await schedules.compliance_events(uow, site_id, window, since=since, until=until)
     return paged([ComplianceOut.model_validate(e) for e in found.items], found, window)
+
+
+LOAD_WINDOW = "`from`–`to`: default from an hour ago, for a day; at most 10,000 intervals."
+
+
+async def _site_load(
+    uow: UnitOfWork, site_id: int, now: datetime, since: datetime | None, until: datetime | None
+) -> list[LoadIntervalOut]:
+    since, until = time_range(since, until)
+    with service_problems():
+        site = await sites.get_site(uow, site_id)
+        since = since or now - timedelta(hours=1)
+        until = until or since + timedelta(days=1)
+        if (until - since) / timedelta(minutes=site.interval_minutes) > 10_000:
+            raise Invalid("query.to: at most 10,000 intervals at a time")
+        intervals = await load.site_load(uow, site_id, since, until)
+    return [LoadIntervalOut.model_validate(i, from_attributes=True) for i in intervals]
 
 
 @router.get(
     "/sites/{site_id}/load",
     summary="Per interval: forecast limit, capacity, planned and measured site power",
+    description=LOAD_WINDOW,
     responses=problems(422),
 )
 async def site_load(
@@ -158,12 +205,29 @@ async def site_load(
     until: Until = None,
 ) -> list[LoadIntervalOut]:
     check_site_access(principal, site_id)
-    since, until = time_range(since, until)
-    with service_problems():
-        site = await sites.get_site(uow, site_id)
-        since = since or clock.now() - timedelta(hours=1)
-        until = until or since + timedelta(days=1)
-        if (until - since) / timedelta(minutes=site.interval_minutes) > 10_000:
-            raise Invalid("query.to: at most 10,000 intervals at a time")
-        intervals = await load.site_load(uow, site_id, since, until)
-    return [LoadIntervalOut.model_validate(i, from_attributes=True) for i in intervals]
+    return await _site_load(uow, site_id, clock.now(), since, until)
+
+
+@router.get(
+    "/sites/{site_id}/load.csv",
+    summary="The site's load as CSV: one row per interval, the columns of `GET /sites/{site_id}/load`",
+    description=LOAD_WINDOW,
+    response_class=StreamingResponse,
+    responses={**CSV_RESPONSE, **problems(422)},
+)
+async def site_load_csv(
+    site_id: RowId,
+    uow: UowDep,
+    principal: ReaderDep,
+    clock: ClockDep,
+    since: Since = None,
+    until: Until = None,
+) -> StreamingResponse:
+    check_site_access(principal, site_id)
+    intervals = await _site_load(uow, site_id, clock.now(), since, until)
+
+    async def rows() -> AsyncIterator[Mapping[str, Any]]:
+        for interval in intervals:
+            yield interval.model_dump()
+
+    return csv_response(list(LoadIntervalOut.model_fields), rows(), f"site-{site_id}-load.csv")

@@ -15,6 +15,7 @@ from app.api.support import (
     CSV_RESPONSE,
     ScopeDep,
     Since,
+    SiteFilterDep,
     Until,
     WindowDep,
     operation_id,
@@ -40,6 +41,7 @@ def present(view: TransactionView, principal: Principal) -> TransactionOut:
 def transaction_filter(
     scope: ScopeDep,
     principal: ReaderDep,
+    site_id: SiteFilterDep,
     charge_point_id: str | None = None,
     connector_id: Annotated[int | None, Query(ge=1, le=INT32_MAX)] = None,
     id_tag: str | None = None,
@@ -60,6 +62,7 @@ def transaction_filter(
         until=until,
         active=active,
         scope=scope,
+        site_id=site_id,
     )
 
 
@@ -68,7 +71,10 @@ OVERLAP = "`from`/`to` select the transactions that overlap [from, to)."
 
 
 @router.get(
-    "/transactions", summary="List transactions, newest first", description=OVERLAP, responses=problems(422)
+    "/transactions",
+    summary="List transactions, newest first",
+    description=OVERLAP,
+    responses=problems(404, 422),
 )
 async def list_transactions(
     uow: UowDep, principal: ReaderDep, window: WindowDep, filters: FilterDep
@@ -82,7 +88,7 @@ async def list_transactions(
     summary="All matching transactions as CSV, oldest first",
     description=f"The filters of `GET /transactions`; columns as its items. {OVERLAP}",
     response_class=StreamingResponse,
-    responses={**CSV_RESPONSE, **problems(422)},
+    responses={**CSV_RESPONSE, **problems(404, 422)},
 )
 async def transactions_csv(store: StoreDep, principal: ReaderDep, filters: FilterDep) -> StreamingResponse:
     async def rows() -> AsyncIterator[dict[str, Any]]:

@@ -7,6 +7,7 @@ from sqlalchemy import Executable, Row, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
+from app.db.tables.ocpp import charge_point_table
 from app.domain.paging import Found, Window
 
 T = TypeVar("T")
@@ -34,3 +35,8 @@ async def page(session: AsyncSession, query: SelectOfScalar[T], window: Window) 
 def in_scope(column: Any, scope: frozenset[str] | None) -> list[Any]:
     """The condition that `column` is one of `scope`'s ids (none when the scope is everything)."""
     return [] if scope is None else [column.in_(scope)]
+
+
+def of_site(site_id: int) -> Any:
+    """The ids of the charge points in a site now (a subquery for `column.in_(...)`)."""
+    return select(charge_point_table.c.id).where(charge_point_table.c.site_id == site_id)

@@ -251,8 +251,10 @@ class ScheduleRepository(Protocol):
         """The last TxProfile sent (or not sent) for the transaction."""
         ...
 
-    async def list(self, site_id: int, window: Window) -> Found[ScheduleRevision]:
-        """Newest first."""
+    async def list(
+        self, site_id: int, window: Window, *, since: datetime | None = None, until: datetime | None = None
+    ) -> Found[ScheduleRevision]:
+        """Newest first; made in [since, until)."""
         ...
 
     async def record_compliance(self, event: ComplianceEvent) -> None: ...
@@ -261,6 +263,8 @@ class ScheduleRepository(Protocol):
         """The transaction's last compliance event: non-compliant now when it says so."""
         ...
 
-    async def compliance_events(self, site_id: int, window: Window) -> Found[ComplianceEvent]:
-        """The site's compliance events, newest first."""
+    async def compliance_events(
+        self, site_id: int, window: Window, *, since: datetime | None = None, until: datetime | None = None
+    ) -> Found[ComplianceEvent]:
+        """The site's compliance events, newest first; settled by a sample (`at`) in [since, until)."""
         ...

@@ -4,6 +4,7 @@ sent; compliance events (transactions found drawing over their limits, and compl
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from app.domain.paging import Found, Window
 from app.domain.persistence import UnitOfWork
@@ -41,10 +42,17 @@ async def get_revision(uow: UnitOfWork, site_id: int, revision_id: int) -> Sched
     return revision
 
 
-async def list_revisions(uow: UnitOfWork, site_id: int, window: Window) -> Found[ScheduleRevision]:
-    """Newest first."""
+async def list_revisions(
+    uow: UnitOfWork,
+    site_id: int,
+    window: Window,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Found[ScheduleRevision]:
+    """Newest first; made in [since, until)."""
     await get_site(uow, site_id)
-    return await uow.schedules.list(site_id, window)
+    return await uow.schedules.list(site_id, window, since=since, until=until)
 
 
 async def revision_entries(uow: UnitOfWork, revision_id: int) -> list[ScheduleEntry]:
@@ -84,10 +92,17 @@ async def transaction_schedule(
     )
 
 
-async def compliance_events(uow: UnitOfWork, site_id: int, window: Window) -> Found[ComplianceEvent]:
-    """Newest first."""
+async def compliance_events(
+    uow: UnitOfWork,
+    site_id: int,
+    window: Window,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Found[ComplianceEvent]:
+    """Newest first; settled by a sample in [since, until)."""
     await get_site(uow, site_id)
-    return await uow.schedules.compliance_events(site_id, window)
+    return await uow.schedules.compliance_events(site_id, window, since=since, until=until)
 
 
 async def record_compliance(uow: UnitOfWork, changes: Iterable[ComplianceChange]) -> None:

@@ -5,7 +5,7 @@ from collections.abc import Collection, Sequence
 from sqlalchemy import ColumnElement, and_, func
 from sqlmodel import select
 
-from app.db.repositories.base import Repository, in_scope, page
+from app.db.repositories.base import Repository, in_scope, of_site, page
 from app.db.sql import insert_new_many
 from app.db.tables.ocpp import meter_value_table
 from app.domain.metering import COLUMNS, DEDUP_KEY, ENERGY_REGISTER, Row
@@ -75,6 +75,8 @@ def _where(filters: MeterValueFilter) -> list[ColumnElement[bool]]:
     clauses = in_scope(table.charge_point_id, filters.scope)
     if filters.charge_point_id is not None:
         clauses.append(table.charge_point_id == filters.charge_point_id)
+    if filters.site_id is not None:
+        clauses.append(table.charge_point_id.in_(of_site(filters.site_id)))
     if filters.connector_id is not None:
         clauses.append(table.connector_id == filters.connector_id)
     if filters.transaction_id is not None:

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, update
 from sqlmodel import select
 
-from app.db.repositories.base import Repository, in_scope, page
+from app.db.repositories.base import Repository, in_scope, of_site, page
 from app.db.sql import insert_ignore_returning
 from app.db.tables.ocpp import transaction_table
 from app.domain.ocpp import Transaction
@@ -100,6 +100,8 @@ def _where(filters: TransactionFilter) -> list[ColumnElement[bool]]:
     clauses = in_scope(table.charge_point_id, filters.scope)
     if filters.charge_point_id is not None:
         clauses.append(table.charge_point_id == filters.charge_point_id)
+    if filters.site_id is not None:
+        clauses.append(table.charge_point_id.in_(of_site(filters.site_id)))
     if filters.connector_id is not None:
         clauses.append(table.connector_id == filters.connector_id)
     if filters.id_tag is not None:

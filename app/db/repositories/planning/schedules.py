@@ -1,6 +1,7 @@
 """Schedule revisions and their entries as read back; the profiles dispatched for transactions."""
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, insert
 from sqlalchemy import select as sa_select
@@ -67,8 +68,11 @@ class SqlScheduleRepository(Repository):
         found = await self.fetch_rows(query)
         return record_of(ProfileDispatch, found[0]._mapping) if found else None
 
-    async def list(self, site_id: int, window: Window) -> Found[ScheduleRevision]:
-        query = select(ScheduleRevision).where(_rev.site_id == site_id).order_by(_rev.id.desc())
+    async def list(
+        self, site_id: int, window: Window, *, since: datetime | None = None, until: datetime | None = None
+    ) -> Found[ScheduleRevision]:
+        where = [_rev.site_id == site_id, *_in_range(_rev.created_at, since, until)]
+        query = select(ScheduleRevision).where(*where).order_by(_rev.id.desc())
         return await page(self.session, query, window)
 
     async def record_compliance(self, event: ComplianceEvent) -> None:
@@ -85,16 +89,25 @@ class SqlScheduleRepository(Repository):
         found = await self.fetch_rows(query)
         return record_of(ComplianceEvent, found[0]._mapping) if found else None
 
-    async def compliance_events(self, site_id: int, window: Window) -> Found[ComplianceEvent]:
-        where = _compliance.site_id == site_id
-        count = sa_select(func.count()).select_from(compliance_event_table).where(where)
+    async def compliance_events(
+        self, site_id: int, window: Window, *, since: datetime | None = None, until: datetime | None = None
+    ) -> Found[ComplianceEvent]:
+        where = [_compliance.site_id == site_id, *_in_range(_compliance.at, since, until)]
+        count = sa_select(func.count()).select_from(compliance_event_table).where(*where)
         total = await self.fetch_rows(count)
         query = (
             sa_select(compliance_event_table)
-            .where(where)
+            .where(*where)
             .order_by(_compliance.id.desc())
             .limit(window.limit)
             .offset(window.offset)
         )
         rows = await self.fetch_rows(query)
         return Found([record_of(ComplianceEvent, row._mapping) for row in rows], total[0][0])
+
+
+def _in_range(column: Any, since: datetime | None, until: datetime | None) -> list[Any]:
+    return [
+        *([] if since is None else [column >= since]),
+        *([] if until is None else [column < until]),
+    ]
