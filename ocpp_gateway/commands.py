@@ -164,14 +164,20 @@ class GatewayCommands:
         password_hash: str | None = None,
     ) -> CommandOutcome:
         sent_at: datetime | None = None
+        recording: asyncio.Task[None] | None = None
 
-        async def mark_sent() -> None:  # stored now (a client may look before the answer), and with it
-            nonlocal sent_at
-            sent_at = self._clock.now()
+        async def record_sent(at: datetime) -> None:
             try:
-                await command_service.sent(self._store, command_id, sent_at)
+                await command_service.sent(self._store, command_id, at)
             except Exception:  # the CALL is out: its outcome is still awaited and stored with sent_at
                 log.exception("%s: could not store when %s #%d was sent", endpoint.id, action, command_id)
+
+        async def mark_sent() -> None:
+            # stored now (a client may look before the answer), beside the call: waiting for the write here
+            # would hold the connection's next CALL and this one's answer behind a commit
+            nonlocal sent_at, recording
+            sent_at = self._clock.now()
+            recording = asyncio.get_running_loop().create_task(record_sent(sent_at))
 
         try:
             reply = await endpoint.call_action(
@@ -193,6 +199,8 @@ class GatewayCommands:
             )
         done = Completion(command_id, outcome, sent_at, self._clock.now(), password_hash)
         await command_service.finish(self._store, action, done)
+        if recording is not None:
+            await recording
         log.info("%s: %s #%d → %s", endpoint.id, action, command_id, outcome.status)
         return outcome
 

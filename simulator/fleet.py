@@ -27,6 +27,9 @@ class FleetConfig:
     location: Location = Location.public
     duration_h: float = 24.0
     seed: int = 0
+    # the simulated start of the fleet's day (default: the clock's now when the fleet is made); fixed, a seed
+    # plays the same visits however long the set-up before took (visits already due start at once)
+    start: datetime | None = None
     password: str | None = None
     sessions_per_day: float | None = None  # per connector; default by location
     max_current_a: float = 32.0
@@ -115,7 +118,7 @@ class Fleet:
     ):
         self.config = config
         self.clock = clock
-        self.start = clock.now()
+        self.start = config.start or clock.now()
         self.end = self.start + timedelta(hours=config.duration_h)
         data = data or ElaadData.load()
         seeds = np.random.SeedSequence(config.seed).spawn(config.charge_points + 1)

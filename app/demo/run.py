@@ -124,7 +124,8 @@ async def run_demo(
                 charge_points=config.charge_points,
                 connectors=config.connectors,
                 location=config.location,
-                duration_h=1.0,  # replaced below, once the set-up time is known
+                start=clock_start,  # the same visits for a seed, however long the set-up takes
+                duration_h=(day_end - clock_start) / timedelta(hours=1),
                 seed=config.seed,
                 configuration={"MeterValueSampleInterval": str(config.sample_interval_s)},
             )
@@ -146,10 +147,8 @@ async def run_demo(
                 )
             )
             await clock.sleep((clock_start - clock.now()).total_seconds())
-            remaining_h = (day_end - clock.now()) / timedelta(hours=1)
-            if remaining_h <= 0:
+            if clock.now() >= day_end:
                 raise RuntimeError("the set-up took longer than the simulated day: lower the speed")
-            fleet_config = FleetConfig(**{**fleet_config.__dict__, "duration_h": remaining_h})
             fleet = Fleet(fleet_config, clock)
             console.print(
                 f"service: API {api_url}, OCPP {ocpp_url}, clock ×{config.speed:g}; site {site_id}: "
