@@ -35,7 +35,8 @@ def build_clock(settings: Settings) -> Clock:
     return ScaledClock(settings.clock_speed, settings.clock_start, settings.clock_anchor)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    """The service; `clock` replaces the one the settings describe (a simulation's shared clock)."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -50,20 +51,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.admin_token is not None:
             async with store.unit_of_work() as uow:
                 await bootstrap_admin_key(uow, settings.admin_token.get_secret_value())
-        clock = build_clock(settings)
-        gateway = OcppServer(settings, store, bus=events, clock=clock)
+        service_clock = clock or build_clock(settings)
+        gateway = OcppServer(settings, store, bus=events, clock=service_clock)
         await gateway.start()
         dispatcher = ProfileDispatcher(
             gateway.commands,
             store,
-            clock,
+            service_clock,
             compress=compress_periods,
             verify=settings.scheduler_verify_profiles,
         )
         scheduler = Scheduler(
             store,
             dispatcher,
-            clock,
+            service_clock,
             events,
             SchedulerSettings(
                 horizon_intervals=settings.scheduler_horizon_intervals,
@@ -88,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.gateway = gateway
         app.state.commands = gateway.commands
         app.state.scheduler = scheduler
-        app.state.clock = clock
+        app.state.clock = service_clock
         log.info(
             "OCPP 1.6J on ws://%s:%d/ocpp/{id}, passwords %s (docs/security.md)",
             settings.ocpp_host,

@@ -35,6 +35,7 @@ from app.demo.scenario import (
     forecast_intervals,
 )
 from app.domain.clock import ScaledClock
+from app.domain.ports import Clock
 from app.main import create_app
 from app.settings import Settings, UnknownChargePoints
 from simulator import Fleet, FleetConfig, run_with_display
@@ -43,9 +44,9 @@ PAGE = 1000
 
 
 @contextlib.asynccontextmanager
-async def serve(settings: Settings) -> AsyncIterator[tuple[str, str]]:
+async def serve(settings: Settings, clock: Clock | None = None) -> AsyncIterator[tuple[str, str]]:
     """The service under uvicorn in this event loop on loopback; yields (API base URL, OCPP URL)."""
-    app = create_app(settings)
+    app = create_app(settings, clock=clock)
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", ws="none", lifespan="on")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
@@ -110,9 +111,9 @@ async def run_demo(
             clock_anchor=anchor,
             log_level="WARNING",
         )
-        clock = ScaledClock(config.speed, clock_start, anchor)
+        clock = ScaledClock(config.speed, clock_start, anchor, holdable=config.hold_clock)
         async with (
-            serve(settings) as (api_url, ocpp_url),
+            serve(settings, clock) as (api_url, ocpp_url),
             httpx.AsyncClient(
                 base_url=api_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
             ) as api,

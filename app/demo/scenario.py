@@ -162,6 +162,9 @@ class DemoConfig:
     driver_app: bool = True  # tell the service each visit's departure and energy, as a driver's app would
     fallback_kw_per_connector: float = 1.5  # TxDefaultProfile share: what a connector may draw unplanned
     tolerance_kw: float | None = None  # default: see `tolerance_kw`
+    # simulated time stands still while the service plans and dispatches (see `ScaledClock`): its latency,
+    # a fraction of a second, would otherwise count `speed` times over
+    hold_clock: bool = True
 
     @property
     def connectors_total(self) -> int:

@@ -1,6 +1,7 @@
 """Ports: what the services need from the outside world, as protocols."""
 
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -15,6 +16,10 @@ class Clock(Protocol):
 
     async def sleep(self, seconds: float) -> None:
         """Wait `seconds` of this clock's time."""
+        ...
+
+    def hold(self) -> AbstractContextManager[None]:
+        """Stop this clock's time while the service works, where it is a simulation's (else a no-op)."""
         ...
 
 
