@@ -127,9 +127,12 @@ async def run_demo(
                 location=config.location,
                 start=clock_start,  # the same visits for a seed, however long the set-up takes
                 duration_h=(day_end - clock_start) / timedelta(hours=1),
+                run_out_h=config.run_out_h,
                 seed=config.seed,
                 configuration={"MeterValueSampleInterval": str(config.sample_interval_s)},
             )
+            fleet = Fleet(fleet_config, clock)
+            day_end = fleet.end  # the day's last visit has left (at most `run_out_h` after the day)
             site_id = await create_site(
                 api,
                 fleet_config,
@@ -150,7 +153,6 @@ async def run_demo(
             await clock.sleep((clock_start - clock.now()).total_seconds())
             if clock.now() >= day_end:
                 raise RuntimeError("the set-up took longer than the simulated day: lower the speed")
-            fleet = Fleet(fleet_config, clock)
             console.print(
                 f"service: API {api_url}, OCPP {ocpp_url}, clock ×{config.speed:g}; site {site_id}: "
                 f"{config.charge_points} charge points × {config.connectors}, "

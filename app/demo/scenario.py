@@ -165,6 +165,9 @@ class DemoConfig:
     # simulated time stands still while the service plans and dispatches (see `ScaledClock`): its latency,
     # a fraction of a second, would otherwise count `speed` times over
     hold_clock: bool = True
+    # after the day no EV arrives; the simulation runs on until the last one has left, at most this long, so
+    # that each visit is judged by its own departure, not by the end of the day
+    run_out_h: float = 16.0
 
     @property
     def connectors_total(self) -> int:

@@ -119,6 +119,33 @@ def test_fleet_config_names_the_charge_points_that_ignore_limits() -> None:
     assert [cp.spec.ignores_limits for cp in fleet.charge_points] == [False, True]
 
 
+def test_a_fleet_runs_out_its_visits_after_the_day_but_takes_no_new_ones() -> None:
+    def fleet(run_out_h: float) -> Fleet:
+        config = FleetConfig(
+            url="ws://x",
+            charge_points=5,
+            location=Location.home,
+            start=START,
+            duration_h=6,
+            run_out_h=run_out_h,
+            seed=4,
+        )
+        return Fleet(config, ScaledClock(start=START))
+
+    day_end = START + timedelta(hours=6)
+    cut = fleet(0)
+    assert cut.end == day_end
+    whole = fleet(48)
+    visits = [plan for plans in whole.plans() for plan in plans]
+    assert visits and all(plan.arrival < day_end for plan in visits)
+    last = max(plan.departure for plan in visits)
+    assert last > day_end  # home visits stay the night: some outlast the day
+    assert whole.end == last
+    assert fleet(1).end == day_end + timedelta(hours=1)  # at most run_out_h
+    with pytest.raises(ValueError, match="run_out_h"):
+        FleetConfig(url="ws://x", run_out_h=-1)
+
+
 def test_same_seed_same_fleet_plans() -> None:
     def plans(seed: int) -> list[tuple[str, int, datetime, float]]:
         config = FleetConfig(url="ws://x", charge_points=3, seed=seed, warm_start=False)
