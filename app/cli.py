@@ -39,6 +39,7 @@ def serve(
 
     from app.console.banner import where_to_go
     from app.db.migrate import unready
+    from app.logs import configure_logging
     from app.main import create_app
 
     settings = Settings() if role is None else Settings(role=role)
@@ -46,10 +47,12 @@ def serve(
     if problem is not None:
         typer.echo(f"error: {problem}", err=True)
         raise typer.Exit(1)
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings)
     host = settings.api_host if host is None else host
     port = settings.api_port if port is None else port
-    config = uvicorn.Config(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+    config = uvicorn.Config(
+        create_app(settings), host=host, port=port, log_level=settings.log_level.lower(), log_config=None
+    )
     if settings.role == ProcessRole.all:
         typer.echo(where_to_go(settings, host, port))
     else:

@@ -22,6 +22,7 @@ from app.db.store import SqlStore
 from app.domain.bus import EventBus
 from app.domain.clock import ScaledClock, SystemClock
 from app.domain.ports import ChargePointCommands, Clock
+from app.metrics import PrometheusMetrics, install_metrics
 from app.services.access import bootstrap_admin_key
 from app.services.planning import compress_periods
 from app.services.planning.compliance import OverDrawRule
@@ -50,6 +51,7 @@ def build_scheduler(
     commands: ChargePointCommands,
     clock: Clock,
     events: EventBus,
+    metrics: PrometheusMetrics,
 ) -> Scheduler:
     dispatcher = ProfileDispatcher(
         commands, store, clock, compress=compress_periods, verify=settings.scheduler_verify_profiles
@@ -72,6 +74,7 @@ def build_scheduler(
                 samples=settings.scheduler_over_draw_samples,
             ),
         ),
+        metrics=metrics,
     )
 
 
@@ -80,16 +83,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problem = settings.scale_out_problem()
     if problem is not None:
         raise ConfigurationError(problem)
+    metrics = PrometheusMetrics(settings.role.value)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = Database(
-            create_engine(
-                settings.database_url,
-                echo=settings.database_echo,
-                pool_size=settings.database_pool_size,
-            )
+        engine = create_engine(
+            settings.database_url, echo=settings.database_echo, pool_size=settings.database_pool_size
         )
+        database = Database(engine, on_batch=metrics.write_batch)
         events = EventBus()
         store = SqlStore(database, events)
         clock = build_clock(settings)
@@ -98,17 +99,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.store = store
         app.state.bus = events
         app.state.clock = clock
+        app.state.metrics = metrics
         async with AsyncExitStack() as stack:
             stack.push_async_callback(database.dispose)
             if settings.admin_token is not None and settings.role in (ProcessRole.all, ProcessRole.api):
                 async with store.unit_of_work() as uow:
                     await bootstrap_admin_key(uow, settings.admin_token.get_secret_value())
             if settings.role == ProcessRole.all:
-                await _embedded(app, stack, settings, store, events, clock)
+                await _embedded(app, stack, settings, store, events, clock, metrics)
             else:
                 from app.cluster.roles import start_role
 
-                await start_role(app, stack, settings, store, events, clock)
+                await start_role(
+                    app,
+                    stack,
+                    settings,
+                    store,
+                    events,
+                    clock,
+                    metrics,
+                    lambda commands: build_scheduler(settings, store, commands, clock, events, metrics),
+                )
             yield
 
     app = FastAPI(
@@ -120,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
+    install_metrics(app, metrics, health=settings.role in (ProcessRole.gateway, ProcessRole.scheduler))
     if settings.role in (ProcessRole.all, ProcessRole.api):
         install_docs(app)
         app.add_middleware(TextGuard)
@@ -136,12 +148,14 @@ async def _embedded(
     store: SqlStore,
     events: EventBus,
     clock: Clock,
+    metrics: PrometheusMetrics,
 ) -> None:
     """Role `all`: the gateway, the API and the scheduler share one event loop, bus and registry."""
-    gateway = OcppServer(settings, store, bus=events, clock=clock)
+    gateway = OcppServer(settings, store, bus=events, clock=clock, metrics=metrics)
     await gateway.start()
     stack.push_async_callback(gateway.stop)
-    scheduler = build_scheduler(settings, store, gateway.commands, clock, events)
+    metrics.track_connections(gateway.registry.__len__)
+    scheduler = build_scheduler(settings, store, gateway.commands, clock, events, metrics)
     if settings.scheduler_enabled:
         await scheduler.start()
     stack.push_async_callback(scheduler.stop)

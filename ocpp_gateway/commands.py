@@ -9,7 +9,7 @@ from typing import Any
 from app.domain.enums import CommandStatus
 from app.domain.messages import Completion, NewCommand, ReservationRequest
 from app.domain.persistence import Store
-from app.domain.ports import Clock, CommandOutcome, CommandRefused
+from app.domain.ports import NO_METRICS, Clock, CommandOutcome, CommandRefused, Metrics
 from app.services.ocpp import authorization_key, security_requests
 from app.services.ocpp import commands as command_service
 from app.services.ocpp.commands import ReservationConflict, TagRefused
@@ -66,8 +66,15 @@ class GatewayCommands:
     """Sends operations to charge points connected to this process and records each as a `Command`."""
 
     def __init__(
-        self, registry: ConnectionRegistry, store: Store, clock: Clock, *, call_timeout_s: float
+        self,
+        registry: ConnectionRegistry,
+        store: Store,
+        clock: Clock,
+        *,
+        call_timeout_s: float,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
+        self._metrics = metrics
         self._registry = registry
         self._store = store
         self._clock = clock
@@ -183,6 +190,7 @@ class GatewayCommands:
             )
         done = Completion(command_id, outcome, sent_at, self._clock.now(), password_hash)
         await command_service.finish(self._store, action, done)
+        self._metrics.command_finished(action, outcome.status.value)
         if recording is not None:
             await recording
         log.info("%s: %s #%d → %s", endpoint.id, action, command_id, outcome.status)

@@ -19,7 +19,7 @@ from websockets.http11 import Request, Response
 
 from app.domain.bus import EventBus
 from app.domain.persistence import Store
-from app.domain.ports import Clock
+from app.domain.ports import NO_METRICS, Clock, Metrics
 from app.domain.presence import Presence
 from app.services.ocpp import charge_points, reservations
 from app.settings import Settings
@@ -52,6 +52,7 @@ class OcppServer:
         clock: Clock,
         data_transfer_vendors: Collection[str] = (),
         presence: Presence | None = None,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         redaction.install()
         self.settings = settings
@@ -61,7 +62,7 @@ class OcppServer:
         self.presence = presence  # scale-out: claims in the presence table; None: this process holds all
         self.registry = ConnectionRegistry()
         self.commands = GatewayCommands(
-            self.registry, store, clock, call_timeout_s=settings.ocpp_call_timeout_s
+            self.registry, store, clock, call_timeout_s=settings.ocpp_call_timeout_s, metrics=metrics
         )
         self._context = GatewayContext(
             settings,
@@ -71,6 +72,7 @@ class OcppServer:
             self.commands,
             frozenset(data_transfer_vendors),
             security.authority_of(settings),
+            metrics,
         )
         self._server: Server | None = None
         self._housekeeping: asyncio.Task[None] | None = None

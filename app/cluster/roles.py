@@ -12,6 +12,7 @@ Every role reaps the claims of gateways whose lease expired (their charge points
 import os
 import socket
 import uuid
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
@@ -24,8 +25,10 @@ from app.cluster.routing import GatewayListener, RoutedCommands
 from app.db.presence import SqlPresence
 from app.db.store import SqlStore
 from app.domain.bus import EventBus
-from app.domain.ports import Clock
+from app.domain.ports import ChargePointCommands, Clock
+from app.metrics import PrometheusMetrics
 from app.services.ocpp import charge_points
+from app.services.planning.scheduler import Scheduler
 from app.settings import ProcessRole, Settings
 from ocpp_gateway.server import OcppServer
 
@@ -44,7 +47,14 @@ def process_id(settings: Settings) -> str:
 
 
 async def start_role(
-    app: FastAPI, stack: AsyncExitStack, settings: Settings, store: SqlStore, events: EventBus, clock: Clock
+    app: FastAPI,
+    stack: AsyncExitStack,
+    settings: Settings,
+    store: SqlStore,
+    events: EventBus,
+    clock: Clock,
+    metrics: PrometheusMetrics,
+    build_scheduler: Callable[[ChargePointCommands], Scheduler],
 ) -> None:
     assert settings.redis_url is not None  # Settings.scale_out_problem says so
     link = RedisLink(settings.redis_url, settings.redis_prefix)
@@ -58,7 +68,7 @@ async def start_role(
 
     if settings.role == ProcessRole.gateway:
         presence = GatewayPresence(directory, link, me, lease_s=settings.presence_lease_s)
-        gateway = OcppServer(settings, store, bus=events, clock=clock, presence=presence)
+        gateway = OcppServer(settings, store, bus=events, clock=clock, presence=presence, metrics=metrics)
         GatewayListener(link, me, gateway.commands, gateway.close_replaced)
         export = EventExport(link, events)
         await link.start()
@@ -72,6 +82,7 @@ async def start_role(
         stack.push_async_callback(keeper.stop)
         await gateway.start()
         stack.push_async_callback(gateway.stop)
+        metrics.track_connections(gateway.registry.__len__)
         app.state.gateway = gateway
         app.state.commands = gateway.commands
         app.state.scheduler = None
@@ -90,13 +101,12 @@ async def start_role(
     keeper = LeaseKeeper(directory, lease_s=settings.presence_lease_s, on_lost=lost, after=commands.refresh)
     await keeper.start()
     stack.push_async_callback(keeper.stop)
+    metrics.track_connections(lambda: len(commands.connected_ids()))
     app.state.commands = commands
     app.state.gateway = GatewayAddress(settings.ocpp_port)
     app.state.scheduler = None
     if settings.role == ProcessRole.scheduler:
-        from app.main import build_scheduler
-
-        scheduler = build_scheduler(settings, store, commands, clock, events)
+        scheduler = build_scheduler(commands)
         if settings.scheduler_enabled:
             await scheduler.start()
         stack.push_async_callback(scheduler.stop)
