@@ -43,6 +43,14 @@ class GatewayPresence:
             await self._announce(charge_point_id, False)
         return released
 
+    async def leave(self) -> list[str]:
+        """Drop this gateway's lease and claims (at a clean stop, and at start: an earlier run's claims
+        under the same id hold nothing now); returns the charge points it held."""
+        held = await self.directory.leave(self.gateway_id)
+        for charge_point_id in held:
+            await self._announce(charge_point_id, False)
+        return held
+
     async def _announce(self, charge_point_id: str, held: bool) -> None:
         await self._link.publish(
             presence_channel(self._link), {"charge_point_id": charge_point_id, "held": held}

@@ -77,8 +77,11 @@ async def start_role(
         keeper = LeaseKeeper(
             directory, lease_s=settings.presence_lease_s, on_lost=lost, gateway=(me, gateway.held_connections)
         )
+        left = await presence.leave()  # claims of an earlier run under this id hold nothing now
+        if left:
+            await lost(left)
         await keeper.start()  # the lease first: claims count only while it runs
-        stack.push_async_callback(directory.leave, me)
+        stack.push_async_callback(presence.leave)
         stack.push_async_callback(keeper.stop)
         await gateway.start()
         stack.push_async_callback(gateway.stop)

@@ -98,3 +98,19 @@ async def test_a_clean_stop_of_a_gateway_releases_its_charge_points_at_once(layo
         await eventually(lambda: connected(api, "CP1", expected=False))
         assert await holder(api, "CP1") is None
         assert not await api.app.state.presence.alive("gw-a")
+
+
+async def test_a_gateway_restarted_under_its_id_forgets_the_claims_of_its_earlier_run(layout: Layout) -> None:
+    long_lease = {"presence_lease_s": 120.0}  # the earlier run's lease has not lapsed when it comes back
+    api = await layout.start("api", **long_lease)
+    async with (
+        gateway_process(layout, "gw-a", **long_lease) as (process_a, port_a),
+        connect_charge_point(At(port_a), "CP1"),  # type: ignore[arg-type]
+    ):
+        await eventually(lambda: connected(api, "CP1"), timeout_s=10)
+        process_a.kill()
+        await asyncio.to_thread(process_a.wait, 30)
+    assert await holder(api, "CP1") == "gw-a"  # nobody has reaped it: the lease runs for two minutes
+    await layout.start("gateway", gateway_id="gw-a", **long_lease)
+    await eventually(lambda: connected(api, "CP1", expected=False))
+    assert await holder(api, "CP1") is None
