@@ -126,3 +126,30 @@ class ProfileSender(Protocol):
         """Ask for a MeterValues now (TriggerMessage): what an EV draws under new limits, known in seconds
         rather than a sample interval later. False when the charge point would not."""
         ...
+
+
+class Metrics(Protocol):
+    """What the service counts for its operators (Prometheus: `app.metrics`). Calls are cheap and never
+    raise; `NO_METRICS` counts nothing."""
+
+    def ocpp_message(self, direction: str, action: str, kind: str) -> None:
+        """One OCPP-J frame `in` or `out`: a `call` of `action`, or its `result` or `error`."""
+        ...
+
+    def command_finished(self, action: str, status: str) -> None: ...
+
+    def replanned(self, status: str, solve_s: float) -> None: ...
+
+
+class _NoMetrics:
+    def ocpp_message(self, direction: str, action: str, kind: str) -> None:
+        pass
+
+    def command_finished(self, action: str, status: str) -> None:
+        pass
+
+    def replanned(self, status: str, solve_s: float) -> None:
+        pass
+
+
+NO_METRICS: Metrics = _NoMetrics()

@@ -42,7 +42,7 @@ from app.domain.events import (
 from app.domain.grid import floor_to_interval
 from app.domain.persistence import Store
 from app.domain.planning import ProfileDispatch
-from app.domain.ports import Clock, DispatchResult, ProfileSender, TxSchedule
+from app.domain.ports import NO_METRICS, Clock, DispatchResult, Metrics, ProfileSender, TxSchedule
 from app.services.errors import NotFound
 from app.services.planning.compliance import ComplianceChange, OverDrawRule
 from app.services.planning.defaults import DefaultProfiles
@@ -96,8 +96,10 @@ class Scheduler:
         clock: Clock,
         events: EventBus,
         settings: SchedulerSettings | None = None,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self.store = store
+        self.metrics = metrics
         self.sender = sender
         self.clock = clock
         self.events = events
@@ -267,6 +269,7 @@ class Scheduler:
             "site %d: revision %d (%s) %s, %d sessions, %.3f s",
             site_id, revision_id, trigger, result.status.value, len(plan.sessions), result.solve_seconds,
         )  # fmt: skip
+        self.metrics.replanned(result.status.value, result.solve_seconds)
         schedules = self.state.planned(plan, result, self.sender.is_connected, now)
         plan_sent = Countdown(len(schedules))
         await asyncio.gather(
