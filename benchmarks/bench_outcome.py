@@ -30,7 +30,7 @@ from simulator import Fleet, FleetSummary, Location
 
 KINDS = tuple(Location(k) for k in os.environ.get("SMARTCHARGE_BENCH_KINDS", "workplace,home").split(","))
 SEEDS = tuple(int(s) for s in os.environ.get("SMARTCHARGE_BENCH_SEEDS", "1,2,3").split(","))
-SPEED = float(os.environ.get("SMARTCHARGE_BENCH_SPEED", "360"))
+SPEED = float(os.environ.get("SMARTCHARGE_BENCH_SPEED", "720"))
 
 
 @dataclass(frozen=True)

@@ -137,7 +137,8 @@ def test_a_fleet_runs_out_its_visits_after_the_day_but_takes_no_new_ones() -> No
     assert cut.end == day_end
     whole = fleet(48)
     visits = [plan for plans in whole.plans() for plan in plans]
-    assert visits and all(plan.arrival < day_end for plan in visits)
+    assert visits
+    assert all(plan.arrival < day_end for plan in visits)
     last = max(plan.departure for plan in visits)
     assert last > day_end  # home visits stay the night: some outlast the day
     assert whole.end == last
