@@ -2,7 +2,16 @@
 
 from fastapi import APIRouter
 
-from app.console.pages import charge_points, commands, home, registration, sites, transactions
+from app.console.pages import (
+    charge_points,
+    commands,
+    home,
+    id_tags,
+    registration,
+    sites,
+    transactions,
+    users,
+)
 
 __all__ = ["ROUTERS"]
 
@@ -13,4 +22,6 @@ ROUTERS: list[APIRouter] = [
     sites.router,
     commands.router,
     transactions.router,
+    id_tags.router,
+    users.router,
 ]
