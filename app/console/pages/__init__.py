@@ -8,6 +8,7 @@ from app.console.pages import (
     home,
     id_tags,
     registration,
+    reservations,
     sites,
     transactions,
     users,
@@ -24,4 +25,5 @@ ROUTERS: list[APIRouter] = [
     transactions.router,
     id_tags.router,
     users.router,
+    reservations.router,
 ]
