@@ -43,11 +43,15 @@ def parsed(model: type[M], values: Mapping[str, Any]) -> M:
 
 
 def field_errors(exc: ServiceError) -> FieldErrors:
-    """A service's refusal: on the fields it names (`errors`' locations, or `field: detail`), else on the
-    form as a whole."""
+    """A service's refusal: on the fields it names (`errors`' locations, or a detail `field: message`),
+    else on the form as a whole."""
     errors: FieldErrors = {}
     for error in getattr(exc, "errors", ()):
         errors.setdefault(_field(error.get("loc", ())), str(error.get("msg", exc.detail)))
     if not errors:
-        errors[""] = exc.detail
+        field, _, message = exc.detail.partition(": ")
+        if message and field.isidentifier():
+            errors[field] = message
+        else:
+            errors[""] = exc.detail
     return errors

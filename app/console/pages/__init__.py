@@ -9,6 +9,7 @@ from app.console.pages import (
     id_tags,
     registration,
     reservations,
+    site_planning,
     sites,
     transactions,
     users,
@@ -26,4 +27,5 @@ ROUTERS: list[APIRouter] = [
     id_tags.router,
     users.router,
     reservations.router,
+    site_planning.router,
 ]
