@@ -2,13 +2,14 @@
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
 import typer
 
+from app.cli_users import in_unit_of_work as _in_unit_of_work
+from app.cli_users import user_cli
 from app.domain.access import ApiKey
 from app.domain.enums import Role
 from app.domain.persistence import UnitOfWork
@@ -22,6 +23,7 @@ db_cli = typer.Typer(no_args_is_help=True, help="Database migrations.")
 cli.add_typer(db_cli, name="db")
 apikey_cli = typer.Typer(no_args_is_help=True, help="API keys (bearer tokens with a role).")
 cli.add_typer(apikey_cli, name="apikey")
+cli.add_typer(user_cli, name="user")
 
 
 @cli.command()
@@ -75,19 +77,6 @@ def db_downgrade(revision: str = typer.Argument(...)) -> None:
     from app.db.migrate import downgrade
 
     downgrade(Settings().database_url, revision)
-
-
-async def _in_unit_of_work(settings: Settings, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
-    from app.db.engine import Database, create_engine
-    from app.db.store import SqlStore
-    from app.domain.bus import EventBus
-
-    database = Database(create_engine(settings.database_url))
-    try:
-        async with SqlStore(database, EventBus()).unit_of_work() as uow:
-            return await work(uow)
-    finally:
-        await database.dispose()
 
 
 @apikey_cli.command("create")
