@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     ocpp_ping_interval_s: float | None = Field(default=60.0)
     ocpp_tls_cert: Path | None = None
     ocpp_tls_key: Path | None = None
+    # CA certificates (PEM bundle) client certificates must chain to: enables security profile 3
+    ocpp_tls_client_ca: Path | None = None
     # None: passwords are required unless the OCPP server listens on loopback only (docs/security.md)
     ocpp_require_password: bool | None = None
     ocpp_auth_failure_window_s: int = Field(default=60, ge=1)
