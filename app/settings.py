@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -75,6 +75,16 @@ class Settings(BaseSettings):
     clock_anchor: datetime | None = None
 
     log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _tls_complete(self) -> "Settings":
+        if (self.ocpp_tls_cert is None) != (self.ocpp_tls_key is None):
+            raise ValueError("SMARTCHARGE_OCPP_TLS_CERT and SMARTCHARGE_OCPP_TLS_KEY are set together")
+        if self.ocpp_tls_client_ca is not None and self.ocpp_tls_cert is None:
+            raise ValueError(
+                "SMARTCHARGE_OCPP_TLS_CLIENT_CA needs TLS: set SMARTCHARGE_OCPP_TLS_CERT and _KEY"
+            )
+        return self
 
     @property
     def ocpp_passwords_required(self) -> bool:

@@ -90,10 +90,8 @@ class Admission:
         if known is None:
             await self._admit_unknown(cp_id, mode)
             return None, None
-        if peer.certificate is not None:
-            log.info(
-                "%s from %s: authenticated by its client certificate (security profile 3)", cp_id, address
-            )
+        if peer.certificate is not None:  # security profile 3: the certificate authenticates it
+            log.debug("%s from %s: authenticated by its client certificate", cp_id, address)
             return None, None
         if peer.profile < known.security_profile:
             log.warning(

@@ -15,9 +15,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from ocpp.v16 import call
+from pydantic import ValidationError
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidMessage, InvalidStatus
 
+from app.settings import Settings
 from tests.e2e.service import Service, running_service
 from tests.gateway.helpers import basic_auth, connect_charge_point, eventually, url
 from tests.security.pki import issue, make_ca, make_pki, name
@@ -221,3 +223,11 @@ async def test_the_security_profile_is_validated(migrated_url: str, value: objec
         assert refused.status_code == 422
         assert "security_profile" in str(refused.json()["errors"])
         assert (await api.get("/charge-points/CP1")).json()["security_profile"] == 0
+
+
+def test_tls_settings_come_complete(tmp_path: Path) -> None:
+    pem = tmp_path / "x.pem"
+    for incomplete in ({"ocpp_tls_cert": pem}, {"ocpp_tls_key": pem}, {"ocpp_tls_client_ca": pem}):
+        with pytest.raises(ValidationError, match="SMARTCHARGE_OCPP_TLS"):
+            Settings(**incomplete)
+    assert Settings(ocpp_tls_cert=pem, ocpp_tls_key=pem, ocpp_tls_client_ca=pem).ocpp_tls_client_ca == pem
