@@ -2,18 +2,19 @@
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
 import typer
 
+from app.cli_users import in_unit_of_work as _in_unit_of_work
+from app.cli_users import user_cli
 from app.domain.access import ApiKey
 from app.domain.enums import Role
 from app.domain.persistence import UnitOfWork
 from app.runtime import tune_garbage_collector
-from app.settings import Settings
+from app.settings import ProcessRole, Settings
 
 T = TypeVar("T")
 
@@ -22,30 +23,42 @@ db_cli = typer.Typer(no_args_is_help=True, help="Database migrations.")
 cli.add_typer(db_cli, name="db")
 apikey_cli = typer.Typer(no_args_is_help=True, help="API keys (bearer tokens with a role).")
 cli.add_typer(apikey_cli, name="apikey")
+cli.add_typer(user_cli, name="user")
 
 
 @cli.command()
 def serve(
     host: str | None = typer.Option(None, help="API host (default from SMARTCHARGE_API_HOST)"),
     port: int | None = typer.Option(None, help="API port (default from SMARTCHARGE_API_PORT)"),
+    role: ProcessRole | None = typer.Option(
+        None,
+        help="all (default: API, OCPP server and scheduler in one process), or one part of a scale-out "
+        "layout on PostgreSQL and Redis: gateway, api, scheduler (default from SMARTCHARGE_ROLE)",
+    ),
 ) -> None:
-    """Run the API, the OCPP 1.6J server and the scheduler in one process."""
+    """Run the API, the OCPP 1.6J server and the scheduler in one process (or one of them: --role)."""
     import uvicorn
 
     from app.console.banner import where_to_go
     from app.db.migrate import unready
+    from app.logs import configure_logging
     from app.main import create_app
 
-    settings = Settings()
-    problem = unready(settings.database_url)
+    settings = Settings() if role is None else Settings(role=role)
+    problem = settings.scale_out_problem() or unready(settings.database_url)
     if problem is not None:
         typer.echo(f"error: {problem}", err=True)
         raise typer.Exit(1)
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings)
     host = settings.api_host if host is None else host
     port = settings.api_port if port is None else port
-    config = uvicorn.Config(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
-    typer.echo(where_to_go(settings, host, port))
+    config = uvicorn.Config(
+        create_app(settings), host=host, port=port, log_level=settings.log_level.lower(), log_config=None
+    )
+    if settings.role == ProcessRole.all:
+        typer.echo(where_to_go(settings, host, port))
+    else:
+        typer.echo(f"role {settings.role.value}: /health and /metrics on http://{host}:{port}", err=True)
     tune_garbage_collector()
     uvicorn.Server(config).run()  # on uvloop when installed (uvicorn[standard] installs it)
 
@@ -64,19 +77,6 @@ def db_downgrade(revision: str = typer.Argument(...)) -> None:
     from app.db.migrate import downgrade
 
     downgrade(Settings().database_url, revision)
-
-
-async def _in_unit_of_work(settings: Settings, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
-    from app.db.engine import Database, create_engine
-    from app.db.store import SqlStore
-    from app.domain.bus import EventBus
-
-    database = Database(create_engine(settings.database_url))
-    try:
-        async with SqlStore(database, EventBus()).unit_of_work() as uow:
-            return await work(uow)
-    finally:
-        await database.dispose()
 
 
 @apikey_cli.command("create")

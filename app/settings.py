@@ -15,6 +15,20 @@ class UnknownChargePoints(StrEnum):
     accept = "accept"
 
 
+class ProcessRole(StrEnum):
+    """What one process runs: everything (the embedded default) or one part of a scale-out layout."""
+
+    all = "all"  # API, OCPP gateway and scheduler in one process: SQLite by default, no Redis
+    gateway = "gateway"  # OCPP sockets; records which charge points it holds, runs commands routed to it
+    api = "api"  # HTTP API and console; commands routed to the gateway holding the charge point
+    scheduler = "scheduler"  # planning and dispatch; profiles routed as the API's commands are
+
+
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SMARTCHARGE_", env_file=".env", extra="ignore")
 
@@ -75,6 +89,15 @@ class Settings(BaseSettings):
     clock_anchor: datetime | None = None
 
     log_level: str = "INFO"
+    log_format: LogFormat = LogFormat.text
+
+    # Scale-out (docs/scale-out.md): every role but `all` needs PostgreSQL and Redis.
+    role: ProcessRole = ProcessRole.all
+    redis_url: str | None = None
+    redis_prefix: str = "smartcharge"  # every Redis channel starts with it (deployments sharing one Redis)
+    gateway_id: str | None = None  # this gateway's name in the presence table (default: host-pid-random)
+    presence_lease_s: float = Field(default=15.0, gt=0)  # a gateway silent this long holds nothing
+    command_route_timeout_s: float = Field(default=5.0, gt=0)  # for the holding gateway to take a command
 
     @model_validator(mode="after")
     def _tls_complete(self) -> "Settings":
@@ -92,6 +115,22 @@ class Settings(BaseSettings):
         if self.ocpp_require_password is not None:
             return self.ocpp_require_password
         return not is_loopback(self.ocpp_host)
+
+    def scale_out_problem(self) -> str | None:
+        """Why this role cannot start with these settings (None when it can)."""
+        if self.role == ProcessRole.all:
+            return None
+        missing = []
+        if not self.database_url.startswith(("postgresql", "postgres")):
+            missing.append("PostgreSQL (SMARTCHARGE_DATABASE_URL=postgresql://...)")
+        if not self.redis_url:
+            missing.append("Redis (SMARTCHARGE_REDIS_URL=redis://...)")
+        if not missing:
+            return None
+        return (
+            f"role {self.role.value} needs {' and '.join(missing)}: processes of a scale-out layout share "
+            "their state in PostgreSQL and talk over Redis; run role `all` for one process on SQLite"
+        )
 
 
 def is_loopback(host: str) -> bool:

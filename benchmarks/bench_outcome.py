@@ -28,9 +28,9 @@ from app.demo.run import run_demo
 from app.demo.scenario import DemoConfig
 from simulator import Fleet, FleetSummary, Location
 
-KINDS = (Location.workplace, Location.home)
-SEEDS = (1, 2, 3)
-SPEED = float(os.environ.get("SMARTCHARGE_BENCH_SPEED", "360"))
+KINDS = tuple(Location(k) for k in os.environ.get("SMARTCHARGE_BENCH_KINDS", "workplace,home").split(","))
+SEEDS = tuple(int(s) for s in os.environ.get("SMARTCHARGE_BENCH_SEEDS", "1,2,3").split(","))
+SPEED = float(os.environ.get("SMARTCHARGE_BENCH_SPEED", "720"))
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from app.domain.enums import RegistrationStatus
 from app.domain.messages import Boot, StatusReport
 from app.domain.metering import MeterValuesMessage
 from app.domain.persistence import Store
-from app.domain.ports import ChargePointCommands, Clock, CommandRefused
+from app.domain.ports import NO_METRICS, ChargePointCommands, Clock, CommandRefused, Metrics
 from app.services.ocpp import authorisation, charge_points, data_transfer, meter_values, transactions
 from app.services.ocpp.certificates import CertificateAuthority
 from app.settings import Settings
@@ -44,12 +44,16 @@ class GatewayContext:
     commands: ChargePointCommands
     data_transfer_vendors: Collection[str] = ()
     authority: CertificateAuthority | None = None  # signs charge points' CSRs (SignCertificate)
+    metrics: Metrics = NO_METRICS
 
 
 class CentralSystemChargePoint(SecurityExtension, OcppJEndpoint):
     def __init__(self, charge_point_id: str, connection: Connection, context: GatewayContext) -> None:
         super().__init__(
-            charge_point_id, connection, max_message_bytes=context.settings.ocpp_max_message_bytes
+            charge_point_id,
+            connection,
+            max_message_bytes=context.settings.ocpp_max_message_bytes,
+            metrics=context.metrics,
         )
         self._ctx = context
         self._registration = RegistrationStatus.pending

@@ -9,7 +9,7 @@ from typing import Any
 from app.domain.enums import CommandStatus
 from app.domain.messages import Completion, NewCommand, ReservationRequest
 from app.domain.persistence import Store
-from app.domain.ports import Clock, CommandOutcome, CommandRefused
+from app.domain.ports import NO_METRICS, Clock, CommandOutcome, CommandRefused, Metrics
 from app.services.ocpp import authorization_key, security_requests
 from app.services.ocpp import commands as command_service
 from app.services.ocpp.commands import ReservationConflict, TagRefused
@@ -66,8 +66,15 @@ class GatewayCommands:
     """Sends operations to charge points connected to this process and records each as a `Command`."""
 
     def __init__(
-        self, registry: ConnectionRegistry, store: Store, clock: Clock, *, call_timeout_s: float
+        self,
+        registry: ConnectionRegistry,
+        store: Store,
+        clock: Clock,
+        *,
+        call_timeout_s: float,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
+        self._metrics = metrics
         self._registry = registry
         self._store = store
         self._clock = clock
@@ -96,7 +103,7 @@ class GatewayCommands:
         tag (any other is refused: `conflict`); its tag must be one that may charge (else `id_tag`).
         Date-times must be RFC 3339 with an offset and are sent as UTC `Z` (else `invalid`).
         """
-        command_id, task = await self._start(charge_point_id, action, payload, author)
+        command_id, task = await self.start(charge_point_id, action, payload, author)
         if wait:
             await asyncio.shield(task)
         return command_id
@@ -105,31 +112,15 @@ class GatewayCommands:
         self, charge_point_id: str, action: str, payload: Mapping[str, Any], *, author: str | None = None
     ) -> tuple[int, CommandOutcome]:
         """`send(..., wait=True)` that also returns the stored outcome (no read back from the database)."""
-        command_id, task = await self._start(charge_point_id, action, payload, author)
+        command_id, task = await self.start(charge_point_id, action, payload, author)
         return command_id, await asyncio.shield(task)
 
-    async def _start(
+    async def start(
         self, charge_point_id: str, action: str, payload: Mapping[str, Any], author: str | None
     ) -> tuple[int, asyncio.Task[CommandOutcome]]:
-        if action not in SENDABLE:
-            raise CommandRefused(
-                "unknown_action",
-                f"{action} is not a central-system operation of OCPP 1.6 (or its security extension)",
-            )
-        try:  # first: what is sent (and then validated) has its date-times in UTC
-            body = outbound_datetimes(action, dict(payload))
-        except InvalidDateTime as error:
-            raise CommandRefused("invalid", str(error)) from error
-        allocate = action == "ReserveNow" and "reservationId" not in body
-        try:
-            if authorization_key.sets_authorization_key(action, body):  # checked first: no echo of the value
-                authorization_key.check(body.get("value"))
-            validate(action, body | {"reservationId": 0} if allocate else body)
-            security_requests.check(action, body)
-        except (authorization_key.InvalidAuthorizationKey, security_requests.InvalidRequest) as error:
-            raise CommandRefused("invalid", str(error)) from error
-        except CallErrorCode as error:
-            raise CommandRefused("invalid", f"{error.code}: {error.details.get('cause', '')}") from error
+        """Validate, record and send one operation: its command id, and the task that ends with its outcome
+        (what `send` and `call` build on, and what a gateway runs for a command routed to it)."""
+        body, allocate = prepare(action, payload)
         endpoint = self._registry.get(charge_point_id)
         if endpoint is None:
             raise CommandRefused("not_connected", f"{charge_point_id} is not connected")
@@ -199,10 +190,36 @@ class GatewayCommands:
             )
         done = Completion(command_id, outcome, sent_at, self._clock.now(), password_hash)
         await command_service.finish(self._store, action, done)
+        self._metrics.command_finished(action, outcome.status.value)
         if recording is not None:
             await recording
         log.info("%s: %s #%d → %s", endpoint.id, action, command_id, outcome.status)
         return outcome
+
+
+def prepare(action: str, payload: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+    """The checks made before a command is recorded (raises `CommandRefused`): the body to send, with its
+    date-times in UTC, and whether it is a ReserveNow whose reservationId is still to be allocated."""
+    if action not in SENDABLE:
+        raise CommandRefused(
+            "unknown_action",
+            f"{action} is not a central-system operation of OCPP 1.6 (or its security extension)",
+        )
+    try:  # first: what is sent (and then validated) has its date-times in UTC
+        body = outbound_datetimes(action, dict(payload))
+    except InvalidDateTime as error:
+        raise CommandRefused("invalid", str(error)) from error
+    allocate = action == "ReserveNow" and "reservationId" not in body
+    try:
+        if authorization_key.sets_authorization_key(action, body):  # checked first: no echo of the value
+            authorization_key.check(body.get("value"))
+        validate(action, body | {"reservationId": 0} if allocate else body)
+        security_requests.check(action, body)
+    except (authorization_key.InvalidAuthorizationKey, security_requests.InvalidRequest) as error:
+        raise CommandRefused("invalid", str(error)) from error
+    except CallErrorCode as error:
+        raise CommandRefused("invalid", f"{error.code}: {error.details.get('cause', '')}") from error
+    return body, allocate
 
 
 def _reservation(action: str, payload: dict[str, Any]) -> ReservationRequest | None:

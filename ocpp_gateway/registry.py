@@ -10,6 +10,9 @@ class ConnectionRegistry:
     def get(self, charge_point_id: str) -> OcppJEndpoint | None:
         return self._endpoints.get(charge_point_id)
 
+    def endpoints(self) -> list[OcppJEndpoint]:
+        return list(self._endpoints.values())
+
     def ids(self) -> set[str]:
         return set(self._endpoints)
 

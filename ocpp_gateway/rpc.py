@@ -32,6 +32,7 @@ from ocpp.v16.enums import Action
 from websockets.asyncio.connection import Connection
 from websockets.exceptions import ConnectionClosed
 
+from app.domain.ports import NO_METRICS, Metrics
 from ocpp_gateway.errors import (
     CallErrorCode,
     FormationViolation,
@@ -122,6 +123,11 @@ def _takes_unique_id(function: Callable[..., Any]) -> bool:
     return "call_unique_id" in inspect.signature(function).parameters
 
 
+def _label(action: str) -> str:
+    """An action as a metric label: anything a charge point may send beyond OCPP's actions is `other`."""
+    return action if action in KNOWN_ACTIONS else "other"
+
+
 def _wants_unique_id(handler: Callable[..., Any]) -> bool:
     """Whether `handler` takes `call_unique_id`; cached per function, not per connection's bound method."""
     return _takes_unique_id(getattr(handler, "__func__", handler))
@@ -130,8 +136,16 @@ def _wants_unique_id(handler: Callable[..., Any]) -> bool:
 class OcppJEndpoint(OcppChargePoint):  # type: ignore[misc]
     """One charge point's connection. Subclasses declare `@on` / `@after` handlers as with the package."""
 
-    def __init__(self, charge_point_id: str, connection: Connection, *, max_message_bytes: int) -> None:
+    def __init__(
+        self,
+        charge_point_id: str,
+        connection: Connection,
+        *,
+        max_message_bytes: int,
+        metrics: Metrics = NO_METRICS,
+    ) -> None:
         super().__init__(charge_point_id, connection, logger=log)
+        self._metrics = metrics
         self.connection = connection
         self._max_message_bytes = max_message_bytes
         self._pending: dict[str, asyncio.Future[Reply]] = {}
@@ -186,6 +200,7 @@ class OcppJEndpoint(OcppChargePoint):  # type: ignore[misc]
             return
         call = await self._check_call(message, unique_id, len(text.encode()))
         if call is not None:
+            self._metrics.ocpp_message("in", _label(call.action), "call")
             self._in_progress.add(call.unique_id)
             await self._inbox.put(call)
 
@@ -265,6 +280,7 @@ class OcppJEndpoint(OcppChargePoint):  # type: ignore[misc]
             await self._send(frame)
         except ConnectionClosed:
             return
+        self._metrics.ocpp_message("out", _label(msg.action), "error" if frame.startswith("[4") else "result")
         if after is not None:
             self.spawn(after())
 
@@ -331,10 +347,13 @@ class OcppJEndpoint(OcppChargePoint):  # type: ignore[misc]
                     await self._send(_frame(CALL, unique_id, action, payload))
                 except ConnectionClosed as error:
                     raise ConnectionLost(f"{self.id} disconnected") from error
+                self._metrics.ocpp_message("out", action, "call")
                 if on_sent is not None:
                     await on_sent()
                 async with asyncio.timeout(timeout_s):
-                    return await future
+                    reply = await future
+                self._metrics.ocpp_message("in", action, "error" if reply.payload is None else "result")
+                return reply
             finally:
                 self._pending.pop(unique_id, None)
                 if not future.done():

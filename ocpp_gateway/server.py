@@ -19,7 +19,8 @@ from websockets.http11 import Request, Response
 
 from app.domain.bus import EventBus
 from app.domain.persistence import Store
-from app.domain.ports import Clock
+from app.domain.ports import NO_METRICS, Clock, Metrics
+from app.domain.presence import Presence
 from app.services.ocpp import charge_points, reservations
 from app.settings import Settings
 from ocpp_gateway import handshake, redaction, security, tls
@@ -50,15 +51,18 @@ class OcppServer:
         bus: EventBus,
         clock: Clock,
         data_transfer_vendors: Collection[str] = (),
+        presence: Presence | None = None,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         redaction.install()
         self.settings = settings
         self.store = store
         self.bus = bus
         self.clock = clock
+        self.presence = presence  # scale-out: claims in the presence table; None: this process holds all
         self.registry = ConnectionRegistry()
         self.commands = GatewayCommands(
-            self.registry, store, clock, call_timeout_s=settings.ocpp_call_timeout_s
+            self.registry, store, clock, call_timeout_s=settings.ocpp_call_timeout_s, metrics=metrics
         )
         self._context = GatewayContext(
             settings,
@@ -68,6 +72,7 @@ class OcppServer:
             self.commands,
             frozenset(data_transfer_vendors),
             security.authority_of(settings),
+            metrics,
         )
         self._server: Server | None = None
         self._housekeeping: asyncio.Task[None] | None = None
@@ -83,10 +88,11 @@ class OcppServer:
         return int(next(iter(self._server.sockets)).getsockname()[1])
 
     async def start(self) -> None:
-        # One gateway process holds all sockets (the embedded default): at start nobody is connected
-        # and no command is in flight.
-        async with self.store.unit_of_work() as uow:
-            await charge_points.gateway_started(uow, self.clock.now())
+        if self.presence is None:
+            # One gateway process holds all sockets (the embedded default): at start nobody is connected
+            # and no command is in flight. (With several, the presence leases say who is connected.)
+            async with self.store.unit_of_work() as uow:
+                await charge_points.gateway_started(uow, self.clock.now())
         self._server = await serve(
             self._serve_connection,
             self.settings.ocpp_host,
@@ -136,6 +142,8 @@ class OcppServer:
             if previous is not None:
                 self._replace(previous)
             async with self._state_locks[cp_id]:
+                if self.presence is not None:
+                    await self.presence.claim(cp_id, str(connection.id))
                 await charge_points.connected(self.store, self.bus, cp_id, self.clock.now())
             log.info("%s connected from %s", cp_id, connection.remote_address)
             await endpoint.start()
@@ -143,7 +151,7 @@ class OcppServer:
             log.info("%s: connection closed: %s", cp_id, closed)
         finally:
             if self.registry.unregister(endpoint):
-                await self._mark_disconnected(cp_id)
+                await self._mark_disconnected(cp_id, str(connection.id))
 
     def _replace(self, previous: OcppJEndpoint) -> None:
         log.warning(
@@ -155,11 +163,25 @@ class OcppServer:
         self._closers.add(closer)
         closer.add_done_callback(self._closers.discard)
 
-    async def _mark_disconnected(self, cp_id: str) -> None:
-        """Record the disconnect, unless a newer connection for the id arrived meanwhile."""
+    async def close_replaced(self, cp_id: str, connection_id: str) -> None:
+        """Close this connection of `cp_id` (if it is still the live one here): another gateway holds a
+        newer authenticated connection of the charge point."""
+        endpoint = self.registry.get(cp_id)
+        if endpoint is not None and str(endpoint.connection.id) == connection_id:
+            self._replace(endpoint)
+
+    def held_connections(self) -> dict[str, str]:
+        """Each charge point connected here, with its connection's id."""
+        return {endpoint.id: str(endpoint.connection.id) for endpoint in self.registry.endpoints()}
+
+    async def _mark_disconnected(self, cp_id: str, connection_id: str) -> None:
+        """Record the disconnect, unless a newer connection for the id arrived meanwhile (here, or on
+        another gateway)."""
         try:
             async with self._state_locks[cp_id]:
                 if cp_id in self.registry:
+                    return
+                if self.presence is not None and not await self.presence.release(cp_id, connection_id):
                     return
                 await charge_points.disconnected(self.store, self.bus, cp_id, self.clock.now())
         except Exception:

@@ -36,6 +36,9 @@ class FleetConfig:
     id_tags: int | None = None  # size of the tag pool; default one per connector
     configuration: dict[str, str] = field(default_factory=dict)
     warm_start: bool = True  # EVs that arrived before the start and are still there begin plugged in
+    # after the day (`duration_h`) no visit arrives; the fleet runs on until the last one has left, at most
+    # this long: each visit gets its whole stay, not a stay cut at the end of the day
+    run_out_h: float = 0.0
     validate_messages: bool = True  # schema-check outgoing CALLs (turn off to spare CPU in load tests)
     journal: bool = False  # keep every CALL sent (id, action, payload) in each charge point's stats
     ignore_limits: tuple[str, ...] = ()  # charge points that accept profiles but let EVs draw their maximum
@@ -47,6 +50,8 @@ class FleetConfig:
             raise ValueError("a simulated charge point has 1 or 2 connectors")
         if self.duration_h <= 0:
             raise ValueError("duration_h must be positive")
+        if self.run_out_h < 0:
+            raise ValueError("run_out_h must not be negative")
         known = {self.charge_point_id(index) for index in range(self.charge_points)}
         if unknown := sorted(set(self.ignore_limits) - known):
             raise ValueError(f"ignore_limits: no such charge point in the fleet: {', '.join(unknown)}")
@@ -159,6 +164,13 @@ class Fleet:
                 )
             )
 
+        last = max((plan.departure for plans in self.plans() for plan in plans), default=self.end)
+        self.end = min(max(self.end, last), self.end + timedelta(hours=config.run_out_h))
+
+    def plans(self) -> list[list[SessionPlan]]:
+        """Each connector's visits."""
+        return [c.plans for cp in self.charge_points for c in cp.connectors.values()]
+
     def _plan(self, sampler: SessionSampler) -> list[SessionPlan]:
         """Visits to one connector; with `warm_start`, those that began in the day before and are still
         there at the start are plugged in at the start (with the energy they still want)."""
@@ -174,7 +186,7 @@ class Fleet:
 
     @property
     def planned_sessions(self) -> int:
-        return sum(len(c.plans) for cp in self.charge_points for c in cp.connectors.values())
+        return sum(len(plans) for plans in self.plans())
 
     def summary(self) -> FleetSummary:
         sent: Counter[str] = Counter()

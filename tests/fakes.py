@@ -2,8 +2,8 @@
 profile sender that answers as told, and a clock that only moves when told."""
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -160,9 +160,19 @@ class FakeClock:
         self._instant_s = instant_s
         self._moved = asyncio.Event()
         self.slept: list[float] = []
+        self.holds = 0
 
     def now(self) -> datetime:
         return self._now
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """Counts the holds under way (this clock stands still anyway)."""
+        self.holds += 1
+        try:
+            yield
+        finally:
+            self.holds -= 1
 
     def advance(self, delta: timedelta) -> None:
         self._now += delta

@@ -10,15 +10,14 @@ from fastapi.staticfiles import StaticFiles
 
 from app.console import auth
 from app.console.pages import ROUTERS
-from app.console.sessions import LoginThrottle, Sessions
 from app.console.templating import STATIC_URL, render
+from app.console.throttle import LoginThrottle
 
 __all__ = ["install_console"]
 
 
 def install_console(app: FastAPI) -> None:
     """Mount the console's pages at `/` and its assets at `STATIC_URL`."""
-    app.state.console_sessions = Sessions()
     app.state.console_logins = LoginThrottle()
     app.mount(STATIC_URL, StaticFiles(directory=str(files("app.console") / "static")), name="console-static")
     app.include_router(auth.router)

@@ -1,8 +1,10 @@
-"""Log-in to the console with an API key (the roles are the API's), the session cookie, CSRF, log-out.
+"""Log-in to the console (a console user's username and password, or an API key), the session cookie,
+CSRF, log-out.
 
-The cookie holds a random session id only (HttpOnly, SameSite=Strict, Secure under TLS); the session, in the
-server's memory, names the key, which is authenticated again on every request. Forms carry a CSRF token:
-the session's, or before log-in one paired with a short-lived cookie."""
+The cookie holds a random token only (HttpOnly, SameSite=Lax, Secure under TLS); the session is in the
+database (`app.services.console_sessions`), so it survives a restart, and its user or key is checked again
+on every request. Forms carry a CSRF token: the session's, or before log-in one paired with a short-lived
+cookie. Failed log-ins from one address are throttled (`LoginThrottle`)."""
 
 import secrets
 from dataclasses import dataclass
@@ -13,13 +15,15 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.api.deps import StoreDep
-from app.console.sessions import LoginThrottle, Sessions
 from app.console.templating import render
+from app.console.throttle import LoginThrottle
 from app.domain.access import Principal
 from app.domain.enums import Role
 from app.services.access import authenticate
+from app.services.console_sessions import close_session, open_session, resume_session
+from app.services.users import check_password, principal_of
 
-__all__ = ["ConsoleUser", "LoginRequired", "Viewer", "router"]
+__all__ = ["ConsoleUser", "CsrfRejected", "LoginRequired", "Viewer", "check_csrf", "router"]
 
 SESSION_COOKIE = "smartcharge_console"
 LOGIN_CSRF_COOKIE = "smartcharge_login_csrf"
@@ -37,7 +41,7 @@ class CsrfRejected(Exception):
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who is looking at the console: the API key's principal and the session's CSRF token."""
+    """Who is looking at the console: the user's (or API key's) principal and the session's CSRF token."""
 
     principal: Principal
     csrf: str
@@ -46,10 +50,14 @@ class Viewer:
     def may_operate(self) -> bool:
         return self.principal.role in (Role.admin, Role.operator)
 
+    @property
+    def is_admin(self) -> bool:
+        return self.principal.role is Role.admin
 
-def sessions_of(request: Request) -> Sessions:
-    sessions: Sessions = request.app.state.console_sessions
-    return sessions
+    @property
+    def sees_driver_data(self) -> bool:
+        """Drivers' id tags and what carries them are not a grid operator's to see (as in the API)."""
+        return self.principal.role is not Role.grid_operator
 
 
 def now_utc() -> datetime:
@@ -57,15 +65,11 @@ def now_utc() -> datetime:
 
 
 async def console_user(request: Request, store: StoreDep) -> Viewer:
-    session = sessions_of(request).get(request.cookies.get(SESSION_COOKIE), now_utc())
-    if session is None:
-        raise LoginRequired
     async with store.unit_of_work() as uow:
-        principal = await authenticate(uow, session.token)
-    if principal is None:
-        sessions_of(request).close(request.cookies.get(SESSION_COOKIE))
+        resumed = await resume_session(uow, request.cookies.get(SESSION_COOKIE), now_utc())
+    if resumed is None:
         raise LoginRequired
-    return Viewer(principal, session.csrf)
+    return Viewer(resumed.principal, resumed.csrf)
 
 
 ConsoleUser = Annotated[Viewer, Depends(console_user)]
@@ -84,11 +88,18 @@ def safe_next(target: str | None) -> str:
 
 
 def _login_form(
-    request: Request, next_path: str, error: str | None = None, status: int = 200
+    request: Request, next_path: str, error: str | None = None, status: int = 200, username: str = ""
 ) -> HTMLResponse:
     token = secrets.token_urlsafe(32)
     response = render(
-        request, "login.html", status, csrf=token, next_path=safe_next(next_path), error=error, viewer=None
+        request,
+        "login.html",
+        status,
+        csrf=token,
+        next_path=safe_next(next_path),
+        error=error,
+        username=username,
+        viewer=None,
     )
     response.set_cookie(
         LOGIN_CSRF_COOKIE,
@@ -106,46 +117,63 @@ async def login_form(request: Request, next: str = "/") -> HTMLResponse:
     return _login_form(request, next)
 
 
+async def _principal(store: StoreDep, username: str, password: str, api_key: str) -> Principal | None:
+    """Who these credentials name: an API key, or a user and its password (checked outside the unit of
+    work: Argon2 holds no database connection)."""
+    if api_key:
+        async with store.unit_of_work() as uow:
+            return await authenticate(uow, api_key)
+    async with store.unit_of_work() as uow:
+        principal, password_hash = await principal_of(uow, username)
+    return principal if await check_password(password_hash, password) else None
+
+
 @router.post("/login")
 async def login(
     request: Request,
     store: StoreDep,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
     api_key: Annotated[str, Form()] = "",
     csrf: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
+    username, api_key = username.strip(), api_key.strip()
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(expected.encode(), csrf.encode()):
-        return _login_form(request, next, "The form had expired: please log in again.", 400)
+        return _login_form(request, next, "The form had expired: please log in again.", 400, username)
     throttle: LoginThrottle = request.app.state.console_logins
     client = request.client.host if request.client else "unknown"
     now = now_utc()
     locked = throttle.locked_until(client, now)
     if locked is not None:
         until = locked.strftime("%H:%M:%S UTC")
-        return _login_form(request, next, f"Too many failed log-ins: try again after {until}.", 429)
-    async with store.unit_of_work() as uow:
-        principal = await authenticate(uow, api_key.strip()) if api_key.strip() else None
+        return _login_form(request, next, f"Too many failed log-ins: try again after {until}.", 429, username)
+    if not api_key and not (username and password):
+        return _login_form(request, next, "Enter a username and a password, or an API key.", 400, username)
+    principal = await _principal(store, username, password, api_key)
     if principal is None:
         throttle.failed(client, now)
-        return _login_form(request, next, "Unknown or revoked API key.", 401)
+        error = "Unknown or revoked API key." if api_key else "Wrong username or password."
+        return _login_form(request, next, error, 401, username)
     throttle.succeeded(client)
+    async with store.unit_of_work() as uow:
+        token = await open_session(uow, principal, now)
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
-        SESSION_COOKIE,
-        sessions_of(request).open(api_key.strip(), now),
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
+        SESSION_COOKIE, token, httponly=True, samesite="lax", secure=request.url.scheme == "https"
     )
     response.delete_cookie(LOGIN_CSRF_COOKIE)
     return response
 
 
 @router.post("/logout")
-async def logout(viewer: ConsoleUser, request: Request, csrf: Annotated[str, Form()] = "") -> Response:
+async def logout(
+    viewer: ConsoleUser, request: Request, store: StoreDep, csrf: Annotated[str, Form()] = ""
+) -> Response:
     check_csrf(viewer, csrf)
-    sessions_of(request).close(request.cookies.get(SESSION_COOKIE))
+    async with store.unit_of_work() as uow:
+        await close_session(uow, request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response

@@ -18,13 +18,13 @@ def where_to_go(settings: Settings, host: str, port: int) -> str:
     scheme = "wss" if settings.ocpp_tls_cert else "ws"
     ocpp = f"{scheme}://{_reachable(settings.ocpp_host)}:{settings.ocpp_port}/ocpp/<charge point id>"
     login = (
-        "the value of SMARTCHARGE_ADMIN_TOKEN"
+        "with the API key SMARTCHARGE_ADMIN_TOKEN"
         if settings.admin_token is not None
-        else "a key from `smartcharge apikey create --role operator` (or set SMARTCHARGE_ADMIN_TOKEN)"
+        else "with a key from `smartcharge apikey create --role operator`"
     )
     return "\n".join(
         [
-            f"console   {web}/  (log in with an API key: {login})",
+            f"console   {web}/  (log in as a user from `smartcharge user create`, or {login})",
             f"API docs  {web}/docs",
             f"OCPP 1.6J {ocpp}  (subprotocol ocpp1.6)",
         ]

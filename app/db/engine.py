@@ -1,6 +1,6 @@
 """Engine factory and session scope. Built by the composition root, never at import."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
@@ -82,11 +82,11 @@ class Database:
     other callers: one transaction per batch instead of one per message (see `app.db.group_commit`).
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, on_batch: Callable[[float, int], None] | None = None) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
         writers = 1 if engine.dialect.name == "sqlite" else POSTGRES_WRITERS
-        self.group_commit = GroupCommitter(self._sessions, writers=writers)
+        self.group_commit = GroupCommitter(self._sessions, writers=writers, on_batch=on_batch)
 
     async def run(self, unit: Unit[T]) -> T:
         """Run `unit(session)` in a group-committed transaction; returns its result after the commit."""

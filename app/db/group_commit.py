@@ -56,8 +56,14 @@ class GroupCommitter:
     """Runs units of work in shared transactions on `writers` tasks (one for SQLite: one connection)."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], *, writers: int = 1, max_batch: int = 2000
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        writers: int = 1,
+        max_batch: int = 2000,
+        on_batch: Callable[[float, int], None] | None = None,
     ) -> None:
+        self._on_batch = on_batch  # (seconds, units) of each batch: the service's metrics
         self._sessions = sessions
         self._writers_wanted = writers
         self._max_batch = max_batch
@@ -122,7 +128,10 @@ class GroupCommitter:
         try:
             await self._commit_timed(batch)
         finally:
-            self.stats.busy_s += time.perf_counter() - started
+            elapsed_s = time.perf_counter() - started
+            self.stats.busy_s += elapsed_s
+            if self._on_batch is not None:
+                self._on_batch(elapsed_s, len(batch))
 
     async def _commit_timed(self, batch: list[_Pending]) -> None:
         try:

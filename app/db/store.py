@@ -13,7 +13,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db.batched import SqlBatchedWrites
 from app.db.engine import Database
-from app.db.repositories.access import SqlApiKeyRepository
+from app.db.repositories.access import (
+    SqlApiKeyRepository,
+    SqlConsoleSessionRepository,
+    SqlConsoleUserRepository,
+)
 from app.db.repositories.ocpp import (
     SqlChargePointRepository,
     SqlCommandRepository,
@@ -37,7 +41,11 @@ from app.db.repositories.plans import SqlPlanRepository
 from app.domain.bus import EventBus
 from app.domain.events import Event
 from app.domain.persistence import UnitOfWork
-from app.domain.repositories.access import ApiKeyRepository
+from app.domain.repositories.access import (
+    ApiKeyRepository,
+    ConsoleSessionRepository,
+    ConsoleUserRepository,
+)
 from app.domain.repositories.ocpp import (
     ChargePointRepository,
     CommandRepository,
@@ -69,6 +77,8 @@ class SqlUnitOfWork:
         self.session = session
         self.events: list[Event] = []
         self.api_keys: ApiKeyRepository = SqlApiKeyRepository(session)
+        self.console_users: ConsoleUserRepository = SqlConsoleUserRepository(session)
+        self.console_sessions: ConsoleSessionRepository = SqlConsoleSessionRepository(session)
         self.charge_points: ChargePointRepository = SqlChargePointRepository(session)
         self.id_tags: IdTagRepository = SqlIdTagRepository(session)
         self.transactions: TransactionRepository = SqlTransactionRepository(session)

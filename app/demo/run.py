@@ -35,6 +35,7 @@ from app.demo.scenario import (
     forecast_intervals,
 )
 from app.domain.clock import ScaledClock
+from app.domain.ports import Clock
 from app.main import create_app
 from app.settings import Settings, UnknownChargePoints
 from simulator import Fleet, FleetConfig, run_with_display
@@ -43,9 +44,9 @@ PAGE = 1000
 
 
 @contextlib.asynccontextmanager
-async def serve(settings: Settings) -> AsyncIterator[tuple[str, str]]:
+async def serve(settings: Settings, clock: Clock | None = None) -> AsyncIterator[tuple[str, str]]:
     """The service under uvicorn in this event loop on loopback; yields (API base URL, OCPP URL)."""
-    app = create_app(settings)
+    app = create_app(settings, clock=clock)
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", ws="none", lifespan="on")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
@@ -110,9 +111,9 @@ async def run_demo(
             clock_anchor=anchor,
             log_level="WARNING",
         )
-        clock = ScaledClock(config.speed, clock_start, anchor)
+        clock = ScaledClock(config.speed, clock_start, anchor, holdable=config.hold_clock)
         async with (
-            serve(settings) as (api_url, ocpp_url),
+            serve(settings, clock) as (api_url, ocpp_url),
             httpx.AsyncClient(
                 base_url=api_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
             ) as api,
@@ -126,9 +127,12 @@ async def run_demo(
                 location=config.location,
                 start=clock_start,  # the same visits for a seed, however long the set-up takes
                 duration_h=(day_end - clock_start) / timedelta(hours=1),
+                run_out_h=config.run_out_h,
                 seed=config.seed,
                 configuration={"MeterValueSampleInterval": str(config.sample_interval_s)},
             )
+            fleet = Fleet(fleet_config, clock)
+            day_end = fleet.end  # the day's last visit has left (at most `run_out_h` after the day)
             site_id = await create_site(
                 api,
                 fleet_config,
@@ -149,7 +153,6 @@ async def run_demo(
             await clock.sleep((clock_start - clock.now()).total_seconds())
             if clock.now() >= day_end:
                 raise RuntimeError("the set-up took longer than the simulated day: lower the speed")
-            fleet = Fleet(fleet_config, clock)
             console.print(
                 f"service: API {api_url}, OCPP {ocpp_url}, clock ×{config.speed:g}; site {site_id}: "
                 f"{config.charge_points} charge points × {config.connectors}, "

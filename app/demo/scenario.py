@@ -162,6 +162,12 @@ class DemoConfig:
     driver_app: bool = True  # tell the service each visit's departure and energy, as a driver's app would
     fallback_kw_per_connector: float = 1.5  # TxDefaultProfile share: what a connector may draw unplanned
     tolerance_kw: float | None = None  # default: see `tolerance_kw`
+    # simulated time stands still while the service plans and dispatches (see `ScaledClock`): its latency,
+    # a fraction of a second, would otherwise count `speed` times over
+    hold_clock: bool = True
+    # after the day no EV arrives; the simulation runs on until the last one has left, at most this long, so
+    # that each visit is judged by its own departure, not by the end of the day
+    run_out_h: float = 16.0
 
     @property
     def connectors_total(self) -> int:

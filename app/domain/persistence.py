@@ -10,7 +10,11 @@ from contextlib import AbstractAsyncContextManager
 from typing import Protocol, TypeVar
 
 from app.domain.events import Event
-from app.domain.repositories.access import ApiKeyRepository
+from app.domain.repositories.access import (
+    ApiKeyRepository,
+    ConsoleSessionRepository,
+    ConsoleUserRepository,
+)
 from app.domain.repositories.batched import BatchedWrites
 from app.domain.repositories.ocpp import (
     ChargePointRepository,
@@ -40,6 +44,8 @@ class UnitOfWork(Protocol):
     """One transaction. Events recorded here reach the bus after it commits, never after a rollback."""
 
     api_keys: ApiKeyRepository
+    console_users: ConsoleUserRepository
+    console_sessions: ConsoleSessionRepository
     charge_points: ChargePointRepository
     id_tags: IdTagRepository
     transactions: TransactionRepository

@@ -1,6 +1,7 @@
 """Ports: what the services need from the outside world, as protocols."""
 
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -15,6 +16,10 @@ class Clock(Protocol):
 
     async def sleep(self, seconds: float) -> None:
         """Wait `seconds` of this clock's time."""
+        ...
+
+    def hold(self) -> AbstractContextManager[None]:
+        """Stop this clock's time while the service works, where it is a simulation's (else a no-op)."""
         ...
 
 
@@ -121,3 +126,30 @@ class ProfileSender(Protocol):
         """Ask for a MeterValues now (TriggerMessage): what an EV draws under new limits, known in seconds
         rather than a sample interval later. False when the charge point would not."""
         ...
+
+
+class Metrics(Protocol):
+    """What the service counts for its operators (Prometheus: `app.metrics`). Calls are cheap and never
+    raise; `NO_METRICS` counts nothing."""
+
+    def ocpp_message(self, direction: str, action: str, kind: str) -> None:
+        """One OCPP-J frame `in` or `out`: a `call` of `action`, or its `result` or `error`."""
+        ...
+
+    def command_finished(self, action: str, status: str) -> None: ...
+
+    def replanned(self, status: str, solve_s: float) -> None: ...
+
+
+class _NoMetrics:
+    def ocpp_message(self, direction: str, action: str, kind: str) -> None:
+        pass
+
+    def command_finished(self, action: str, status: str) -> None:
+        pass
+
+    def replanned(self, status: str, solve_s: float) -> None:
+        pass
+
+
+NO_METRICS: Metrics = _NoMetrics()

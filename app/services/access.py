@@ -23,6 +23,7 @@ __all__ = [
     "create_api_key",
     "digest",
     "get_api_key",
+    "key_principal",
     "list_api_keys",
     "revoke_api_key",
 ]
@@ -64,7 +65,12 @@ async def bootstrap_admin_key(uow: UnitOfWork, token: str) -> ApiKey:
 
 async def authenticate(uow: UnitOfWork, token: str) -> Principal | None:
     key = await uow.api_keys.by_hash(digest(token))
-    if key is None or key.revoked_at is not None or key.id is None:
+    return None if key is None else key_principal(key)
+
+
+def key_principal(key: ApiKey) -> Principal | None:
+    """What a key may do, until it is revoked."""
+    if key.revoked_at is not None or key.id is None:
         return None
     sites = frozenset(key.site_ids) if key.site_ids is not None else None
     return Principal(key_id=key.id, name=key.name, role=Role(key.role), site_ids=sites)

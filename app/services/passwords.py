@@ -23,7 +23,7 @@ from cachetools import TTLCache
 # and a whole fleet reconnects at once after an outage. Hashes made with other parameters still verify.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
-__all__ = ["PasswordVerifier", "hash_password", "verify_password"]
+__all__ = ["PasswordVerifier", "decoy_hash", "hash_password", "verify_password"]
 
 
 def hash_password(password: str) -> str:
@@ -38,7 +38,7 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 
 @functools.cache
-def _decoy_hash() -> str:
+def decoy_hash() -> str:
     return hash_password(secrets.token_urlsafe(16))
 
 
@@ -108,7 +108,7 @@ class PasswordVerifier:
 
     async def decoy(self, password: str) -> None:
         """Spend what a verification costs (an unknown id answers as slowly as a wrong password)."""
-        await self._run(await asyncio.to_thread(_decoy_hash), password)
+        await self._run(await asyncio.to_thread(decoy_hash), password)
 
     async def _run(self, password_hash: str, password: str) -> bool:
         self.argon2_runs += 1

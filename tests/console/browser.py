@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.async_api import Browser as Chromium
 from playwright.async_api import BrowserContext, Page, Route, async_playwright, expect
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -18,14 +19,35 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 @dataclass
 class Browser:
-    context: BrowserContext
+    chromium: Chromium
     base_url: str
     foreign: list[str] = field(default_factory=list)  # requests refused: not to loopback
+    contexts: list[BrowserContext] = field(default_factory=list)
+
+    @property
+    def context(self) -> BrowserContext:
+        return self.contexts[0]
 
     async def open(self, path: str) -> Page:
         page = await self.context.new_page()
         await page.goto(f"{self.base_url}{path}")
         return page
+
+    async def another_person(self) -> BrowserContext:
+        """A context of its own (cookies apart: another person's browser), guarded like the first."""
+        context = await self.chromium.new_context()
+        context.set_default_timeout(TIMEOUT_MS)
+        await context.route("**/*", self._guard)
+        self.contexts.append(context)
+        return context
+
+    async def _guard(self, route: Route) -> None:
+        url = route.request.url
+        if urlsplit(url).scheme in ("data", "blob") or urlsplit(url).hostname in LOOPBACK:
+            await route.continue_()
+        else:
+            self.foreign.append(url)
+            await route.abort()
 
 
 @contextlib.asynccontextmanager
@@ -35,20 +57,9 @@ async def chromium(base_url: str) -> AsyncIterator[Browser]:
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install -y chromium)")
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM))
-        context = await browser.new_context()
-        context.set_default_timeout(TIMEOUT_MS)
         expect.set_options(timeout=TIMEOUT_MS)
-        session = Browser(context, base_url)
-
-        async def guard(route: Route) -> None:
-            url = route.request.url
-            if urlsplit(url).scheme in ("data", "blob") or urlsplit(url).hostname in LOOPBACK:
-                await route.continue_()
-            else:
-                session.foreign.append(url)
-                await route.abort()
-
-        await context.route("**/*", guard)
+        session = Browser(browser, base_url)
+        await session.another_person()
         try:
             yield session
         finally:

@@ -1,5 +1,5 @@
-"""What the console's browser tests share: the service's root URL, logging in through the form, a site with
-a charge point that boots over a real WebSocket."""
+"""What the console's browser tests share: the service's root URL, console users and logging in through the
+form, a site with a charge point that boots over a real WebSocket."""
 
 import contextlib
 from collections.abc import AsyncIterator
@@ -8,6 +8,8 @@ from typing import Any
 from ocpp.v16 import call
 from playwright.async_api import Page, expect
 
+from app.domain.enums import Role
+from app.services.users import create_user, hashed
 from tests.e2e.service import Service
 from tests.gateway.helpers import ClientChargePoint, connect_charge_point
 
@@ -20,7 +22,15 @@ async def log_in(page: Page, api_key: str) -> None:
     """On the log-in form (where any console page sends a visitor without a session), enter `api_key`."""
     await expect(page.get_by_role("heading", name="Log in to the console")).to_be_visible()
     await page.get_by_label("API key").fill(api_key)
-    await page.get_by_role("button", name="Log in").click()
+    await page.get_by_role("button", name="Log in with the key").click()
+
+
+async def log_in_as(page: Page, username: str, password: str) -> None:
+    """On the log-in form, a console user's username and password."""
+    await expect(page.get_by_role("heading", name="Log in to the console")).to_be_visible()
+    await page.get_by_role("textbox", name="Username").fill(username)
+    await page.get_by_label("Password", exact=True).fill(password)
+    await page.get_by_role("button", name="Log in", exact=True).click()
 
 
 async def add_site(service: Service, name: str, **fields: Any) -> int:
@@ -45,3 +55,14 @@ async def booted_charge_point(service: Service, cp_id: str, site_id: int) -> Asy
         await client.call(call.StatusNotification(connector_id=1, error_code="NoError", status="Available"))
         await client.call(call.Heartbeat())
         yield client
+
+
+async def add_user(
+    service: Service, username: str, password: str, role: Role, site_ids: list[int] | None = None
+) -> int:
+    """A console user, created through the service `smartcharge user create` calls."""
+    password_hash = await hashed(password)
+    async with service.app.state.store.unit_of_work() as uow:
+        user = await create_user(uow, username, password_hash, role, site_ids=site_ids)
+    assert user.id is not None
+    return user.id

@@ -11,7 +11,8 @@ def test_the_banner_names_the_console_the_docs_and_the_ocpp_url() -> None:
         Settings(ocpp_host="0.0.0.0", ocpp_port=9000, admin_token=SecretStr("s")), "0.0.0.0", 8000
     )
     assert banner.splitlines() == [
-        "console   http://127.0.0.1:8000/  (log in with an API key: the value of SMARTCHARGE_ADMIN_TOKEN)",
+        "console   http://127.0.0.1:8000/  (log in as a user from `smartcharge user create`, or with the API"
+        " key SMARTCHARGE_ADMIN_TOKEN)",
         "API docs  http://127.0.0.1:8000/docs",
         "OCPP 1.6J ws://127.0.0.1:9000/ocpp/<charge point id>  (subprotocol ocpp1.6)",
     ]

@@ -19,6 +19,7 @@ from app.domain.events import (
     TransactionStopped,
 )
 from app.domain.planning import Override, OverrideKind, OverrideScope
+from app.domain.ports import DispatchResult, TxSchedule
 from app.domain.snapshot import (
     ActiveTransaction,
     DefaultProfileBasis,
@@ -93,6 +94,20 @@ async def test_a_forecast_replans_the_site_stores_the_revision_and_sends_each_pr
     assert {(d.status, d.purpose, d.revision_id) for d in running.store.batched.dispatches} == {
         ("accepted", "TxProfile", revision.id)
     }
+
+
+async def test_a_simulation_clock_is_held_while_the_plan_is_made_and_sent(running: Running) -> None:
+    held_while_sending: list[int] = []
+    send = running.sender.send_tx_profile
+
+    async def sending(schedule: TxSchedule) -> DispatchResult:
+        held_while_sending.append(running.clock.holds)
+        return await send(schedule)
+
+    running.sender.send_tx_profile = sending  # type: ignore[method-assign]
+    await running.scheduler.replan_now(1, "operator request")
+    assert held_while_sending == [1, 1]
+    assert running.clock.holds == 0
 
 
 async def test_an_unchanged_plan_sends_nothing_again(running: Running) -> None:

@@ -1,5 +1,6 @@
 """The scaled clock, and a small fleet end to end against the test central system."""
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,6 +30,57 @@ async def test_scaled_clock_sleeps_in_simulated_seconds() -> None:
     before = clock.now()
     await clock.sleep(60)  # 0.1 s real
     assert timedelta(seconds=55) <= clock.now() - before <= timedelta(seconds=120)
+
+
+class WallTime:
+    """`time.time` as the test moves it."""
+
+    def __init__(self) -> None:
+        self.now_s = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now_s
+
+
+@pytest.fixture
+def wall(monkeypatch: pytest.MonkeyPatch) -> WallTime:
+    wall = WallTime()
+    monkeypatch.setattr("app.domain.clock.time.time", wall)
+    return wall
+
+
+def test_a_held_clock_stands_still_and_goes_on_from_where_it_stopped(wall: WallTime) -> None:
+    clock = ScaledClock(speed=100, start=START, holdable=True)
+    wall.now_s += 1
+    assert clock.now() == START + timedelta(seconds=100)
+    with clock.hold():
+        wall.now_s += 5
+        with clock.hold():  # nested: still standing
+            wall.now_s += 5
+        assert clock.now() == START + timedelta(seconds=100)
+    assert clock.held_s == 10
+    wall.now_s += 2
+    assert clock.now() == START + timedelta(seconds=300)
+
+
+def test_hold_is_a_no_op_unless_the_clock_is_holdable(wall: WallTime) -> None:
+    clock = ScaledClock(speed=100, start=START)
+    with clock.hold():
+        wall.now_s += 1
+        assert clock.now() == START + timedelta(seconds=100)
+
+
+@pytest.mark.anyio
+async def test_a_sleep_waits_out_a_hold_in_simulated_seconds() -> None:
+    clock = ScaledClock(speed=600, start=START, holdable=True)
+    with clock.hold():
+        held_at = clock.now()
+        sleeper = asyncio.create_task(clock.sleep(60))  # 0.1 s of wall time once running
+        done, _ = await asyncio.wait({sleeper}, timeout=0.3)
+        assert not done  # simulated time stood still: the minute did not pass
+        assert clock.now() == held_at
+    await sleeper
+    assert clock.now() - held_at >= timedelta(seconds=60)
 
 
 def test_clock_from_env_is_the_shared_contract() -> None:
@@ -65,6 +117,34 @@ def test_fleet_config_names_the_charge_points_that_ignore_limits() -> None:
     config = FleetConfig(url="ws://x", site="north", charge_points=2, ignore_limits=("north-CP002",))
     fleet = Fleet(config, ScaledClock(start=START))
     assert [cp.spec.ignores_limits for cp in fleet.charge_points] == [False, True]
+
+
+def test_a_fleet_runs_out_its_visits_after_the_day_but_takes_no_new_ones() -> None:
+    def fleet(run_out_h: float) -> Fleet:
+        config = FleetConfig(
+            url="ws://x",
+            charge_points=5,
+            location=Location.home,
+            start=START,
+            duration_h=6,
+            run_out_h=run_out_h,
+            seed=4,
+        )
+        return Fleet(config, ScaledClock(start=START))
+
+    day_end = START + timedelta(hours=6)
+    cut = fleet(0)
+    assert cut.end == day_end
+    whole = fleet(48)
+    visits = [plan for plans in whole.plans() for plan in plans]
+    assert visits
+    assert all(plan.arrival < day_end for plan in visits)
+    last = max(plan.departure for plan in visits)
+    assert last > day_end  # home visits stay the night: some outlast the day
+    assert whole.end == last
+    assert fleet(1).end == day_end + timedelta(hours=1)  # at most run_out_h
+    with pytest.raises(ValueError, match="run_out_h"):
+        FleetConfig(url="ws://x", run_out_h=-1)
 
 
 def test_same_seed_same_fleet_plans() -> None:

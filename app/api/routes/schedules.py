@@ -9,6 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from app.api.csv import csv_response
 from app.api.deps import ClockDep, OperatorDep, ReaderDep, StoreDep, UowDep, check_site_access
+from app.api.errors import Problem
 from app.api.schemas import (
     ComplianceOut,
     EntryOut,
@@ -127,7 +128,14 @@ async def replan(site_id: RowId, request: Request, store: StoreDep, _: OperatorD
     async with store.unit_of_work() as uow:  # let go of the connection before planning needs one
         with service_problems():
             await sites.get_site(uow, site_id)
-    revision_id = await request.app.state.scheduler.replan_now(site_id, "operator request")
+    scheduler = request.app.state.scheduler
+    if scheduler is None:
+        raise Problem(
+            503,
+            "planning runs in the scheduler processes (role scheduler); post a forecast or "
+            "an override to trigger a replan from here",
+        )
+    revision_id = await scheduler.replan_now(site_id, "operator request")
     return ReplanOut(revision_id=revision_id)
 
 

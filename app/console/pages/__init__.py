@@ -2,7 +2,18 @@
 
 from fastapi import APIRouter
 
-from app.console.pages import charge_points, commands, home, registration, sites, transactions
+from app.console.pages import (
+    charge_points,
+    commands,
+    home,
+    id_tags,
+    registration,
+    reservations,
+    site_planning,
+    sites,
+    transactions,
+    users,
+)
 
 __all__ = ["ROUTERS"]
 
@@ -13,4 +24,8 @@ ROUTERS: list[APIRouter] = [
     sites.router,
     commands.router,
     transactions.router,
+    id_tags.router,
+    users.router,
+    reservations.router,
+    site_planning.router,
 ]

@@ -94,7 +94,9 @@ async def operation_form(
         return refused
     if action not in SENDABLE:
         return _refused(request, viewer, 404, f"{action} is not a central-system operation of OCPP 1.6.")
-    return await _form(request, viewer, store, commands, action, {"charge_point": charge_point})
+    names = {f.name for f in form_fields(action)}  # a link may fill fields in (a reservation's cancel)
+    given = {name: value for name, value in request.query_params.items() if name in names}
+    return await _form(request, viewer, store, commands, action, {"charge_point": charge_point} | given)
 
 
 @router.post("/operations/{action}")

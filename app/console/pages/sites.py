@@ -11,9 +11,11 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from app.api.deps import ClockDep, StoreDep
 from app.console.auth import ConsoleUser, Viewer
 from app.console.overview import reachable_sites, site_now
+from app.console.site_views import planning_context
 from app.console.templating import render
-from app.domain.persistence import UnitOfWork
+from app.domain.persistence import Store, UnitOfWork
 from app.domain.planning import Site
+from app.domain.ports import Clock
 from app.services.errors import NotFound
 from app.services.planning import sites
 from app.services.planning.site_load import site_load
@@ -50,12 +52,34 @@ async def site_list(request: Request, viewer: ConsoleUser, store: StoreDep, cloc
 async def site_page(
     site_id: int, request: Request, viewer: ConsoleUser, store: StoreDep, clock: ClockDep
 ) -> HTMLResponse:
+    return await render_site_page(request, viewer, store, clock, site_id)
+
+
+async def render_site_page(
+    request: Request, viewer: Viewer, store: Store, clock: Clock, site_id: int, status: int = 200, **form: Any
+) -> HTMLResponse:
+    """The site's page; `form` says what a refused form needs to (its errors, what was typed)."""
+    now = clock.now()
     async with store.unit_of_work() as uow:
         site = await _site(uow, viewer, site_id)
         if site is None:
             return _not_found(request, viewer, site_id)
-        current = await site_now(uow, site, clock.now())
-    return render(request, "site.html", viewer=viewer, site=site, current=current, refresh_s=REFRESH_S)
+        current = await site_now(uow, site, now)
+        planning = await planning_context(uow, viewer, site, now)
+    posted = request.query_params.get("forecast", "")
+    outcome = request.query_params.get("outcome", "") if posted.isdigit() else ""
+    return render(
+        request,
+        "site.html",
+        status,
+        viewer=viewer,
+        site=site,
+        current=current,
+        refresh_s=REFRESH_S,
+        posted=(posted, outcome) if outcome in ("posted", "replayed") else None,
+        **planning,
+        **form,
+    )
 
 
 @router.get("/sites/{site_id}/now")

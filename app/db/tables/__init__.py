@@ -4,7 +4,7 @@ The rule for names: a table is its entity's class name in snake_case (`SiteGroup
 Core `Table` object that name with `_table`.
 """
 
-from app.db.tables import access, ocpp, planning, security
+from app.db.tables import access, cluster, ocpp, planning, security
 from app.db.tables.base import metadata
 
-__all__ = ["access", "metadata", "ocpp", "planning", "security"]
+__all__ = ["access", "cluster", "metadata", "ocpp", "planning", "security"]

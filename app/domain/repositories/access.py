@@ -1,8 +1,9 @@
-"""API keys."""
+"""API keys, console users and console sessions."""
 
+from datetime import datetime
 from typing import Protocol
 
-from app.domain.access import ApiKey
+from app.domain.access import ApiKey, ConsoleSession, ConsoleUser
 from app.domain.paging import Found, Window
 
 
@@ -16,3 +17,31 @@ class ApiKeyRepository(Protocol):
     async def list(self, window: Window, *, revoked: bool | None = None) -> Found[ApiKey]:
         """Oldest first; `revoked` True or False keeps only (not) revoked keys."""
         ...
+
+
+class ConsoleUserRepository(Protocol):
+    def add(self, user: ConsoleUser) -> None: ...
+
+    async def get(self, user_id: int) -> ConsoleUser | None: ...
+
+    async def by_username(self, username: str) -> ConsoleUser | None:
+        """The user with this username, compared without regard to case."""
+        ...
+
+    async def list(self, window: Window, *, search: str | None = None) -> Found[ConsoleUser]:
+        """By username; `search` keeps those whose username contains it (any case)."""
+        ...
+
+
+class ConsoleSessionRepository(Protocol):
+    def add(self, session: ConsoleSession) -> None: ...
+
+    async def get(self, session_id: str) -> ConsoleSession | None: ...
+
+    async def delete(self, session_id: str) -> None: ...
+
+    async def delete_of_user(self, user_id: int) -> int:
+        """End every session of a user; returns how many there were."""
+        ...
+
+    async def delete_expired(self, now: datetime) -> int: ...

@@ -193,8 +193,9 @@ class CommandRepository(Protocol):
 
     async def get(self, command_id: int) -> Command | None: ...
 
-    async def fail_pending(self, now: datetime) -> int:
-        """Mark every pending command as an error (the gateway restarted before an answer); how many."""
+    async def fail_pending(self, now: datetime, charge_point_ids: Collection[str] | None = None) -> int:
+        """Mark pending commands as an error (`Interrupted`: their gateway stopped before an answer came),
+        every one or those of `charge_point_ids`; how many."""
         ...
 
     async def list(self, window: Window, filters: CommandFilter) -> Found[Command]: ...

@@ -5,6 +5,7 @@ The hot paths are batched writes that join the group commit; each returns once i
 its event is published then.
 """
 
+import asyncio
 from datetime import datetime
 
 from app.domain.bus import EventBus
@@ -95,3 +96,11 @@ async def gateway_started(uow: UnitOfWork, now: datetime) -> None:
     connected) and the commands left pending will never be answered."""
     await uow.charge_points.mark_all_disconnected()
     await uow.commands.fail_pending(now)
+
+
+async def holders_lost(store: Store, bus: EventBus, charge_point_ids: list[str], now: datetime) -> None:
+    """Scale-out: the gateway holding these charge points stopped renewing its lease. They are disconnected
+    (until they connect to another gateway) and the commands it was running for them will not be answered."""
+    async with store.unit_of_work() as uow:
+        await uow.commands.fail_pending(now, charge_point_ids)
+    await asyncio.gather(*(disconnected(store, bus, cp_id, now) for cp_id in charge_point_ids))

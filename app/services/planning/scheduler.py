@@ -42,12 +42,13 @@ from app.domain.events import (
 from app.domain.grid import floor_to_interval
 from app.domain.persistence import Store
 from app.domain.planning import ProfileDispatch
-from app.domain.ports import Clock, DispatchResult, ProfileSender, TxSchedule
+from app.domain.ports import NO_METRICS, Clock, DispatchResult, Metrics, ProfileSender, TxSchedule
 from app.services.errors import NotFound
 from app.services.planning.compliance import ComplianceChange, OverDrawRule
+from app.services.planning.defaults import DefaultProfiles
 from app.services.planning.demand import HISTORY_SESSIONS
 from app.services.planning.learning import LearningRule
-from app.services.planning.policy import DispatchState, Verdict, default_limit_kw
+from app.services.planning.policy import DispatchState, Verdict
 from app.services.planning.problem import Plan, build_plan, next_override_change
 from app.services.planning.revisions import store_revision
 from app.services.planning.schedules import record_compliance
@@ -95,8 +96,10 @@ class Scheduler:
         clock: Clock,
         events: EventBus,
         settings: SchedulerSettings | None = None,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self.store = store
+        self.metrics = metrics
         self.sender = sender
         self.clock = clock
         self.events = events
@@ -107,7 +110,11 @@ class Scheduler:
         self._tasks: set[asyncio.Task[None]] = set()
         self._ticker: asyncio.Task[None] | None = None
         self._semaphore = asyncio.Semaphore(self.settings.dispatch_concurrency)
-        self._defaults_pending: set[int] = set()  # sites whose default profiles are about to be sent
+        self._defaults = DefaultProfiles(
+            store, sender, self.state,
+            lambda cp_id, result: self._record(cp_id, 0, None, None, "TxDefaultProfile", result, 1),
+            self._spawn, debounce_s=self.settings.debounce_s, share=self.settings.default_profile_share,
+        )  # fmt: skip
         self._wakeups = Wakeups(clock, lambda site_id: self.request(site_id, "override in or out of force"))
 
     # -- lifecycle -------------------------------------------------------------------------------------
@@ -180,7 +187,7 @@ class Scheduler:
             case ChargePointBooted() if event.registration_status == "Accepted":
                 self.state.charge_point_reset(event.charge_point_id, event.timestamp)
                 await self._record_compliance()
-                self._spawn(self._send_default_profile(event.charge_point_id))
+                self._spawn(self._defaults.send(event.charge_point_id))
                 await self._request_for_cp(event.charge_point_id, "BootNotification")
             case ChargePointConnected() | ChargePointDisconnected():
                 self.state.charge_point_reset(event.charge_point_id, event.timestamp)
@@ -209,12 +216,12 @@ class Scheduler:
             if site_id is None:
                 continue  # a charge point without a site gets nothing new
             if moved:
-                self._send_default_profiles(site_id)
+                self._defaults.send_to_site(site_id)
             self.request(site_id, "charge point placed")
 
     def _on_site_changed(self, event: SiteChanged) -> None:
         if event.fields & DEFAULT_PROFILE_FIELDS:
-            self._send_default_profiles(event.site_id)
+            self._defaults.send_to_site(event.site_id)
         if event.fields - {"name"}:
             self.request(event.site_id, "site changed")
 
@@ -236,6 +243,10 @@ class Scheduler:
 
     # -- plan and dispatch -------------------------------------------------------------------------------
     async def _plan_and_dispatch(self, site_id: int, trigger: str) -> int | None:
+        with self.clock.hold():  # a simulation's time waits for the plan to be out
+            return await self._plan_and_send(site_id, trigger)
+
+    async def _plan_and_send(self, site_id: int, trigger: str) -> int | None:
         now = self.clock.now()
         async with self.store.unit_of_work() as uow:
             snapshot = await uow.plans.snapshot(
@@ -258,6 +269,7 @@ class Scheduler:
             "site %d: revision %d (%s) %s, %d sessions, %.3f s",
             site_id, revision_id, trigger, result.status.value, len(plan.sessions), result.solve_seconds,
         )  # fmt: skip
+        self.metrics.replanned(result.status.value, result.solve_seconds)
         schedules = self.state.planned(plan, result, self.sender.is_connected, now)
         plan_sent = Countdown(len(schedules))
         await asyncio.gather(
@@ -303,16 +315,19 @@ class Scheduler:
             attempts=self.settings.retry_attempts,
             connected=self.sender.is_connected(schedule.charge_point_id),
         )
-        if verdict is Verdict.RETRY:
-            await self.clock.sleep(self.settings.retry_backoff_s * 2 ** (attempt - 1))
-            if self.state.still_planned(schedule):
-                await self._dispatch(schedule, revision_id, site_id, attempt + 1)
+        if verdict is Verdict.RETRY:  # in a task of its own: the plan is out, a simulation's clock runs on
+            self._spawn(self._retry(schedule, revision_id, site_id, attempt))
         elif verdict is Verdict.NON_COMPLIANT:
             tx = schedule.transaction_id
             log.warning(
                 "transaction %d: profile %s (%s); planned at its maximum", tx, result.status, result.reason
             )
             self.request(site_id, f"non-compliant {tx}")
+
+    async def _retry(self, schedule: TxSchedule, revision_id: int, site_id: int, attempt: int) -> None:
+        await self.clock.sleep(self.settings.retry_backoff_s * 2 ** (attempt - 1))
+        if self.state.still_planned(schedule):
+            await self._dispatch(schedule, revision_id, site_id, attempt + 1)
 
     async def _record_compliance(self) -> list[ComplianceChange]:
         """Store each change of a transaction's compliance found since the last call as an event (the API
@@ -354,41 +369,3 @@ class Scheduler:
             created_at=utcnow(),
         )
         await self.store.batched.record_dispatch(dispatch)  # one INSERT with the other profiles' rows
-
-    def _send_default_profiles(self, site_id: int) -> None:
-        """A new TxDefaultProfile to each connected charge point of the site (an offline one gets its own
-        when it boots): what they share, or may take, changed. Debounced per site: a fleet placed one
-        charge point after another gets one round, not one per charge point placed."""
-        if site_id in self._defaults_pending:
-            return
-        self._defaults_pending.add(site_id)
-        self._spawn(self._send_default_round(site_id))
-
-    async def _send_default_round(self, site_id: int) -> None:
-        await asyncio.sleep(self.settings.debounce_s)
-        self._defaults_pending.discard(site_id)
-        async with self.store.unit_of_work() as uow:
-            charge_point_ids = await uow.plans.charge_points_in(site_id)
-        for charge_point_id in charge_point_ids:
-            if self.sender.is_connected(charge_point_id):
-                self._spawn(self._send_default_profile(charge_point_id))
-
-    async def _send_default_profile(self, charge_point_id: str) -> None:
-        """A TxDefaultProfile that keeps the site safe while the central system is unreachable: at boot, and
-        whenever the site's fallback capacity or the charge points sharing it change."""
-        async with self.store.unit_of_work() as uow:
-            basis = await uow.plans.default_profile_basis(charge_point_id)
-        if basis is None:
-            return
-        min_kw = basis.min_current_a * basis.phases * basis.voltage_v / 1000
-        share = self.settings.default_profile_share
-        limit_kw = default_limit_kw(basis.site, basis.connectors, share, min_kw)
-        result = await self.sender.send_default_profile(
-            charge_point_id,
-            limit_kw,
-            phases=basis.phases,
-            voltage_v=basis.voltage_v,
-            min_current_a=basis.min_current_a,
-        )
-        self.state.default_dispatched(charge_point_id, limit_kw, result)
-        await self._record(charge_point_id, 0, None, None, "TxDefaultProfile", result, 1)

@@ -1,5 +1,6 @@
 """What the central system sent: commands, the reservations ReserveNow makes, DataTransfer messages."""
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -27,14 +28,17 @@ class SqlCommandRepository(Repository):
     async def get(self, command_id: int) -> Command | None:
         return await self.session.get(Command, command_id)
 
-    async def fail_pending(self, now: datetime) -> int:
+    async def fail_pending(self, now: datetime, charge_point_ids: Collection[str] | None = None) -> int:
+        which = command_table.c.status == CommandStatus.pending
+        if charge_point_ids is not None:
+            which = and_(which, command_table.c.charge_point_id.in_(list(charge_point_ids)))
         result: Any = await self.session.exec(
             update(Command)
-            .where(command_table.c.status == CommandStatus.pending)
+            .where(which)
             .values(
                 status=CommandStatus.error,
                 error_code="Interrupted",
-                error_description="the gateway restarted before an answer came",
+                error_description="the gateway stopped before an answer came",
                 completed_at=now,
             )
         )

@@ -29,6 +29,7 @@ from app.services.ocpp.reporting.transactions import (
     get_transaction,
     list_transactions,
     transaction_meter_values,
+    transaction_profiles,
 )
 
 __all__ = [
@@ -62,4 +63,5 @@ __all__ = [
     "reservation_is_active",
     "status_summary",
     "transaction_meter_values",
+    "transaction_profiles",
 ]

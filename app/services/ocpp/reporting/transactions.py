@@ -2,12 +2,15 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from app.domain.access import Scope
-from app.domain.ocpp import MeterValue, Transaction
+from app.domain.ocpp import Command, MeterValue, Transaction
 from app.domain.paging import Found, Window
 from app.domain.persistence import UnitOfWork
-from app.domain.queries import TransactionFilter
+from app.domain.queries import CommandFilter, TransactionFilter
+
+PROFILES_READ = 1000  # the latest SetChargingProfile requests of a charge point looked through
 
 
 @dataclass(frozen=True)
@@ -59,3 +62,20 @@ async def get_transaction(
 async def transaction_meter_values(uow: UnitOfWork, transaction_id: int) -> list[MeterValue]:
     """Oldest first."""
     return await uow.meter_values.of_transaction(transaction_id)
+
+
+async def transaction_profiles(uow: UnitOfWork, transaction: Transaction) -> list[Command]:
+    """The SetChargingProfile requests sent for `transaction` (the profile names its transactionId), oldest
+    first, with their outcome; among the charge point's latest `PROFILES_READ` since the transaction began."""
+    filters = CommandFilter(
+        charge_point_id=transaction.charge_point_id,
+        action="SetChargingProfile",
+        since=transaction.start_received_at - timedelta(minutes=1),
+    )
+    found = await uow.commands.list(Window(PROFILES_READ, 0), filters)
+    mine = [
+        command
+        for command in found.items
+        if (command.payload.get("csChargingProfiles") or {}).get("transactionId") == transaction.id
+    ]
+    return mine[::-1]
