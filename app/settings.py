@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     ocpp_ping_interval_s: float | None = Field(default=60.0)
     ocpp_tls_cert: Path | None = None
     ocpp_tls_key: Path | None = None
+    # CA certificates (PEM bundle) client certificates must chain to: enables security profile 3
+    ocpp_tls_client_ca: Path | None = None
     # None: passwords are required unless the OCPP server listens on loopback only (docs/security.md)
     ocpp_require_password: bool | None = None
     ocpp_auth_failure_window_s: int = Field(default=60, ge=1)
@@ -98,6 +100,16 @@ class Settings(BaseSettings):
     gateway_id: str | None = None  # this gateway's name in the presence table (default: host-pid-random)
     presence_lease_s: float = Field(default=15.0, gt=0)  # a gateway silent this long holds nothing
     command_route_timeout_s: float = Field(default=5.0, gt=0)  # for the holding gateway to take a command
+
+    @model_validator(mode="after")
+    def _tls_complete(self) -> "Settings":
+        if (self.ocpp_tls_cert is None) != (self.ocpp_tls_key is None):
+            raise ValueError("SMARTCHARGE_OCPP_TLS_CERT and SMARTCHARGE_OCPP_TLS_KEY are set together")
+        if self.ocpp_tls_client_ca is not None and self.ocpp_tls_cert is None:
+            raise ValueError(
+                "SMARTCHARGE_OCPP_TLS_CLIENT_CA needs TLS: set SMARTCHARGE_OCPP_TLS_CERT and _KEY"
+            )
+        return self
 
     @property
     def ocpp_passwords_required(self) -> bool:

@@ -8,6 +8,10 @@
 * A charge point without a password (allowed only when passwords are not required) cannot replace its own
   live connection: a second connection is refused with 409 until the first closes or misses a pong. With a
   password, an authenticated connection replaces the live one (a charge point that lost its link silently).
+* Security profile 3: a client certificate that TLS verified (`tls.py`) authenticates the charge point its
+  subject names, without a password; one naming another charge point gets 403, before any database read.
+  A charge point whose minimum profile (`security_profile`) is stronger than the transport it came on (no
+  TLS for 2, no client certificate for 3) is refused like an unknown id: 401, after the same work.
 """
 
 import asyncio
@@ -18,14 +22,14 @@ import logging
 from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 
-from app.domain.enums import RegistrationStatus
+from app.domain.enums import RegistrationStatus, SecurityProfile
 from app.domain.messages import Credentials
 from app.domain.persistence import Store
 from app.domain.ports import Clock
-from app.services.ocpp import charge_points
+from app.services.ocpp import certificates, charge_points
 from app.services.passwords import PasswordVerifier
 from app.settings import Settings, UnknownChargePoints
-from ocpp_gateway import handshake
+from ocpp_gateway import handshake, tls
 from ocpp_gateway.registry import ConnectionRegistry
 from ocpp_gateway.throttle import FailedAttempts
 
@@ -71,6 +75,13 @@ class Admission:
         self, connection: ServerConnection, request: Request, cp_id: str, address: str
     ) -> tuple[Response | None, bool | None]:
         """The answer, and whether a password was checked and right (None: none was checked)."""
+        peer = tls.peer_of(connection)
+        if peer.certificate is not None:
+            organization = self.settings.ocpp_ca_organization
+            problem = certificates.client_certificate_problem(peer.certificate, cp_id, organization)
+            if problem is not None:
+                log.warning("refused %s from %s: %s", cp_id, address, problem)
+                return connection.respond(http.HTTPStatus.FORBIDDEN, "Certificate not for this id\n"), None
         known = await charge_points.credentials(self.store, cp_id)
         required = self.settings.ocpp_passwords_required
         mode = self.settings.unknown_charge_points
@@ -79,7 +90,23 @@ class Admission:
         if known is None:
             await self._admit_unknown(cp_id, mode)
             return None, None
-        if known.password_hash is not None or required:
+        if peer.certificate is not None:  # security profile 3: the certificate authenticates it
+            log.debug("%s from %s: authenticated by its client certificate", cp_id, address)
+            return None, None
+        if peer.profile < known.security_profile:
+            log.warning(
+                "refused %s from %s: it must use security profile %d, not %d",
+                cp_id,
+                address,
+                known.security_profile,
+                peer.profile,
+            )
+            return await self._authenticate(connection, request, cp_id, address, None)
+        if (
+            known.password_hash is not None
+            or required
+            or known.security_profile >= SecurityProfile.basic_auth
+        ):
             return await self._authenticate(connection, request, cp_id, address, known)
         if cp_id in self.registry:
             log.warning("refused %s from %s: already connected, and it has no password", cp_id, address)

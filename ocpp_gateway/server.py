@@ -2,14 +2,14 @@
 
 Authentication happens in `process_request`, before the upgrade (`admission.py`): a refused attempt gets an
 HTTP error and never touches the live connection of the same id. An authenticated second connection replaces
-the first; one without a password does not.
+the first; one without a password does not. A client certificate (security profile 3) that is presented is
+verified in the TLS handshake (`tls.py`), before any HTTP.
 """
 
 import asyncio
 import contextlib
 import http
 import logging
-import ssl
 from collections import defaultdict
 from collections.abc import Collection
 
@@ -23,7 +23,7 @@ from app.domain.ports import NO_METRICS, Clock, Metrics
 from app.domain.presence import Presence
 from app.services.ocpp import charge_points, reservations
 from app.settings import Settings
-from ocpp_gateway import handshake, redaction, security
+from ocpp_gateway import handshake, redaction, security, tls
 from ocpp_gateway.admission import Admission
 from ocpp_gateway.charge_point import CentralSystemChargePoint, GatewayContext
 from ocpp_gateway.commands import GatewayCommands
@@ -104,7 +104,7 @@ class OcppServer:
             ping_timeout=self.settings.ocpp_ping_interval_s,
             # After a missed pong the socket is closed this long after the close frame went unanswered.
             close_timeout=min(CLOSE_TIMEOUT_S, self.settings.ocpp_ping_interval_s or CLOSE_TIMEOUT_S),
-            ssl=self._ssl_context(),
+            ssl=tls.server_context(self.settings),
         )
         self._housekeeping = asyncio.create_task(self._housekeep())
         log.info("OCPP server listening on port %d", self.port)
@@ -121,15 +121,6 @@ class OcppServer:
         self.admission.close()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.bus.drain(), timeout=5)
-
-    def _ssl_context(self) -> ssl.SSLContext | None:
-        cert, key = self.settings.ocpp_tls_cert, self.settings.ocpp_tls_key
-        if cert is None or key is None:
-            return None
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
-        context.load_cert_chain(cert, key)
-        return context
 
     async def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         cp_id = handshake.charge_point_id(request.path)

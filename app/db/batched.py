@@ -87,11 +87,14 @@ async def credentials_many(session: AsyncSession, charge_point_ids: list[str]) -
     """The credentials of many handshakes in one SELECT."""
     table = charge_point_table.c
     rows = await session.exec(
-        select(table.id, table.password_hash, table.registration_status).where(
+        select(table.id, table.password_hash, table.registration_status, table.security_profile).where(
             table.id.in_(set(charge_point_ids))
         )
     )
-    found = {cp_id: Credentials(cp_id, password_hash, status) for cp_id, password_hash, status in rows}
+    found = {
+        cp_id: Credentials(cp_id, password_hash, status, profile)
+        for cp_id, password_hash, status, profile in rows
+    }
     return [found.get(cp_id) for cp_id in charge_point_ids]
 
 

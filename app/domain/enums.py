@@ -1,6 +1,6 @@
 """Enumerations of the domain. Values are what the API and the database store."""
 
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 
 class Role(StrEnum):
@@ -16,6 +16,15 @@ class RegistrationStatus(StrEnum):
     accepted = "Accepted"
     pending = "Pending"
     rejected = "Rejected"
+
+
+class SecurityProfile(IntEnum):
+    """The OCPP 1.6 Security Whitepaper's profiles: how a charge point is authenticated on its connection."""
+
+    unsecured = 0  # no password, no TLS: the registration check only
+    basic_auth = 1  # HTTP Basic password
+    tls_basic_auth = 2  # TLS (server certificate) + HTTP Basic password
+    tls_client_certificate = 3  # TLS with a client certificate naming the charge point
 
 
 class CommandStatus(StrEnum):

@@ -29,6 +29,7 @@ class Credentials:
     charge_point_id: str
     password_hash: str | None
     registration_status: str
+    security_profile: int = 0  # the weakest `SecurityProfile` it may connect with
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ class ChargePoint:
     id: str
     description: str | None = None
     password_hash: str | None = None
+    security_profile: int = 0  # the weakest `SecurityProfile` it may connect with
     registration_status: str = "Accepted"
     vendor: str | None = None
     model: str | None = None

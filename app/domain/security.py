@@ -1,5 +1,6 @@
 """The OCPP 1.6 security extension's records: security events, the progress of log uploads and signed
-firmware updates as charge points report it, and the certificates the central system issued.
+firmware updates as charge points report it, the certificates the central system issued, and those charge
+points report installed.
 
 Security event types and which are critical: the OCPP 1.6 Security Whitepaper (edition 3), appendix 1.
 A charge point may send other (vendor) types: they are stored as sent, not critical.
@@ -79,6 +80,23 @@ class IssuedCertificate:
     issued_at: datetime = field(default_factory=utcnow)
 
 
+@dataclass(eq=False, kw_only=True)
+class InstalledCertificate:
+    """A certificate a charge point reported installed (GetInstalledCertificateIds), by its hash data; its
+    subject and expiry when the central system sent it there (InstallCertificate), else None."""
+
+    id: int | None = None
+    charge_point_id: str
+    certificate_type: str  # CentralSystemRootCertificate or ManufacturerRootCertificate
+    hash_algorithm: str  # SHA256, SHA384 or SHA512
+    issuer_name_hash: str  # hexadecimal, as reported
+    issuer_key_hash: str
+    serial_number: str
+    subject: str | None = None  # RFC 4514
+    not_after: datetime | None = None
+    reported_at: datetime = field(default_factory=utcnow)
+
+
 @dataclass(frozen=True)
 class SecurityEventFilter:
     """Events that happened (charge point's timestamp) in [since, until)."""
@@ -103,4 +121,11 @@ class OperationStatusFilter:
 class CertificateFilter:
     charge_point_id: str | None = None
     valid_at: datetime | None = None  # only certificates valid at this instant
+    scope: Scope = None
+
+
+@dataclass(frozen=True)
+class InstalledCertificateFilter:
+    charge_point_id: str | None = None
+    certificate_type: str | None = None
     scope: Scope = None

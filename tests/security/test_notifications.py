@@ -70,7 +70,7 @@ async def test_security_events_are_stored_flagged_and_filterable(migrated_url: s
         assert first["items"][0]["timestamp"].startswith("2026-12-01T08:00:00")
         for role in ("analyst", "grid_operator"):
             token = (await api.post("/api-keys", json={"role": role, "name": role})).json()["token"]
-            for path in ("/security-events", "/operation-status", "/certificates"):
+            for path in ("/security-events", "/operation-status", "/certificates", "/installed-certificates"):
                 refused = await api.get(path, headers={"Authorization": f"Bearer {token}"})
                 assert refused.status_code == 403, (role, path)
         backwards = await api.get("/security-events", params={"from": stamp(T0), "to": stamp(T0)})

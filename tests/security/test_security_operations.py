@@ -2,11 +2,12 @@
 InstallCertificate, GetInstalledCertificateIds, DeleteCertificate, ExtendedTriggerMessage, GetLog and
 SignedUpdateFirmware sent over HTTP to the `ocpp` package's ChargePoint on a real WebSocket (202 + status,
 the outcome recorded), and the charge point's answers the other way (SignCertificate after a trigger,
-LogStatusNotification, SignedFirmwareStatusNotification). Bad requests get a 422 problem and are neither
-recorded nor sent. SQLite and PostgreSQL."""
+LogStatusNotification, SignedFirmwareStatusNotification, SecurityEventNotification), over TLS with a client
+certificate. Bad requests get a 422 problem and are neither recorded nor sent. SQLite and PostgreSQL."""
 
 import base64
 import hashlib
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,8 @@ from ocpp.v16 import call
 
 from ocpp_gateway import SECURITY_OPERATIONS
 from tests.e2e.service import running_service
-from tests.gateway.helpers import ClientChargePoint, connect_charge_point, eventually
-from tests.security.pki import Ca, make_ca, make_csr
+from tests.gateway.helpers import ClientChargePoint, connect_charge_point, eventually, url
+from tests.security.pki import Ca, issue, make_ca, make_csr, make_pki
 
 pytestmark = pytest.mark.anyio
 
@@ -51,13 +52,15 @@ async def send(api: httpx.AsyncClient, action: str, payload: dict[str, Any]) -> 
 
 
 async def test_each_operation_is_sent_answered_and_recorded(migrated_url: str, tmp_path: Path) -> None:
-    ca = make_ca()
-    cert_path, key_path = ca.write(tmp_path)
-    settings = {"ocpp_ca_cert": cert_path, "ocpp_ca_key": key_path}
-    async with running_service(migrated_url, **settings) as service:
-        api = service.api
-        assert (await api.post("/charge-points", json={"id": "CP1"})).status_code == 201
-        async with connect_charge_point(service.app.state.gateway, "CP1") as cp:
+    """Over TLS with a client certificate (security profile 3, which the charge point must use)."""
+    pki = make_pki(tmp_path)
+    ca = pki.ca
+    async with running_service(migrated_url, **pki.settings) as service:
+        api, gateway = service.api, service.app.state.gateway
+        created = await api.post("/charge-points", json={"id": "CP1", "security_profile": 3})
+        assert created.status_code == 201
+        wss = url(gateway, "CP1", scheme="wss")
+        async with connect_charge_point(gateway, "CP1", uri=wss, ssl=pki.client(issue(ca, "CP1"))) as cp:
             cp.responses |= RESPONSES
             cp.responses["GetInstalledCertificateIds"] = {
                 "status": "Accepted",
@@ -127,11 +130,17 @@ async def test_each_operation_is_sent_answered_and_recorded(migrated_url: str, t
             ("SignedUpdateFirmware", "SignatureVerified", 8),
             ("GetLog", "Uploaded", 7),
         ]
+        events = (await api.get("/security-events", params={"charge_point_id": "CP1"})).json()["items"]
+        assert [(e["type"], e["tech_info"], e["critical"]) for e in events] == [
+            ("ResetOrReboot", "by CSMS", True)
+        ]
         commands = (await api.get("/commands", params={"charge_point_id": "CP1"})).json()
         assert commands["total"] == 7  # the six above and the CertificateSigned
 
 
 async def charge_point_follows_up(cp: ClientChargePoint) -> None:
+    now = datetime.now(UTC).isoformat()
+    await cp.call(call.SecurityEventNotification(type="ResetOrReboot", timestamp=now, tech_info="by CSMS"))
     assert (await cp.call(call.SignCertificate(csr=make_csr("CP1", None)))).status == "Accepted"
     chain = (await cp.wait_for_call("CertificateSigned"))["certificateChain"]
     assert chain.startswith("-----BEGIN CERTIFICATE-----")

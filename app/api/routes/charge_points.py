@@ -118,6 +118,7 @@ async def create_charge_point(
             description=body.description,
             password=body.password,
             registration_status=body.registration_status,
+            security_profile=body.security_profile,
         )
     response.headers["Location"] = f"/api/v1/charge-points/{quote(charge_point.id, safe='')}"
     return (await present(uow, commands, [charge_point]))[0]
@@ -132,7 +133,7 @@ async def get_charge_point(
 
 @router.patch(
     "/{charge_point_id}",
-    summary="Change description, password or registration status (accept a pending one)",
+    summary="Change description, password, security profile or registration status (accept a pending one)",
     responses=problems(404, 422),
 )
 async def update_charge_point(

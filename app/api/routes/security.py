@@ -1,5 +1,6 @@
 """The security extension's records: security events, log uploads and signed firmware updates as charge
-points report them, and the charge-point certificates the central system issued. Operators (and admins)
+points report them, the charge-point certificates the central system issued, and the certificates charge
+points report installed. Operators (and admins)
 only: these say where a charge point is weak."""
 
 from datetime import datetime
@@ -9,10 +10,20 @@ from fastapi import APIRouter, Query
 
 from app.api.deps import OperatorDep, UowDep
 from app.api.schemas import Page, problems
-from app.api.schemas.security import CertificateOut, OperationStatusOut, SecurityEventOut
+from app.api.schemas.security import (
+    CertificateOut,
+    InstalledCertificateOut,
+    OperationStatusOut,
+    SecurityEventOut,
+)
 from app.api.support import ScopeDep, Since, Until, WindowDep, operation_id, paged, time_range, utc
-from app.domain.security import CertificateFilter, OperationStatusFilter, SecurityEventFilter
-from app.services.ocpp import security
+from app.domain.security import (
+    CertificateFilter,
+    InstalledCertificateFilter,
+    OperationStatusFilter,
+    SecurityEventFilter,
+)
+from app.services.ocpp import installed_certificates, security
 
 router = APIRouter(
     tags=["security"], responses=problems(401, 403, 422), generate_unique_id_function=operation_id
@@ -69,3 +80,20 @@ async def list_certificates(
     filters = CertificateFilter(charge_point_id, utc(valid_at), scope)
     found = await security.list_certificates(uow, window, filters)
     return paged([CertificateOut.model_validate(row) for row in found.items], found, window)
+
+
+@router.get(
+    "/installed-certificates",
+    summary="Certificates charge points report installed (GetInstalledCertificateIds)",
+)
+async def list_installed_certificates(
+    uow: UowDep,
+    _: OperatorDep,
+    scope: ScopeDep,
+    window: WindowDep,
+    charge_point_id: str | None = None,
+    certificate_type: Literal["CentralSystemRootCertificate", "ManufacturerRootCertificate"] | None = None,
+) -> Page[InstalledCertificateOut]:
+    filters = InstalledCertificateFilter(charge_point_id, certificate_type, scope)
+    found = await installed_certificates.list_installed(uow, window, filters)
+    return paged([InstalledCertificateOut.model_validate(row) for row in found.items], found, window)

@@ -5,10 +5,16 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from app.api.schemas.common import Input, MinCurrent, Schema, UtcDatetime, not_null
-from app.domain.enums import RegistrationStatus
+from app.domain.enums import RegistrationStatus, SecurityProfile
 
 # The ids the OCPP server accepts in ws://…/ocpp/{id} (tests check the two agree).
 CHARGE_POINT_ID_PATTERN = r"^[A-Za-z0-9._:@+*=\-]{1,48}$"
+
+SECURITY_PROFILE = (
+    "the weakest OCPP security profile it may connect with: 0 the global rules only (docs/security.md), "
+    "1 HTTP Basic password, 2 TLS and password, 3 TLS with a client certificate naming it. "
+    "A client certificate (3) satisfies every minimum"
+)
 
 
 class ConnectorSettings(Schema):
@@ -50,6 +56,7 @@ class ChargePointCreate(Input):
         default=None, min_length=8, max_length=200, description="HTTP Basic password; stored hashed"
     )
     registration_status: RegistrationStatus = RegistrationStatus.accepted
+    security_profile: SecurityProfile = Field(default=SecurityProfile.unsecured, description=SECURITY_PROFILE)
 
 
 class ChargePointUpdate(Input):
@@ -61,8 +68,9 @@ class ChargePointUpdate(Input):
         default=None, description="Accepted admits a Pending charge point at its next BootNotification"
     )
     min_current_a: MinCurrent | None = Field(default=None, description="for its connectors; null: the site's")
+    security_profile: SecurityProfile | None = Field(default=None, description=SECURITY_PROFILE)
 
-    _present = field_validator("registration_status", mode="before")(not_null)
+    _present = field_validator("registration_status", "security_profile", mode="before")(not_null)
 
 
 class ChargePointOut(Schema):
@@ -72,6 +80,7 @@ class ChargePointOut(Schema):
     site_id: int | None = Field(description="its site; placed with PUT /sites/{site_id}/charge-points/{id}")
     group_id: int | None = Field(description="its group (feeder) in that site")
     has_password: bool
+    security_profile: SecurityProfile = Field(description=SECURITY_PROFILE)
     connected: bool = Field(description="holds a WebSocket to this service now")
     connected_since: UtcDatetime | None
     last_heartbeat_at: UtcDatetime | None

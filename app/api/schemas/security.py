@@ -1,4 +1,5 @@
-"""The security extension: security events, log and signed-firmware status, certificates issued."""
+"""The security extension: security events, log and signed-firmware status, certificates issued and
+installed."""
 
 from pydantic import Field
 
@@ -34,3 +35,16 @@ class CertificateOut(Schema):
     certificate_pem: str
     command_id: int | None = Field(description="the CertificateSigned command that delivered it")
     issued_at: UtcDatetime
+
+
+class InstalledCertificateOut(Schema):
+    id: int
+    charge_point_id: str
+    certificate_type: str = Field(examples=["CentralSystemRootCertificate"])
+    hash_algorithm: str = Field(examples=["SHA256"])
+    issuer_name_hash: str = Field(description="hexadecimal, lower case")
+    issuer_key_hash: str = Field(description="hexadecimal, lower case")
+    serial_number: str = Field(description="hexadecimal, lower case, without leading zeros")
+    subject: str | None = Field(description="RFC 4514; null unless this service installed it")
+    not_after: UtcDatetime | None = Field(description="expiry; null unless this service installed it")
+    reported_at: UtcDatetime = Field(description="when the charge point last listed it")

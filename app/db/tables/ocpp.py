@@ -36,6 +36,7 @@ charge_point_table = Table(
     Column("id", String(48), primary_key=True),
     Column("description", String(500), nullable=True),
     Column("password_hash", String(200), nullable=True),
+    Column("security_profile", Integer, nullable=False, server_default="0"),
     Column("registration_status", String(10), nullable=False, default="Accepted"),
     Column("vendor", String(20), nullable=True),
     Column("model", String(20), nullable=True),

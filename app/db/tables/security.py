@@ -4,7 +4,7 @@ from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Tabl
 
 from app.db.tables.base import mapper_registry, metadata
 from app.db.types import UTCDateTime
-from app.domain.security import IssuedCertificate, OperationStatus, SecurityEvent
+from app.domain.security import InstalledCertificate, IssuedCertificate, OperationStatus, SecurityEvent
 
 security_event_table = Table(
     "security_event",
@@ -48,6 +48,24 @@ issued_certificate_table = Table(
 )
 
 
+installed_certificate_table = Table(
+    "installed_certificate",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("charge_point_id", String(48), ForeignKey("charge_point.id"), nullable=False),
+    Column("certificate_type", String(40), nullable=False),
+    Column("hash_algorithm", String(10), nullable=False),
+    Column("issuer_name_hash", String(128), nullable=False),
+    Column("issuer_key_hash", String(128), nullable=False),
+    Column("serial_number", String(40), nullable=False),
+    Column("subject", String(500), nullable=True),
+    Column("not_after", UTCDateTime(), nullable=True),
+    Column("reported_at", UTCDateTime(), nullable=False),
+    Index("ix_installed_certificate_cp_type", "charge_point_id", "certificate_type"),
+)
+
+
 mapper_registry.map_imperatively(SecurityEvent, security_event_table)
 mapper_registry.map_imperatively(OperationStatus, operation_status_table)
 mapper_registry.map_imperatively(IssuedCertificate, issued_certificate_table)
+mapper_registry.map_imperatively(InstalledCertificate, installed_certificate_table)

@@ -85,6 +85,21 @@ def check_csr(csr_pem: str, charge_point_id: str, organization: str | None) -> x
     return csr
 
 
+def client_certificate_problem(
+    certificate: x509.Certificate, charge_point_id: str, organization: str | None
+) -> str | None:
+    """Why a client certificate (security profile 3), whose chain and validity TLS verified, does not
+    authenticate `charge_point_id`; None when it does: its subject's one commonName is the id and, when an
+    organisation is configured, its one organizationName is that organisation."""
+    common_names = _names(certificate.subject, NameOID.COMMON_NAME)
+    if common_names != [charge_point_id]:
+        return f"the certificate's commonName {common_names} is not the charge point's id"
+    organizations = _names(certificate.subject, NameOID.ORGANIZATION_NAME)
+    if organization is not None and organizations != [organization]:
+        return f"the certificate's organizationName {organizations} is not {organization!r}"
+    return None
+
+
 def sign(
     authority: CertificateAuthority, csr: x509.CertificateSigningRequest, now: datetime
 ) -> x509.Certificate:

@@ -4,7 +4,8 @@ A command's life: `record` (pending) → `sent` (the time its CALL went out, sto
 (accepted / rejected / error / timeout).
 Side effects of the answer are applied in the same unit of work as the completion: reservations
 (ReserveNow, CancelReservation), stored configuration (GetConfiguration, ChangeConfiguration), the local
-list version (GetLocalListVersion, SendLocalList) and outbound DataTransfer records. Commands without
+list version (GetLocalListVersion, SendLocalList), outbound DataTransfer records and the installed
+certificates (GetInstalledCertificateIds, DeleteCertificate). Commands without
 side effects are created and completed by batched writes, many in one statement.
 """
 
@@ -17,7 +18,7 @@ from app.domain.messages import Completion, NewCommand, ReservationRequest
 from app.domain.ocpp import Command, ConfigurationEntry
 from app.domain.persistence import Store, UnitOfWork
 from app.domain.ports import CommandOutcome
-from app.services.ocpp import authorization_key, data_transfer, reservations
+from app.services.ocpp import authorization_key, data_transfer, installed_certificates, reservations
 from app.services.ocpp.reservations import ReservationConflict, TagRefused
 
 __all__ = [
@@ -45,6 +46,8 @@ SIDE_EFFECTS = frozenset(
         "GetLocalListVersion",
         "SendLocalList",
         "DataTransfer",
+        "GetInstalledCertificateIds",
+        "DeleteCertificate",
     }
 )
 
@@ -145,6 +148,10 @@ async def _apply(uow: UnitOfWork, command: Command, outcome: CommandOutcome, now
         await uow.charge_points.set_local_list_version(cp_id, int(response["listVersion"]))
     elif command.action == "SendLocalList" and accepted:
         await uow.charge_points.set_local_list_version(cp_id, int(payload["listVersion"]))
+    elif command.action == "GetInstalledCertificateIds":
+        await installed_certificates.reported(uow, cp_id, payload["certificateType"], response, now)
+    elif command.action == "DeleteCertificate":
+        await installed_certificates.deleted(uow, cp_id, response, payload["certificateHashData"])
     elif command.action == "DataTransfer":
         data_transfer.record_outbound(
             uow,

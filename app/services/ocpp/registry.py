@@ -6,7 +6,7 @@ from typing import Any
 
 import anyio.to_thread
 
-from app.domain.enums import RegistrationStatus
+from app.domain.enums import RegistrationStatus, SecurityProfile
 from app.domain.ocpp import ChargePoint, Connector, IdTag
 from app.domain.persistence import UnitOfWork
 from app.services.errors import AlreadyExists, Conflict, InvalidReference, NotFound
@@ -27,7 +27,9 @@ __all__ = [
 ]
 
 
-CHARGE_POINT_CHANGES = frozenset({"description", "password", "registration_status", "min_current_a"})
+CHARGE_POINT_CHANGES = frozenset(
+    {"description", "password", "registration_status", "min_current_a", "security_profile"}
+)
 CONNECTOR_CHANGES = frozenset({"phases", "nominal_voltage_v", "max_current_a", "min_current_a"})
 ID_TAG_CHANGES = frozenset({"parent_id_tag", "expiry_date", "blocked", "max_active_transactions", "note"})
 
@@ -57,6 +59,7 @@ async def create_charge_point(
     description: str | None = None,
     password: str | None = None,
     registration_status: RegistrationStatus = RegistrationStatus.accepted,
+    security_profile: SecurityProfile = SecurityProfile.unsecured,
 ) -> ChargePoint:
     taken = AlreadyExists(f"charge point {charge_point_id!r} is already registered")
     if await uow.charge_points.get(charge_point_id) is not None:
@@ -66,6 +69,7 @@ async def create_charge_point(
         description=description,
         password_hash=await _password_hash(password),
         registration_status=registration_status.value,
+        security_profile=int(security_profile),
     )
     if not await uow.charge_points.add(charge_point):  # registered concurrently (a request, the gateway)
         raise taken
@@ -75,7 +79,8 @@ async def create_charge_point(
 async def update_charge_point(
     uow: UnitOfWork, charge_point_id: str, changes: Mapping[str, Any]
 ) -> ChargePoint:
-    """Apply `changes`: description, password (None removes it), registration_status, min_current_a.
+    """Apply `changes`: description, password (None removes it), registration_status, min_current_a,
+    security_profile (the weakest it may connect with; applies from its next connection).
 
     Placing a charge point in a site or group is `app.services.planning.topology.assign_charge_point`."""
     _check(changes, CHARGE_POINT_CHANGES)
@@ -88,6 +93,8 @@ async def update_charge_point(
         charge_point.registration_status = RegistrationStatus(changes["registration_status"]).value
     if "min_current_a" in changes:
         charge_point.min_current_a = changes["min_current_a"]
+    if "security_profile" in changes:
+        charge_point.security_profile = int(SecurityProfile(changes["security_profile"]))
     await uow.flush()
     return charge_point
 

@@ -21,7 +21,12 @@ from app.db.tables.ocpp import (
     reservation_table,
     status_notification_table,
 )
-from app.db.tables.security import issued_certificate_table, operation_status_table, security_event_table
+from app.db.tables.security import (
+    installed_certificate_table,
+    issued_certificate_table,
+    operation_status_table,
+    security_event_table,
+)
 from app.domain.ocpp import (
     BootNotification,
     ChargePoint,
@@ -48,6 +53,7 @@ REPORTED = (
     security_event_table,
     operation_status_table,
     issued_certificate_table,
+    installed_certificate_table,
 )
 
 

@@ -1,12 +1,20 @@
 """The security extension's records: security events, log and signed-firmware status, issued certificates."""
 
+from sqlalchemy import delete
 from sqlmodel import select
 
 from app.db.repositories.base import Repository, in_scope, page
-from app.db.tables.security import issued_certificate_table, operation_status_table, security_event_table
+from app.db.tables.security import (
+    installed_certificate_table,
+    issued_certificate_table,
+    operation_status_table,
+    security_event_table,
+)
 from app.domain.paging import Found, Window
 from app.domain.security import (
     CertificateFilter,
+    InstalledCertificate,
+    InstalledCertificateFilter,
     IssuedCertificate,
     OperationStatus,
     OperationStatusFilter,
@@ -72,4 +80,43 @@ class SqlSecurityRepository(Repository):
             query = query.where(table.charge_point_id == filters.charge_point_id)
         if filters.valid_at is not None:
             query = query.where(table.not_before <= filters.valid_at, table.not_after > filters.valid_at)
+        return await page(self.session, query, window)
+
+    async def replace_installed(
+        self, charge_point_id: str, certificate_type: str, certificates: list[InstalledCertificate]
+    ) -> None:
+        table = installed_certificate_table.c
+        await self.session.exec(
+            delete(installed_certificate_table).where(
+                table.charge_point_id == charge_point_id, table.certificate_type == certificate_type
+            )
+        )
+        self.session.add_all(certificates)
+
+    async def remove_installed(
+        self, charge_point_id: str, *, serial_number: str, issuer_name_hash: str, issuer_key_hash: str
+    ) -> None:
+        table = installed_certificate_table.c
+        await self.session.exec(
+            delete(installed_certificate_table).where(
+                table.charge_point_id == charge_point_id,
+                table.serial_number == serial_number,
+                table.issuer_name_hash == issuer_name_hash,
+                table.issuer_key_hash == issuer_key_hash,
+            )
+        )
+
+    async def installed(
+        self, window: Window, filters: InstalledCertificateFilter
+    ) -> Found[InstalledCertificate]:
+        table = installed_certificate_table.c
+        query = (
+            select(InstalledCertificate)
+            .where(*in_scope(table.charge_point_id, filters.scope))
+            .order_by(table.charge_point_id, table.certificate_type, table.id)
+        )
+        if filters.charge_point_id is not None:
+            query = query.where(table.charge_point_id == filters.charge_point_id)
+        if filters.certificate_type is not None:
+            query = query.where(table.certificate_type == filters.certificate_type)
         return await page(self.session, query, window)

@@ -1,0 +1,26 @@
+"""per charge point, the weakest security profile it may connect with (0-3; 0: the global rules only)
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-08 09:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0009"
+down_revision: str | None = "0008"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("charge_point", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("security_profile", sa.Integer(), nullable=False, server_default="0"))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("charge_point", schema=None) as batch_op:
+        batch_op.drop_column("security_profile")
