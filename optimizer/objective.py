@@ -12,8 +12,10 @@ follows from their sizes:
   third, never past another session's lower third;
 * fair within the interval: not an LP term. After the LP, `optimizer.fair` gives alike sessions the same
   share of every interval (twins the mean plan), on the LP's optimal face: no other term changes;
-* early: EARLY * (T - t) / T per kWh delivered in interval t, t rounded down to the hour (at most 5e-5 per
-  kWh, less than one fairness step);
+* early: EARLY * (T - t) / T per kWh delivered in interval t, t rounded down to the hour after the first
+  (at most 5e-5 per kWh, less than one fairness step). Within the first hour every interval steps: the
+  interval under way is the one sent now, and a kWh planned for later in the hour may never come (an EV
+  tapers or leaves): given room now, an EV gets its maximum now, not the same energy spread over the hour;
 * smooth: -SMOOTH per kW of change between consecutive plugged-in intervals (1e-8, below one interval of
   earliness: 5e-5 / T per kWh = 1.3e-4 per kW at 15 minutes, scaled by 1e-3 below).
 
@@ -76,11 +78,13 @@ def early_step(p: Prepared) -> int:
 
 
 def early_per_kwh(p: Prepared, weights: Weights) -> Array:
-    """(T,): the earliness bonus per kWh, stepping down once per hour (EARLY_STEP_MIN)."""
+    """(T,): the earliness bonus per kWh, stepping down every interval of the first hour, then once per
+    hour (EARLY_STEP_MIN)."""
     if not weights.early:
         return np.zeros(p.n_intervals)
     step = early_step(p)
-    t = (np.arange(p.n_intervals) // step) * step
+    t = np.arange(p.n_intervals)
+    t = np.where(t < step, t, (t // step) * step)
     return np.asarray(EARLY * (p.n_intervals - t) / p.n_intervals, dtype=np.float64)
 
 

@@ -1,9 +1,10 @@
 """Smoother, after the LP: a session's power made constant within each hour; a few sessions per node and
 hour absorb what capacity forces to vary inside the hour.
 
-Used where the LP's smoothness term is too expensive (docs/optimizer.md). Earliness is valued per hour, so
-inside an hour the LP's choice between intervals is a tie, and a vertex solution often alternates (11, 0, 11,
-0 kW). Node by node (a group, or the site, for the sessions directly under it) and hour by hour, let E be the
+Used where the LP's smoothness term is too expensive (docs/optimizer.md). Earliness is valued per hour after
+the first, so inside such an hour the LP's choice between intervals is a tie, and a vertex solution often
+alternates (11, 0, 11, 0 kW); the first hour, valued interval by interval, is left as the LP made it. Node
+by node (a group, or the site, for the sessions directly under it) and hour by hour, let E be the
 sessions whose bounds are constant in the hour (plugged in throughout, same cap, same fixed power, the same
 on/off pattern) and S_t their load. Their new load S'_t = min(R_t, level) is the flattest profile with the
 same hourly energy under R_t = S_t + the spare capacity along the node's chain in interval t (so every
@@ -62,6 +63,7 @@ def flatten_hours(
         (up.min(axis=2) == up.max(axis=2)) & (up.min(axis=2) > 0) & (low.min(axis=2) == low.max(axis=2))
     )
     eligible &= ~((mean > TOLERANCE_KW) & (mean < p.min_kw[:, None] - TOLERANCE_KW))
+    eligible[:, 0] = False  # the first hour is valued interval by interval (`objective.early_per_kwh`)
     hour = hour or block
     if hour < block:  # only sessions already flat within each hour: the rest would bring their variation in
         per_hour = power.reshape(n, blocks, block // hour, hour)

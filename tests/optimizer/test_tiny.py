@@ -19,13 +19,22 @@ def solved(prob, **kwargs) -> ScheduleResult:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_single_session_charges_as_early_as_possible(solver: str) -> None:
-    # earliness is valued per hour: 11 kWh at 11 kW fill the first hour, smoothly
+    # 11 kWh at 11 kW fill the first hour
     prob = problem([50.0] * 12, [session("a", 0, 12, 11.0, 11.0)])
     result = solved(prob, solver=solver)
     assert result.status is Status.OPTIMAL
     assert result.schedules["a"].power_kw == pytest.approx((11.0,) * 4 + (0.0,) * 8, abs=1e-6)
     assert result.schedules["a"].delivered_kwh == pytest.approx(11.0)
     assert result.schedules["a"].unmet_kwh == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_room_now_is_taken_now_not_spread_over_the_hour(solver: str) -> None:
+    # 8.25 kWh at up to 11 kW: 11 kW for three quarters of an hour, not 8.25 kW for the whole of it (an EV
+    # near full tapers; what was planned for later in the hour may never come)
+    prob = problem([50.0] * 12, [session("a", 0, 12, 8.25, 11.0)])
+    result = solved(prob, solver=solver)
+    assert result.schedules["a"].power_kw == pytest.approx((11.0,) * 3 + (0.0,) * 9, abs=1e-6)
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
