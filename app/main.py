@@ -68,7 +68,6 @@ def build_scheduler(
             retry_attempts=settings.scheduler_retry_attempts,
             retry_backoff_s=settings.scheduler_retry_backoff_s,
             reserve_draw=settings.scheduler_reserve_draw,
-            first_current_a=settings.scheduler_first_current_a,
             over_draw=OverDrawRule(
                 tolerance_kw=settings.scheduler_over_draw_tolerance_kw,
                 tolerance_share=settings.scheduler_over_draw_tolerance_share,

@@ -77,8 +77,6 @@ class Settings(BaseSettings):
     # an EV that draws less than its minimum (a full battery tapering) is planned at what it draws and sent
     # its minimum: the sum of the limits sent may then exceed the capacity by the difference
     scheduler_reserve_draw: bool = False
-    # what a new EV is offered per phase until it has drawn under a limit (empty: its connector's maximum)
-    scheduler_first_current_a: float | None = Field(default=16.0, ge=0)
     # a transaction drawing more than its limit + max(tolerance_kw, tolerance_share × limit), this many
     # samples running, is non-compliant: planned at what it draws (meters and EVs are not exact, and limits
     # are rounded down when sent: 1 kW or 10 % is a refusal, not noise)

@@ -40,24 +40,6 @@ def test_an_ev_that_takes_all_of_its_ceiling_is_offered_more() -> None:
     assert not learn(trace, RULE, 4.0, sample(4.0, 10))  # capacity limits it, not its ceiling: no probe
 
 
-def test_a_new_ev_that_takes_all_of_its_first_offer_keeps_it_until_a_probe() -> None:
-    trace = EvTrace()
-    assert not trace.shown
-    assert not learn(trace, RULE, 11.04, sample(11.0))  # 16 A offered, all taken: no news, it holds
-    assert trace.shown
-    assert trace.ceiling_kw == 11.04
-    assert not learn(trace, RULE, 11.04, sample(11.0, 5))
-    assert learn(trace, RULE, 11.04, sample(11.0, 10))  # twice more at it: it may take more (22 kW?)
-    assert trace.ceiling_kw is None
-
-
-def test_a_new_ev_below_its_first_offer_shows_its_ceiling_at_once() -> None:
-    trace = EvTrace()
-    assert learn(trace, RULE, 11.04, sample(3.6, phases=1))  # single-phase, 16 A
-    assert trace.shown
-    assert trace.ceiling_kw == pytest.approx(3.78)
-
-
 def test_an_ev_that_draws_nothing_when_offered_is_idle_for_a_while_then_offered_again() -> None:
     trace = EvTrace(ceiling_kw=7.0)
     assert not learn(trace, RULE, 4.14, sample(0.0))

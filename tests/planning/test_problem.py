@@ -11,7 +11,6 @@ from app.domain.repositories.planning import PastSession
 from app.domain.snapshot import ActiveTransaction, SiteChargePoint, SiteConnector, SiteSnapshot
 from app.services.planning.problem import (
     ASSUMED_PRIORITY,
-    FIRST_OFFER,
     Observations,
     SentProfile,
     build_plan,
@@ -173,24 +172,6 @@ def test_an_observed_draw_lowers_a_planned_sessions_maximum_but_never_below_its_
     # what its minimum yields goes to the optimiser: capacity goes first where it all becomes energy
     assert session(plan.problem, "12").draw_kw == 0.5
     assert session(plan.problem, "11").draw_kw is None
-
-
-def test_a_new_ev_is_offered_its_first_current_until_it_has_drawn() -> None:
-    connectors = (SiteConnector("CP1", 1, 3, 230.0, 32.0), SiteConnector("CP2", 1, 1, 230.0, 32.0))
-    new = snapshot(
-        connectors=connectors, transactions=(replace(tx(11), start_timestamp=START), tx(12, "CP2"))
-    )
-    now = START + timedelta(minutes=5)
-    plan = build_plan(new, horizon=H, first_current_a=16.0, now=now)
-    assert session(plan.problem, "11").max_kw == pytest.approx(11.04)  # 16 A on 3 phases, not 22 kW
-    assert session(plan.problem, "12").max_kw == pytest.approx(7.36)  # plugged in 30 min ago: its connector
-    shown = build_plan(
-        new, horizon=H, first_current_a=16.0, now=now, observations=Observations(shown=frozenset({11}))
-    )
-    assert session(shown.problem, "11").max_kw == pytest.approx(22.08)
-    later = build_plan(new, horizon=H, first_current_a=16.0, now=START + FIRST_OFFER)
-    assert session(later.problem, "11").max_kw == pytest.approx(22.08)  # it never reported a draw
-    assert session(build_plan(new, horizon=H, now=now).problem, "11").max_kw == pytest.approx(22.08)
 
 
 def test_every_session_has_the_minimum_of_the_nearest_setting() -> None:

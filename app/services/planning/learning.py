@@ -10,9 +10,6 @@ the nameplate reserves capacity nobody uses. So, per transaction:
   ceiling becomes what it draws, plus a `margin`. It follows taper down the same way;
 - **a probe upward**: drawing all of an allocation that is its ceiling (`following`), for `probe_samples`
   samples in a row, it may take more: the ceiling is dropped and it is offered its connector again;
-- **its first offer**: a new EV is offered a first limit (`problem.FIRST_OFFER`) until it has drawn under
-  one of ours; taking all of it, that offer is its ceiling until a probe lifts it (an 11 kW EV offered a
-  22 kW connector held the difference from the others until its first meter value showed it);
 - **idle**: drawing nothing for `idle_samples` samples though offered at least its minimum, it is not
   charging: it is planned at 0 for `retry_idle`, then offered its minimum again (some EVs only resume when
   a limit comes back). Idle again after that, it rests twice as long each time, up to `retry_idle_max`: a
@@ -51,7 +48,6 @@ class EvTrace:
     following: int = 0
     idle: int = 0
     rests: int = 0  # times it was found idle since it last drew
-    shown: bool = False  # it has drawn under a limit of ours
 
     def ceiling_at(self, now: datetime) -> float | None:
         """The EV's ceiling now: 0 while it rests, what it has shown (nothing, so it is offered its minimum)
@@ -81,7 +77,6 @@ def learn(trace: EvTrace, rule: LearningRule, allocated_kw: float, sample: Meter
             trace.idle_until, trace.rests = sample.timestamp + rest, trace.rests + 1
             return True
         return changed
-    first, trace.shown = not trace.shown, True
     trace.idle = trace.rests = 0
     if trace.idle_until is not None:  # it draws again
         trace.idle_until = None
@@ -93,9 +88,6 @@ def learn(trace: EvTrace, rule: LearningRule, allocated_kw: float, sample: Meter
         if news:
             trace.ceiling_kw = ceiling
         return changed or news
-    if first and trace.ceiling_kw is None:  # it takes what it was offered first: its ceiling until a probe
-        trace.ceiling_kw = allocated_kw
-        return changed
     at_ceiling = trace.ceiling_kw is not None and allocated_kw >= trace.ceiling_kw * rule.following
     if at_ceiling and drawn_kw >= allocated_kw * rule.following:  # our limit binds it: it may take more
         trace.following += 1

@@ -43,7 +43,6 @@ class Observations:
     installed: Mapping[int, SentProfile] = field(default_factory=dict)  # the TxProfile it accepted
     default_kw: Mapping[str, float] = field(default_factory=dict)  # per connector, the TxDefaultProfile
     draw_kw: Mapping[int, float] = field(default_factory=dict)  # non-compliant, drawing over its limit
-    shown: frozenset[int] = frozenset()  # EVs that have drawn under a limit of ours (`learning`)
 
 
 def held_kw(

@@ -97,7 +97,6 @@ class DispatchState:
             phases={tx: trace.phases for tx, trace in self.ev.items() if trace.phases is not None},
             installed={tx: limits for tx, (_, limits) in self.in_force.items()},
             default_kw=dict(self.default_kw),
-            shown=frozenset(tx for tx, trace in self.ev.items() if trace.shown),
         )
 
     def default_dispatched(self, charge_point_id: str, limit_kw: float, result: DispatchResult) -> None:

@@ -9,10 +9,7 @@ charge point of the site is a session:
 - remaining energy = demand − energy delivered so far;
 - maximum power from the connector (the phases the EV uses × voltage × max current), lowered to the ceiling
   the EV has shown (`Observations.max_kw`, learnt in `learning`), never below its minimum; an idle EV (one
-  that drew nothing when offered its minimum) gets 0 until it is offered again; a new EV, until it has drawn
-  under a limit of ours, at most `first_current_a` per phase (most on-board chargers take 16 A: offered its
-  22 kW connector, an 11 kW EV held the difference from the others until its first meter value showed it),
-  for `FIRST_OFFER` at most (a charge point that reports no power never shows anything);
+  that drew nothing when offered its minimum) gets 0 until it is offered again;
 - minimum power from the minimum current (the session's, else the connector's, the charge point's, the
   site's; 6 A by default): each interval 0 or at least that (IEC 61851: below it an EV does not charge);
 - a transaction whose charge point is offline is planned as drawing what the limits it holds allow (the
@@ -29,7 +26,7 @@ interval (the scheduler replans at each `valid_from` and `valid_until`: `next_ov
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import optimizer
 from app.domain.ocpp import Connector
@@ -42,7 +39,6 @@ from app.services.planning.window import Window, from_now, next_override_change
 
 __all__ = [
     "ASSUMED_PRIORITY",
-    "FIRST_OFFER",
     "Observations",
     "Plan",
     "PlanSession",
@@ -52,7 +48,6 @@ __all__ = [
 ]
 
 NOTHING_OBSERVED = Observations()
-FIRST_OFFER = timedelta(minutes=10)  # how long a new EV is held to its first offer, at most
 ASSUMED_PRIORITY = 1000  # sessions assumed at their maximum are reality, not a wish: they never give way
 _DEFAULTS = Connector(charge_point_id="", connector_id=0)  # the settings of a connector not reported
 UNKNOWN_CONNECTOR = SiteConnector(
@@ -167,8 +162,6 @@ def _sessions(
     topology: _Topology,
     observations: Observations,
     reserve_draw: bool,
-    first_current_a: float | None,
-    now: datetime,
 ) -> _Sessions:
     cps = {cp.id: cp for cp in snapshot.charge_points}
     connectors: dict[tuple[str, int], SiteConnector] = {
@@ -219,9 +212,6 @@ def _sessions(
         if both_stated and demand.energy_kwh is not None:
             promised_kwh = max(0.0, demand.energy_kwh - delivered_kwh)
         ceiling_kw = observations.max_kw.get(tx.id, math.inf)
-        new_ev = tx.id not in observations.shown and now - tx.start_timestamp < FIRST_OFFER
-        if first_current_a is not None and math.isinf(ceiling_kw) and new_ev:
-            ceiling_kw = phases * voltage * first_current_a / 1000
         raise_to_min, draw_kw = False, None
         if assumption == "planned" and ceiling_kw == 0:  # idle: offered again later
             max_kw = min_kw = 0.0
@@ -341,7 +331,6 @@ def build_plan(
     horizon: int,
     observations: Observations = NOTHING_OBSERVED,
     reserve_draw: bool = False,
-    first_current_a: float | None = None,
     now: datetime | None = None,
 ) -> Plan:
     """The optimiser's problem for the snapshot's site over `horizon` intervals from `snapshot.start`,
@@ -349,15 +338,13 @@ def build_plan(
 
     `reserve_draw`: an EV that draws less than its minimum (a battery near full) is planned at what it
     draws, and its limit raised to the minimum when it is sent: the capacity it leaves goes to others, and
-    the sum of the limits sent may then exceed the capacity by the difference (taper only goes down).
-    `first_current_a`: what a new EV is offered per phase until it has drawn (None: its connector)."""
+    the sum of the limits sent may then exceed the capacity by the difference (taper only goes down)."""
     site = snapshot.site
     assert site.id is not None
     window = Window(snapshot.start, horizon, site.interval_minutes)
-    now = now or snapshot.start
-    overrides = from_now(snapshot.overrides, now, window)
+    overrides = from_now(snapshot.overrides, now or snapshot.start, window)
     site_caps, topology = _limits(snapshot, overrides, window)
-    sessions = _sessions(snapshot, window, topology, observations, reserve_draw, first_current_a, now)
+    sessions = _sessions(snapshot, window, topology, observations, reserve_draw)
     _apply_overrides(overrides, sessions, topology, window)
     problem = optimizer.ScheduleProblem(
         start=window.start,

@@ -77,7 +77,6 @@ class SchedulerSettings:
     learning: LearningRule = field(default_factory=LearningRule)
     default_profile_share: float = 1.0  # share of the site's fallback capacity the default profiles add up to
     reserve_draw: bool = False  # plan an EV drawing under its minimum at its draw (`problem.build_plan`)
-    first_current_a: float | None = 16.0  # a new EV's first offer per phase (`problem.build_plan`)
     reading_delay_s: float = 30.0  # after new limits, a meter reading this much later (service clock)
     over_draw: OverDrawRule = field(default_factory=OverDrawRule)  # when a transaction is non-compliant
 
@@ -261,7 +260,6 @@ class Scheduler:
             horizon=self.settings.horizon_intervals,
             observations=self.state.observations(now),
             reserve_draw=self.settings.reserve_draw,
-            first_current_a=self.settings.first_current_a,
             now=now,
         )
         result = await anyio.to_thread.run_sync(self._solve, plan)
