@@ -11,6 +11,7 @@ from app.domain.repositories.planning import PastSession
 from app.domain.snapshot import ActiveTransaction, SiteChargePoint, SiteConnector, SiteSnapshot
 from app.services.planning.problem import (
     ASSUMED_PRIORITY,
+    PROMISE_MARGIN,
     Observations,
     SentProfile,
     build_plan,
@@ -112,13 +113,26 @@ def test_demand_less_what_was_delivered_and_the_departure_within_the_horizon() -
     plan = build_plan(snapshot(demands={11: demand}, delivered_wh={11: 4000.0}), horizon=H)
     s = session(plan.problem, "11")
     assert s.energy_kwh == pytest.approx(6 * STEP_3P)  # 6 kWh left, in whole steps at the minimum
-    assert s.departure == START + timedelta(minutes=50)
+    # a promise (energy and departure stated) is planned to be kept a quarter of the time left early
+    assert s.departure == START + timedelta(minutes=50 - 50 / 4)
+    assert plan.sessions["11"].departure == START + timedelta(minutes=50)  # what it is stored with
     assert plan.sessions["11"].delivered_kwh == 4.0
     assert plan.sessions["11"].demand_source == "energy:api,departure:api"
     past = build_plan(
         snapshot(demands={11: replace(demand, departure=START - timedelta(hours=1))}), horizon=H
     )
     assert session(past.problem, "11").departure == START + timedelta(minutes=15)  # at least one interval
+
+
+def test_a_promise_is_planned_to_be_kept_before_its_departure() -> None:
+    far = SessionDemand(transaction_id=11, departure=START + timedelta(hours=2), energy_kwh=10.0)
+    open_ended = SessionDemand(transaction_id=12, departure=START + timedelta(hours=2))
+    plan = build_plan(snapshot(demands={11: far, 12: open_ended}), horizon=H)
+    assert session(plan.problem, "11").departure == START + timedelta(hours=2) - PROMISE_MARGIN
+    assert session(plan.problem, "12").departure == START + timedelta(hours=2)  # no promise: its departure
+    near = replace(far, departure=START + timedelta(minutes=10))
+    late = build_plan(snapshot(demands={11: near}), horizon=H, now=START + timedelta(minutes=5))
+    assert session(late.problem, "11").departure == START + timedelta(minutes=15)  # this interval at least
 
 
 def test_site_defaults_and_tag_history_fill_in_missing_demand() -> None:

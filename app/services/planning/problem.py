@@ -26,7 +26,7 @@ interval (the scheduler replans at each `valid_from` and `valid_until`: `next_ov
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import optimizer
 from app.domain.ocpp import Connector
@@ -39,6 +39,7 @@ from app.services.planning.window import Window, from_now, next_override_change
 
 __all__ = [
     "ASSUMED_PRIORITY",
+    "PROMISE_MARGIN",
     "Observations",
     "Plan",
     "PlanSession",
@@ -48,6 +49,9 @@ __all__ = [
 ]
 
 NOTHING_OBSERVED = Observations()
+# a promise is planned to be kept this long before its departure (a quarter of the time left at most): an EV
+# near full tapers, and a plan that finishes just in time leaves the last kWh undelivered
+PROMISE_MARGIN = timedelta(minutes=30)
 ASSUMED_PRIORITY = 1000  # sessions assumed at their maximum are reality, not a wish: they never give way
 _DEFAULTS = Connector(charge_point_id="", connector_id=0)  # the settings of a connector not reported
 UNKNOWN_CONNECTOR = SiteConnector(
@@ -256,6 +260,15 @@ def _sessions(
     return out
 
 
+def _deadline(ps: PlanSession, now: datetime, window: Window) -> datetime:
+    """When the optimiser is to have delivered a session's energy: its departure, less `PROMISE_MARGIN` (a
+    quarter of the time left at most) for a promise, never before the end of the current interval."""
+    if ps.promised_kwh is None or ps.assumption != "planned":
+        return ps.departure
+    margin = min(PROMISE_MARGIN, (ps.departure - now) / 4)
+    return max(ps.departure - margin, window.start + window.step)
+
+
 def _assume(
     out: _Sessions, key: str, window: Window, power_kw: list[float], energy_kwh: float, departure: datetime
 ) -> float:
@@ -342,7 +355,8 @@ def build_plan(
     site = snapshot.site
     assert site.id is not None
     window = Window(snapshot.start, horizon, site.interval_minutes)
-    overrides = from_now(snapshot.overrides, now or snapshot.start, window)
+    now = now or snapshot.start
+    overrides = from_now(snapshot.overrides, now, window)
     site_caps, topology = _limits(snapshot, overrides, window)
     sessions = _sessions(snapshot, window, topology, observations, reserve_draw)
     _apply_overrides(overrides, sessions, topology, window)
@@ -354,7 +368,7 @@ def build_plan(
             optimizer.Session(
                 id=key,
                 arrival=window.start,  # plugged in now, even if it started mid-interval
-                departure=ps.departure,
+                departure=_deadline(ps, now, window),
                 energy_kwh=ps.energy_kwh,
                 max_kw=ps.max_kw,
                 min_kw=ps.min_kw if ps.assumption == "planned" else 0.0,
