@@ -76,7 +76,7 @@ class RedisLink:
                 log.exception("Redis subscription lost; subscribing again in %.1f s", RECONNECT_DELAY_S)
                 await asyncio.sleep(RECONNECT_DELAY_S)
             finally:
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
+                await pubsub.aclose()
 
     def _deliver(self, channel: str, data: bytes) -> None:
         handler = self._handlers.get(channel)
