@@ -40,7 +40,7 @@ def schedule_rows(schedule: Mapping[str, Any], start: str | None = None) -> list
     origin = _instant(schedule.get("startSchedule")) or _instant(start)
     periods = sorted(schedule.get("chargingSchedulePeriod") or [], key=lambda p: int(p.get("startPeriod", 0)))
     duration = schedule.get("duration")
-    ends = [int(p.get("startPeriod", 0)) for p in periods[1:]]
+    ends: list[int | None] = [int(p.get("startPeriod", 0)) for p in periods[1:]]
     ends.append(int(duration) if isinstance(duration, int) else None)
     rows = []
     for period, end in zip(periods, ends, strict=False):  # no periods: no rows
