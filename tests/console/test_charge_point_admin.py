@@ -71,6 +71,13 @@ async def test_an_operator_registers_a_charge_point_that_then_connects_with_its_
             )
             await expect(page.locator('form.register [name="description"]')).to_have_value("Bay 9")
             assert (await service.api.get("/charge-points")).json()["total"] == 0
+            # A site that does not exist (a stale form): refused at the site, and not registered either.
+            csrf = await page.locator('form.register input[name="csrf"]').input_value()
+            stale = {"csrf": csrf, "id": "CP8", "site_id": "999", "registration_status": "Accepted"}
+            response = await page.request.post(f"{browser.base_url}/charge-points", form=stale)
+            assert response.status == 422
+            assert "site 999 not found" in await response.text()
+            assert (await service.api.get("/charge-points/CP8")).status_code == 404
 
             await register(page, id="CP9", password="s3cret-pass", security_profile="1")
             await expect(page.get_by_role("heading", name="Charge point CP9")).to_be_visible()
