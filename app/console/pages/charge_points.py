@@ -160,7 +160,14 @@ async def charge_point_section(
         detail = f"The charge point page has no part {section!r}."
         return render(request, "error.html", 404, viewer=viewer, title="Not found", detail=detail)
     return await charge_point_detail(
-        request, viewer, store, commands, clock, charge_point_id, command, template=f"_cp_{section}.html"
+        request,
+        viewer,
+        store,
+        commands,
+        clock,
+        charge_point_id,
+        command,
+        template=f"_cp_{section}_state.html",
     )
 
 
