@@ -13,8 +13,8 @@ from websockets.exceptions import InvalidStatus
 from app.domain.enums import Role
 from ocpp_gateway import OcppServer
 from tests.console.browser import chromium
-from tests.console.helpers import add_site, log_in, root
-from tests.e2e.service import Service, running_service
+from tests.console.helpers import add_site, booted_charge_point, log_in, root
+from tests.e2e.service import ADMIN_TOKEN, Service, running_service
 from tests.gateway.helpers import basic_auth, connect_charge_point, url
 
 pytestmark = pytest.mark.anyio
@@ -193,3 +193,40 @@ async def test_an_analyst_gets_no_form_and_its_posts_are_refused(migrated_url: s
                 "Accepted",
             )
             assert (await service.api.get("/charge-points/CP4")).status_code == 404
+
+
+async def test_an_operator_changes_a_reported_connector(migrated_url: str) -> None:
+    async with running_service(migrated_url) as service:
+        site_id = await add_site(service, "Depot")
+        async with booted_charge_point(service, "CP6", site_id), chromium(root(service)) as browser:
+            page = await browser.open("/charge-points/CP6")
+            await log_in(page, ADMIN_TOKEN)
+            form = page.locator("form.connector-settings")
+            await expect(form.locator('[name="connector_id"] option')).to_have_text(["1"])  # as reported
+
+            await form.get_by_role("button", name="Save connector").click()
+            await expect(form.get_by_role("alert")).to_have_text("Enter the settings to change.")
+            await form.locator('[name="max_current_a"]').fill("0")
+            await form.locator('[name="phases"]').select_option("1")
+            await form.get_by_role("button", name="Save connector").click()
+            await expect(form.locator('[data-field="max_current_a"]')).to_contain_text("greater than 0")
+            await expect(form.locator('[name="phases"]')).to_have_value("1")  # kept for correcting
+            await expect(form.locator('[data-field="phases"]')).to_have_count(0)
+
+            await form.locator('[name="max_current_a"]').fill("16")
+            await form.locator('[name="min_current_a"]').fill("8")
+            await form.get_by_role("button", name="Save connector").click()
+            await expect(page.get_by_role("status")).to_have_text("Saved.")
+            row = page.locator('tr[data-connector="1"]')
+            await expect(row.locator(".max-current")).to_have_text("16.0 A")
+            await expect(row.locator(".min-current")).to_have_text("8.0 A")
+            await expect(row.locator(".phases")).to_have_text("1")
+            (connector,) = [
+                c for c in (await charge_point(service, "CP6"))["connectors"] if c["connector_id"] == 1
+            ]
+            assert (connector["phases"], connector["max_current_a"], connector["min_current_a"]) == (
+                1,
+                16.0,
+                8.0,
+            )
+            assert connector["nominal_voltage_v"] == 230.0  # left empty: unchanged

@@ -2,7 +2,8 @@
 `/api/v1/charge-points` (so a form refuses what the API refuses, with the same words, next to its field):
 registering one (in a site, when chosen, as `PUT /sites/{id}/charge-points/{cp}` places it), changing its
 description, security profile, minimum current and site, setting or removing its password, and accepting a
-pending one (or rejecting it, or holding it pending; its next BootNotification is answered with that)."""
+pending one (or rejecting it, or holding it pending; its next BootNotification is answered with that), and
+a reported connector's electrical settings."""
 
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -11,17 +12,20 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.api.deps import ClockDep, CommandsDep, StoreDep
-from app.api.schemas import ChargePointCreate, ChargePointUpdate
+from app.api.schemas import ChargePointCreate, ChargePointUpdate, ConnectorUpdate
 from app.console.auth import ConsoleUser, Viewer, check_csrf
 from app.console.forms import FieldErrors, Refused, field_errors, optional, parsed
 from app.console.pages.charge_points import PageForms, charge_point_detail, charge_point_listing
 from app.console.templating import render
+from app.domain.paging import Window
 from app.domain.persistence import UnitOfWork
 from app.services.errors import AlreadyExists, NotFound, ServiceError
-from app.services.ocpp import registry
+from app.services.ocpp import registry, reporting
 from app.services.planning import topology
 
 router = APIRouter(include_in_schema=False)
+
+CONNECTOR_FIELDS = ("connector_id", "phases", "nominal_voltage_v", "max_current_a", "min_current_a")
 
 
 def _refused(request: Request, viewer: Viewer, status: int, detail: str) -> HTMLResponse:
@@ -227,4 +231,49 @@ async def set_registration(
     changes = {"registration_status": registration_status}
     return await _change(
         request, viewer, store, commands, clock, charge_point_id, "registration", values, changes
+    )
+
+
+@router.post("/charge-points/{charge_point_id}/connectors")
+async def change_connector(
+    charge_point_id: str,
+    request: Request,
+    viewer: ConsoleUser,
+    store: StoreDep,
+    commands: CommandsDep,
+    clock: ClockDep,
+) -> Response:
+    """A reported connector's phases, nominal voltage, maximum and minimum current (empty: unchanged), as
+    `PATCH /charge-points/{id}/connectors/{n}` changes them."""
+    form = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
+    check_csrf(viewer, form.get("csrf", ""))
+    if (refused := _may_not(request, viewer, "change connectors")) is not None:
+        return refused
+    values = {name: form.get(name, "") for name in CONNECTOR_FIELDS}
+    changes: dict[str, Any] = {
+        name: values[name].strip() for name in CONNECTOR_FIELDS[1:] if values[name].strip()
+    }
+    if changes.get("phases", "").isdigit():  # the schema's Literal[1, 3] takes a number, not the text
+        changes["phases"] = int(changes["phases"])
+    try:
+        async with store.unit_of_work() as uow:
+            reported = await reporting.list_connectors(uow, charge_point_id, Window(100))
+        numbers = {str(c.connector_id): c.connector_id for c in reported.items if c.connector_id > 0}
+        if values["connector_id"] not in numbers:
+            raise Refused({"connector_id": "choose one of its connectors"})
+        if not changes:
+            raise Refused({"": "Enter the settings to change."})
+        body = parsed(ConnectorUpdate, changes)
+        async with store.unit_of_work() as uow:
+            await registry.update_connector(
+                uow, charge_point_id, numbers[values["connector_id"]], body.model_dump(exclude_unset=True)
+            )
+    except (Refused, ServiceError) as exc:
+        errors = exc.errors if isinstance(exc, Refused) else field_errors(exc)
+        forms = PageForms.refused("connector", values, errors)
+        return await charge_point_detail(
+            request, viewer, store, commands, clock, charge_point_id, forms=forms
+        )
+    return RedirectResponse(
+        f"/charge-points/{quote(charge_point_id, safe='')}?saved=connector", status_code=303
     )
