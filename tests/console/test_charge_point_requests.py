@@ -106,6 +106,16 @@ async def test_configuration_is_read_and_changed_from_the_page(migrated_url: str
                     await expect(section.locator("[data-outcome]")).to_contain_text(f"{name}: ")
                     await expect(section.locator("[data-outcome]")).to_contain_text(words)
 
+                # A new AuthorizationKey: its password once accepted, never shown.
+                new_key = "ffeeddccbbaa99887766554433221100"
+                await change(page, "AuthorizationKey", new_key)
+                await expect(section.locator("[data-outcome]")).to_contain_text("AuthorizationKey: accepted")
+                await expect(section.locator('tr[data-key="AuthorizationKey"] .value')).to_have_text(
+                    "<redacted>"
+                )
+                assert new_key not in await page.content()
+                assert (await service.api.get("/charge-points/CP1")).json()["has_password"] is True
+
                 client.responses["ChangeConfiguration"] = NO_ANSWER
                 await change(page, "MeterValueSampleInterval", "15")
                 await expect(section.locator("[data-outcome]")).to_have_attribute("data-outcome", "waiting")
@@ -122,6 +132,7 @@ async def test_configuration_is_read_and_changed_from_the_page(migrated_url: str
                 await expect(section.locator('[name="key"]')).to_have_value("K" * 51)
                 await change(page, "AuthorizationKey", "not-hex")
                 await expect(section.locator('[data-field="value"]')).to_contain_text("hexadecimal")
+                await expect(section.locator('[name="value"]')).to_have_value("")  # a password: not sent back
                 await change(page, "", "1")
                 await expect(section.locator('[data-field="key"]')).to_have_text("is required")
                 assert len(client.received) == sent

@@ -41,6 +41,8 @@ async def _send(
         return await charge_point_detail(request, viewer, store, commands, clock, charge_point_id)  # its 404
     section = SENT_FROM_PAGE[action]
     values = {name: value for name, value in form.items() if name != "csrf"}
+    if authorization_key.sets_authorization_key(action, values):
+        values["value"] = ""  # a password: never sent back, even refused
     try:
         payload = payload_from_form(action, form)
         command_id = await commands.send(charge_point_id, action, payload, author=viewer.principal.name)
