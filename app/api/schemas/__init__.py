@@ -9,6 +9,7 @@ from app.api.schemas.charge_points import (
     ConfigurationKeyOut,
     ConnectorOut,
     ConnectorUpdate,
+    InstalledProfileOut,
     StatusNotificationOut,
 )
 from app.api.schemas.commands import CommandCreate, CommandOut
@@ -114,6 +115,7 @@ __all__ = [
     "IdTagCreate",
     "IdTagOut",
     "IdTagUpdate",
+    "InstalledProfileOut",
     "LoadIntervalOut",
     "MeterValueOut",
     "OverrideAuditOut",

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from app.console.pages import (
+    charge_point_requests,
     charge_points,
     commands,
     home,
@@ -21,6 +22,7 @@ ROUTERS: list[APIRouter] = [
     home.router,
     charge_points.router,
     registration.router,
+    charge_point_requests.router,
     sites.router,
     commands.router,
     transactions.router,
