@@ -3,8 +3,10 @@
 from fastapi import APIRouter
 
 from app.console.pages import (
+    account,
     charge_points,
     commands,
+    drivers,
     home,
     id_tags,
     registration,
@@ -25,7 +27,9 @@ ROUTERS: list[APIRouter] = [
     commands.router,
     transactions.router,
     id_tags.router,
+    drivers.router,
     users.router,
+    account.router,
     reservations.router,
     site_planning.router,
 ]
