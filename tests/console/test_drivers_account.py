@@ -10,7 +10,20 @@ import pytest
 from ocpp.v16 import call
 from playwright.async_api import expect
 
+from app.db.engine import Database
+from app.db.store import SqlStore
+from app.domain.bus import EventBus
 from app.domain.enums import Role
+from app.services.console_sessions import open_session, resume_session, session_id
+from app.services.errors import Conflict
+from app.services.users import (
+    change_own_password,
+    create_user,
+    hashed,
+    password_hash_of,
+    set_password,
+    user_principal,
+)
 from tests.console.browser import chromium
 from tests.console.helpers import add_site, add_user, booted_charge_point, log_in_as, root
 from tests.e2e.service import running_service
@@ -162,3 +175,37 @@ async def test_a_user_changes_its_own_password_and_its_other_sessions_end(migrat
             await expect(elsewhere.get_by_role("alert")).to_have_text("Wrong username or password.")
             await log_in_as(elsewhere, "alice", "a brand new passphrase")
             await expect(elsewhere.get_by_role("heading", name="Sites")).to_be_visible()
+
+
+async def test_a_password_changed_meanwhile_is_not_overwritten(database: Database) -> None:
+    """The current password is checked outside the unit of work that stores the new one: if the password
+    changed in between (an admin set one), the change is refused and nothing is touched."""
+    store = SqlStore(database, EventBus())
+    first, admins, mine = (
+        await hashed(PASSWORD),
+        await hashed("set by an admin"),
+        await hashed("my new one!!"),
+    )
+    now = datetime.now(UTC)
+    async with store.unit_of_work() as uow:
+        user = await create_user(uow, "alice", first, Role.operator)
+        assert user.id is not None
+        principal = user_principal(user)
+        assert principal is not None
+        tokens = [await open_session(uow, principal, now) for _ in range(3)]
+    async with store.unit_of_work() as uow:
+        checked = await password_hash_of(uow, user.id)
+    async with store.unit_of_work() as uow:
+        await set_password(uow, user.id, admins)  # meanwhile; ends every session
+        tokens.append(await open_session(uow, principal, now))
+    with pytest.raises(Conflict):
+        async with store.unit_of_work() as uow:
+            await change_own_password(uow, user.id, checked, mine, keep_session=session_id(tokens[-1]))
+    async with store.unit_of_work() as uow:
+        assert await password_hash_of(uow, user.id) == admins
+        assert await resume_session(uow, tokens[-1], now) is not None
+        tokens.append(await open_session(uow, principal, now))
+        await change_own_password(uow, user.id, admins, mine, keep_session=session_id(tokens[-1]))
+    async with store.unit_of_work() as uow:
+        assert await password_hash_of(uow, user.id) == mine
+        assert [await resume_session(uow, t, now) is not None for t in tokens] == [False] * 4 + [True]
