@@ -2,7 +2,8 @@
 adds a driver (a refusal shown at its field, what was typed kept), gives it tags, finds it by a tag, moves a
 tag to another driver from the tag's page and deletes a driver (its tags stay); deleting a tag in a
 transaction is refused with the API's words, a free one goes; a user changes its password (the current one
-required) and its other browser's session ends while this one goes on."""
+required) and its other browser's session ends while this one goes on, and a password changed meanwhile
+is not overwritten."""
 
 from datetime import UTC, datetime
 
