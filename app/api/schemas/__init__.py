@@ -28,6 +28,7 @@ from app.api.schemas.common import (
     problems,
 )
 from app.api.schemas.demand import DemandOut, DemandSet
+from app.api.schemas.drivers import DriverCreate, DriverOut, DriverUpdate
 from app.api.schemas.forecasts import (
     EffectiveForecastOut,
     EffectiveIntervalOut,
@@ -112,6 +113,9 @@ __all__ = [
     "GroupUpdate",
     "Health",
     "HeartbeatCounts",
+    "DriverCreate",
+    "DriverOut",
+    "DriverUpdate",
     "IdTagCreate",
     "IdTagOut",
     "IdTagUpdate",

@@ -3,9 +3,11 @@
 from fastapi import APIRouter
 
 from app.console.pages import (
+    account,
     charge_point_requests,
     charge_points,
     commands,
+    drivers,
     home,
     id_tags,
     registration,
@@ -27,7 +29,9 @@ ROUTERS: list[APIRouter] = [
     commands.router,
     transactions.router,
     id_tags.router,
+    drivers.router,
     users.router,
+    account.router,
     reservations.router,
     site_planning.router,
 ]
