@@ -97,6 +97,11 @@ class DispatchState:
             phases={tx: trace.phases for tx, trace in self.ev.items() if trace.phases is not None},
             installed={tx: limits for tx, (_, limits) in self.in_force.items()},
             default_kw=dict(self.default_kw),
+            charge={
+                tx: (trace.soc_last[0], trace.battery_kwh)
+                for tx, trace in self.ev.items()
+                if trace.soc_last is not None and trace.battery_kwh is not None
+            },
         )
 
     def default_dispatched(self, charge_point_id: str, limit_kw: float, result: DispatchResult) -> None:
