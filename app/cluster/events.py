@@ -211,19 +211,24 @@ class EventImport:
                 lost = False
 
     async def _handle(self, entries: list[Entry]) -> None:
-        events: list[Event] = []
-        for _entry_id, fields in entries:
-            if fields is None:  # trimmed from the stream before it was acknowledged
-                continue
-            try:
-                batch = orjson.loads(fields[b"m"])["events"]
-            except Exception:
-                log.exception("an entry of the events stream could not be read: %.200r", fields)
-                continue
-            for data in batch:
-                try:
-                    events.append(decode(data))
-                except Exception:
-                    log.exception("an event from another process could not be read: %.200r", data)
-        await asyncio.gather(*(self._bus.deliver(event) for event in events))
+        for _entry_id, fields in entries:  # one entry's events side by side, as the bus runs them
+            await asyncio.gather(*(self._bus.deliver(event) for event in _events(fields)))
         await self._redis.xack(self._stream, self._group, *(entry_id for entry_id, _ in entries))
+
+
+def _events(fields: dict[bytes, bytes] | None) -> list[Event]:
+    """The events of one stream entry (none when it was trimmed before it was acknowledged)."""
+    if fields is None:
+        return []
+    try:
+        batch = orjson.loads(fields[b"m"])["events"]
+    except Exception:
+        log.exception("an entry of the events stream could not be read: %.200r", fields)
+        return []
+    events: list[Event] = []
+    for data in batch:
+        try:
+            events.append(decode(data))
+        except Exception:
+            log.exception("an event from another process could not be read: %.200r", data)
+    return events
