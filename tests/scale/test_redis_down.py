@@ -16,6 +16,8 @@ import pytest
 import redis.asyncio as redis
 from ocpp.v16 import call
 
+from app.cluster.link import RedisLink
+from app.services.errors import Unavailable
 from tests.gateway.helpers import connect_charge_point, eventually
 from tests.scale.helpers import Layout, Process, free_port
 from tests.scale.test_events import new_site
@@ -79,6 +81,23 @@ async def throwaway_redis() -> AsyncIterator[ThrowawayRedis]:
         yield server
     finally:
         await server.stop()
+
+
+async def test_a_redis_url_at_a_closed_port_is_unavailable_to_every_caller() -> None:
+    link = RedisLink(f"redis://127.0.0.1:{free_port()}/0", "closed")  # nothing listens there
+    try:
+        for attempt in (
+            link.ping(),
+            link.publish(link.channel("events"), {"x": 1}),
+            link.append(link.channel("events"), {"x": 1}, max_len=1000),
+        ):
+            with pytest.raises(Unavailable) as refused:
+                await attempt
+            assert refused.value.detail == (
+                "Redis, the bus between the processes, does not answer (ConnectionError)"
+            )
+    finally:
+        await link.close()
 
 
 async def ready(process: Process) -> dict[str, Any]:
