@@ -2,12 +2,14 @@
 
 `roles.start_role` wires a role; `link` is the Redis publish/subscribe between processes; `presence` the
 gateways' claims and leases; `routing` commands sent to the gateway holding a charge point; `events` the
-event bus across processes. docs/scale-out.md says how it fits together.
+event bus across processes (a Redis stream each scheduler reads in its own consumer group); `replans`
+replan-now sent to a scheduler. docs/scale-out.md says how it fits together.
 """
 
 from app.cluster.events import EventExport, EventImport
 from app.cluster.link import RedisLink
 from app.cluster.presence import GatewayPresence, LeaseKeeper
+from app.cluster.replans import ReplanListener, RoutedReplans
 from app.cluster.routing import GatewayListener, RoutedCommands
 
 __all__ = [
@@ -17,5 +19,7 @@ __all__ = [
     "GatewayPresence",
     "LeaseKeeper",
     "RedisLink",
+    "ReplanListener",
     "RoutedCommands",
+    "RoutedReplans",
 ]

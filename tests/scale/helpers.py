@@ -95,45 +95,62 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Served:
+    """A role running as a process of its own: the process (to stop or kill) and its ports."""
+
+    process: subprocess.Popen[bytes]
+    api_port: int
+    ocpp_port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+
 @contextlib.asynccontextmanager
-async def gateway_process(
-    layout: Layout, gateway_id: str, **overrides: Any
-) -> AsyncIterator[tuple[subprocess.Popen[bytes], int]]:
-    """`smartcharge serve --role gateway` as a process of its own; yields it (to kill) and its OCPP port,
-    once the port accepts connections."""
+async def role_process(layout: Layout, role: str, **overrides: Any) -> AsyncIterator[Served]:
+    """`smartcharge serve --role ROLE` as a process of its own, yielded once its `/ready` answers 200 (a
+    gateway's: its OCPP port takes connections)."""
     ocpp_port, api_port = free_port(), free_port()
     env = dict(os.environ)
     for key in list(env):
         if key.startswith("SMARTCHARGE_"):
             del env[key]
-    settings = layout.settings(
-        "gateway", ocpp_port=ocpp_port, gateway_id=gateway_id, api_port=api_port, **overrides
-    )
+    settings = layout.settings(role, ocpp_port=ocpp_port, api_port=api_port, **overrides)
     settings.pop("role")
     env |= {f"SMARTCHARGE_{key.upper()}": str(value) for key, value in settings.items() if value is not None}
     process = subprocess.Popen(  # noqa: ASYNC220 (started once; waited for below without blocking)
-        [sys.executable, "-c", "from app.cli import main; main()", "serve", "--role", "gateway"],
+        [sys.executable, "-c", "from app.cli import main; main()", "serve", "--role", role],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
+    served = Served(process, api_port, ocpp_port)
     try:
-        async with asyncio.timeout(60):
+        async with asyncio.timeout(60), httpx.AsyncClient(base_url=served.url, timeout=5) as http:
             while True:
                 if process.poll() is not None:
                     errors = process.stderr.read().decode() if process.stderr else ""
-                    raise RuntimeError(f"the gateway process stopped: {errors[-2000:]}")
-                with contextlib.suppress(OSError):
-                    _reader, writer = await asyncio.open_connection("127.0.0.1", ocpp_port)
-                    writer.close()
-                    await writer.wait_closed()
-                    break
+                    raise RuntimeError(f"the {role} process stopped: {errors[-2000:]}")
+                with contextlib.suppress(httpx.TransportError):
+                    if (await http.get("/ready")).status_code == 200:
+                        break
                 await asyncio.sleep(0.1)
-        yield process, ocpp_port
+        yield served
     finally:
         if process.poll() is None:
             process.kill()
         process.wait(timeout=30)
         if process.stderr is not None:
             process.stderr.close()
+
+
+@contextlib.asynccontextmanager
+async def gateway_process(
+    layout: Layout, gateway_id: str, **overrides: Any
+) -> AsyncIterator[tuple[subprocess.Popen[bytes], int]]:
+    """A gateway as a process of its own; yields it (to kill) and its OCPP port, once it is ready."""
+    async with role_process(layout, "gateway", gateway_id=gateway_id, **overrides) as served:
+        yield served.process, served.ocpp_port

@@ -104,6 +104,11 @@ class DispatchState:
             },
         )
 
+    def non_compliant_charge_points(self) -> set[str]:
+        """Charge points with a transaction that refused its profile or is drawing over its limits."""
+        over = {tx for tx, trace in self.draw.items() if trace.since is not None}
+        return {self.charge_point_of[tx] for tx in self.non_compliant | over if tx in self.charge_point_of}
+
     def default_dispatched(self, charge_point_id: str, limit_kw: float, result: DispatchResult) -> None:
         """Note the TxDefaultProfile a charge point holds (unknown unless it accepted)."""
         if result.status == "accepted":
