@@ -9,13 +9,18 @@ follows from their sizes:
 * fairness: a concave piecewise-linear utility of the served fraction, slopes FAIR_SLOPES per kWh on each
   third of the demand times the session's fairness weight (1 to 1.2 by priority: `prepare.fair_weights`)
   -- a kWh to a session at a lower fraction is worth more, and a priority moves a session ahead within a
-  third, never past another session's lower third;
+  third, never past another session's lower third. Promises have no fairness term: they are kept, not
+  shared (earliness, below);
 * fair within the interval: not an LP term. After the LP, `optimizer.fair` gives alike sessions the same
   share of every interval (twins the mean plan), on the LP's optimal face: no other term changes;
 * early: EARLY * (T - t) / T per kWh delivered in interval t, t rounded down to the hour after the first
   (at most 5e-5 per kWh, less than one fairness step). Within the first hour every interval steps: the
   interval under way is the one sent now, and a kWh planned for later in the hour may never come (an EV
   tapers or leaves): given room now, an EV gets its maximum now, not the same energy spread over the hour;
+  for a promise it is multiplied by its `urgency` (2 when due in the first interval, falling to 1 at the
+  end of the horizon): among promises an early kWh goes to the one due first, earliest deadline first, the
+  order that keeps the most deadlines on one shared resource. Spread instead (as fairness would), many EVs
+  come near full at once, each taking less than its minimum rate holds, and tails are left undelivered;
 * smooth: -SMOOTH per kW of change between consecutive plugged-in intervals (1e-8, below one interval of
   earliness: 5e-5 / T per kWh = 1.3e-4 per kW at 15 minutes, scaled by 1e-3 below).
 
@@ -68,8 +73,23 @@ def available(p: Prepared) -> BoolArray:
 
 def power_cost(p: Prepared, weights: Weights) -> Array:
     """(N, T): objective per kW in each interval (energy and earliness), unscaled."""
-    per_kwh = p.weight[:, None] + early_per_kwh(p, weights)[None, :]
+    per_kwh = p.weight[:, None] + early_per_kwh(p, weights)[None, :] * urgency(p)[:, None]
     return np.asarray(per_kwh * p.interval_h)
+
+
+def urgency(p: Prepared) -> Array:
+    """(N,): what the earliness bonus is multiplied by in the LP's cost: for a promise, 2 when it is due in
+    the first interval, falling linearly to 1 at the end of the horizon (among promises, an early kWh goes to
+    the one due first: earliest deadline first, which keeps the most deadlines on one resource); 1 for the
+    others. By the interval a session is due in, so that twins (`fair`) share it."""
+    due = np.ceil(p.departure_h / p.interval_h - 1e-9)
+    return np.asarray(1.0 + p.promised * np.clip(1.0 - due / max(1, p.n_intervals), 0.0, 1.0))
+
+
+def early_value(p: Prepared, power_kw: Array, weights: Weights = FULL) -> float:
+    """The earliness term of a plan (N, T): its bonus per kWh, times each session's `urgency`."""
+    per_kwh = early_per_kwh(p, weights)[None, :] * urgency(p)[:, None]
+    return float((power_kw * p.interval_h * per_kwh).sum())
 
 
 def early_step(p: Prepared) -> int:
@@ -110,7 +130,7 @@ def parts(p: Prepared, power_kw: Array, weights: Weights = FULL) -> ObjectivePar
     delivered = power_kw.sum(axis=1) * p.interval_h
     energy = float((p.weight * delivered).sum())
     fairness = fairness_value(p, delivered) if weights.fairness else 0.0
-    early = float((power_kw.sum(axis=0) * p.interval_h * early_per_kwh(p, weights)).sum())
+    early = early_value(p, power_kw, weights)
     smooth = 0.0
     if weights.smooth and p.n_intervals > 1:
         i, t = smooth_pairs(available(p))

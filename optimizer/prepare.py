@@ -45,9 +45,11 @@ def energy_weights(promised: BoolArray, draw_kw: Array, min_kw: Array) -> Array:
     return np.asarray((1.0 + PROMISE * promised) * np.clip(share, MIN_YIELD, 1.0), dtype=np.float64)
 
 
-def fair_weights(priority: IntArray) -> Array:
-    """(N,): the fairness weight of each priority."""
-    return np.asarray(1.0 + PRIORITY_STEP * np.minimum(priority, PRIORITY_CAP), dtype=np.float64)
+def fair_weights(priority: IntArray, promised: BoolArray) -> Array:
+    """(N,): the fairness weight of each priority; 0 for a promise (stated energy and departure): a promise is
+    kept, earliest deadline first (`objective.urgency`), not shared."""
+    weight = 1.0 + PRIORITY_STEP * np.minimum(priority, PRIORITY_CAP)
+    return np.asarray(np.where(promised, 0.0, weight), dtype=np.float64)
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,7 +63,7 @@ class Prepared:
     priority: IntArray  # (N,)
     promised: BoolArray  # (N,) stated energy and departure
     weight: Array  # (N,) energy weight per kWh: 1, or 1 + PROMISE for a promised session, less for taper
-    fair_weight: Array  # (N,) weight of the fairness term: 1 + PRIORITY_STEP * min(priority, PRIORITY_CAP)
+    fair_weight: Array  # (N,) fairness weight: 1 + PRIORITY_STEP * min(priority, PRIORITY_CAP); 0: promise
     arrival_order: IntArray  # (N,) rank of arrival (earliest first)
     turn: (
         IntArray  # (N,) rank for a minimum rate that does not fit: least served first, then earliest arrival
@@ -188,7 +190,7 @@ def prepare(problem: ScheduleProblem) -> Prepared:
         priority=priority,
         promised=promised,
         weight=energy_weights(promised, draw_kw, min_kw),
-        fair_weight=fair_weights(priority),
+        fair_weight=fair_weights(priority, promised),
         arrival_order=np.argsort(np.argsort(arrival_s, kind="stable"), kind="stable").astype(np.int64),
         turn=np.lexsort((arrival_s, turns_served(served_kwh, min_kw, dt)))
         .argsort(kind="stable")

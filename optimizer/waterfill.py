@@ -25,7 +25,7 @@ import scipy.sparse as sp
 
 from optimizer.check import violations
 from optimizer.highs_lp import new_highs
-from optimizer.objective import FAIR_SLOPES, FULL, early_per_kwh, fairness_value
+from optimizer.objective import FAIR_SLOPES, early_value, fairness_value
 from optimizer.prepare import SITE, Array, IntArray, Prepared
 
 MAX_VARIABLES = 2_000
@@ -37,6 +37,9 @@ def waterfill(
     p: Prepared, plan: Array, lower: Array, upper: Array, time_limit_s: float | None = None
 ) -> Array:
     """`plan` (N, T) split anew inside each interval by the QP above, or `plan` where that does not apply."""
+    # promises keep the LP's plan: they are served earliest deadline first (`objective.urgency`), not shared
+    lower = np.where(p.promised[:, None], plan, lower)
+    upper = np.where(p.promised[:, None], plan, upper)
     ei, et = np.nonzero(upper > 0)
     if not 0 < ei.size <= MAX_VARIABLES:
         return plan
@@ -141,7 +144,7 @@ def _keeps(p: Prepared, before: Array, after: Array) -> bool:
 
     def terms(plan: Array) -> tuple[float, float, float]:
         delivered = plan.sum(axis=1) * p.interval_h
-        early = float((plan.sum(axis=0) * p.interval_h * early_per_kwh(p, FULL)).sum())
+        early = early_value(p, plan)
         return float((p.weight * delivered).sum()), fairness_value(p, delivered), early
 
     old, new = terms(before), terms(after)

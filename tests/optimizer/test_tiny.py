@@ -218,3 +218,25 @@ def test_unknown_strategy_and_solver_are_rejected() -> None:
         solve(prob, strategy="magic")
     with pytest.raises(ValueError, match="solver"):
         solve(prob, solver="gurobi")
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_promises_are_served_earliest_deadline_first_not_shared(solver: str) -> None:
+    # 11 kW for two promises of 5.5 kWh, one due in 2 h and one in 3 h: either order keeps both on paper,
+    # but the one due first is served first (an EV near full tapers: a tail left late may never come)
+    prob = problem(
+        [11.0] * 12,
+        [
+            session("later", 0, 12, 5.5, 11.0, promised=True),
+            session("sooner", 0, 8, 5.5, 11.0, promised=True),
+        ],
+    )
+    result = solved(prob, solver=solver)
+    assert result.schedules["sooner"].power_kw[:2] == pytest.approx((11.0, 11.0), abs=1e-6)
+    assert result.schedules["later"].power_kw[:2] == pytest.approx((0.0, 0.0), abs=1e-6)
+    assert result.schedules["later"].delivered_kwh == pytest.approx(5.5)
+    # without promises the same sessions share the room (fairness in fractions of their demand)
+    alike = [session("later", 0, 12, 5.5, 11.0), session("sooner", 0, 8, 5.5, 11.0)]
+    open_ended = problem([11.0] * 12, alike)
+    shared = solved(open_ended, solver=solver)
+    assert shared.schedules["later"].power_kw[0] > 0
