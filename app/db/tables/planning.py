@@ -169,6 +169,7 @@ schedule_revision_table = Table(
     Column("shadow_price", JSON, nullable=False),
     Column("relaxations", JSON, nullable=False),
     Column("messages", JSON, nullable=False),
+    Column("planned_by", String(100), nullable=True),
     Index("ix_schedule_revision_site_created", "site_id", "created_at"),
 )
 
