@@ -71,6 +71,7 @@ class Settings(BaseSettings):
     scheduler_horizon_intervals: int = Field(default=96, ge=1, le=2880)
     scheduler_debounce_s: float = Field(default=0.05, ge=0)
     scheduler_solve_time_limit_s: float = Field(default=10.0, gt=0)
+    scheduler_solve_processes: int = Field(default=0, ge=0)  # solves in a pool of processes (0: a thread)
     scheduler_verify_profiles: bool = True  # read each accepted profile back with GetCompositeSchedule
     scheduler_retry_attempts: int = Field(default=3, ge=1)
     scheduler_retry_backoff_s: float = Field(default=2.0, ge=0)
@@ -98,6 +99,8 @@ class Settings(BaseSettings):
     gateway_id: str | None = None  # this gateway's name in the presence table (default: host-pid-random)
     presence_lease_s: float = Field(default=15.0, gt=0)  # a gateway silent this long holds nothing
     command_route_timeout_s: float = Field(default=5.0, gt=0)  # for the holding gateway to take a command
+    scheduler_id: str | None = None  # this scheduler's name in the site leases (default: host-pid-random)
+    site_lease_s: float = Field(default=15.0, gt=0)  # a scheduler silent this long plans no site
 
     @model_validator(mode="after")
     def _tls_complete(self) -> "Settings":

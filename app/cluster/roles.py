@@ -4,7 +4,8 @@
   runs the commands routed to it and closes connections another gateway took over; sends its events out.
 * `api`: the HTTP API and console; commands go to the holding gateway (`RoutedCommands`); sends its
   events (forecasts, overrides, ...) out.
-* `scheduler`: planning and dispatch; hears every process's events; profiles go out as routed commands.
+* `scheduler`: planning and dispatch of the sites it holds by lease (`SiteShards`: several schedulers share
+  the sites, one plans each); hears every process's events; profiles go out as routed commands.
 
 Every role reaps the claims of gateways whose lease expired (their charge points become disconnected).
 """
@@ -22,10 +23,12 @@ from app.cluster.events import EventExport, EventImport
 from app.cluster.link import RedisLink
 from app.cluster.presence import GatewayPresence, LeaseKeeper
 from app.cluster.routing import GatewayListener, RoutedCommands
+from app.cluster.shards import SiteShards
 from app.db.presence import SqlPresence
+from app.db.site_leases import SqlSiteLeases
 from app.db.store import SqlStore
 from app.domain.bus import EventBus
-from app.domain.ports import ChargePointCommands, Clock
+from app.domain.ports import ChargePointCommands, Clock, SiteShard
 from app.metrics import PrometheusMetrics
 from app.services.ocpp import charge_points
 from app.services.planning.scheduler import Scheduler
@@ -43,6 +46,8 @@ class GatewayAddress:
 def process_id(settings: Settings) -> str:
     if settings.gateway_id and settings.role == ProcessRole.gateway:
         return settings.gateway_id
+    if settings.scheduler_id and settings.role == ProcessRole.scheduler:
+        return settings.scheduler_id
     return f"{settings.role.value}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
@@ -54,7 +59,7 @@ async def start_role(
     events: EventBus,
     clock: Clock,
     metrics: PrometheusMetrics,
-    build_scheduler: Callable[[ChargePointCommands], Scheduler],
+    build_scheduler: Callable[[ChargePointCommands, SiteShard], Scheduler],
 ) -> None:
     assert settings.redis_url is not None  # Settings.scale_out_problem says so
     link = RedisLink(settings.redis_url, settings.redis_prefix)
@@ -109,8 +114,17 @@ async def start_role(
     app.state.gateway = GatewayAddress(settings.ocpp_port)
     app.state.scheduler = None
     if settings.role == ProcessRole.scheduler:
-        scheduler = build_scheduler(commands)
+
+        def taken(site_ids: set[int]) -> None:
+            for site_id in sorted(site_ids):
+                scheduler.request(site_id, "site lease taken")
+
+        shard = SiteShards(SqlSiteLeases(store.database), me, lease_s=settings.site_lease_s, on_gained=taken)
+        scheduler = build_scheduler(commands, shard)
         if settings.scheduler_enabled:
             await scheduler.start()
+            await shard.start()
+            stack.push_async_callback(shard.stop)  # after the scheduler's stop: no plan runs when it leaves
         stack.push_async_callback(scheduler.stop)
         app.state.scheduler = scheduler
+        app.state.shard = shard

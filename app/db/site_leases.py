@@ -103,4 +103,3 @@ class SqlSiteLeases:
                 )
             )
             return {row.site_id: row.scheduler_id for row in rows}
-

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,44 +97,51 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def gateway_process(
-    layout: Layout, gateway_id: str, **overrides: Any
+async def role_process(
+    layout: Layout, role: str, **overrides: Any
 ) -> AsyncIterator[tuple[subprocess.Popen[bytes], int]]:
-    """`smartcharge serve --role gateway` as a process of its own; yields it (to kill) and its OCPP port,
-    once the port accepts connections."""
+    """`smartcharge serve --role ROLE` as a process of its own; yields it (to kill) and its port (a
+    gateway's OCPP port, else its HTTP port) once the port accepts connections."""
     ocpp_port, api_port = free_port(), free_port()
+    ready_port = ocpp_port if role == "gateway" else api_port
     env = dict(os.environ)
     for key in list(env):
         if key.startswith("SMARTCHARGE_"):
             del env[key]
-    settings = layout.settings(
-        "gateway", ocpp_port=ocpp_port, gateway_id=gateway_id, api_port=api_port, **overrides
-    )
+    settings = layout.settings(role, ocpp_port=ocpp_port, api_port=api_port, **overrides)
     settings.pop("role")
     env |= {f"SMARTCHARGE_{key.upper()}": str(value) for key, value in settings.items() if value is not None}
-    process = subprocess.Popen(  # noqa: ASYNC220 (started once; waited for below without blocking)
-        [sys.executable, "-c", "from app.cli import main; main()", "serve", "--role", "gateway"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        async with asyncio.timeout(60):
-            while True:
-                if process.poll() is not None:
-                    errors = process.stderr.read().decode() if process.stderr else ""
-                    raise RuntimeError(f"the gateway process stopped: {errors[-2000:]}")
-                with contextlib.suppress(OSError):
-                    _reader, writer = await asyncio.open_connection("127.0.0.1", ocpp_port)
-                    writer.close()
-                    await writer.wait_closed()
-                    break
-                await asyncio.sleep(0.1)
-        yield process, ocpp_port
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=30)
-        if process.stderr is not None:
-            process.stderr.close()
+    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: a chatty process never blocks on it
+        process = subprocess.Popen(  # noqa: ASYNC220 (started once; waited for below without blocking)
+            [sys.executable, "-c", "from app.cli import main; main()", "serve", "--role", role],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+        )
+        try:
+            async with asyncio.timeout(60):
+                while True:
+                    if process.poll() is not None:
+                        errors.seek(0)
+                        raise RuntimeError(f"the {role} process stopped: {errors.read().decode()[-2000:]}")
+                    with contextlib.suppress(OSError):
+                        _reader, writer = await asyncio.open_connection("127.0.0.1", ready_port)
+                        writer.close()
+                        await writer.wait_closed()
+                        break
+                    await asyncio.sleep(0.1)
+            yield process, ready_port
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait(timeout=30)
+
+
+@contextlib.asynccontextmanager
+async def gateway_process(
+    layout: Layout, gateway_id: str, **overrides: Any
+) -> AsyncIterator[tuple[subprocess.Popen[bytes], int]]:
+    """A gateway process (`role_process`); yields it and its OCPP port."""
+    async with role_process(layout, "gateway", gateway_id=gateway_id, **overrides) as started:
+        yield started
