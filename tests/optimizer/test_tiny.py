@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pickle
+from types import MappingProxyType
+
 import pytest
 
 from optimizer import Group, ScheduleResult, Status, solve
@@ -218,3 +221,14 @@ def test_unknown_strategy_and_solver_are_rejected() -> None:
         solve(prob, strategy="magic")
     with pytest.raises(ValueError, match="solver"):
         solve(prob, solver="gurobi")
+
+
+def test_a_problem_and_its_result_pickle_unchanged() -> None:
+    # what a process pool sends to a worker and back
+    prob = problem([10.0] * 4, [session("a", 0, 4, 10.0, 11.0), session("b", 0, 4, 10.0, 11.0)])
+    result = solved(prob)
+    assert pickle.loads(pickle.dumps(prob)) == prob
+    back = pickle.loads(pickle.dumps(result))
+    assert back == result
+    assert dict(back.schedules) == dict(result.schedules)
+    assert isinstance(back.schedules, MappingProxyType)  # still read-only

@@ -3,6 +3,8 @@ when one is killed the other takes its sites over and plans them."""
 
 import contextlib
 from collections import defaultdict
+from contextlib import AbstractAsyncContextManager
+from subprocess import Popen
 
 import pytest
 from sqlalchemy import func, select
@@ -25,8 +27,7 @@ async def live_schedulers(process: Process) -> set[str]:
 
 
 async def site_holders(process: Process) -> dict[int, str]:
-    leases = process.app.state.database.engine
-    async with leases.connect() as connection:
+    async with process.app.state.database.engine.connect() as connection:
         rows = await connection.execute(select(site_lease_table.c.site_id, site_lease_table.c.scheduler_id))
         return {row.site_id: row.scheduler_id for row in rows}
 
@@ -36,7 +37,7 @@ async def planners(process: Process, *, after_id: int = 0) -> dict[int, set[str 
     revision = schedule_revision_table.c
     async with process.app.state.database.engine.connect() as connection:
         rows = await connection.execute(
-            select(revision.site_id, revision.planned_by, revision.trigger).where(revision.id > after_id)
+            select(revision.site_id, revision.planned_by).where(revision.id > after_id)
         )
         found: dict[int, set[str | None]] = defaultdict(set)
         for row in rows:
@@ -64,7 +65,8 @@ async def add_site(api: Process, name: str) -> int:
     return site_id
 
 
-def scheduler(layout: Layout, scheduler_id: str) -> contextlib.AbstractAsyncContextManager[tuple[object, int]]:
+def scheduler(layout: Layout, scheduler_id: str) -> AbstractAsyncContextManager[tuple[Popen[bytes], int]]:
+    """A scheduler process (to be killed), on the tests' short lease."""
     return role_process(
         layout,
         "scheduler",
