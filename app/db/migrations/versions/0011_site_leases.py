@@ -1,4 +1,5 @@
-"""scale-out: scheduler leases, which scheduler plans which site, and who made a revision
+"""scale-out: scheduler leases, which scheduler plans which site, and who made a revision; a schedule
+entry's demand source fits both halves from site defaults (42 characters: more than the 40 it had)
 
 Revision ID: 0011
 Revises: 0010
@@ -36,9 +37,23 @@ def upgrade() -> None:
         batch_op.create_index("ix_site_lease_scheduler", ["scheduler_id"], unique=False)
     with op.batch_alter_table("schedule_revision", schema=None) as batch_op:
         batch_op.add_column(sa.Column("planned_by", sa.String(length=100), nullable=True))
+    with op.batch_alter_table("schedule_entry", schema=None) as batch_op:
+        batch_op.alter_column(
+            "demand_source",
+            existing_type=sa.String(length=40),
+            type_=sa.String(length=64),
+            existing_nullable=False,
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("schedule_entry", schema=None) as batch_op:
+        batch_op.alter_column(
+            "demand_source",
+            existing_type=sa.String(length=64),
+            type_=sa.String(length=40),
+            existing_nullable=False,
+        )
     with op.batch_alter_table("schedule_revision", schema=None) as batch_op:
         batch_op.drop_column("planned_by")
     with op.batch_alter_table("site_lease", schema=None) as batch_op:
