@@ -67,6 +67,7 @@ def build_scheduler(
             debounce_s=settings.scheduler_debounce_s,
             solve_time_limit_s=settings.scheduler_solve_time_limit_s,
             solve_processes=settings.scheduler_solve_processes,
+            plan_concurrency=settings.scheduler_plan_concurrency,
             retry_attempts=settings.scheduler_retry_attempts,
             retry_backoff_s=settings.scheduler_retry_backoff_s,
             reserve_draw=settings.scheduler_reserve_draw,

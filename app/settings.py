@@ -72,6 +72,7 @@ class Settings(BaseSettings):
     scheduler_debounce_s: float = Field(default=0.05, ge=0)
     scheduler_solve_time_limit_s: float = Field(default=10.0, gt=0)
     scheduler_solve_processes: int = Field(default=0, ge=0)  # solves in a pool of processes (0: a thread)
+    scheduler_plan_concurrency: int = Field(default=4, ge=1)  # sites loaded, solved and stored at once
     scheduler_verify_profiles: bool = True  # read each accepted profile back with GetCompositeSchedule
     scheduler_retry_attempts: int = Field(default=3, ge=1)
     scheduler_retry_backoff_s: float = Field(default=2.0, ge=0)

@@ -73,6 +73,9 @@ class SchedulerSettings:
     debounce_s: float = 0.05
     solve_time_limit_s: float = 10.0
     solve_processes: int = 0  # solves in a pool of this many processes (0: a worker thread)
+    # sites loaded, solved and stored at once (at least the pool's size + 2): at an interval boundary every
+    # site asks at once, and 500 snapshots under way would hold every database connection
+    plan_concurrency: int = 4
     dispatch_concurrency: int = 200
     retry_attempts: int = 3
     retry_backoff_s: float = 2.0
@@ -117,6 +120,9 @@ class Scheduler:
         self._semaphore = asyncio.Semaphore(self.settings.dispatch_concurrency)
         self._solver = Solver(
             time_limit_s=self.settings.solve_time_limit_s, processes=self.settings.solve_processes
+        )
+        self._planning = asyncio.Semaphore(
+            max(self.settings.plan_concurrency, self.settings.solve_processes + 2)
         )
         self._defaults = DefaultProfiles(
             store, sender, self.state,
@@ -290,27 +296,28 @@ class Scheduler:
             return await self._plan_and_send(site_id, trigger)
 
     async def _plan_and_send(self, site_id: int, trigger: str) -> int | None:
-        now = self.clock.now()
-        async with self.store.unit_of_work() as uow:
-            snapshot = await uow.plans.snapshot(
-                site_id, now, self.settings.horizon_intervals, history=HISTORY_SESSIONS
+        async with self._planning:
+            now = self.clock.now()
+            async with self.store.unit_of_work() as uow:
+                snapshot = await uow.plans.snapshot(
+                    site_id, now, self.settings.horizon_intervals, history=HISTORY_SESSIONS
+                )
+            if snapshot is None:
+                return None
+            self._wakeups.arm(site_id, next_override_change(snapshot, now))
+            plan = build_plan(
+                snapshot,
+                horizon=self.settings.horizon_intervals,
+                observations=self.state.observations(now),
+                reserve_draw=self.settings.reserve_draw,
+                now=now,
             )
-        if snapshot is None:
-            return None
-        self._wakeups.arm(site_id, next_override_change(snapshot, now))
-        plan = build_plan(
-            snapshot,
-            horizon=self.settings.horizon_intervals,
-            observations=self.state.observations(now),
-            reserve_draw=self.settings.reserve_draw,
-            now=now,
-        )
-        result = await self._solver.solve(plan.problem)
-        planned_by = self.shard.name if self.shard is not None else None
-        async with self.store.unit_of_work() as uow:
-            revision_id = await store_revision(
-                uow, plan, result, trigger, created_at=now, planned_by=planned_by
-            )
+            result = await self._solver.solve(plan.problem)
+            planned_by = self.shard.name if self.shard is not None else None
+            async with self.store.unit_of_work() as uow:
+                revision_id = await store_revision(
+                    uow, plan, result, trigger, created_at=now, planned_by=planned_by
+                )
         log.info(
             "site %d: revision %d (%s) %s, %d sessions, %.3f s",
             site_id, revision_id, trigger, result.status.value, len(plan.sessions), result.solve_seconds,

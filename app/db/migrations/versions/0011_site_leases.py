@@ -1,5 +1,6 @@
-"""scale-out: scheduler leases, which scheduler plans which site, and who made a revision; a schedule
-entry's demand source fits both halves from site defaults (42 characters: more than the 40 it had)
+"""scale-out: scheduler leases, site leases, who planned a revision; a longer demand source
+
+A schedule entry's demand source from two site defaults is 42 characters: more than the 40 it had.
 
 Revision ID: 0011
 Revises: 0010
