@@ -1,6 +1,7 @@
 """The scheduler with fakes for its ports: a store of plain data, a profile sender that answers as told, a
 clock that stands still. No database, no sockets: what it plans, stores, sends, retries and gives up on."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -373,5 +374,36 @@ async def test_solves_run_in_a_process_pool_when_asked() -> None:
         assert revision.status == "optimal"
         assert revision.planned_by is None  # one process: no shard
         assert sum(e.power_kw[0] for e in entries) <= 55.0 + 1e-6
+    finally:
+        await scheduler.stop()
+
+
+async def test_sites_asking_at_once_are_planned_a_few_at_a_time() -> None:
+    # at an interval boundary every site asks: only `plan_concurrency` of them hold a connection at once
+    bus, clock = EventBus(), FakeClock(NOW)
+    plans = FakePlans(snapshots={site_id: snapshot(1, 2) for site_id in range(1, 13)}, sites_of={"CP1": 1})
+    store = FakeStore(bus, plans)
+    settings = SchedulerSettings(horizon_intervals=H, debounce_s=0, plan_concurrency=3)
+    scheduler = Scheduler(store, FakeSender(), clock, bus, settings)
+    under_way, most = 0, 0
+    load = plans.snapshot
+
+    async def loading(site_id: int, at: datetime, horizon: int, *, history: int) -> SiteSnapshot | None:
+        nonlocal under_way, most
+        under_way += 1
+        most = max(most, under_way)
+        try:
+            await asyncio.sleep(0.01)
+            return await load(site_id, at, horizon, history=history)
+        finally:
+            under_way -= 1
+
+    plans.snapshot = loading  # type: ignore[method-assign]
+    await scheduler.start()
+    try:
+        for site_id in range(1, 13):
+            scheduler.request(site_id, "interval boundary")
+        await until(lambda: len(plans.revisions) == 12)
+        assert most == 3
     finally:
         await scheduler.stop()
