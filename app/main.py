@@ -57,7 +57,7 @@ def build_scheduler(
     dispatcher = ProfileDispatcher(
         commands, store, clock, compress=compress_periods, verify=settings.scheduler_verify_profiles
     )
-    return Scheduler(
+    scheduler = Scheduler(
         store,
         dispatcher,
         clock,
@@ -80,6 +80,8 @@ def build_scheduler(
         metrics=metrics,
         shard=shard,
     )
+    metrics.track_non_compliant(lambda: len(scheduler.state.non_compliant_charge_points()))
+    return scheduler
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -105,6 +107,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.state.bus = events
         app.state.clock = service_clock
         app.state.metrics = metrics
+        app.state.ready_checks = {"database": store.ping}
         async with AsyncExitStack() as stack:
             stack.push_async_callback(database.dispose)
             if settings.admin_token is not None and settings.role in (ProcessRole.all, ProcessRole.api):
@@ -168,7 +171,8 @@ async def _embedded(
     stack.push_async_callback(scheduler.stop)
     app.state.gateway = gateway
     app.state.commands = gateway.commands
-    app.state.scheduler = scheduler
+    app.state.scheduler = app.state.replanner = scheduler
+    app.state.ready_checks["ocpp"] = gateway.check_listening
     log.info(
         "OCPP 1.6J on ws://%s:%d/ocpp/{id}, passwords %s (docs/security.md)",
         settings.ocpp_host,

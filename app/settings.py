@@ -100,7 +100,9 @@ class Settings(BaseSettings):
     gateway_id: str | None = None  # this gateway's name in the presence table (default: host-pid-random)
     presence_lease_s: float = Field(default=15.0, gt=0)  # a gateway silent this long holds nothing
     command_route_timeout_s: float = Field(default=5.0, gt=0)  # for the holding gateway to take a command
-    scheduler_id: str | None = None  # this scheduler's name in the site leases (default: host-pid-random)
+    # a scheduler's consumer group on the events stream: where it stopped reading, kept across restarts
+    scheduler_name: str = Field(default="scheduler", min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
+    event_stream_max_len: int = Field(default=100_000, ge=1000)  # entries (batches) the events stream keeps
     site_lease_s: float = Field(default=15.0, gt=0)  # a scheduler silent this long plans no site
 
     @model_validator(mode="after")

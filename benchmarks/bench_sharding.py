@@ -242,7 +242,7 @@ async def _scheduler(
         "SMARTCHARGE_DATABASE_URL": url,
         "SMARTCHARGE_REDIS_URL": REDIS_URL,
         "SMARTCHARGE_REDIS_PREFIX": prefix,
-        "SMARTCHARGE_SCHEDULER_ID": name,
+        "SMARTCHARGE_SCHEDULER_NAME": name,
         "SMARTCHARGE_SITE_LEASE_S": str(lease_s),
         "SMARTCHARGE_API_PORT": str(port),
         "SMARTCHARGE_LOG_LEVEL": "WARNING",

@@ -15,6 +15,7 @@ from app.domain.ports import (
     DispatchResult,
     TxSchedule,
 )
+from app.services.errors import Unavailable
 from app.services.ocpp import charge_points
 from ocpp_gateway.profiles import (
     ChargerCapabilities,
@@ -87,6 +88,8 @@ class ProfileDispatcher:
             return await self._commands.call(charge_point_id, action, payload, author=AUTHOR)
         except CommandRefused as refused:
             return f"{refused.reason}: {refused.detail}"
+        except Unavailable as unavailable:  # the route to the charge point's gateway (scale-out)
+            return f"unavailable: {unavailable.detail}"
 
     async def send_tx_profile(self, schedule: TxSchedule) -> DispatchResult:
         """Check and send one TxProfile (`verify_tx_profile` reads it back)."""

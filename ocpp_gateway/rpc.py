@@ -267,6 +267,7 @@ class OcppJEndpoint(OcppChargePoint):  # type: ignore[misc]
 
     async def _handle_call(self, msg: _Call) -> None:
         after: Callable[[], Any] | None = None
+        started = asyncio.get_running_loop().time()
         try:
             payload, after = await self._dispatch(msg)
             frame = _frame(CALLRESULT, msg.unique_id, payload)
@@ -281,6 +282,7 @@ class OcppJEndpoint(OcppChargePoint):  # type: ignore[misc]
         except ConnectionClosed:
             return
         self._metrics.ocpp_message("out", _label(msg.action), "error" if frame.startswith("[4") else "result")
+        self._metrics.call_handled(_label(msg.action), asyncio.get_running_loop().time() - started)
         if after is not None:
             self.spawn(after())
 
@@ -348,11 +350,13 @@ class OcppJEndpoint(OcppChargePoint):  # type: ignore[misc]
                 except ConnectionClosed as error:
                     raise ConnectionLost(f"{self.id} disconnected") from error
                 self._metrics.ocpp_message("out", action, "call")
+                sent_at = asyncio.get_running_loop().time()
                 if on_sent is not None:
                     await on_sent()
                 async with asyncio.timeout(timeout_s):
                     reply = await future
                 self._metrics.ocpp_message("in", action, "error" if reply.payload is None else "result")
+                self._metrics.call_answered(action, asyncio.get_running_loop().time() - sent_at)
                 return reply
             finally:
                 self._pending.pop(unique_id, None)

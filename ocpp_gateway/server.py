@@ -87,6 +87,11 @@ class OcppServer:
             raise RuntimeError("the OCPP server is not started")
         return int(next(iter(self._server.sockets)).getsockname()[1])
 
+    async def check_listening(self) -> None:
+        """Raises when the OCPP port does not take connections (a readiness check)."""
+        if self._server is None or not self._server.server.is_serving():
+            raise ConnectionError("the OCPP server is not listening")
+
     async def start(self) -> None:
         if self.presence is None:
             # One gateway process holds all sockets (the embedded default): at start nobody is connected

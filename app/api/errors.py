@@ -9,7 +9,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.services.errors import Unavailable
+
 PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_S = 5
 
 
 class Problem(Exception):
@@ -54,6 +57,12 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         response = problem_response(exc.status, exc.title, exc.detail, request, **exc.extra)
         response.headers.update(exc.headers)
+        return response
+
+    @app.exception_handler(Unavailable)
+    async def _unavailable(request: Request, exc: Unavailable) -> JSONResponse:
+        response = problem_response(503, "Service Unavailable", exc.detail, request)
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
         return response
 
     @app.exception_handler(StarletteHTTPException)

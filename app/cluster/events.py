@@ -1,30 +1,43 @@
 """The event bus across processes: domain events published in one process reach the bus of another.
 
 A gateway's events (connections, boots, status, transactions, meter values) and an API process's (forecasts,
-overrides, placements, site settings) are sent to `{prefix}:events`; scheduler processes publish what
-arrives on their own bus, where the scheduler hears it as it does in one process. Events are sent in
-batches (what was published during one turn of the event loop, as one message), JSON-encoded from their
+overrides, placements, site settings) are appended to the Redis stream `{prefix}:events` (about the latest
+`SMARTCHARGE_EVENT_STREAM_MAX_LEN` entries are kept); a scheduler process reads it in a consumer group of its
+own (`SMARTCHARGE_SCHEDULER_NAME`) and publishes what it reads on its own bus, where the scheduler hears it as
+it does in one process, and acknowledges an entry once the scheduler has taken it in. Events are sent in
+batches (what was published during one turn of the event loop, as one entry), JSON-encoded from their
 dataclass fields; a `MeterValuesReceived` carries its summarised samples.
 
-Pub/sub delivers to the processes subscribed at the time: a scheduler that was down misses what happened
-meanwhile and catches up on its interval ticks (it replans every site every interval).
+Redis keeps the group's position: a scheduler that was down reads what it missed when it starts again, and
+what it had read but not acknowledged (it died meanwhile) first. While Redis does not answer, a sender keeps
+its events (up to `MAX_HELD`) and sends them when it is back.
 """
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import typing
 from datetime import datetime
 from typing import Any
 
-from app.cluster.link import Message, RedisLink
+import orjson
+from redis.exceptions import ResponseError
+
+from app.cluster.link import FAILURES, RECONNECT_DELAY_S, RedisLink
 from app.domain import events as domain_events
 from app.domain.bus import EventBus
 from app.domain.events import Event, MeterSample, MeterValuesReceived
+from app.services.errors import Unavailable
 
 log = logging.getLogger(__name__)
 
-MAX_BATCH = 1000
+MAX_BATCH = 1000  # events per stream entry
+MAX_HELD = 100_000  # events a sender keeps while Redis does not answer (the oldest are dropped beyond)
+READ_COUNT = 100  # entries per read
+BLOCK_MS = 1000
+CLOSE_TIMEOUT_S = 5.0
+Entry = tuple[bytes, dict[bytes, bytes] | None]  # a stream entry's id and fields (None: trimmed)
 EVENT_TYPES: dict[str, type[Any]] = {cls.__name__: cls for cls in typing.get_args(Event)}
 
 
@@ -77,12 +90,17 @@ def _typed(cls: type[Any], values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def events_stream(link: RedisLink) -> str:
+    return link.channel("events")
+
+
 class EventExport:
     """Sends what is published on this process's bus to the other processes."""
 
-    def __init__(self, link: RedisLink, bus: EventBus) -> None:
+    def __init__(self, link: RedisLink, bus: EventBus, *, max_len: int) -> None:
         self._link = link
-        self._channel = link.channel("events")
+        self._stream = events_stream(link)
+        self._max_len = max_len
         self._pending: list[dict[str, Any]] = []
         self._flushing: asyncio.Task[None] | None = None
         self._unsubscribe = bus.subscribe(self._collect)
@@ -94,31 +112,123 @@ class EventExport:
 
     async def _flush(self) -> None:
         await asyncio.sleep(0)  # what else is published in this turn joins the batch
+        failing = False
         while self._pending:
-            batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+            batch = self._pending[:MAX_BATCH]
             try:
-                await self._link.publish(self._channel, {"events": batch})
-            except Exception:
-                log.exception("could not send %d events to the other processes", len(batch))
+                await self._link.append(self._stream, {"events": batch}, max_len=self._max_len)
+            except Unavailable as error:
+                if not failing:
+                    log.warning("%s; %d events held until it answers", error.detail, len(self._pending))
+                failing = True
+                self._hold()
+                await asyncio.sleep(RECONNECT_DELAY_S)
+                continue
+            del self._pending[: len(batch)]  # what was published meanwhile was appended behind
+            if failing:
+                log.warning("Redis answers again: held events sent")
+                failing = False
+
+    def _hold(self) -> None:
+        dropped = len(self._pending) - MAX_HELD
+        if dropped > 0:
+            del self._pending[:dropped]
+            log.error("dropped the %d oldest events held for the other processes", dropped)
 
     async def close(self) -> None:
         self._unsubscribe()
-        if self._flushing is not None:
+        if self._flushing is None:
+            return
+        try:
+            async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                await asyncio.gather(self._flushing, return_exceptions=True)
+        except TimeoutError:
+            self._flushing.cancel()
             await asyncio.gather(self._flushing, return_exceptions=True)
+            log.error("stopped with %d events not sent to the other processes", len(self._pending))
 
 
 class EventImport:
-    """Publishes the other processes' events on this process's bus."""
+    """Reads the events stream in the consumer group `group` and publishes each event on this process's
+    bus; an entry is acknowledged once every subscriber has handled its events."""
 
-    def __init__(self, link: RedisLink, bus: EventBus) -> None:
+    def __init__(self, link: RedisLink, bus: EventBus, *, group: str) -> None:
+        self._redis = link.redis
         self._bus = bus
-        link.on(link.channel("events"), self._receive)
+        self._stream = events_stream(link)
+        self._group = self._consumer = group
+        self._task: asyncio.Task[None] | None = None
 
-    def _receive(self, message: Message) -> None:
-        for data in message.get("events", ()):
+    async def start(self) -> None:
+        """Join the group (a new group starts at the stream's end) and read in the background."""
+        await self._join("$")
+        self._task = asyncio.create_task(self._read(), name="event-import")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _join(self, at: str) -> None:
+        try:
+            await self._redis.xgroup_create(self._stream, self._group, id=at, mkstream=True)
+        except ResponseError as error:
+            if "BUSYGROUP" not in str(error):  # BUSYGROUP: joined before, where it stopped reading
+                raise
+
+    async def _read(self) -> None:
+        backlog = True  # first the entries read before and never acknowledged (a stop in between)
+        lost = False
+        while True:
             try:
-                event = decode(data)
-            except Exception:
-                log.exception("an event from another process could not be read: %.200r", data)
+                found: list[tuple[bytes, list[Entry]]] = await self._redis.xreadgroup(  # type: ignore[assignment]
+                    self._group,
+                    self._consumer,
+                    {self._stream: "0" if backlog else ">"},
+                    count=READ_COUNT,
+                    block=None if backlog else BLOCK_MS,
+                )
+                entries = [entry for _stream, stream_entries in found for entry in stream_entries]
+                if entries:
+                    await self._handle(entries)
+                else:
+                    backlog = False
+            except ResponseError as error:
+                if "NOGROUP" not in str(error):
+                    raise
+                log.warning("the events stream or its group is gone (Redis restarted?): joining anew")
+                with contextlib.suppress(*FAILURES):
+                    await self._join("0")  # whatever the stream holds now came after
                 continue
-            self._bus.publish(event)
+            except FAILURES as error:
+                if not lost:
+                    log.warning("Redis does not answer (%r); reading events again when it does", error)
+                lost, backlog = True, True  # what was handled but not acknowledged is read again
+                await asyncio.sleep(RECONNECT_DELAY_S)
+                continue
+            if lost:
+                log.warning("Redis answers again: reading events")
+                lost = False
+
+    async def _handle(self, entries: list[Entry]) -> None:
+        for _entry_id, fields in entries:  # one entry's events side by side, as the bus runs them
+            await asyncio.gather(*(self._bus.deliver(event) for event in _events(fields)))
+        await self._redis.xack(self._stream, self._group, *(entry_id for entry_id, _ in entries))
+
+
+def _events(fields: dict[bytes, bytes] | None) -> list[Event]:
+    """The events of one stream entry (none when it was trimmed before it was acknowledged)."""
+    if fields is None:
+        return []
+    try:
+        batch = orjson.loads(fields[b"m"])["events"]
+    except Exception:
+        log.exception("an entry of the events stream could not be read: %.200r", fields)
+        return []
+    events: list[Event] = []
+    for data in batch:
+        try:
+            events.append(decode(data))
+        except Exception:
+            log.exception("an event from another process could not be read: %.200r", data)
+    return events

@@ -3,9 +3,13 @@
 Every channel starts with `SMARTCHARGE_REDIS_PREFIX` (several deployments, or tests, may share one Redis).
 A process subscribes to its channels before `start`; messages are JSON objects. Handlers run in the order
 messages arrive: a plain function inline (keep it short), a coroutine function as a task of its own.
+
+Redis that does not answer (down, unreachable, timing out) is `Unavailable` to the callers of `publish` and
+`ping`, within seconds; the subscriptions are taken again when it is back.
 """
 
 import asyncio
+import contextlib
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
@@ -13,18 +17,34 @@ from typing import Any
 
 import orjson
 import redis.asyncio as redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 from redis.exceptions import RedisError
+
+from app.services.errors import Unavailable
 
 log = logging.getLogger(__name__)
 
 Message = dict[str, Any]
 Handler = Callable[[Message], Awaitable[None] | None]
 RECONNECT_DELAY_S = 0.5
+CONNECT_TIMEOUT_S = 2.0
+COMMAND_TIMEOUT_S = 5.0  # a blocking read (pub/sub, a stream's BLOCK) waits longer by its own terms
+FAILURES = (RedisError, OSError)  # what a command to a Redis that is gone raises
+
+
+def unavailable(error: BaseException) -> Unavailable:
+    return Unavailable(f"Redis, the bus between the processes, does not answer ({type(error).__name__})")
 
 
 class RedisLink:
     def __init__(self, url: str, prefix: str) -> None:
-        self._redis = redis.Redis.from_url(url)
+        self.redis = redis.Redis.from_url(
+            url,
+            socket_connect_timeout=CONNECT_TIMEOUT_S,
+            socket_timeout=COMMAND_TIMEOUT_S,
+            retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), 2),
+        )
         self._prefix = prefix
         self._handlers: dict[str, Handler] = {}
         self._reader: asyncio.Task[None] | None = None
@@ -42,7 +62,7 @@ class RedisLink:
 
     async def start(self) -> None:
         """Check that Redis answers, subscribe, and read (returns once the subscriptions are in place)."""
-        await self._redis.ping()
+        await self.redis.ping()
         self._reader = asyncio.create_task(self._read(), name="redis-link")
         if self._handlers:
             await self._ready.wait()
@@ -54,29 +74,59 @@ class RedisLink:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self._redis.aclose()
+        await self.redis.aclose()
+
+    async def ping(self) -> None:
+        """Raises `Unavailable` when Redis does not answer."""
+        try:
+            await self.redis.ping()
+        except FAILURES as error:
+            raise unavailable(error) from error
 
     async def publish(self, channel: str, message: Message) -> int:
-        """Publish `message`; returns how many processes were subscribed to `channel` and received it."""
-        return int(await self._redis.publish(channel, orjson.dumps(message)))
+        """Publish `message`; returns how many processes were subscribed to `channel` and received it.
+        Raises `Unavailable` when Redis does not answer."""
+        try:
+            return int(await self.redis.publish(channel, orjson.dumps(message)))
+        except FAILURES as error:
+            raise unavailable(error) from error
+
+    async def append(self, stream: str, message: Message, *, max_len: int) -> None:
+        """Add `message` to `stream`, which keeps about the latest `max_len` entries. Raises `Unavailable`
+        when Redis does not answer."""
+        try:
+            await self.redis.xadd(stream, {"m": orjson.dumps(message)}, maxlen=max_len, approximate=True)
+        except FAILURES as error:
+            raise unavailable(error) from error
 
     async def _read(self) -> None:
         if not self._handlers:
             return
+        lost = False
         while True:
-            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(*self._handlers)
                 self._ready.set()
+                if lost:
+                    log.warning("Redis answers again: subscribed")
+                    lost = False
                 while True:
                     raw = await pubsub.get_message(timeout=None)
                     if raw is not None and raw.get("type") == "message":
                         self._deliver(raw["channel"].decode(), raw["data"])
-            except RedisError:
-                log.exception("Redis subscription lost; subscribing again in %.1f s", RECONNECT_DELAY_S)
+            except FAILURES as error:
+                if not lost:
+                    log.warning(
+                        "Redis subscription lost (%r); subscribing again every %.1f s",
+                        error,
+                        RECONNECT_DELAY_S,
+                    )
+                lost = True
                 await asyncio.sleep(RECONNECT_DELAY_S)
             finally:
-                await pubsub.aclose()
+                with contextlib.suppress(*FAILURES):
+                    await pubsub.aclose()
 
     def _deliver(self, channel: str, data: bytes) -> None:
         handler = self._handlers.get(channel)

@@ -3,7 +3,8 @@
 `GatewayPresence` is the `app.domain.presence.Presence` port of a gateway process. A claim that replaces a
 live holder on another gateway tells that gateway to close its connection (as one process closes the older
 of two connections of one charge point); claims and releases are announced so that the other processes'
-view of who is connected follows within a message.
+view of who is connected follows within a message. Without Redis a gateway goes on serving: claims are in
+the table, and the others read it at their next renewal.
 """
 
 import asyncio
@@ -14,6 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from app.cluster.link import RedisLink
 from app.cluster.routing import gateway_channel, presence_channel
 from app.db.presence import SqlPresence
+from app.services.errors import Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +36,11 @@ class GatewayPresence:
                 "charge_point_id": charge_point_id,
                 "connection_id": previous.connection_id,
             }
-            await self._link.publish(gateway_channel(self._link, previous.gateway_id), close)
+            try:
+                await self._link.publish(gateway_channel(self._link, previous.gateway_id), close)
+            except Unavailable as error:
+                log.warning("%s: gateway %s not told to close its connection: %s", charge_point_id,
+                            previous.gateway_id, error.detail)  # fmt: skip
         await self._announce(charge_point_id, True)
 
     async def release(self, charge_point_id: str, connection_id: str) -> bool:
@@ -52,9 +58,11 @@ class GatewayPresence:
         return held
 
     async def _announce(self, charge_point_id: str, held: bool) -> None:
-        await self._link.publish(
-            presence_channel(self._link), {"charge_point_id": charge_point_id, "held": held}
-        )
+        """Tell the other processes at once (without Redis they read the table at their next renewal)."""
+        with contextlib.suppress(Unavailable):
+            await self._link.publish(
+                presence_channel(self._link), {"charge_point_id": charge_point_id, "held": held}
+            )
 
 
 class LeaseKeeper:

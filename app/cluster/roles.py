@@ -5,7 +5,9 @@
 * `api`: the HTTP API and console; commands go to the holding gateway (`RoutedCommands`); sends its
   events (forecasts, overrides, ...) out.
 * `scheduler`: planning and dispatch of the sites it holds by lease (`SiteShards`: several schedulers share
-  the sites, one plans each); hears every process's events; profiles go out as routed commands.
+  the sites, one plans each); reads every process's events from the events stream (and what it missed while
+  it was down), replans its sites when it starts; profiles go out as routed commands; plans a site it holds
+  now when an API process asks (`replans`).
 
 Every role reaps the claims of gateways whose lease expired (their charge points become disconnected).
 """
@@ -22,6 +24,7 @@ from fastapi import FastAPI
 from app.cluster.events import EventExport, EventImport
 from app.cluster.link import RedisLink
 from app.cluster.presence import GatewayPresence, LeaseKeeper
+from app.cluster.replans import ReplanListener, RoutedReplans
 from app.cluster.routing import GatewayListener, RoutedCommands
 from app.cluster.shards import SiteShards
 from app.db.presence import SqlPresence
@@ -46,8 +49,6 @@ class GatewayAddress:
 def process_id(settings: Settings) -> str:
     if settings.gateway_id and settings.role == ProcessRole.gateway:
         return settings.gateway_id
-    if settings.scheduler_id and settings.role == ProcessRole.scheduler:
-        return settings.scheduler_id
     return f"{settings.role.value}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
@@ -67,6 +68,7 @@ async def start_role(
     me = process_id(settings)
     app.state.process_id = me
     app.state.presence = directory
+    app.state.ready_checks["redis"] = link.ping
 
     async def lost(charge_point_ids: list[str]) -> None:
         await charge_points.holders_lost(store, events, charge_point_ids, clock.now())
@@ -75,7 +77,7 @@ async def start_role(
         presence = GatewayPresence(directory, link, me, lease_s=settings.presence_lease_s)
         gateway = OcppServer(settings, store, bus=events, clock=clock, presence=presence, metrics=metrics)
         GatewayListener(link, me, gateway.commands, gateway.close_replaced)
-        export = EventExport(link, events)
+        export = EventExport(link, events, max_len=settings.event_stream_max_len)
         await link.start()
         stack.push_async_callback(link.close)
         stack.push_async_callback(export.close)
@@ -94,16 +96,33 @@ async def start_role(
         app.state.gateway = gateway
         app.state.commands = gateway.commands
         app.state.scheduler = None
+        app.state.ready_checks["ocpp"] = gateway.check_listening
         return
 
     commands = RoutedCommands(
         link, directory, process_id=me, route_timeout_s=settings.command_route_timeout_s
     )
     if settings.role == ProcessRole.scheduler:
-        EventImport(link, events)
+
+        def taken(site_ids: set[int]) -> None:
+            for site_id in sorted(site_ids):
+                scheduler.request(site_id, "site lease taken")
+
+        # the scheduler's name: its consumer group on the events stream and its name in the site leases
+        leases = SqlSiteLeases(store.database)
+        shard = SiteShards(leases, settings.scheduler_name, lease_s=settings.site_lease_s, on_gained=taken)
+        scheduler = build_scheduler(commands, shard)
+        ReplanListener(link, scheduler, owns=scheduler.owns)
+        imports = EventImport(link, events, group=settings.scheduler_name)
     else:
-        export = EventExport(link, events)
+        export = EventExport(link, events, max_len=settings.event_stream_max_len)
         stack.push_async_callback(export.close)
+        app.state.replanner = RoutedReplans(
+            link,
+            process_id=me,
+            route_timeout_s=settings.command_route_timeout_s,
+            replan_timeout_s=replan_timeout_s(settings),
+        )
     await link.start()
     stack.push_async_callback(link.close)
     keeper = LeaseKeeper(directory, lease_s=settings.presence_lease_s, on_lost=lost, after=commands.refresh)
@@ -114,17 +133,23 @@ async def start_role(
     app.state.gateway = GatewayAddress(settings.ocpp_port)
     app.state.scheduler = None
     if settings.role == ProcessRole.scheduler:
-
-        def taken(site_ids: set[int]) -> None:
-            for site_id in sorted(site_ids):
-                scheduler.request(site_id, "site lease taken")
-
-        shard = SiteShards(SqlSiteLeases(store.database), me, lease_s=settings.site_lease_s, on_gained=taken)
-        scheduler = build_scheduler(commands, shard)
         if settings.scheduler_enabled:
             await scheduler.start()
             await shard.start()
             stack.push_async_callback(shard.stop)  # after the scheduler's stop: no plan runs when it leaves
         stack.push_async_callback(scheduler.stop)
-        app.state.scheduler = scheduler
+        app.state.scheduler = app.state.replanner = scheduler
         app.state.shard = shard
+        await imports.start()  # what was published while this scheduler was down first
+        stack.push_async_callback(imports.stop)
+        if settings.scheduler_enabled:
+            await scheduler.request_all("scheduler start")
+
+
+def replan_timeout_s(settings: Settings) -> float:
+    """How long a routed replan may take: the solve, a profile's answer and its read-back, and the route."""
+    return (
+        settings.scheduler_solve_time_limit_s
+        + 2 * settings.ocpp_call_timeout_s
+        + 2 * settings.command_route_timeout_s
+    )

@@ -23,7 +23,16 @@ from app.services.access import authenticate
 from app.services.console_sessions import close_session, open_session, resume_session
 from app.services.users import check_password, principal_of
 
-__all__ = ["ConsoleUser", "CsrfRejected", "LoginRequired", "Viewer", "check_csrf", "router"]
+__all__ = [
+    "SESSION_COOKIE",
+    "ConsoleUser",
+    "CsrfRejected",
+    "LoginRequired",
+    "Viewer",
+    "check_csrf",
+    "now_utc",
+    "router",
+]
 
 SESSION_COOKIE = "smartcharge_console"
 LOGIN_CSRF_COOKIE = "smartcharge_login_csrf"

@@ -2,14 +2,16 @@
 (`app.api.schemas`, so the console refuses what the API refuses, with the same words), and a refusal, of the
 schema or of the service, turned into a message per field."""
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
+from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 
+from app.domain.persistence import Store, UnitOfWork
 from app.services.errors import ServiceError
 
-__all__ = ["FieldErrors", "Refused", "field_errors", "optional", "parsed"]
+__all__ = ["FieldErrors", "Refused", "field_errors", "optional", "parsed", "submitted"]
 
 M = TypeVar("M", bound=BaseModel)
 FieldErrors = dict[str, str]  # field name (or "" for the form as a whole) → message
@@ -55,3 +57,21 @@ def field_errors(exc: ServiceError) -> FieldErrors:
         else:
             errors[""] = exc.detail
     return errors
+
+
+async def submitted(
+    store: Store,
+    write: Callable[[UnitOfWork], Awaitable[str]],
+    again: Callable[[FieldErrors], Awaitable[Response]],
+) -> Response:
+    """A form's write: `write` checks the values (`parsed`) and calls a service in one unit of work, then
+    names the page to go to (303, so a reload does not post again); a refusal, the schema's or the
+    service's, stores nothing and shows the form again through `again` with the errors per field."""
+    try:
+        async with store.unit_of_work() as uow:
+            target = await write(uow)
+    except Refused as refused:
+        return await again(refused.errors)
+    except ServiceError as exc:
+        return await again(field_errors(exc))
+    return RedirectResponse(target, status_code=303)

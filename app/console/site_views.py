@@ -10,7 +10,7 @@ from app.console.auth import Viewer
 from app.domain.enums import Role
 from app.domain.paging import Window
 from app.domain.persistence import UnitOfWork
-from app.domain.planning import OverrideKind, ScheduleRevision, Site
+from app.domain.planning import OverrideKind, OverrideScope, ScheduleRevision, Site
 from app.services.planning import forecasts, overrides, schedules
 
 __all__ = ["binding_summary", "may_post_forecasts", "may_read_overrides", "planning_context"]
@@ -48,5 +48,6 @@ async def planning_context(uow: UnitOfWork, viewer: Viewer, site: Site, now: dat
         "overrides": shown,
         "may_read_overrides": may_read_overrides(viewer),
         "may_post_forecasts": may_post_forecasts(viewer),
-        "kinds": [k.value for k in OverrideKind if k is not OverrideKind.fixed_kw],  # fixed_kw: one session
+        "kinds": [k.value for k in OverrideKind],
+        "scopes": [s.value for s in OverrideScope],
     }

@@ -22,6 +22,7 @@ from app.db.repositories.ocpp import (
     SqlChargePointRepository,
     SqlCommandRepository,
     SqlDataTransferRepository,
+    SqlDriverRepository,
     SqlIdTagRepository,
     SqlMeterValueRepository,
     SqlReservationRepository,
@@ -50,6 +51,7 @@ from app.domain.repositories.ocpp import (
     ChargePointRepository,
     CommandRepository,
     DataTransferRepository,
+    DriverRepository,
     IdTagRepository,
     MeterValueRepository,
     ReservationRepository,
@@ -81,6 +83,7 @@ class SqlUnitOfWork:
         self.console_sessions: ConsoleSessionRepository = SqlConsoleSessionRepository(session)
         self.charge_points: ChargePointRepository = SqlChargePointRepository(session)
         self.id_tags: IdTagRepository = SqlIdTagRepository(session)
+        self.drivers: DriverRepository = SqlDriverRepository(session)
         self.transactions: TransactionRepository = SqlTransactionRepository(session)
         self.meter_values: MeterValueRepository = SqlMeterValueRepository(session)
         self.commands: CommandRepository = SqlCommandRepository(session)

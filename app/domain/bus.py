@@ -44,6 +44,10 @@ class EventBus:
         for event in events:
             self.publish(event)
 
+    async def deliver(self, event: Event) -> None:
+        """Run every handler on `event` and wait for them (a reader that acknowledges what was handled)."""
+        await asyncio.gather(*(self._run(handler, event) for handler in list(self._handlers)))
+
     async def drain(self) -> None:
         """Wait until every handler started so far has finished (tests, shutdown)."""
         while self._tasks:

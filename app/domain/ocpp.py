@@ -100,6 +100,19 @@ class IdTag:
     blocked: bool = False
     max_active_transactions: int = 1
     note: str | None = None
+    driver_id: int | None = None  # the person the tag belongs to
+    created_at: datetime = field(default_factory=utcnow)
+
+
+@dataclass(eq=False, kw_only=True)
+class Driver:
+    """A person who owns id tags (SteVe's "user"): a name and how to reach them."""
+
+    id: int | None = None
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    note: str | None = None
     created_at: datetime = field(default_factory=utcnow)
 
 

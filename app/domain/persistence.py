@@ -20,6 +20,7 @@ from app.domain.repositories.ocpp import (
     ChargePointRepository,
     CommandRepository,
     DataTransferRepository,
+    DriverRepository,
     IdTagRepository,
     MeterValueRepository,
     ReservationRepository,
@@ -48,6 +49,7 @@ class UnitOfWork(Protocol):
     console_sessions: ConsoleSessionRepository
     charge_points: ChargePointRepository
     id_tags: IdTagRepository
+    drivers: DriverRepository
     transactions: TransactionRepository
     meter_values: MeterValueRepository
     commands: CommandRepository

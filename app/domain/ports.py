@@ -128,6 +128,14 @@ class ProfileSender(Protocol):
         ...
 
 
+class Replanner(Protocol):
+    """Plans a site now and sends the profiles that change (the scheduler, or a route to it)."""
+
+    async def replan_now(self, site_id: int, trigger: str) -> int:
+        """The new revision's id; raises `NotFound` for an unknown site, `Unavailable` when nothing plans."""
+        ...
+
+
 class SiteShard(Protocol):
     """The sites one scheduler plans where several share them (a scale-out layout's site leases)."""
 
@@ -144,13 +152,34 @@ class Metrics(Protocol):
         """One OCPP-J frame `in` or `out`: a `call` of `action`, or its `result` or `error`."""
         ...
 
+    def call_handled(self, action: str, seconds: float) -> None:
+        """A charge point's CALL of `action` answered `seconds` after its turn came."""
+        ...
+
+    def call_answered(self, action: str, seconds: float) -> None:
+        """Our CALL of `action` answered by the charge point `seconds` after it was sent."""
+        ...
+
     def command_finished(self, action: str, status: str) -> None: ...
 
     def replanned(self, status: str, solve_s: float) -> None: ...
 
+    def profile_dispatched(self, purpose: str, status: str) -> None:
+        """A charging profile of `purpose` (TxProfile, TxDefaultProfile) sent, with what became of it."""
+        ...
+
 
 class _NoMetrics:
     def ocpp_message(self, direction: str, action: str, kind: str) -> None:
+        pass
+
+    def call_handled(self, action: str, seconds: float) -> None:
+        pass
+
+    def call_answered(self, action: str, seconds: float) -> None:
+        pass
+
+    def profile_dispatched(self, purpose: str, status: str) -> None:
         pass
 
     def command_finished(self, action: str, status: str) -> None:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from app.domain.access import Scope
 from app.domain.clock import as_utc
-from app.domain.ocpp import IdTag
+from app.domain.ocpp import Driver, IdTag
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class IdTagFilter:
     expired: bool | None = None
     in_transaction: bool | None = None
     search: str | None = None  # in the tag or its note, case-insensitive
+    driver_id: int | None = None  # the tags of this person
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,14 @@ class IdTagView:
     def expired(self, now: datetime) -> bool:
         expiry = self.tag.expiry_date
         return expiry is not None and as_utc(expiry) <= now
+
+
+@dataclass(frozen=True)
+class DriverView:
+    """A driver with the id tags it owns, by tag."""
+
+    driver: Driver
+    id_tags: list[str]
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from app.domain.persistence import UnitOfWork
 from app.services.access import key_principal
 from app.services.users import user_principal
 
-__all__ = ["IDLE", "Resumed", "close_session", "open_session", "resume_session"]
+__all__ = ["IDLE", "Resumed", "close_session", "open_session", "resume_session", "session_id"]
 
 IDLE = timedelta(hours=8)
 TOUCH_EVERY = timedelta(minutes=1)
@@ -28,6 +28,11 @@ class Resumed:
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def session_id(token: str) -> str:
+    """The stored id of the session a cookie's token opens."""
+    return _digest(token)
 
 
 async def open_session(uow: UnitOfWork, principal: Principal, now: datetime) -> str:

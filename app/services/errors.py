@@ -11,6 +11,7 @@ __all__ = [
     "InvalidReference",
     "NotFound",
     "ServiceError",
+    "Unavailable",
     "error_loc",
 ]
 
@@ -31,6 +32,11 @@ class Conflict(ServiceError):
 
 class AlreadyExists(Conflict):
     """The id is taken."""
+
+
+class Unavailable(ServiceError):
+    """Something this process needs to answer does not answer now (Redis, the scheduler processes): the
+    request may succeed later."""
 
 
 class Invalid(ServiceError):

@@ -13,16 +13,18 @@ from app.domain.clock import utcnow
 from app.domain.enums import Role
 from app.domain.paging import Found, Window
 from app.domain.persistence import UnitOfWork
-from app.services.errors import AlreadyExists, Invalid, NotFound
+from app.services.errors import AlreadyExists, Conflict, Invalid, NotFound
 from app.services.passwords import decoy_hash, hash_password, verify_password
 
 __all__ = [
     "MIN_PASSWORD_LENGTH",
+    "change_own_password",
     "check_password",
     "create_user",
     "disable_user",
     "hashed",
     "list_users",
+    "password_hash_of",
     "principal_of",
     "set_password",
     "user_principal",
@@ -89,6 +91,28 @@ async def set_password(uow: UnitOfWork, user_id: int, password_hash: str) -> Con
     user = await _user(uow, user_id)
     user.password_hash = password_hash
     await uow.console_sessions.delete_of_user(user_id)
+    return user
+
+
+async def password_hash_of(uow: UnitOfWork, user_id: int) -> str:
+    """The password hash of an enabled user (to check its current password against)."""
+    user = await _user(uow, user_id)
+    if user_principal(user) is None:
+        raise NotFound(f"user {user_id} is disabled")
+    return user.password_hash
+
+
+async def change_own_password(
+    uow: UnitOfWork, user_id: int, checked_hash: str, password_hash: str, *, keep_session: str
+) -> ConsoleUser:
+    """A user's new password, once its current one was checked against `checked_hash`: its other
+    sessions end, `keep_session` (the one it changes the password from) goes on. Refused when the
+    password changed meanwhile (the check was against an old one)."""
+    user = await _user(uow, user_id)
+    if user.password_hash != checked_hash or user_principal(user) is None:
+        raise Conflict("the password was changed or the user disabled meanwhile; log in again")
+    user.password_hash = password_hash
+    await uow.console_sessions.delete_of_user(user_id, keep=keep_session)
     return user
 
 

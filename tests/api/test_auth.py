@@ -9,6 +9,7 @@ from tests.api.conftest import Api, problem
 READ = [
     "/charge-points",
     "/id-tags",
+    "/drivers",
     "/transactions",
     "/transactions.csv",
     "/meter-values",
@@ -17,12 +18,13 @@ READ = [
     "/commands",
     "/status",
 ]
-DRIVER_DATA = {"/id-tags", "/reservations", "/commands"}
+DRIVER_DATA = {"/id-tags", "/drivers", "/reservations", "/commands"}
 MINE = {
     "status",
     "charge points",
     "commands",
     "id tags",
+    "drivers",
     "transactions",
     "meter values",
     "reservations",
@@ -36,6 +38,9 @@ WRITE = [
     ("POST", "/id-tags", {"id_tag": "T"}),
     ("PATCH", "/id-tags/T", {"note": "x"}),
     ("DELETE", "/id-tags/T", None),
+    ("POST", "/drivers", {"name": "Alice"}),
+    ("PATCH", "/drivers/1", {"note": "x"}),
+    ("DELETE", "/drivers/1", None),
     ("POST", "/charge-points/CPX/commands", {"action": "ClearCache", "payload": {}}),
 ]
 

@@ -54,7 +54,9 @@ async def test_an_operator_logs_in_sees_the_fleet_and_logs_out(migrated_url: str
             await expect(page.locator('tr[data-connector="1"] .status')).to_have_text("Available")
             await expect(page.locator("table.boots")).to_contain_text("Wallbox-22")
             await expect(page.get_by_text(f"{service.ocpp_url}/CP1")).to_be_visible()
-            await expect(page.get_by_text("0 or above: the global rules")).to_be_visible()
+            await expect(page.get_by_role("region", name="Connection")).to_contain_text(
+                "0 or above: the global rules"
+            )
             await expect(page.get_by_role("link", name="Depot")).to_be_visible()
 
             await page.get_by_role("button", name="Log out").click()

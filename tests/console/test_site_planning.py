@@ -6,6 +6,7 @@ reads it; a grid operator uploads forecasts but sees no overrides."""
 import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ocpp.v16 import call
@@ -115,3 +116,117 @@ async def test_forecast_upload_revisions_and_overrides_on_the_site_page(
             await expect(dso.get_by_role("button", name="Upload forecast")).to_be_visible()
             await expect(dso.get_by_role("heading", name="Overrides")).to_have_count(0)
             await expect(dso.locator(f'tr[data-revision="{revision["id"]}"]')).to_be_visible()
+
+
+async def test_feeders_sessions_and_overrides_on_groups_transactions_and_connectors(
+    migrated_url: str,
+) -> None:
+    async with running_service(migrated_url) as service:
+        site_id = await add_site(service, "Yard")
+        group = await service.api.post(
+            f"/sites/{site_id}/groups", json={"name": "Feeder A", "capacity_kw": 20}
+        )
+        assert group.status_code == 201, group.text
+        group_id = group.json()["id"]
+        assert (await service.api.post("/id-tags", json={"id_tag": "TAG1"})).status_code == 201
+        assert (await service.api.post("/charge-points", json={"id": "ELSEWHERE"})).status_code == 201
+        await add_user(service, "olga", PASSWORD, Role.operator)
+        async with booted_charge_point(service, "CP1", site_id) as client, chromium(root(service)) as browser:
+            placed = await service.api.put(f"/sites/{site_id}/charge-points/CP1", json={"group_id": group_id})
+            assert placed.status_code == 200, placed.text
+            timestamp = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+            started = await client.call(
+                call.StartTransaction(connector_id=1, id_tag="TAG1", meter_start=0, timestamp=timestamp)
+            )
+            tx = started.transaction_id
+            await schedule_of(service, tx)
+
+            page = await browser.open(f"/sites/{site_id}")
+            await log_in_as(page, "olga", PASSWORD)
+            shown = await page.locator("p.plan").get_attribute("data-revision")
+            plan = await planned(service, site_id, int(shown or 0), tx)
+            feeder = page.locator(f'tr[data-group="{group_id}"]')
+            await expect(feeder).to_contain_text("Feeder A")
+            await expect(feeder.locator(".capacity-now")).to_have_text("20.0 kW")
+            await expect(feeder.locator(".members")).to_have_text("CP1")
+            session = page.locator(f'tr[data-session="{tx}"]')
+            await expect(session).to_contain_text("CP1 #1")
+            await expect(session).to_contain_text("TAG1")
+            await expect(session.locator(".schedule")).to_contain_text(f"{plan['now_kw']:,.1f} kW")
+            await expect(session.locator(".power-now")).to_have_text(f"{plan['now_kw']:,.1f} kW")
+            await expect(session.locator(".planned")).to_have_text(
+                f"{plan['entry']['delivered_kwh']:.2f} kWh"
+            )
+
+            add = page.locator(f'form[action="/sites/{site_id}/overrides"]')
+            await add.get_by_label("Applies to").select_option("connector")
+            await add.get_by_label("Charge point (scope").fill("ELSEWHERE")
+            await add.get_by_label("Connector (scope").fill("1")
+            await add.get_by_label("Kind").select_option("cap_kw")
+            await add.get_by_label("Value").fill("4")
+            await add.get_by_label("Reason").fill("cable check")
+            await add.get_by_role("button", name="Add override").click()
+            await expect(page.locator('[data-field="charge_point_id"]')).to_have_text(
+                "the connector is not in this site"
+            )
+            assert (await service.api.get("/overrides")).json()["items"] == []
+
+            await add.get_by_label("Applies to").select_option("group")
+            await add.get_by_label("Group (scope").select_option(label="Feeder A")
+            await add.get_by_role("button", name="Add override").click()
+            await expect(page.locator("tr[data-override] .target")).to_have_text("group Feeder A")
+
+            add = page.locator(f'form[action="/sites/{site_id}/overrides"]')
+            await add.get_by_label("Applies to").select_option("transaction")
+            await add.get_by_label("Transaction (scope").select_option(str(tx))
+            await add.get_by_label("Kind").select_option("fixed_kw")
+            await add.get_by_label("Value").fill("3")
+            await add.get_by_label("Reason").fill("driver asked")
+            await add.get_by_role("button", name="Add override").click()
+            await expect(page.locator("tr[data-override]")).to_have_count(2)
+            found = (await service.api.get("/overrides", params={"site_id": site_id})).json()["items"]
+            by_scope = {o["scope"]: o for o in found}
+            assert (by_scope["group"]["group_id"], by_scope["group"]["value"]) == (group_id, 4.0)
+            assert (by_scope["transaction"]["transaction_id"], by_scope["transaction"]["kind"]) == (
+                tx,
+                "fixed_kw",
+            )
+
+            capped = page.locator(f'tr[data-override="{by_scope["group"]["id"]}"]')
+            await capped.get_by_text("Change").click()
+            await capped.get_by_label("New value").fill("-1")
+            await capped.get_by_role("button", name="Save override").click()
+            capped = page.locator(f'tr[data-override="{by_scope["group"]["id"]}"]')
+            await expect(capped.locator('[data-field="value"]')).to_contain_text("needs a finite value")
+            await expect(capped.get_by_label("New value")).to_have_value("-1")
+            end = (datetime.now(UTC) + timedelta(hours=3)).replace(microsecond=0)
+            await capped.get_by_label("New value").fill("7.5")
+            await capped.get_by_label("New end").fill(end.strftime("%Y-%m-%dT%H:%M:%S"))
+            await capped.get_by_role("button", name="Save override").click()
+            capped = page.locator(f'tr[data-override="{by_scope["group"]["id"]}"]')
+            await expect(capped.locator(".value")).to_have_text("7.5")
+            changed = (await service.api.get(f"/overrides/{by_scope['group']['id']}")).json()
+            assert (changed["value"], changed["valid_until"]) == (7.5, end.isoformat().replace("+00:00", "Z"))
+            audit = (await service.api.get(f"/overrides/{by_scope['group']['id']}/audit")).json()
+            assert [(a["action"], a["author"]) for a in audit] == [("created", "olga"), ("updated", "olga")]
+            await revision_for(service, site_id, "override updated")
+
+
+async def schedule_of(service: Service, transaction_id: int) -> None:
+    """Until the scheduler has planned the transaction."""
+    for _ in range(400):
+        if (await service.api.get(f"/transactions/{transaction_id}/schedule")).status_code == 200:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"transaction {transaction_id} was not planned")
+
+
+async def planned(service: Service, site_id: int, revision_id: int, transaction_id: int) -> dict[str, Any]:
+    """The transaction's entry in the site's revision, as the API reads it, and its power now."""
+    found = (await service.api.get(f"/sites/{site_id}/schedule/revisions/{revision_id}")).json()
+    revision = found["revision"]
+    (entry,) = [e for e in found["entries"] if e["transaction_id"] == transaction_id]
+    step = timedelta(minutes=revision["interval_minutes"])
+    current = int((datetime.now(UTC) - datetime.fromisoformat(revision["start"])) / step)
+    assert 0 <= current < len(entry["power_kw"])
+    return {"entry": entry, "now_kw": entry["power_kw"][current]}

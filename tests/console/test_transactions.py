@@ -104,6 +104,13 @@ async def test_a_transaction_page_plots_its_meter_values_and_lists_its_profiles(
 
             await report(client, tx, begin + timedelta(seconds=90), 1400, 43)  # the open page follows
             await expect(charts.locator('[data-chart="energy"]')).to_have_attribute("data-points", "4")
+            ended = await browser.another_person()  # a session that ends while its charts follow
+            watcher = await ended.new_page()
+            await watcher.goto(f"{browser.base_url}/transactions/{tx}")
+            await log_in(watcher, ADMIN_TOKEN)
+            await expect(watcher.locator("#transaction-charts")).to_have_attribute("data-samples", "4")
+            await ended.clear_cookies()
+            await expect(watcher.get_by_role("heading", name="Log in to the console")).to_be_visible()
             stop = call.StopTransaction(
                 meter_stop=1500, timestamp=stamp(datetime.now(UTC)), transaction_id=tx
             )

@@ -23,6 +23,7 @@ from simulator.dataset import SessionPlan
 from simulator.ev import EVModel
 from tests.e2e.service import Service, running_service
 from tests.e2e.test_smart_charging import eventually
+from tests.scale.test_metrics import metric
 
 pytestmark = pytest.mark.anyio
 
@@ -97,6 +98,12 @@ async def test_a_charge_point_over_its_limit_is_flagged_and_its_draw_reserved(mi
             events = (await service.api.get(f"/sites/{site_id}/compliance")).json()
             assert events["items"][0]["transaction_id"] == found["tx"]
             assert events["items"][0]["non_compliant"] is True
+            metrics = await service.api.get(str(service.api.base_url).removesuffix("/api/v1/") + "/metrics")
+            assert metric(metrics.text, "smartcharge_non_compliant_charge_points") == 1
+            accepted = metric(
+                metrics.text, "smartcharge_profiles_total", purpose="TxProfile", status="accepted"
+            )
+            assert (accepted or 0) >= 3  # it accepted its profiles, as the two others did
 
             async def reserved() -> bool:
                 """The latest plan holds the transaction at its measured draw; the others make room."""

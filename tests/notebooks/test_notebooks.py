@@ -10,7 +10,9 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-CELL_TIMEOUT_S = 120
+# a guard against a hung kernel, not a measure of speed: a busy machine may take minutes for a cell that
+# runs a simulated day
+CELL_TIMEOUT_S = 1200
 
 
 def test_there_are_notebooks() -> None:

@@ -169,3 +169,13 @@ def test_a_reading_is_wanted_for_a_new_ev_and_after_a_raise_only() -> None:
     assert not state.dispatched(schedule(power_kw=(6.0,) * 4), accepted, START + STEP)  # lowered
     assert state.dispatched(schedule(power_kw=(9.0,) * 4), accepted, START + STEP)  # raised
     assert not state.dispatched(schedule(power_kw=(0.0,) * 4), accepted, START + STEP)  # paused
+
+
+def test_the_charge_points_of_non_compliant_transactions_are_counted_until_they_end() -> None:
+    state = DispatchState(allocation={1: profile(7), 2: profile(7)}, charge_point_of={1: "CP1", 2: "CP2"})
+    assert state.non_compliant_charge_points() == set()
+    rejected = DispatchResult("rejected")
+    assert state.verdict(schedule(), rejected, attempt=3, attempts=3, connected=True) is Verdict.NON_COMPLIANT
+    assert state.non_compliant_charge_points() == {"CP1"}
+    state.transaction_ended(1)
+    assert state.non_compliant_charge_points() == set()

@@ -13,6 +13,7 @@ from app.services.planning.problem import (
     ASSUMED_PRIORITY,
     PROMISE_MARGIN,
     Observations,
+    Plan,
     SentProfile,
     build_plan,
     next_override_change,
@@ -420,3 +421,19 @@ def test_the_current_interval_counts_only_the_overrides_in_force_when_it_is_plan
     snap = snapshot(overrides=rules)
     assert next_override_change(snap, at) == at + timedelta(minutes=1)
     assert next_override_change(snap, at + timedelta(minutes=2)) == at + timedelta(minutes=5)
+
+
+def test_an_ev_that_reports_its_soc_is_planned_to_have_its_tail_before_it_tapers() -> None:
+    demand = SessionDemand(transaction_id=12, departure=START + timedelta(hours=6), energy_kwh=20.0)
+    day = snapshot(demands={12: demand}, end=START + timedelta(hours=8))
+
+    def plan(charge: tuple[float, float] | None) -> Plan:
+        observed = Observations(charge={12: charge}) if charge else Observations()
+        return build_plan(day, horizon=32, observations=observed)
+
+    tapered = plan((0.7, 60.0))  # 70 % of 60 kWh, to full: most of it in the taper
+    extra = tapered.sessions["12"].taper_h
+    assert extra > 0.5
+    gained = session(plan(None).problem, "12").departure - session(tapered.problem, "12").departure
+    assert gained == timedelta(hours=extra)
+    assert plan((0.1, 60.0)).sessions["12"].taper_h == 0.0  # 10 % → 43 %: no taper on the way

@@ -7,7 +7,6 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,14 +95,24 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Served:
+    """A role running as a process of its own: the process (to stop or kill) and its ports."""
+
+    process: subprocess.Popen[bytes]
+    api_port: int
+    ocpp_port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+
 @contextlib.asynccontextmanager
-async def role_process(
-    layout: Layout, role: str, **overrides: Any
-) -> AsyncIterator[tuple[subprocess.Popen[bytes], int]]:
-    """`smartcharge serve --role ROLE` as a process of its own; yields it (to kill) and its port (a
-    gateway's OCPP port, else its HTTP port) once the port accepts connections."""
+async def role_process(layout: Layout, role: str, **overrides: Any) -> AsyncIterator[Served]:
+    """`smartcharge serve --role ROLE` as a process of its own, yielded once its `/ready` answers 200 (a
+    gateway's: its OCPP port takes connections)."""
     ocpp_port, api_port = free_port(), free_port()
-    ready_port = ocpp_port if role == "gateway" else api_port
     env = dict(os.environ)
     for key in list(env):
         if key.startswith("SMARTCHARGE_"):
@@ -111,37 +120,37 @@ async def role_process(
     settings = layout.settings(role, ocpp_port=ocpp_port, api_port=api_port, **overrides)
     settings.pop("role")
     env |= {f"SMARTCHARGE_{key.upper()}": str(value) for key, value in settings.items() if value is not None}
-    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: a chatty process never blocks on it
-        process = subprocess.Popen(  # noqa: ASYNC220 (started once; waited for below without blocking)
-            [sys.executable, "-c", "from app.cli import main; main()", "serve", "--role", role],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=errors,
-        )
-        try:
-            async with asyncio.timeout(60):
-                while True:
-                    if process.poll() is not None:
-                        errors.seek(0)
-                        raise RuntimeError(f"the {role} process stopped: {errors.read().decode()[-2000:]}")
-                    with contextlib.suppress(OSError):
-                        _reader, writer = await asyncio.open_connection("127.0.0.1", ready_port)
-                        writer.close()
-                        await writer.wait_closed()
+    process = subprocess.Popen(  # noqa: ASYNC220 (started once; waited for below without blocking)
+        [sys.executable, "-c", "from app.cli import main; main()", "serve", "--role", role],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    served = Served(process, api_port, ocpp_port)
+    try:
+        async with asyncio.timeout(60), httpx.AsyncClient(base_url=served.url, timeout=5) as http:
+            while True:
+                if process.poll() is not None:
+                    errors = process.stderr.read().decode() if process.stderr else ""
+                    raise RuntimeError(f"the {role} process stopped: {errors[-2000:]}")
+                with contextlib.suppress(httpx.TransportError):
+                    if (await http.get("/ready")).status_code == 200:
                         break
-                    await asyncio.sleep(0.1)
-            yield process, ready_port
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.wait(timeout=30)
+                await asyncio.sleep(0.1)
+        yield served
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=30)
+        if process.stderr is not None:
+            process.stderr.close()
 
 
 @contextlib.asynccontextmanager
 async def gateway_process(
     layout: Layout, gateway_id: str, **overrides: Any
 ) -> AsyncIterator[tuple[subprocess.Popen[bytes], int]]:
-    """A gateway process (`role_process`); yields it and its OCPP port."""
-    async with role_process(layout, "gateway", gateway_id=gateway_id, **overrides) as started:
-        yield started
+    """A gateway as a process of its own; yields it (to kill) and its OCPP port, once it is ready."""
+    async with role_process(layout, "gateway", gateway_id=gateway_id, **overrides) as served:
+        yield served.process, served.ocpp_port

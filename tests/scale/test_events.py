@@ -1,6 +1,8 @@
 """Events across processes: a gateway's transaction events reach the scheduler process, a forecast posted
-to the API process replans, and the profiles reach charge points on two gateways."""
+to the API process replans, and the profiles reach charge points on two gateways; events wait in the
+stream for a scheduler that was down, which replans every site when it starts."""
 
+import asyncio
 import contextlib
 import dataclasses
 from collections.abc import AsyncIterator
@@ -9,11 +11,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from ocpp.v16 import call
 
-from app.cluster.events import EVENT_TYPES, decode, encode
+from app.cluster.events import EVENT_TYPES, EventExport, EventImport, decode, encode, events_stream
+from app.cluster.link import RedisLink
 from app.domain import events
+from app.domain.bus import EventBus
 from tests.e2e.test_smart_charging import current_kw, echo_composite
 from tests.gateway.helpers import ClientChargePoint, connect_charge_point, eventually
-from tests.scale.helpers import Layout, Process
+from tests.scale.helpers import Layout, Process, role_process
 from tests.scale.test_metrics import metric, scrape
 
 pytestmark = pytest.mark.anyio
@@ -84,16 +88,21 @@ async def charging(
         yield client, started.transaction_id
 
 
+async def new_site(api: Process) -> int:
+    site = await api.http.post(
+        "/api/v1/sites", json={"name": "depot", "grid_connection_limit_kw": 100, "fallback_limit_kw": 11}
+    )
+    assert site.status_code == 201, site.text
+    site_id: int = site.json()["id"]
+    return site_id
+
+
 async def test_a_forecast_posted_to_the_api_gives_profiles_on_both_gateways(layout: Layout) -> None:
     api = await layout.start("api")
     gateway_a = await layout.start("gateway", gateway_id="gw-a")
     gateway_b = await layout.start("gateway", gateway_id="gw-b")
     scheduler = await layout.start("scheduler", scheduler_retry_backoff_s=0.05, scheduler_retry_attempts=2)
-    site = await api.http.post(
-        "/api/v1/sites", json={"name": "depot", "grid_connection_limit_kw": 100, "fallback_limit_kw": 11}
-    )
-    assert site.status_code == 201, site.text
-    site_id = site.json()["id"]
+    site_id = await new_site(api)
     await forecast(api, site_id, "dso-1", 30.0)
     async with (
         charging(api, gateway_a, site_id, "CP1", "T1") as (cp1, tx1),
@@ -119,3 +128,91 @@ async def test_a_forecast_posted_to_the_api_gives_profiles_on_both_gateways(layo
         await scrape(gateway_b), "smartcharge_commands_total", action="SetChargingProfile", status="accepted"
     )
     assert (sent or 0) >= 2
+
+    async def profiles_counted() -> bool:  # two plans for two transactions
+        text = await scrape(scheduler)
+        return (metric(text, "smartcharge_profiles_total", purpose="TxProfile", status="accepted") or 0) >= 4
+
+    await eventually(profiles_counted)
+    assert metric(await scrape(scheduler), "smartcharge_non_compliant_charge_points") == 0
+
+
+QUICK = {"scheduler_retry_backoff_s": 0.05, "scheduler_retry_attempts": 2}
+
+
+async def test_a_scheduler_restarted_reads_what_it_missed_and_replans_every_site(layout: Layout) -> None:
+    api = await layout.start("api")
+    gateway = await layout.start("gateway", gateway_id="gw-a")
+    site_id = await new_site(api)
+    await forecast(api, site_id, "dso-1", 10.0)
+    async with charging(api, gateway, site_id, "CP1", "T1") as (cp, tx):
+        # started after the transaction: it replans every site when it starts
+        async with role_process(layout, "scheduler", scheduler_name="planner", **QUICK) as first:
+            await eventually(lambda: abs(current_kw(cp, tx) - 10.0) < 0.5, timeout_s=20)
+            first.process.kill()  # SIGKILL: whatever it had not acknowledged stays pending in its group
+            await asyncio.to_thread(first.process.wait, 30)
+        down_since = datetime.now(UTC)
+        await forecast(api, site_id, "dso-2", 7.0)  # nobody plans now: the event waits in the stream
+        async with role_process(layout, "scheduler", scheduler_name="planner", **QUICK):
+            await eventually(lambda: abs(current_kw(cp, tx) - 7.0) < 0.5, timeout_s=20)
+
+            async def triggers() -> str | None:
+                revisions = await api.http.get(
+                    f"/api/v1/sites/{site_id}/schedule/revisions", params={"from": down_since.isoformat()}
+                )
+                found = "; ".join(revision["trigger"] for revision in revisions.json()["items"])
+                return found if "scheduler start" in found else None
+
+            found = await eventually(triggers)
+            assert "forecast posted" in found  # read from the stream, not only replanned at the start
+
+
+async def test_events_wait_in_the_stream_for_a_group_and_what_was_not_handled_is_read_again(
+    redis_url: str, prefix: str
+) -> None:
+    link = RedisLink(redis_url, prefix)
+    await link.start()
+    posted = [events.ForecastPosted(site_id, 1, NOW, NOW + timedelta(hours=1)) for site_id in (1, 2, 3)]
+    try:
+        stuck, hung = EventBus(), asyncio.Event()
+
+        async def hang(event: events.Event) -> None:
+            hung.set()
+            await asyncio.Event().wait()  # a scheduler that dies while it handles the event
+
+        stuck.subscribe(hang)
+        reader = EventImport(link, stuck, group="planner")
+        await reader.start()  # joins the group at the stream's end
+        sender = EventBus()
+        export = EventExport(link, sender, max_len=1000)
+        sender.publish(posted[0])
+        await asyncio.wait_for(hung.wait(), 10)
+        await reader.stop()  # not acknowledged
+        for event in posted[1:]:
+            sender.publish(event)
+        await export.close()  # sent
+
+        heard: list[events.Event] = []
+        bus = EventBus()
+        bus.subscribe(heard.append)
+        again = EventImport(link, bus, group="planner")
+        await again.start()
+        await eventually(lambda: len(heard) == 3)
+        await again.stop()
+        assert heard == posted  # the one read before first, then what came meanwhile
+        pending = await link.redis.xpending(events_stream(link), "planner")
+        assert pending["pending"] == 0  # each acknowledged once handled
+
+        late: list[events.Event] = []
+        other = EventBus()
+        other.subscribe(late.append)
+        newcomer = EventImport(link, other, group="another")  # a new group starts at the end
+        await newcomer.start()
+        export = EventExport(link, sender, max_len=1000)
+        sender.publish(events.ChargePointConnected("CP1", NOW))
+        await eventually(lambda: late == [events.ChargePointConnected("CP1", NOW)])
+        await newcomer.stop()
+        await export.close()
+    finally:
+        await link.redis.delete(events_stream(link))
+        await link.close()

@@ -1,4 +1,5 @@
-"""`/metrics` (Prometheus text format) on every role, after real traffic; JSON log lines on request."""
+"""`/metrics` (Prometheus text format) and `/ready` on every role, after real traffic; JSON log lines on
+request."""
 
 import json
 import logging
@@ -60,6 +61,20 @@ async def test_the_embedded_service_counts_messages_commands_and_batches(migrate
         assert metric(text, messages, direction="in", action="Reset", kind="result") == 1
         assert (metric(text, "smartcharge_db_write_batch_seconds_count") or 0) >= 2
         assert (metric(text, "smartcharge_db_write_batch_units_sum") or 0) >= 2
+        # how long each action took: the charge point's CALLs we answered, our CALLs it answered
+        assert metric(text, "smartcharge_ocpp_handle_seconds_count", action="BootNotification") == 1
+        assert metric(text, "smartcharge_ocpp_handle_seconds_count", action="Heartbeat") == 1
+        assert (metric(text, "smartcharge_ocpp_handle_seconds_sum", action="Heartbeat") or -1) >= 0
+        assert metric(text, "smartcharge_ocpp_round_trip_seconds_count", action="Reset") == 1
+        assert metric(text, "smartcharge_ocpp_round_trip_seconds_bucket", action="Reset", le="+Inf") == 1
+        assert metric(text, "smartcharge_non_compliant_charge_points") == 0
+        ready = await root.get("/ready")
+        assert ready.status_code == 200
+        assert ready.json() == {
+            "status": "ready",
+            "role": "all",
+            "checks": {"database": "ok", "ocpp": "ok"},
+        }
 
 
 async def test_each_scale_out_role_serves_metrics_and_health(layout: Layout) -> None:
@@ -70,6 +85,15 @@ async def test_each_scale_out_role_serves_metrics_and_health(layout: Layout) -> 
             await eventually(lambda p=process: _connected_is_one(p))
     health = await gateway.http.get("/health")
     assert health.json() == {"status": "ok", "role": "gateway", "database": "ok"}
+    ready = await gateway.http.get("/ready")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": "ok", "redis": "ok", "ocpp": "ok"}
+    gateway.app.state.gateway._server.close()  # the OCPP port stops taking connections: not ready
+    await gateway.app.state.gateway._server.wait_closed()
+    not_ready = await gateway.http.get("/ready")
+    assert not_ready.status_code == 503
+    assert not_ready.json()["checks"]["ocpp"] == "ConnectionError: the OCPP server is not listening"
+    assert (await api.http.get("/ready")).json()["checks"] == {"database": "ok", "redis": "ok"}
     assert (await gateway.http.get("/api/v1/status")).status_code == 404  # the API is the api role's
     assert (await api.http.get("/api/v1/health")).status_code == 200
 

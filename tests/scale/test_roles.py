@@ -43,3 +43,11 @@ def test_serve_with_a_role_flag_explains_what_is_missing(monkeypatch: pytest.Mon
 def test_serve_refuses_an_unknown_role() -> None:
     result = CliRunner().invoke(cli, ["serve", "--role", "worker"])
     assert result.exit_code == 2
+
+
+def test_a_scheduler_name_is_a_plain_word_and_the_events_stream_keeps_enough() -> None:
+    assert Settings(scheduler_name="planner-2").scheduler_name == "planner-2"
+    with pytest.raises(ValueError, match="scheduler_name"):
+        Settings(scheduler_name="two words")
+    with pytest.raises(ValueError, match="event_stream_max_len"):
+        Settings(event_stream_max_len=10)

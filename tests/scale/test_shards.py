@@ -4,7 +4,6 @@ when one is killed the other takes its sites over and plans them."""
 import contextlib
 from collections import defaultdict
 from contextlib import AbstractAsyncContextManager
-from subprocess import Popen
 
 import pytest
 from sqlalchemy import func, select
@@ -13,7 +12,7 @@ from app.db.tables.cluster import scheduler_lease_table, site_lease_table
 from app.db.tables.planning import schedule_revision_table
 from tests.e2e.test_smart_charging import current_kw
 from tests.gateway.helpers import eventually
-from tests.scale.helpers import LEASE_S, Layout, Process, role_process
+from tests.scale.helpers import LEASE_S, Layout, Process, Served, role_process
 from tests.scale.test_events import charging, forecast
 
 pytestmark = pytest.mark.anyio
@@ -65,12 +64,12 @@ async def add_site(api: Process, name: str) -> int:
     return site_id
 
 
-def scheduler(layout: Layout, scheduler_id: str) -> AbstractAsyncContextManager[tuple[Popen[bytes], int]]:
+def scheduler(layout: Layout, name: str) -> AbstractAsyncContextManager[Served]:
     """A scheduler process (to be killed), on the tests' short lease."""
     return role_process(
         layout,
         "scheduler",
-        scheduler_id=scheduler_id,
+        scheduler_name=name,
         site_lease_s=LEASE_S,
         scheduler_retry_backoff_s=0.05,
         scheduler_retry_attempts=2,
@@ -99,7 +98,7 @@ async def test_a_killed_scheduler_s_sites_are_taken_over_and_planned(layout: Lay
     api = await layout.start("api")
     gateway = await layout.start("gateway", gateway_id="gw-a")
     async with (
-        scheduler(layout, "sched-a") as (process_a, _port_a),
+        scheduler(layout, "sched-a") as served_a,
         scheduler(layout, "sched-b"),
     ):
         await eventually(lambda: _equal(live_schedulers(api), {"sched-a", "sched-b"}), timeout_s=10)
@@ -123,7 +122,7 @@ async def test_a_killed_scheduler_s_sites_are_taken_over_and_planned(layout: Lay
             assert len(of_a) == 2
             last = await _last_revision(api)
 
-            process_a.kill()  # SIGKILL: its lease is no longer renewed
+            served_a.process.kill()  # SIGKILL: its lease is no longer renewed
             await eventually(
                 lambda: _equal(site_holders(api), dict.fromkeys(site_ids, "sched-b")), timeout_s=10 * LEASE_S
             )

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from app.api.deps import CommandsDep, OperatorDep, ReaderDep, UowDep
+from app.api.deps import ClockDep, CommandsDep, OperatorDep, ReaderDep, UowDep
 from app.api.errors import Problem
 from app.api.schemas import (
     INT32_MAX,
@@ -18,6 +18,7 @@ from app.api.schemas import (
     ConfigurationKeyOut,
     ConnectorOut,
     ConnectorUpdate,
+    InstalledProfileOut,
     Page,
     RowId,
     StatusNotificationOut,
@@ -206,6 +207,38 @@ async def list_configuration(
     page = await reporting.list_configuration(uow, charge_point_id, window)
     items = [ConfigurationKeyOut.model_validate(row) for row in page.items]
     return paged(items, page, window)
+
+
+@router.get(
+    "/{charge_point_id}/charging-profiles",
+    summary="Charging profiles it holds: the SetChargingProfile requests it accepted and still holds",
+    description=(
+        "As the command log tells it: a profile leaves when a later one replaces it (same id, or same "
+        "connector, stack level and purpose), an accepted ClearChargingProfile removes it, its validTo "
+        "passes or, for a TxProfile, its transaction ends. What the charge point combines from them: "
+        "send GetCompositeSchedule (`POST /charge-points/{id}/commands`)."
+    ),
+    responses=problems(404),
+)
+async def list_charging_profiles(
+    charge_point_id: ChargePointId, uow: UowDep, clock: ClockDep, _: ReaderDep, scope: ScopeDep
+) -> list[InstalledProfileOut]:
+    await found(uow, charge_point_id, scope)
+    held = await reporting.installed_profiles(uow, charge_point_id, clock.now())
+    return [
+        InstalledProfileOut(
+            connector_id=p.connector_id,
+            charging_profile_id=p.profile_id,
+            purpose=p.purpose,
+            stack_level=p.stack_level,
+            profile=dict(p.profile),
+            command_id=p.command.id or 0,
+            author=p.command.author,
+            sent_at=p.command.sent_at,
+            accepted_at=p.command.completed_at,
+        )
+        for p in held
+    ]
 
 
 @router.get(

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 
 from app.api.deps import ClockDep, DriverDataReaderDep, OperatorDep, UowDep
 from app.api.errors import Problem
-from app.api.schemas import IdTagCreate, IdTagOut, IdTagUpdate, Page, problems
+from app.api.schemas import IdTagCreate, IdTagOut, IdTagUpdate, Page, RowId, problems
 from app.api.support import WindowDep, located, operation_id, paged, service_problems
 from app.services.ocpp import registry, reporting
 from app.services.ocpp.reporting import IdTagFilter, IdTagView
@@ -44,9 +44,12 @@ async def list_id_tags(
     expired: Annotated[bool | None, Query(description="expiry date passed")] = None,
     in_transaction: Annotated[bool | None, Query(description="in an active transaction")] = None,
     q: Annotated[str | None, Query(max_length=100, description="text in the tag or its note")] = None,
+    driver_id: Annotated[RowId | None, Query(description="owned by this driver")] = None,
 ) -> Page[IdTagOut]:
     now = clock.now()
-    filters = IdTagFilter(blocked=blocked, expired=expired, in_transaction=in_transaction, search=q)
+    filters = IdTagFilter(
+        blocked=blocked, expired=expired, in_transaction=in_transaction, search=q, driver_id=driver_id
+    )
     page = await reporting.list_id_tags(uow, window, filters, now=now)
     return paged([present(view, now) for view in page.items], page, window)
 
@@ -75,7 +78,9 @@ async def get_id_tag(id_tag: IdTagPath, uow: UowDep, clock: ClockDep, _: DriverD
 
 
 @router.patch(
-    "/{id_tag}", summary="Change parent, expiry, blocking, concurrency or note", responses=problems(404, 422)
+    "/{id_tag}",
+    summary="Change parent, expiry, blocking, concurrency, note or owner (driver_id)",
+    responses=problems(404, 422),
 )
 async def update_id_tag(
     id_tag: IdTagPath, body: IdTagUpdate, uow: UowDep, clock: ClockDep, _: OperatorDep

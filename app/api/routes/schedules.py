@@ -9,7 +9,6 @@ from fastapi.responses import StreamingResponse
 
 from app.api.csv import csv_response
 from app.api.deps import ClockDep, OperatorDep, ReaderDep, StoreDep, UowDep, check_site_access
-from app.api.errors import Problem
 from app.api.schemas import (
     ComplianceOut,
     EntryOut,
@@ -25,6 +24,7 @@ from app.api.schemas import (
 from app.api.support import CSV_RESPONSE, Since, Until, WindowDep, paged, service_problems, time_range
 from app.domain.enums import Role
 from app.domain.persistence import UnitOfWork
+from app.domain.ports import Replanner
 from app.services.errors import Invalid
 from app.services.planning import schedules, sites
 from app.services.planning import site_load as load
@@ -123,19 +123,16 @@ async def get_revision(site_id: RowId, revision_id: RowId, uow: UowDep, principa
     "/sites/{site_id}/schedule/replan",
     status_code=status.HTTP_201_CREATED,
     summary="Plan the site now and send the profiles that change",
+    description="On an `api` process the scheduler process plans it; 503 when none answers.",
+    responses=problems(503),
 )
 async def replan(site_id: RowId, request: Request, store: StoreDep, _: OperatorDep) -> ReplanOut:
     async with store.unit_of_work() as uow:  # let go of the connection before planning needs one
         with service_problems():
             await sites.get_site(uow, site_id)
-    scheduler = request.app.state.scheduler
-    if scheduler is None:
-        raise Problem(
-            503,
-            "planning runs in the scheduler processes (role scheduler); post a forecast or "
-            "an override to trigger a replan from here",
-        )
-    revision_id = await scheduler.replan_now(site_id, "operator request")
+    replanner: Replanner = request.app.state.replanner
+    with service_problems():
+        revision_id = await replanner.replan_now(site_id, "operator request")
     return ReplanOut(revision_id=revision_id)
 
 

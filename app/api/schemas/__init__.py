@@ -9,6 +9,7 @@ from app.api.schemas.charge_points import (
     ConfigurationKeyOut,
     ConnectorOut,
     ConnectorUpdate,
+    InstalledProfileOut,
     StatusNotificationOut,
 )
 from app.api.schemas.commands import CommandCreate, CommandOut
@@ -27,6 +28,7 @@ from app.api.schemas.common import (
     problems,
 )
 from app.api.schemas.demand import DemandOut, DemandSet
+from app.api.schemas.drivers import DriverCreate, DriverOut, DriverUpdate
 from app.api.schemas.forecasts import (
     EffectiveForecastOut,
     EffectiveIntervalOut,
@@ -111,9 +113,13 @@ __all__ = [
     "GroupUpdate",
     "Health",
     "HeartbeatCounts",
+    "DriverCreate",
+    "DriverOut",
+    "DriverUpdate",
     "IdTagCreate",
     "IdTagOut",
     "IdTagUpdate",
+    "InstalledProfileOut",
     "LoadIntervalOut",
     "MeterValueOut",
     "OverrideAuditOut",

@@ -112,6 +112,20 @@ class ConfigurationKeyOut(Schema):
     updated_at: UtcDatetime
 
 
+class InstalledProfileOut(Schema):
+    """A charging profile the charge point accepted and still holds, as the command log tells it."""
+
+    connector_id: int = Field(description="0: the charge point as a whole")
+    charging_profile_id: int
+    purpose: str = Field(examples=["TxProfile"], description="chargingProfilePurpose")
+    stack_level: int
+    profile: dict[str, Any] = Field(description="the ChargingProfile as sent (OCPP camelCase)")
+    command_id: int = Field(description="the SetChargingProfile that carried it")
+    author: str | None = Field(description="who sent it: the scheduler, or an operator's name")
+    sent_at: UtcDatetime | None
+    accepted_at: UtcDatetime | None
+
+
 class StatusNotificationOut(Schema):
     id: int
     connector_id: int

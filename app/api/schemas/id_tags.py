@@ -2,7 +2,7 @@
 
 from pydantic import Field, field_validator
 
-from app.api.schemas.common import Input, Schema, UtcDatetime, not_null
+from app.api.schemas.common import Input, RowId, Schema, UtcDatetime, not_null
 
 
 class IdTagCreate(Input):
@@ -12,6 +12,7 @@ class IdTagCreate(Input):
     blocked: bool = False
     max_active_transactions: int = Field(default=1, ge=0, le=1000)
     note: str | None = Field(default=None, max_length=500)
+    driver_id: RowId | None = Field(default=None, description="the driver (person) who owns the tag")
 
 
 class IdTagUpdate(Input):
@@ -20,6 +21,7 @@ class IdTagUpdate(Input):
     blocked: bool | None = None
     max_active_transactions: int | None = Field(default=None, ge=0, le=1000)
     note: str | None = Field(default=None, max_length=500)
+    driver_id: RowId | None = Field(default=None, description="its owner; null: nobody")
 
     _present = field_validator("blocked", "max_active_transactions", mode="before")(not_null)
 
@@ -31,6 +33,7 @@ class IdTagOut(Schema):
     blocked: bool
     max_active_transactions: int
     note: str | None
+    driver_id: int | None
     created_at: UtcDatetime
     expired: bool
     active_transactions: int

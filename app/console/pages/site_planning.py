@@ -1,4 +1,5 @@
-"""What a site's page shows and takes beyond its chart: the overrides on the site (add one, end it now,
+"""What a site's page shows and takes beyond its chart: the overrides on the site (add one on the site or
+on one of its groups, charge points, connectors or transactions; change its value or end; end it now,
 withdraw a scheduled one), a forecast CSV upload with its refusals row by row, the latest forecasts, and
 the schedule revisions with what triggered them and the constraint that binds. Through the services and
 request schemas of `/api/v1/overrides` and `/api/v1/sites/{id}/forecasts`; each role sees and does what
@@ -12,12 +13,13 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from app.api.deps import ClockDep, StoreDep
-from app.api.schemas import OverrideCreate
+from app.api.schemas import OverrideCreate, OverrideUpdate
 from app.console.auth import ConsoleUser, Viewer, check_csrf
-from app.console.forms import FieldErrors, Refused, field_errors, optional, parsed
+from app.console.forms import FieldErrors, optional, parsed, submitted
 from app.console.pages.sites import render_site_page
 from app.console.site_views import may_post_forecasts
-from app.services.errors import Invalid, ServiceError
+from app.domain.persistence import UnitOfWork
+from app.services.errors import Invalid, NotFound, ServiceError
 from app.services.planning import forecast_parsing, forecasts, overrides
 from app.settings import Settings
 
@@ -54,6 +56,20 @@ def _refused(viewer: Viewer, what: str) -> FieldErrors:
     return {"": f"The role {viewer.principal.role.value!r} may not {what}."}
 
 
+TARGETS = {  # an override's scope → the form's fields that name its target
+    "site": (),
+    "group": ("group_id",),
+    "charge_point": ("charge_point_id",),
+    "connector": ("charge_point_id", "connector_id"),
+    "transaction": ("transaction_id",),
+}
+
+
+def _target_field(scope: str) -> str:
+    """The form field a target outside the site is reported at."""
+    return (TARGETS.get(scope) or ("scope",))[0]
+
+
 @router.post("/sites/{site_id}/overrides")
 async def add_override(
     site_id: int,
@@ -62,44 +78,97 @@ async def add_override(
     store: StoreDep,
     clock: ClockDep,
     csrf: Annotated[str, Form()] = "",
+    scope: Annotated[str, Form()] = "site",
     kind: Annotated[str, Form()] = "",
     value: Annotated[str, Form()] = "",
+    group_id: Annotated[str, Form()] = "",
     charge_point_id: Annotated[str, Form()] = "",
+    connector_id: Annotated[str, Form()] = "",
+    transaction_id: Annotated[str, Form()] = "",
     valid_until: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
 ) -> Response:
+    """An override on the site or on one of its groups, charge points, connectors or transactions."""
     check_csrf(viewer, csrf)
     again = partial(render_site_page, request, viewer, store, clock, site_id)
-    values = {"kind": kind, "value": value, "charge_point_id": charge_point_id, "valid_until": valid_until}
-    values |= {"reason": reason}
+    targets = {
+        "group_id": group_id,
+        "charge_point_id": charge_point_id,
+        "connector_id": connector_id,
+        "transaction_id": transaction_id,
+    }
+    values = {"scope": scope, "kind": kind, "value": value, "valid_until": valid_until, "reason": reason}
+    values |= targets
     if not viewer.may_operate:
         return await again(403, override_errors=_refused(viewer, "add overrides"))
     now = clock.now()
-    target = optional(charge_point_id)
+    named = TARGETS.get(scope, ())
     body_values: dict[str, Any] = {
-        "scope": "charge_point" if target else "site",
+        "scope": scope,
         "kind": kind,
         "value": optional(value),
-        "site_id": None if target else site_id,
-        "charge_point_id": target,
+        "site_id": site_id if scope == "site" else None,
+        **{name: optional(text) if name in named else None for name, text in targets.items()},
         "valid_until": _utc_text(valid_until),
         "reason": reason,
     }
-    try:
+
+    async def write(uow: UnitOfWork) -> str:
         body = parsed(OverrideCreate, body_values)
-        async with store.unit_of_work() as uow:
-            spec = overrides.spec_from(body.model_dump(), now=now)
-            created = await overrides.create_override(
-                uow, spec, now=now, author=viewer.principal.name, author_key_id=viewer.principal.key_id
-            )
-            if created.site_id != site_id:  # raised inside the unit of work: nothing is stored
-                raise Invalid(f"charge_point_id: charge point {target!r} is not in this site")
-    except Refused as refused:
-        return await again(422, override_errors=refused.errors, override_values=values)
-    except ServiceError as exc:
-        errors = field_errors(exc)
+        spec = overrides.spec_from(body.model_dump(), now=now)
+        created = await overrides.create_override(
+            uow, spec, now=now, author=viewer.principal.name, author_key_id=viewer.principal.key_id
+        )
+        if created.site_id != site_id:  # raised inside the unit of work: nothing is stored
+            raise Invalid(f"{_target_field(scope)}: the {scope.replace('_', ' ')} is not in this site")
+        return f"/sites/{site_id}#overrides"
+
+    async def refused(errors: FieldErrors) -> Response:
         return await again(422, override_errors=errors, override_values=values)
-    return RedirectResponse(f"/sites/{site_id}#overrides", status_code=303)
+
+    return await submitted(store, write, refused)
+
+
+@router.post("/sites/{site_id}/overrides/{override_id}")
+async def change_override(
+    site_id: int,
+    override_id: int,
+    request: Request,
+    viewer: ConsoleUser,
+    store: StoreDep,
+    clock: ClockDep,
+    csrf: Annotated[str, Form()] = "",
+    value: Annotated[str, Form()] = "",
+    valid_until: Annotated[str, Form()] = "",
+) -> Response:
+    """A new value or end (empty: until ended) for an override of the site, as `PATCH /overrides/{id}`
+    does it: the same checks, audited, and the scheduler replans."""
+    check_csrf(viewer, csrf)
+    again = partial(render_site_page, request, viewer, store, clock, site_id)
+    if not viewer.may_operate:
+        return await again(403, override_errors=_refused(viewer, "change overrides"))
+    now = clock.now()
+    typed = {"value": value, "valid_until": valid_until}
+
+    async def write(uow: UnitOfWork) -> str:
+        body = parsed(OverrideUpdate, {"value": optional(value), "valid_until": _utc_text(valid_until)})
+        found = await overrides.get_override(uow, override_id)
+        if found.site_id != site_id:
+            raise NotFound(f"override {override_id} is not on site {site_id}")
+        await overrides.update_override(
+            uow,
+            override_id,
+            body.model_dump(exclude_unset=True),
+            now=now,
+            author=viewer.principal.name,
+            author_key_id=viewer.principal.key_id,
+        )
+        return f"/sites/{site_id}#override-{override_id}"
+
+    async def refused(errors: FieldErrors) -> Response:
+        return await again(422, edit_errors={override_id: errors}, edit_values={override_id: typed})
+
+    return await submitted(store, write, refused)
 
 
 @router.post("/sites/{site_id}/overrides/{override_id}/end")

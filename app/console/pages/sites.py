@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from app.api.deps import ClockDep, StoreDep
 from app.console.auth import ConsoleUser, Viewer
 from app.console.overview import reachable_sites, site_now
+from app.console.site_layout import layout_context
 from app.console.site_views import planning_context
 from app.console.templating import render
 from app.domain.persistence import Store, UnitOfWork
@@ -66,6 +67,7 @@ async def render_site_page(
             return _not_found(request, viewer, site_id)
         current = await site_now(uow, site, now)
         planning = await planning_context(uow, viewer, site, now)
+        layout = await layout_context(uow, site, now)
     posted = request.query_params.get("forecast", "")
     outcome = request.query_params.get("outcome", "") if posted.isdigit() else ""
     return render(
@@ -78,6 +80,7 @@ async def render_site_page(
         refresh_s=REFRESH_S,
         posted=(posted, outcome) if outcome in ("posted", "replayed") else None,
         **planning,
+        **layout,
         **form,
     )
 

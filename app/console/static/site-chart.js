@@ -1,9 +1,9 @@
 // The site page's live chart: the site's load per interval (limit, capacity, plan, measured power), asked
-// for again every few seconds and redrawn in place. uPlot is vendored (static/vendor).
+// for again every few seconds (poll.js) and redrawn in place. uPlot is vendored (static/vendor).
 (function () {
   "use strict";
   const figure = document.getElementById("site-chart");
-  if (!figure || typeof uPlot === "undefined") return;
+  if (!figure || typeof uPlot === "undefined" || typeof smartchargePoll === "undefined") return;
   const src = figure.dataset.src;
   const refreshMs = Number(figure.dataset.refreshS || 2) * 1000;
   const stepped = uPlot.paths.stepped({ align: 1 });
@@ -37,30 +37,16 @@
     return null;
   }
 
-  async function refresh() {
-    try {
-      const response = await fetch(src, { headers: { Accept: "application/json" }, credentials: "same-origin" });
-      if (response.status === 401) {
-        window.location.assign((await response.json()).login);
-        return;
-      }
-      if (!response.ok) throw new Error("HTTP " + response.status);
-      const data = await response.json();
-      if (plot === null) build(data);
-      else plot.setData(columns(data));
-      const measured = data.measured_kw.filter((v) => v !== null);
-      figure.dataset.pointsMeasured = String(measured.length);
-      const last = latest(data.measured_kw);
-      figure.dataset.latestMeasuredKw = last === null ? "" : last.toFixed(1);
-      figure.dataset.updatedAt = new Date().toISOString();
-      figure.classList.remove("stale");
-    } catch (error) {
-      figure.classList.add("stale");
-    } finally {
-      setTimeout(refresh, refreshMs);
-    }
+  function show(data) {
+    if (plot === null) build(data);
+    else plot.setData(columns(data));
+    const measured = data.measured_kw.filter((v) => v !== null);
+    figure.dataset.pointsMeasured = String(measured.length);
+    const last = latest(data.measured_kw);
+    figure.dataset.latestMeasuredKw = last === null ? "" : last.toFixed(1);
+    figure.dataset.updatedAt = new Date().toISOString();
   }
 
   window.addEventListener("resize", () => plot && plot.setSize(size()));
-  refresh();
+  smartchargePoll(figure, src, refreshMs, show);
 })();

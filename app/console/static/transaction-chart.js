@@ -1,10 +1,10 @@
 // A transaction's meter values as four small charts (energy, power, current per phase, state of charge),
 // drawn with the vendored uPlot from /transactions/{id}/meter-values.json; an active transaction's charts
-// ask for new samples every few seconds. A chart without any sample says so instead of drawing.
+// ask for new samples every few seconds (poll.js). A chart without any sample says so instead of drawing.
 (function () {
   "use strict";
   const box = document.getElementById("transaction-charts");
-  if (!box || typeof uPlot === "undefined") return;
+  if (!box || typeof uPlot === "undefined" || typeof smartchargePoll === "undefined") return;
   const src = box.dataset.src;
   const refreshMs = Number(box.dataset.refreshS || 0) * 1000;
   const CHARTS = {
@@ -57,24 +57,10 @@
     plots[name] = { key: key, plot: new uPlot(options, columns, figure) };
   }
 
-  async function refresh() {
-    try {
-      const response = await fetch(src, { headers: { Accept: "application/json" }, credentials: "same-origin" });
-      if (response.status === 401) {
-        window.location.assign((await response.json()).login);
-        return;
-      }
-      if (!response.ok) throw new Error("HTTP " + response.status);
-      const data = await response.json();
-      for (const figure of box.querySelectorAll("figure[data-chart]")) draw(figure, figure.dataset.chart, data);
-      box.dataset.samples = String(data.time.length);
-      box.classList.remove("stale");
-    } catch (error) {
-      box.classList.add("stale");
-    } finally {
-      if (refreshMs > 0) setTimeout(refresh, refreshMs);
-    }
+  function show(data) {
+    for (const figure of box.querySelectorAll("figure[data-chart]")) draw(figure, figure.dataset.chart, data);
+    box.dataset.samples = String(data.time.length);
   }
 
-  refresh();
+  smartchargePoll(box, src, refreshMs, show);
 })();

@@ -58,9 +58,12 @@ class SqlConsoleSessionRepository(Repository):
     async def delete(self, session_id: str) -> None:
         await self.session.exec(delete(console_session_table).where(console_session_table.c.id == session_id))
 
-    async def delete_of_user(self, user_id: int) -> int:
+    async def delete_of_user(self, user_id: int, *, keep: str | None = None) -> int:
         table = console_session_table
-        result: Any = await self.session.exec(delete(table).where(table.c.user_id == user_id))
+        query = delete(table).where(table.c.user_id == user_id)
+        if keep is not None:
+            query = query.where(table.c.id != keep)
+        result: Any = await self.session.exec(query)
         return int(result.rowcount or 0)
 
     async def delete_expired(self, now: datetime) -> int:

@@ -23,6 +23,7 @@ from app.domain.ocpp import (
     Command,
     Connector,
     DataTransfer,
+    Driver,
     IdTag,
     MeterValue,
     Reservation,
@@ -111,6 +112,18 @@ status_notification_table = Table(
 )
 
 
+driver_table = Table(
+    "driver",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("email", String(254), nullable=True),
+    Column("phone", String(40), nullable=True),
+    Column("note", String(500), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+
 id_tag_table = Table(
     "id_tag",
     metadata,
@@ -120,6 +133,7 @@ id_tag_table = Table(
     Column("blocked", Boolean, nullable=False, default=False),
     Column("max_active_transactions", Integer, nullable=False, default=1),
     Column("note", String(500), nullable=True),
+    Column("driver_id", Integer, ForeignKey("driver.id"), nullable=True, index=True),
     Column("created_at", UTCDateTime(), nullable=False),
 )
 
@@ -237,6 +251,7 @@ mapper_registry.map_imperatively(ChargePoint, charge_point_table)
 mapper_registry.map_imperatively(BootNotification, boot_notification_table)
 mapper_registry.map_imperatively(Connector, connector_table)
 mapper_registry.map_imperatively(StatusNotification, status_notification_table)
+mapper_registry.map_imperatively(Driver, driver_table)
 mapper_registry.map_imperatively(IdTag, id_tag_table)
 mapper_registry.map_imperatively(Transaction, transaction_table)
 mapper_registry.map_imperatively(MeterValue, meter_value_table)

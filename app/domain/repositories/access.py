@@ -40,8 +40,8 @@ class ConsoleSessionRepository(Protocol):
 
     async def delete(self, session_id: str) -> None: ...
 
-    async def delete_of_user(self, user_id: int) -> int:
-        """End every session of a user; returns how many there were."""
+    async def delete_of_user(self, user_id: int, *, keep: str | None = None) -> int:
+        """End every session of a user but `keep` (a session id); returns how many there were."""
         ...
 
     async def delete_expired(self, now: datetime) -> int: ...

@@ -14,6 +14,7 @@ from app.domain.ocpp import (
     ConfigurationEntry,
     Connector,
     DataTransfer,
+    Driver,
     IdTag,
     MeterValue,
     Reservation,
@@ -24,6 +25,7 @@ from app.domain.paging import Found, Window
 from app.domain.queries import (
     ChargePointFilter,
     CommandFilter,
+    DriverView,
     IdTagFilter,
     IdTagView,
     MeterValueFilter,
@@ -122,6 +124,26 @@ class IdTagRepository(Protocol):
 
     async def list(self, window: Window, filters: IdTagFilter, *, now: datetime) -> Found[IdTagView]:
         """By tag, each with its number of active transactions; `expired` judged at `now`."""
+        ...
+
+    async def of_driver(self, driver_id: int) -> Sequence[IdTag]:
+        """The tags a driver owns, by tag."""
+        ...
+
+
+class DriverRepository(Protocol):
+    """The people who own id tags."""
+
+    async def get(self, driver_id: int) -> Driver | None: ...
+
+    async def add(self, driver: Driver) -> None:
+        """Store a new driver (it gets its id)."""
+        ...
+
+    async def delete(self, driver: Driver) -> None: ...
+
+    async def list(self, window: Window, *, search: str | None = None) -> Found[DriverView]:
+        """By name, each with its tags; `search` in the name, e-mail, phone, note or a tag (any case)."""
         ...
 
 

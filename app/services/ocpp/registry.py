@@ -31,7 +31,9 @@ CHARGE_POINT_CHANGES = frozenset(
     {"description", "password", "registration_status", "min_current_a", "security_profile"}
 )
 CONNECTOR_CHANGES = frozenset({"phases", "nominal_voltage_v", "max_current_a", "min_current_a"})
-ID_TAG_CHANGES = frozenset({"parent_id_tag", "expiry_date", "blocked", "max_active_transactions", "note"})
+ID_TAG_CHANGES = frozenset(
+    {"parent_id_tag", "expiry_date", "blocked", "max_active_transactions", "note", "driver_id"}
+)
 
 
 def _check(changes: Mapping[str, Any], allowed: frozenset[str]) -> None:
@@ -140,6 +142,11 @@ async def _check_parent(uow: UnitOfWork, id_tag: str, parent_id_tag: str | None)
         raise InvalidReference("parent_id_tag", f"id tag {parent_id_tag!r} does not exist")
 
 
+async def _check_driver(uow: UnitOfWork, driver_id: int | None) -> None:
+    if driver_id is not None and await uow.drivers.get(driver_id) is None:
+        raise InvalidReference("driver_id", f"driver {driver_id} does not exist")
+
+
 async def create_id_tag(
     uow: UnitOfWork,
     id_tag: str,
@@ -149,11 +156,13 @@ async def create_id_tag(
     blocked: bool = False,
     max_active_transactions: int = 1,
     note: str | None = None,
+    driver_id: int | None = None,
 ) -> IdTag:
     taken = AlreadyExists(f"id tag {id_tag!r} already exists")
     if await uow.id_tags.get(id_tag) is not None:
         raise taken
     await _check_parent(uow, id_tag, parent_id_tag)
+    await _check_driver(uow, driver_id)
     tag = IdTag(
         id_tag=id_tag,
         parent_id_tag=parent_id_tag,
@@ -161,6 +170,7 @@ async def create_id_tag(
         blocked=blocked,
         max_active_transactions=max_active_transactions,
         note=note,
+        driver_id=driver_id,
     )
     if not await uow.id_tags.add(tag):
         raise taken
@@ -174,6 +184,8 @@ async def update_id_tag(uow: UnitOfWork, id_tag: str, changes: Mapping[str, Any]
         raise NotFound(f"id tag {id_tag!r} does not exist")
     if "parent_id_tag" in changes:
         await _check_parent(uow, id_tag, changes["parent_id_tag"])
+    if "driver_id" in changes:
+        await _check_driver(uow, changes["driver_id"])
     for name, value in changes.items():
         setattr(tag, name, value)
     await uow.flush()

@@ -14,6 +14,8 @@ the nameplate reserves capacity nobody uses. So, per transaction:
   charging: it is planned at 0 for `retry_idle`, then offered its minimum again (some EVs only resume when
   a limit comes back). Idle again after that, it rests twice as long each time, up to `retry_idle_max`: a
   full battery plugged in all afternoon should not hold a minimum's worth of capacity every hour.
+- **state of charge and battery**: where the charge point reports SoC, the latest one, and the battery's
+  usable capacity once the SoC has risen by `soc_span`: energy delivered over that rise (for `taper`).
 """
 
 from dataclasses import dataclass
@@ -36,6 +38,7 @@ class LearningRule:
     retry_idle: timedelta = timedelta(hours=1)
     retry_idle_max: timedelta = timedelta(hours=4)
     settle: float = 0.1  # a new ceiling within this share of the last is no news (no replan for it)
+    soc_span: float = 0.05  # the rise in state of charge a battery's capacity is worked out over
 
 
 @dataclass
@@ -48,6 +51,9 @@ class EvTrace:
     following: int = 0
     idle: int = 0
     rests: int = 0  # times it was found idle since it last drew
+    soc_first: tuple[float, float] | None = None  # (SoC as a fraction, meter register Wh) first reported
+    soc_last: tuple[float, float] | None = None  # the latest
+    battery_kwh: float | None = None  # usable capacity, once the SoC has risen enough to say
 
     def ceiling_at(self, now: datetime) -> float | None:
         """The EV's ceiling now: 0 while it rests, what it has shown (nothing, so it is offered its minimum)
@@ -59,9 +65,26 @@ class EvTrace:
         return self.ceiling_kw
 
 
+def _charge(trace: EvTrace, rule: LearningRule, sample: MeterSample) -> bool:
+    """Note the state of charge a sample reports; True when the battery's capacity is first worked out."""
+    if sample.soc_percent is None or sample.energy_wh is None or not 0 <= sample.soc_percent <= 100:
+        return False
+    trace.soc_last = (sample.soc_percent / 100, sample.energy_wh)
+    if trace.soc_first is None:
+        trace.soc_first = trace.soc_last
+        return False
+    (soc_0, wh_0), (soc_1, wh_1) = trace.soc_first, trace.soc_last
+    if trace.battery_kwh is not None or soc_1 - soc_0 < rule.soc_span or wh_1 <= wh_0:
+        return False
+    trace.battery_kwh = (wh_1 - wh_0) / 1000 / (soc_1 - soc_0)
+    return True
+
+
 def learn(trace: EvTrace, rule: LearningRule, allocated_kw: float, sample: MeterSample) -> bool:
     """Learn from one sample taken while the EV was allocated `allocated_kw`; True when what planning should
     assume of the EV has changed."""
+    if _charge(trace, rule, sample):
+        return True
     if sample.power_w is None or allocated_kw <= 0:
         return False  # paused by us: nothing to learn
     drawn_kw = sample.power_w / 1000

@@ -97,7 +97,17 @@ class DispatchState:
             phases={tx: trace.phases for tx, trace in self.ev.items() if trace.phases is not None},
             installed={tx: limits for tx, (_, limits) in self.in_force.items()},
             default_kw=dict(self.default_kw),
+            charge={
+                tx: (trace.soc_last[0], trace.battery_kwh)
+                for tx, trace in self.ev.items()
+                if trace.soc_last is not None and trace.battery_kwh is not None
+            },
         )
+
+    def non_compliant_charge_points(self) -> set[str]:
+        """Charge points with a transaction that refused its profile or is drawing over its limits."""
+        over = {tx for tx, trace in self.draw.items() if trace.since is not None}
+        return {self.charge_point_of[tx] for tx in self.non_compliant | over if tx in self.charge_point_of}
 
     def default_dispatched(self, charge_point_id: str, limit_kw: float, result: DispatchResult) -> None:
         """Note the TxDefaultProfile a charge point holds (unknown unless it accepted)."""

@@ -35,6 +35,7 @@ from app.domain.snapshot import SiteConnector, SiteSnapshot
 from app.services.planning.capacity import effective_intervals, group_capacity
 from app.services.planning.demand import DemandSource, history_by_tag, resolve_demand
 from app.services.planning.observations import Observations, SentProfile, fixed_runs, held_kw
+from app.services.planning.taper import taper_hours
 from app.services.planning.window import Window, from_now, next_override_change
 
 __all__ = [
@@ -77,6 +78,7 @@ class PlanSession:
     demand_source: str
     assumption: str  # planned | non_compliant | offline
     draw_kw: float | None = None  # it draws less than its minimum (taper): what its minimum yields
+    taper_h: float = 0.0  # the time its taper adds to its energy (where it reports its state of charge)
 
 
 @dataclass(frozen=True)
@@ -238,6 +240,11 @@ def _sessions(
         else:  # drawing its maximum, as far as we know
             energy_kwh = _assume(out, key, window, [max_kw] * window.horizon, energy_kwh, departure)
             out.notes.append(f"transaction {tx.id} assumed at {max_kw:.1f} kW ({assumption})")
+        taper_h = 0.0
+        charge = observations.charge.get(tx.id)
+        if assumption == "planned" and demand.energy_kwh is not None and charge is not None:
+            soc, battery_kwh = charge
+            taper_h = taper_hours(soc, battery_kwh, demand.energy_kwh - delivered_kwh, draw_kw or max_kw)
         out.group[key] = _gid(topology.limited(cp.group_id))
         out.plan[key] = PlanSession(
             transaction_id=tx.id,
@@ -256,16 +263,20 @@ def _sessions(
             demand_source=f"energy:{energy_source},departure:{demand.departure_source.value}",
             assumption=assumption,
             draw_kw=draw_kw,
+            taper_h=taper_h,
         )
     return out
 
 
 def _deadline(ps: PlanSession, now: datetime, window: Window) -> datetime:
-    """When the optimiser is to have delivered a session's energy: its departure, less `PROMISE_MARGIN` (a
-    quarter of the time left at most) for a promise, never before the end of the current interval."""
-    if ps.promised_kwh is None or ps.assumption != "planned":
+    """When the optimiser is to have delivered a session's energy: its departure, less the time its taper
+    adds (`taper`), less `PROMISE_MARGIN` (a quarter of the time left at most) for a promise; never before
+    the end of the current interval."""
+    if ps.assumption != "planned":
         return ps.departure
-    margin = min(PROMISE_MARGIN, (ps.departure - now) / 4)
+    margin = timedelta(hours=ps.taper_h)
+    if ps.promised_kwh is not None:
+        margin += min(PROMISE_MARGIN, (ps.departure - now) / 4)
     return max(ps.departure - margin, window.start + window.step)
 
 

@@ -167,6 +167,13 @@ class Scheduler:
         if state.task is None or state.task.done():
             state.task = asyncio.get_running_loop().create_task(self._site_loop(site_id, state))
 
+    async def request_all(self, trigger: str) -> None:
+        """Ask for a replan of every site (a scheduler starting: what changed while it was down)."""
+        async with self.store.unit_of_work() as uow:
+            intervals = await uow.plans.site_intervals()
+        for site_id in intervals:
+            self.request(site_id, trigger)
+
     async def replan_now(self, site_id: int, trigger: str) -> int:
         """Plan and dispatch `site_id` now (outside the debounce); returns the revision id."""
         revision_id = await self._plan_and_dispatch(site_id, trigger)
@@ -418,3 +425,4 @@ class Scheduler:
             created_at=utcnow(),
         )
         await self.store.batched.record_dispatch(dispatch)  # one INSERT with the other profiles' rows
+        self.metrics.profile_dispatched(purpose, result.status)

@@ -6,6 +6,7 @@ from app.db.repositories.ocpp.commands import (
     SqlDataTransferRepository,
     SqlReservationRepository,
 )
+from app.db.repositories.ocpp.drivers import SqlDriverRepository
 from app.db.repositories.ocpp.id_tags import SqlIdTagRepository
 from app.db.repositories.ocpp.meter_values import SqlMeterValueRepository
 from app.db.repositories.ocpp.security import SqlSecurityRepository
@@ -16,6 +17,7 @@ __all__ = [
     "SqlChargePointRepository",
     "SqlCommandRepository",
     "SqlDataTransferRepository",
+    "SqlDriverRepository",
     "SqlIdTagRepository",
     "SqlMeterValueRepository",
     "SqlReservationRepository",

@@ -30,6 +30,10 @@ class SqlIdTagRepository(Repository):
         await self.session.delete(tag)
         await self.session.flush()
 
+    async def of_driver(self, driver_id: int) -> list[IdTag]:
+        query = select(IdTag).where(id_tag_table.c.driver_id == driver_id).order_by(id_tag_table.c.id_tag)
+        return list((await self.session.exec(query)).all())
+
     async def count_children(self, id_tag: str) -> int:
         query = select(func.count()).select_from(id_tag_table).where(id_tag_table.c.parent_id_tag == id_tag)
         return int(await self.session.scalar(query) or 0)
@@ -51,6 +55,8 @@ class SqlIdTagRepository(Repository):
         if filters.expired is not None:
             is_expired = and_(table.expiry_date.is_not(None), table.expiry_date <= now)
             query = query.where(is_expired if filters.expired else ~is_expired)
+        if filters.driver_id is not None:
+            query = query.where(table.driver_id == filters.driver_id)
         if filters.in_transaction is not None:
             query = query.where(count > 0 if filters.in_transaction else count == 0)
         total = await self.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))

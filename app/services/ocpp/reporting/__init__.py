@@ -22,6 +22,7 @@ from app.services.ocpp.reporting.connectors import (
 from app.services.ocpp.reporting.export import iter_meter_values, iter_transactions
 from app.services.ocpp.reporting.id_tags import get_id_tag, list_id_tags
 from app.services.ocpp.reporting.meter_values import list_meter_values
+from app.services.ocpp.reporting.profiles import InstalledProfile, composite_schedules, installed_profiles
 from app.services.ocpp.reporting.reservations import get_reservation, list_reservations, reservation_is_active
 from app.services.ocpp.reporting.status import status_summary
 from app.services.ocpp.reporting.transactions import (
@@ -37,17 +38,20 @@ __all__ = [
     "CommandFilter",
     "IdTagFilter",
     "IdTagView",
+    "InstalledProfile",
     "MeterValueFilter",
     "ReservationFilter",
     "StatusSummary",
     "TransactionFilter",
     "TransactionView",
+    "composite_schedules",
     "connectors_of",
     "get_charge_point",
     "get_command",
     "get_id_tag",
     "get_reservation",
     "get_transaction",
+    "installed_profiles",
     "iter_meter_values",
     "iter_transactions",
     "list_boot_notifications",
