@@ -21,7 +21,7 @@ from app.db.engine import Database, create_engine
 from app.db.store import SqlStore
 from app.domain.bus import EventBus
 from app.domain.clock import ScaledClock, SystemClock
-from app.domain.ports import ChargePointCommands, Clock
+from app.domain.ports import ChargePointCommands, Clock, SiteShard
 from app.metrics import PrometheusMetrics, install_metrics
 from app.services.access import bootstrap_admin_key
 from app.services.planning import compress_periods
@@ -52,6 +52,7 @@ def build_scheduler(
     clock: Clock,
     events: EventBus,
     metrics: PrometheusMetrics,
+    shard: SiteShard | None = None,
 ) -> Scheduler:
     dispatcher = ProfileDispatcher(
         commands, store, clock, compress=compress_periods, verify=settings.scheduler_verify_profiles
@@ -65,6 +66,8 @@ def build_scheduler(
             horizon_intervals=settings.scheduler_horizon_intervals,
             debounce_s=settings.scheduler_debounce_s,
             solve_time_limit_s=settings.scheduler_solve_time_limit_s,
+            solve_processes=settings.scheduler_solve_processes,
+            plan_concurrency=settings.scheduler_plan_concurrency,
             retry_attempts=settings.scheduler_retry_attempts,
             retry_backoff_s=settings.scheduler_retry_backoff_s,
             reserve_draw=settings.scheduler_reserve_draw,
@@ -75,6 +78,7 @@ def build_scheduler(
             ),
         ),
         metrics=metrics,
+        shard=shard,
     )
     metrics.track_non_compliant(lambda: len(scheduler.state.non_compliant_charge_points()))
     return scheduler
@@ -122,8 +126,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                     events,
                     service_clock,
                     metrics,
-                    lambda commands: build_scheduler(
-                        settings, store, commands, service_clock, events, metrics
+                    lambda commands, shard: build_scheduler(
+                        settings, store, commands, service_clock, events, metrics, shard
                     ),
                 )
             yield

@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     scheduler_horizon_intervals: int = Field(default=96, ge=1, le=2880)
     scheduler_debounce_s: float = Field(default=0.05, ge=0)
     scheduler_solve_time_limit_s: float = Field(default=10.0, gt=0)
+    scheduler_solve_processes: int = Field(default=0, ge=0)  # solves in a pool of processes (0: a thread)
+    scheduler_plan_concurrency: int = Field(default=4, ge=1)  # sites loaded, solved and stored at once
     scheduler_verify_profiles: bool = True  # read each accepted profile back with GetCompositeSchedule
     scheduler_retry_attempts: int = Field(default=3, ge=1)
     scheduler_retry_backoff_s: float = Field(default=2.0, ge=0)
@@ -101,6 +103,7 @@ class Settings(BaseSettings):
     # a scheduler's consumer group on the events stream: where it stopped reading, kept across restarts
     scheduler_name: str = Field(default="scheduler", min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
     event_stream_max_len: int = Field(default=100_000, ge=1000)  # entries (batches) the events stream keeps
+    site_lease_s: float = Field(default=15.0, gt=0)  # a scheduler silent this long plans no site
 
     @model_validator(mode="after")
     def _tls_complete(self) -> "Settings":

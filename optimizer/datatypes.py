@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
+from typing import Any
 
 from optimizer.errors import InstanceError
 
@@ -296,6 +297,13 @@ class ScheduleResult:
         object.__setattr__(self, "schedules", MappingProxyType(dict(self.schedules)))
         object.__setattr__(self, "stats", MappingProxyType(dict(self.stats)))
 
+    def __reduce__(self) -> tuple[object, tuple[dict[str, object]]]:
+        """Pickled with its mappings as plain dicts (a read-only view does not pickle): a result crosses
+        from a worker process so."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values |= {"schedules": dict(self.schedules), "stats": dict(self.stats)}
+        return _result_from, (values,)
+
     @property
     def delivered_kwh(self) -> float:
         return sum(s.delivered_kwh for s in self.schedules.values())
@@ -303,3 +311,7 @@ class ScheduleResult:
     @property
     def unmet_kwh(self) -> float:
         return sum(s.unmet_kwh for s in self.schedules.values())
+
+
+def _result_from(values: dict[str, Any]) -> ScheduleResult:
+    return ScheduleResult(**values)

@@ -3,7 +3,8 @@
 `roles.start_role` wires a role; `link` is the Redis publish/subscribe between processes; `presence` the
 gateways' claims and leases; `routing` commands sent to the gateway holding a charge point; `events` the
 event bus across processes (a Redis stream each scheduler reads in its own consumer group); `replans`
-replan-now sent to a scheduler. docs/scale-out.md says how it fits together.
+replan-now sent to a scheduler; `shards` the sites a scheduler holds by lease. docs/scale-out.md says how
+it fits together.
 """
 
 from app.cluster.events import EventExport, EventImport
@@ -11,6 +12,7 @@ from app.cluster.link import RedisLink
 from app.cluster.presence import GatewayPresence, LeaseKeeper
 from app.cluster.replans import ReplanListener, RoutedReplans
 from app.cluster.routing import GatewayListener, RoutedCommands
+from app.cluster.shards import SiteShards
 
 __all__ = [
     "EventExport",
@@ -22,4 +24,5 @@ __all__ = [
     "ReplanListener",
     "RoutedCommands",
     "RoutedReplans",
+    "SiteShards",
 ]

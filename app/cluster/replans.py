@@ -1,15 +1,16 @@
 """Replan-now across processes: an API process asks the scheduler processes, over Redis, to plan a site now
 and gets back the revision (`POST /sites/{id}/schedule/replan` in any role).
 
-The caller publishes the request on `{prefix}:scheduler`; a scheduler answers on the caller's channel
-`{prefix}:reply:{process}:replan`, `started` at once, then `replanned` with the revision id (or `not_found`,
-`failed`). Nobody listening, no `started` within `SMARTCHARGE_COMMAND_ROUTE_TIMEOUT_S`, or no result within
-the replan's own bound, is `Unavailable` (HTTP 503): the request may be made again.
+The caller publishes the request on `{prefix}:scheduler`; the scheduler holding the site answers on the
+caller's channel `{prefix}:reply:{process}:replan`, `started` at once, then `replanned` with the revision id
+(or `not_found`, `failed`). Nobody listening, no `started` within `SMARTCHARGE_COMMAND_ROUTE_TIMEOUT_S`,
+or no result within the replan's own bound, is `Unavailable` (HTTP 503): the request may be made again.
 """
 
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -89,15 +90,19 @@ class RoutedReplans:
 
 
 class ReplanListener:
-    """A scheduler's end: plans the sites asked for and answers."""
+    """A scheduler's end: plans the sites asked for that it holds (`owns`) and answers; the others leave
+    the request to the site's holder."""
 
-    def __init__(self, link: RedisLink, scheduler: Replanner) -> None:
+    def __init__(
+        self, link: RedisLink, scheduler: Replanner, *, owns: Callable[[int], bool] = lambda _: True
+    ) -> None:
         self._link = link
         self._scheduler = scheduler
+        self._owns = owns
         link.on(scheduler_channel(link), self._on_message)
 
     async def _on_message(self, message: Message) -> None:
-        if message.get("op") != "replan":
+        if message.get("op") != "replan" or not self._owns(int(message["site_id"])):
             return
         reply_to, request_id = message["reply_to"], message["id"]
         await self._link.publish(reply_to, {"id": request_id, "kind": "started"})

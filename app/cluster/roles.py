@@ -4,9 +4,10 @@
   runs the commands routed to it and closes connections another gateway took over; sends its events out.
 * `api`: the HTTP API and console; commands go to the holding gateway (`RoutedCommands`); sends its
   events (forecasts, overrides, ...) out.
-* `scheduler`: planning and dispatch; reads every process's events from the events stream (and what it
-  missed while it was down), replans every site when it starts; profiles go out as routed commands; plans a
-  site now when an API process asks (`replans`).
+* `scheduler`: planning and dispatch of the sites it holds by lease (`SiteShards`: several schedulers share
+  the sites, one plans each); reads every process's events from the events stream (and what it missed while
+  it was down), replans its sites when it starts; profiles go out as routed commands; plans a site it holds
+  now when an API process asks (`replans`).
 
 Every role reaps the claims of gateways whose lease expired (their charge points become disconnected).
 """
@@ -25,10 +26,12 @@ from app.cluster.link import RedisLink
 from app.cluster.presence import GatewayPresence, LeaseKeeper
 from app.cluster.replans import ReplanListener, RoutedReplans
 from app.cluster.routing import GatewayListener, RoutedCommands
+from app.cluster.shards import SiteShards
 from app.db.presence import SqlPresence
+from app.db.site_leases import SqlSiteLeases
 from app.db.store import SqlStore
 from app.domain.bus import EventBus
-from app.domain.ports import ChargePointCommands, Clock
+from app.domain.ports import ChargePointCommands, Clock, SiteShard
 from app.metrics import PrometheusMetrics
 from app.services.ocpp import charge_points
 from app.services.planning.scheduler import Scheduler
@@ -57,7 +60,7 @@ async def start_role(
     events: EventBus,
     clock: Clock,
     metrics: PrometheusMetrics,
-    build_scheduler: Callable[[ChargePointCommands], Scheduler],
+    build_scheduler: Callable[[ChargePointCommands, SiteShard], Scheduler],
 ) -> None:
     assert settings.redis_url is not None  # Settings.scale_out_problem says so
     link = RedisLink(settings.redis_url, settings.redis_prefix)
@@ -100,8 +103,16 @@ async def start_role(
         link, directory, process_id=me, route_timeout_s=settings.command_route_timeout_s
     )
     if settings.role == ProcessRole.scheduler:
-        scheduler = build_scheduler(commands)
-        ReplanListener(link, scheduler)
+
+        def taken(site_ids: set[int]) -> None:
+            for site_id in sorted(site_ids):
+                scheduler.request(site_id, "site lease taken")
+
+        # the scheduler's name: its consumer group on the events stream and its name in the site leases
+        leases = SqlSiteLeases(store.database)
+        shard = SiteShards(leases, settings.scheduler_name, lease_s=settings.site_lease_s, on_gained=taken)
+        scheduler = build_scheduler(commands, shard)
+        ReplanListener(link, scheduler, owns=scheduler.owns)
         imports = EventImport(link, events, group=settings.scheduler_name)
     else:
         export = EventExport(link, events, max_len=settings.event_stream_max_len)
@@ -124,8 +135,11 @@ async def start_role(
     if settings.role == ProcessRole.scheduler:
         if settings.scheduler_enabled:
             await scheduler.start()
+            await shard.start()
+            stack.push_async_callback(shard.stop)  # after the scheduler's stop: no plan runs when it leaves
         stack.push_async_callback(scheduler.stop)
         app.state.scheduler = app.state.replanner = scheduler
+        app.state.shard = shard
         await imports.start()  # what was published while this scheduler was down first
         stack.push_async_callback(imports.stop)
         if settings.scheduler_enabled:

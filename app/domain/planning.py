@@ -179,6 +179,7 @@ class ScheduleRevision:
     shadow_price: list[float]
     relaxations: list[dict[str, Any]]
     messages: list[str]
+    planned_by: str | None = None  # the scheduler process of a scale-out layout (None: role `all`)
 
 
 @dataclass(eq=False, kw_only=True)

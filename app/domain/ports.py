@@ -136,6 +136,14 @@ class Replanner(Protocol):
         ...
 
 
+class SiteShard(Protocol):
+    """The sites one scheduler plans where several share them (a scale-out layout's site leases)."""
+
+    name: str  # the scheduler process, as its revisions record it
+
+    def owns(self, site_id: int) -> bool: ...
+
+
 class Metrics(Protocol):
     """What the service counts for its operators (Prometheus: `app.metrics`). Calls are cheap and never
     raise; `NO_METRICS` counts nothing."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pickle
+from types import MappingProxyType
+
 import pytest
 
 from optimizer import Group, ScheduleResult, Status, solve
@@ -240,3 +243,14 @@ def test_promises_are_served_earliest_deadline_first_not_shared(solver: str) -> 
     open_ended = problem([11.0] * 12, alike)
     shared = solved(open_ended, solver=solver)
     assert shared.schedules["later"].power_kw[0] > 0
+
+
+def test_a_problem_and_its_result_pickle_unchanged() -> None:
+    # what a process pool sends to a worker and back
+    prob = problem([10.0] * 4, [session("a", 0, 4, 10.0, 11.0), session("b", 0, 4, 10.0, 11.0)])
+    result = solved(prob)
+    assert pickle.loads(pickle.dumps(prob)) == prob
+    back = pickle.loads(pickle.dumps(result))
+    assert back == result
+    assert dict(back.schedules) == dict(result.schedules)
+    assert isinstance(back.schedules, MappingProxyType)  # still read-only

@@ -111,7 +111,7 @@ def entry(transaction_id: int, power_kw: list[float]) -> ScheduleEntry:
         delivered_kwh=sum(power_kw) / 4,
         unmet_kwh=0.0,
         departure=T0 + timedelta(hours=8),
-        demand_source="site_default",
+        demand_source="energy:site_default,departure:site_default",  # the longest the planner writes
         assumption="planned",
     )
 

@@ -1,6 +1,7 @@
 """The scheduler with fakes for its ports: a store of plain data, a profile sender that answers as told, a
 clock that stands still. No database, no sockets: what it plans, stores, sends, retries and gives up on."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -324,3 +325,85 @@ async def test_an_over_drawing_transaction_is_recorded_and_planned_at_its_draw_t
     assert revision.trigger == "compliant 1 (over_draw)"
     assert {e.transaction_id: e.assumption for e in entries} == {1: "planned", 2: "planned"}
     assert [e.non_compliant for e in running.plans.compliance] == [True, False]
+
+
+@dataclass
+class FakeShard:
+    """The sites one scheduler of several holds."""
+
+    sites: set[int]
+    name: str = "sched-x"
+
+    def owns(self, site_id: int) -> bool:
+        return site_id in self.sites
+
+
+async def test_a_sharded_scheduler_plans_only_the_sites_it_holds() -> None:
+    bus, clock = EventBus(), FakeClock(NOW)
+    store = FakeStore(bus, FakePlans(snapshots={1: snapshot(1, 2)}, sites_of={"CP1": 1}))
+    sender = FakeSender(connected={"CP1"})
+    shard = FakeShard(sites={2})
+    settings = SchedulerSettings(horizon_intervals=H, debounce_s=0)
+    scheduler = Scheduler(store, sender, clock, bus, settings, shard=shard)
+    await scheduler.start()
+    try:
+        # another scheduler's site: its events, and a request, are left to that scheduler
+        bus.publish(ForecastPosted(1, 7, START, START + timedelta(hours=2)))
+        bus.publish(TransactionStopped(1, "CP1", 1, "T", NOW, 100, None))
+        scheduler.request(1, "interval boundary")
+        await bus.drain()
+        shard.sites.add(1)  # taken over: planned as in one process, the revision says by whom
+        bus.publish(ForecastPosted(1, 8, START, START + timedelta(hours=2)))
+        await until(lambda: len(store.batched.dispatches) == 2)
+        ((revision, entries),) = store.plans.revisions  # one: the site's earlier events were ignored
+        assert (revision.trigger, revision.planned_by) == ("forecast posted", "sched-x")
+        assert sorted(s.transaction_id for s in sender.sent) == [1, 2]
+    finally:
+        await scheduler.stop()
+
+
+async def test_solves_run_in_a_process_pool_when_asked() -> None:
+    bus, clock = EventBus(), FakeClock(NOW)
+    store = FakeStore(bus, FakePlans(snapshots={1: snapshot(1, 2)}, sites_of={"CP1": 1}))
+    settings = SchedulerSettings(horizon_intervals=H, debounce_s=0, solve_processes=1)
+    scheduler = Scheduler(store, FakeSender(connected={"CP1"}), clock, bus, settings)
+    await scheduler.start()
+    try:
+        await scheduler.replan_now(1, "operator request")
+        ((revision, entries),) = store.plans.revisions
+        assert revision.status == "optimal"
+        assert revision.planned_by is None  # one process: no shard
+        assert sum(e.power_kw[0] for e in entries) <= 55.0 + 1e-6
+    finally:
+        await scheduler.stop()
+
+
+async def test_sites_asking_at_once_are_planned_a_few_at_a_time() -> None:
+    # at an interval boundary every site asks: only `plan_concurrency` of them hold a connection at once
+    bus, clock = EventBus(), FakeClock(NOW)
+    plans = FakePlans(snapshots={site_id: snapshot(1, 2) for site_id in range(1, 13)}, sites_of={"CP1": 1})
+    store = FakeStore(bus, plans)
+    settings = SchedulerSettings(horizon_intervals=H, debounce_s=0, plan_concurrency=3)
+    scheduler = Scheduler(store, FakeSender(), clock, bus, settings)
+    under_way, most = 0, 0
+    load = plans.snapshot
+
+    async def loading(site_id: int, at: datetime, horizon: int, *, history: int) -> SiteSnapshot | None:
+        nonlocal under_way, most
+        under_way += 1
+        most = max(most, under_way)
+        try:
+            await asyncio.sleep(0.01)
+            return await load(site_id, at, horizon, history=history)
+        finally:
+            under_way -= 1
+
+    plans.snapshot = loading  # type: ignore[method-assign]
+    await scheduler.start()
+    try:
+        for site_id in range(1, 13):
+            scheduler.request(site_id, "interval boundary")
+        await until(lambda: len(plans.revisions) == 12)
+        assert most == 3
+    finally:
+        await scheduler.stop()

@@ -169,6 +169,7 @@ schedule_revision_table = Table(
     Column("shadow_price", JSON, nullable=False),
     Column("relaxations", JSON, nullable=False),
     Column("messages", JSON, nullable=False),
+    Column("planned_by", String(100), nullable=True),
     Index("ix_schedule_revision_site_created", "site_id", "created_at"),
 )
 
@@ -193,7 +194,7 @@ schedule_entry_table = Table(
     Column("delivered_kwh", Float, nullable=False),
     Column("unmet_kwh", Float, nullable=False),
     Column("departure", UTCDateTime(), nullable=False),
-    Column("demand_source", String(40), nullable=False),
+    Column("demand_source", String(64), nullable=False),
     Column("assumption", String(20), nullable=False),
     Index("ix_schedule_entry_tx", "transaction_id", "revision_id"),
 )

@@ -14,7 +14,11 @@ PROMISE_TOLERANCE_KWH = 0.05
 
 
 def revision_of(
-    plan: Plan, result: optimizer.ScheduleResult, trigger: str, created_at: datetime
+    plan: Plan,
+    result: optimizer.ScheduleResult,
+    trigger: str,
+    created_at: datetime,
+    planned_by: str | None = None,
 ) -> tuple[ScheduleRevision, list[ScheduleEntry]]:
     """The revision and its entries (their `revision_id` is set when stored)."""
     problem = plan.problem
@@ -40,6 +44,7 @@ def revision_of(
             for r in result.relaxations
         ],
         messages=[*plan.notes, *result.messages, *promises_short(plan, result)],
+        planned_by=planned_by,
     )
     entries = [
         ScheduleEntry(
@@ -96,9 +101,16 @@ def promises_short(plan: Plan, result: optimizer.ScheduleResult) -> list[str]:
 
 
 async def store_revision(
-    uow: UnitOfWork, plan: Plan, result: optimizer.ScheduleResult, trigger: str, *, created_at: datetime
+    uow: UnitOfWork,
+    plan: Plan,
+    result: optimizer.ScheduleResult,
+    trigger: str,
+    *,
+    created_at: datetime,
+    planned_by: str | None = None,
 ) -> int:
     """Store a plan (the revision is never seen without its entries); `created_at` is the service clock's
-    time of planning (it may run accelerated). Returns the revision's id."""
-    revision, entries = revision_of(plan, result, trigger, created_at)
+    time of planning (it may run accelerated), `planned_by` the scheduler process of a scale-out layout.
+    Returns the revision's id."""
+    revision, entries = revision_of(plan, result, trigger, created_at, planned_by)
     return await uow.plans.add_revision(revision, entries)

@@ -11,6 +11,10 @@ when the site's fallback capacity or the charge points sharing it change. A run:
 (one read) → build the problem (`problem.build_plan`, pure) → solve in a worker thread → store the revision
 → send what changed (`policy`, pure) through the `ProfileSender`. What is sent, retried, capped or given up
 on is the dispatch policy's call.
+
+Where several schedulers share the sites (a scale-out layout), a `SiteShard` says which sites this one plans:
+events, ticks and wake-ups of the other sites are left to their holders, and a site gained is replanned at
+once. Without a shard (role `all`) the scheduler plans every site and looks nothing up.
 """
 
 import asyncio
@@ -20,9 +24,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import anyio
-
-import optimizer
 from app.domain.bus import EventBus
 from app.domain.clock import utcnow
 from app.domain.events import (
@@ -42,16 +43,17 @@ from app.domain.events import (
 from app.domain.grid import floor_to_interval
 from app.domain.persistence import Store
 from app.domain.planning import ProfileDispatch
-from app.domain.ports import NO_METRICS, Clock, DispatchResult, Metrics, ProfileSender, TxSchedule
+from app.domain.ports import NO_METRICS, Clock, DispatchResult, Metrics, ProfileSender, SiteShard, TxSchedule
 from app.services.errors import NotFound
 from app.services.planning.compliance import ComplianceChange, OverDrawRule
 from app.services.planning.defaults import DefaultProfiles
 from app.services.planning.demand import HISTORY_SESSIONS
 from app.services.planning.learning import LearningRule
 from app.services.planning.policy import DispatchState, Verdict
-from app.services.planning.problem import Plan, build_plan, next_override_change
+from app.services.planning.problem import build_plan, next_override_change
 from app.services.planning.revisions import store_revision
 from app.services.planning.schedules import record_compliance
+from app.services.planning.solving import Solver
 from app.services.planning.wakeups import Countdown, Wakeups
 
 __all__ = ["Scheduler", "SchedulerSettings"]
@@ -70,6 +72,10 @@ class SchedulerSettings:
     horizon_intervals: int = 96
     debounce_s: float = 0.05
     solve_time_limit_s: float = 10.0
+    solve_processes: int = 0  # solves in a pool of this many processes (0: a worker thread)
+    # sites loaded, solved and stored at once (at least the pool's size + 2): at an interval boundary every
+    # site asks at once, and 500 snapshots under way would hold every database connection
+    plan_concurrency: int = 4
     dispatch_concurrency: int = 200
     retry_attempts: int = 3
     retry_backoff_s: float = 2.0
@@ -97,8 +103,10 @@ class Scheduler:
         events: EventBus,
         settings: SchedulerSettings | None = None,
         metrics: Metrics = NO_METRICS,
+        shard: SiteShard | None = None,
     ) -> None:
         self.store = store
+        self.shard = shard
         self.metrics = metrics
         self.sender = sender
         self.clock = clock
@@ -110,6 +118,12 @@ class Scheduler:
         self._tasks: set[asyncio.Task[None]] = set()
         self._ticker: asyncio.Task[None] | None = None
         self._semaphore = asyncio.Semaphore(self.settings.dispatch_concurrency)
+        self._solver = Solver(
+            time_limit_s=self.settings.solve_time_limit_s, processes=self.settings.solve_processes
+        )
+        self._planning = asyncio.Semaphore(
+            max(self.settings.plan_concurrency, self.settings.solve_processes + 2)
+        )
         self._defaults = DefaultProfiles(
             store, sender, self.state,
             lambda cp_id, result: self._record(cp_id, 0, None, None, "TxDefaultProfile", result, 1),
@@ -119,6 +133,7 @@ class Scheduler:
 
     # -- lifecycle -------------------------------------------------------------------------------------
     async def start(self) -> None:
+        self._solver.start()
         self._unsubscribe = [self.events.subscribe(self._on_event)]
         self._ticker = asyncio.get_running_loop().create_task(self._tick())
 
@@ -130,6 +145,7 @@ class Scheduler:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        self._solver.stop()
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
@@ -137,8 +153,15 @@ class Scheduler:
         task.add_done_callback(self._tasks.discard)
 
     # -- triggers ----------------------------------------------------------------------------------------
+    def owns(self, site_id: int) -> bool:
+        """Whether this scheduler plans `site_id` (every site, unless a shard says otherwise)."""
+        return self.shard is None or self.shard.owns(site_id)
+
     def request(self, site_id: int, trigger: str) -> None:
-        """Ask for a replan of `site_id`; debounced, never more than one run per site at a time."""
+        """Ask for a replan of `site_id`; debounced, never more than one run per site at a time. A site
+        another scheduler plans is left to it."""
+        if not self.owns(site_id):
+            return
         state = self._sites.setdefault(site_id, _SiteState())
         state.pending.add(trigger)
         if state.task is None or state.task.done():
@@ -163,6 +186,8 @@ class Scheduler:
             await asyncio.sleep(self.settings.debounce_s)
             trigger = ", ".join(sorted(state.pending))
             state.pending.clear()
+            if not self.owns(site_id):
+                return  # given up meanwhile: its new holder plans it
             try:
                 await self._plan_and_dispatch(site_id, trigger)
             except asyncio.CancelledError:
@@ -176,7 +201,29 @@ class Scheduler:
         if site_id is not None:
             self.request(site_id, trigger)
 
+    async def _plans_for(self, event: Event) -> bool:
+        """Whether the event's site is this scheduler's (looked up only when planning is sharded)."""
+        match event:
+            case ForecastPosted() | SiteChanged():
+                return self.owns(event.site_id)
+            case OverrideChanged() if event.site_id is not None:
+                return self.owns(event.site_id)
+            case ChargePointPlaced():
+                return any(self.owns(s) for s in (event.site_id, event.previous_site_id) if s is not None)
+            case StatusChanged() if event.status not in REPLAN_STATUSES:
+                return False
+            case MeterValuesReceived() if event.transaction_id is None:
+                return False
+        charge_point_id = getattr(event, "charge_point_id", None)
+        if charge_point_id is None:
+            return False
+        async with self.store.unit_of_work() as uow:
+            site_id = await uow.plans.site_of(charge_point_id)
+        return site_id is not None and self.owns(site_id)
+
     async def _on_event(self, event: Event) -> None:
+        if self.shard is not None and not await self._plans_for(event):
+            return  # another scheduler's site (or none): its holder keeps its state and plans it
         match event:
             case ForecastPosted():
                 self.request(event.site_id, "forecast posted")
@@ -220,13 +267,15 @@ class Scheduler:
         changed, their charge points share the fallback capacity anew (new default profiles)."""
         moved = event.site_id != event.previous_site_id
         for site_id in dict.fromkeys((event.site_id, event.previous_site_id)):
-            if site_id is None:
-                continue  # a charge point without a site gets nothing new
+            if site_id is None or not self.owns(site_id):
+                continue  # a charge point without a site gets nothing new; another scheduler's site is its
             if moved:
                 self._defaults.send_to_site(site_id)
             self.request(site_id, "charge point placed")
 
     def _on_site_changed(self, event: SiteChanged) -> None:
+        if not self.owns(event.site_id):
+            return
         if event.fields & DEFAULT_PROFILE_FIELDS:
             self._defaults.send_to_site(event.site_id)
         if event.fields - {"name"}:
@@ -254,24 +303,28 @@ class Scheduler:
             return await self._plan_and_send(site_id, trigger)
 
     async def _plan_and_send(self, site_id: int, trigger: str) -> int | None:
-        now = self.clock.now()
-        async with self.store.unit_of_work() as uow:
-            snapshot = await uow.plans.snapshot(
-                site_id, now, self.settings.horizon_intervals, history=HISTORY_SESSIONS
+        async with self._planning:
+            now = self.clock.now()
+            async with self.store.unit_of_work() as uow:
+                snapshot = await uow.plans.snapshot(
+                    site_id, now, self.settings.horizon_intervals, history=HISTORY_SESSIONS
+                )
+            if snapshot is None:
+                return None
+            self._wakeups.arm(site_id, next_override_change(snapshot, now))
+            plan = build_plan(
+                snapshot,
+                horizon=self.settings.horizon_intervals,
+                observations=self.state.observations(now),
+                reserve_draw=self.settings.reserve_draw,
+                now=now,
             )
-        if snapshot is None:
-            return None
-        self._wakeups.arm(site_id, next_override_change(snapshot, now))
-        plan = build_plan(
-            snapshot,
-            horizon=self.settings.horizon_intervals,
-            observations=self.state.observations(now),
-            reserve_draw=self.settings.reserve_draw,
-            now=now,
-        )
-        result = await anyio.to_thread.run_sync(self._solve, plan)
-        async with self.store.unit_of_work() as uow:
-            revision_id = await store_revision(uow, plan, result, trigger, created_at=now)
+            result = await self._solver.solve(plan.problem)
+            planned_by = self.shard.name if self.shard is not None else None
+            async with self.store.unit_of_work() as uow:
+                revision_id = await store_revision(
+                    uow, plan, result, trigger, created_at=now, planned_by=planned_by
+                )
         log.info(
             "site %d: revision %d (%s) %s, %d sessions, %.3f s",
             site_id, revision_id, trigger, result.status.value, len(plan.sessions), result.solve_seconds,
@@ -283,10 +336,6 @@ class Scheduler:
             *(self._dispatch(s, revision_id, site_id, plan_sent=plan_sent) for s in schedules)
         )
         return revision_id
-
-    def _solve(self, plan: Plan) -> optimizer.ScheduleResult:
-        """The optimiser on a plan (CPU-bound: runs in a worker thread)."""
-        return optimizer.solve(plan.problem, time_limit_s=self.settings.solve_time_limit_s)
 
     async def _dispatch(
         self,
