@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from simulator.composite import ChargingProfile
 from simulator.refusal import Refusal
 
 INTERVAL_S = 900  # energy is accounted per 15 minutes, aligned to the hour
@@ -101,19 +102,21 @@ class ChargePointStats:
         for interval, fraction in split_by_interval(start, end):
             self.energy_wh_by_interval[interval] += energy_wh * fraction
 
-    def profile_received(self, at: datetime, connector_id: int, payload: dict[str, Any], status: str) -> None:
+    def profile_received(
+        self, at: datetime, connector_id: int, profile: ChargingProfile | None, status: str
+    ) -> None:
+        """Keep a SetChargingProfile (`profile` None: it could not be read) when the journal is on."""
         if self.profiles is None:
             return
-        schedule = payload.get("chargingSchedule") or {}
-        periods = schedule.get("chargingSchedulePeriod") or []
+        unit = "A" if profile is not None and profile.schedule.unit == "A" else "W"
         self.profiles.append(
             ProfileReceived(
                 at,
                 connector_id,
-                str(payload.get("chargingProfilePurpose")),
-                int(payload.get("stackLevel", 0)),
-                "A" if schedule.get("chargingRateUnit") == "A" else "W",
-                tuple(float(p.get("limit", 0)) for p in periods),
+                str(profile.purpose) if profile is not None else "unreadable profile",
+                profile.stack_level if profile is not None else 0,
+                unit,
+                tuple(p.limit for p in profile.schedule.periods) if profile is not None else (),
                 str(status),
             )
         )

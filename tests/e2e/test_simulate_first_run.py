@@ -7,22 +7,33 @@ import asyncio
 import json
 import re
 import shlex
+import socket
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
 from app.db.migrate import upgrade
 from app.domain.clock import ANCHOR_ENV, SPEED_ENV, START_ENV
 from tests.e2e.service import Service, running_service
+from tests.gateway.helpers import eventually
 
 pytestmark = pytest.mark.anyio
 
 README = Path(__file__).parents[2] / "README.md"
 SMARTCHARGE = Path(sys.executable).parent / "smartcharge"
 TIMEOUT_S = 120  # a guard against a hung command, not a speed limit
+ENV = {"PATH": str(SMARTCHARGE.parent), "PYTHONPATH": ":".join(sys.path), "COLUMNS": "200"}
 SPEED = 30.0  # the README's two simulated minutes in four seconds, the service on the same clock
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def first_session() -> list[list[str]]:
@@ -41,8 +52,7 @@ async def smartcharge(*arguments: str, clock: dict[str, str] | None = None) -> t
         *arguments,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
-        env={"PATH": str(SMARTCHARGE.parent), "PYTHONPATH": ":".join(sys.path), "COLUMNS": "200"}
-        | (clock or {}),
+        env=ENV | (clock or {}),
     )
     output, _ = await asyncio.wait_for(process.communicate(), TIMEOUT_S)
     assert process.returncode is not None
@@ -164,3 +174,47 @@ async def test_a_central_system_that_is_not_there_is_named() -> None:
     assert code == 1, output
     assert "not reachable" in output
     assert "make run" in output
+
+
+async def test_serve_says_where_to_go_and_how_to_log_in(tmp_path: Path) -> None:
+    """What `make run` prints first (it runs `smartcharge serve`), and the console is where it says."""
+    database_url = f"sqlite:///{tmp_path / 'smartcharge.db'}"
+    upgrade(database_url)
+    api_port, ocpp_port = free_port(), free_port()
+    settings = {
+        "SMARTCHARGE_DATABASE_URL": database_url,
+        "SMARTCHARGE_API_PORT": str(api_port),
+        "SMARTCHARGE_OCPP_PORT": str(ocpp_port),
+        "SMARTCHARGE_ADMIN_TOKEN": "sc_first_run_admin_token_0123",
+    }
+    process = await asyncio.create_subprocess_exec(
+        str(SMARTCHARGE),
+        "serve",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+        env=ENV | settings,
+        cwd=tmp_path,
+    )
+    try:
+        assert process.stdout is not None
+        banner = [(await asyncio.wait_for(process.stdout.readline(), TIMEOUT_S)).decode() for _ in range(4)]
+        assert banner[0].startswith(f"console   http://127.0.0.1:{api_port}/  (log in as a user from")
+        assert "SMARTCHARGE_ADMIN_TOKEN" in banner[0]
+        assert banner[1].startswith(f"API docs  http://127.0.0.1:{api_port}/docs")
+        assert banner[2].startswith(f"OCPP 1.6J ws://127.0.0.1:{ocpp_port}/ocpp/<charge point id>")
+        assert "smartcharge simulate --id" in banner[3]
+
+        async with httpx.AsyncClient(timeout=5) as client:
+
+            async def login_page() -> httpx.Response | None:
+                try:
+                    return await client.get(f"http://127.0.0.1:{api_port}/login")
+                except httpx.TransportError:
+                    return None
+
+            page = await eventually(login_page, timeout_s=TIMEOUT_S)
+        assert page.status_code == 200
+        assert "password" in page.text.lower()
+    finally:
+        process.terminate()
+        await process.wait()
