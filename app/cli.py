@@ -165,6 +165,9 @@ def simulate(
     ids: list[str] = typer.Option(
         [], "--id", help="play this registered charge point id (repeatable), instead of SITE-CP001…"
     ),
+    tags: list[str] = typer.Option(
+        [], "--tag", help="an id tag the EVs' drivers use (repeatable), instead of SITE-TAG001…"
+    ),
     session: str | None = typer.Option(
         None,
         "--session",
@@ -228,6 +231,7 @@ def simulate(
             sessions_per_day=sessions_per_day,
             ignore_limits=tuple(ignore_limits),
             ids=tuple(ids),
+            tags=tuple(tags),
         )
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--id / --ignore-limits") from exc

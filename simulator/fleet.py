@@ -45,6 +45,7 @@ class FleetConfig:
     # play these charge point ids (registered in the central system) instead of `{site}-CP001…`; the fleet
     # is then these charge points, whatever `charge_points` says
     ids: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()  # the drivers' id tags (registered ones) instead of `{site}-TAG001…`
 
     def __post_init__(self) -> None:
         if self.ids:
@@ -136,7 +137,9 @@ class Fleet:
         data = data or ElaadData.load()
         seeds = np.random.SeedSequence(config.seed).spawn(config.charge_points + 1)
         tag_rng = np.random.default_rng(seeds[-1])
-        pool = [config.id_tag(k) for k in range(config.id_tags or config.charge_points * config.connectors)]
+        pool = list(config.tags) or [
+            config.id_tag(k) for k in range(config.id_tags or config.charge_points * config.connectors)
+        ]
 
         def next_tag() -> str:
             return pool[int(tag_rng.integers(len(pool)))]

@@ -63,6 +63,20 @@ def test_simulate_runs_a_fleet_and_writes_its_summary(central: CentralSystem, tm
     assert summary["delivered_kwh"] == pytest.approx(sum(s["delivered_kwh"] for s in summary["sessions"]))
 
 
+def test_simulate_plays_the_charge_points_and_tags_it_is_given(central: CentralSystem) -> None:
+    arguments = ["simulate", "--id", "CP-A", "--id", "CP-B", "--tag", "TAG-X", "--tag", "TAG-Y"]
+    arguments += ["--speed", "14400", "--duration-hours", "4", "--url", central.url]
+    arguments += ["--start", "2024-03-05T07:00:00Z", "--seed", "4", "--location", "workplace"]
+    result = CliRunner().invoke(cli, arguments)
+
+    assert result.exit_code == 0, result.output
+    assert "2 charge points × 2 connectors" in result.output
+    assert {r.charge_point_id for r in central.received} == {"CP-A", "CP-B"}
+    authorised = {payload["id_tag"] for payload in central.of("Authorize")}
+    assert authorised
+    assert authorised <= {"TAG-X", "TAG-Y"}
+
+
 def test_simulate_refuses_an_unknown_location() -> None:
     result = CliRunner().invoke(cli, ["simulate", "--location", "moon"])
     assert result.exit_code == 2
