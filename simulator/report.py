@@ -26,7 +26,7 @@ def summary_table(summary: FleetSummary) -> Table:
         ("  with a transaction", f"{sum(s.transaction_id is not None for s in summary.sessions)}"),
         ("  not authorised", f"{sum(not s.authorized for s in summary.sessions)}"),
         ("  turned away (connector busy)", f"{summary.turned_away}"),
-        ("  not played (the run was too slow for them)", f"{summary.missed}"),
+        ("  not played (the run was too slow, or ended first)", f"{summary.missed}"),
         ("energy requested", f"{summary.requested_kwh:,.1f} kWh"),
         ("energy delivered", f"{summary.delivered_kwh:,.1f} kWh ({share:.0%})"),
         ("sessions fully served", f"{sum(s.delivered_kwh >= 0.99 * s.requested_kwh for s in completed)}"),
