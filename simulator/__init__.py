@@ -19,8 +19,10 @@ from simulator.fleet import Fleet, FleetConfig, FleetSummary
 from simulator.link import Link, Timing
 from simulator.outbox import Outbox
 from simulator.profiles import ProfileLimits, ProfileStore
-from simulator.report import run_with_display, sessions_table, summary_table
-from simulator.stats import ChargePointStats, SessionResult
+from simulator.refusal import Refusal
+from simulator.report import refusal_lines, run_with_display, session_lines, sessions_table, summary_table
+from simulator.session import ScriptedSession, SessionReport, run_session
+from simulator.stats import ChargePointStats, ProfileReceived, SessionResult
 
 __all__ = [
     "EV",
@@ -42,8 +44,12 @@ __all__ = [
     "Location",
     "Outbox",
     "ProfileLimits",
+    "ProfileReceived",
     "ProfileStore",
+    "Refusal",
+    "ScriptedSession",
     "SessionPlan",
+    "SessionReport",
     "SessionResult",
     "SessionSampler",
     "SimulatedChargePoint",
@@ -53,7 +59,10 @@ __all__ = [
     "limit_at",
     "load_ev_models",
     "parse_instant",
+    "refusal_lines",
+    "run_session",
     "run_with_display",
+    "session_lines",
     "sessions_table",
     "summary_table",
 ]

@@ -15,6 +15,7 @@ from typing import Any
 
 from ocpp.v16 import call
 from ocpp.v16.enums import (
+    AuthorizationStatus,
     ChargePointStatus,
     ChargingRateUnitType,
     MessageTrigger,
@@ -86,7 +87,7 @@ class SimulatedChargePoint:
         self.id = spec.id
         self.clock = clock
         self.timing = timing or Timing()
-        self.stats = ChargePointStats(journal=[] if journal else None)
+        self.stats = ChargePointStats(journal=[] if journal else None, profiles=[] if journal else None)
         self.config = Configuration(
             spec.connectors,
             max_stack_level=spec.max_stack_level,
@@ -174,8 +175,9 @@ class SimulatedChargePoint:
             if connector.tx is not None:
                 self._end_transaction(connector, Reason.other)
             self._finish_visit(connector)
+        # a charge point that never got a connection will not get one while draining: no wait for it
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(drain_timeout_real_s):
+            async with asyncio.timeout(drain_timeout_real_s if self.stats.connects else 0):
                 await self.outbox.drained()
         for task in [*self._tasks[:2], *self._background]:
             task.cancel()
@@ -401,12 +403,30 @@ class SimulatedChargePoint:
                 continue
             await self._visit(connector, plan)
 
-    async def _visit(self, connector: Connector, plan: SessionPlan) -> None:
+    async def play(self, connector_id: int, plan: SessionPlan) -> SessionResult:
+        """One EV visit to a connector now, outside its planned ones (a scripted session): plug in, authorise,
+        charge under the limits in force until the plan's departure, stop. A driver whose tag is refused
+        leaves at once. The charge point must be running (`start()`); a task of it that fails ends the
+        visit with its exception."""
+        connector = self.connectors[connector_id]
+        visit = asyncio.create_task(self._visit(connector, plan, linger=False), name=f"{self.id}-script")
+        pending: set[asyncio.Task[Any]] = {visit, *self._tasks[:2]}
+        try:
+            while not visit.done():
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done - {visit}:
+                    if not task.cancelled() and task.exception() is not None:
+                        raise RuntimeError(f"{self.id}: {task.get_name()} failed") from task.exception()
+        finally:
+            visit.cancel()
+        return await visit
+
+    async def _visit(self, connector: Connector, plan: SessionPlan, linger: bool = True) -> SessionResult:
         remote = connector.remote_start
         tag = remote.id_tag if remote is not None else self._id_tags()
         connector.remote_start = None
         connector.ev = EV(plan.ev, plan.initial_soc, plan.target_soc)
-        connector.result = SessionResult(
+        connector.result = result = SessionResult(
             self.id,
             connector.id,
             plan.ev.name,
@@ -426,12 +446,14 @@ class SimulatedChargePoint:
         self._set_status(connector, ChargePointStatus.preparing)
         authorized = remote is not None and not self.config.get_bool("AuthorizeRemoteTxRequests")
         if not authorized:
-            authorized = await self._authorize(tag)
+            connector.result.authorization = await self._authorize(tag)
+            authorized = connector.result.authorization == AuthorizationStatus.accepted
         if not authorized:  # the driver gives up; the connector stays Preparing until the cable is out
             connector.result.authorized = False
-            await self._sleep_until(plan.departure)
+            if linger:
+                await self._sleep_until(plan.departure)
             self._finish_visit(connector)
-            return
+            return result
         self._begin_transaction(connector, tag)
         if remote is not None and remote.profile is not None:
             self.profiles.set(connector.id, remote.profile, self.clock.now())
@@ -446,17 +468,21 @@ class SimulatedChargePoint:
         else:
             await self.clock.sleep(self.timing.finishing_s)
         self._finish_visit(connector)
+        return result
 
-    async def _authorize(self, tag: str) -> bool:
+    async def _authorize(self, tag: str) -> str:
+        """The tag's status: from the local list, else the central system's answer, else (offline) Accepted
+        or Invalid by LocalAuthorizeOffline and AllowOfflineTxForUnknownId."""
         if self.config.get_bool("LocalAuthListEnabled") and tag in self.local_list.tags:
-            return self.local_list.tags[tag] == "Accepted"
+            return self.local_list.tags[tag]
         try:
             response = await self.link.call(call.Authorize(id_tag=tag))
         except (NotConnected, SendFailed):
-            return self.config.get_bool("LocalAuthorizeOffline") and self.config.get_bool(
+            offline = self.config.get_bool("LocalAuthorizeOffline") and self.config.get_bool(
                 "AllowOfflineTxForUnknownId"
             )
-        return bool(response.id_tag_info.get("status") == "Accepted")
+            return str(AuthorizationStatus.accepted if offline else AuthorizationStatus.invalid)
+        return str(response.id_tag_info.get("status"))
 
     def _begin_transaction(self, connector: Connector, tag: str) -> None:
         now = self.clock.now()

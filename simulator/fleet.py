@@ -42,8 +42,16 @@ class FleetConfig:
     validate_messages: bool = True  # schema-check outgoing CALLs (turn off to spare CPU in load tests)
     journal: bool = False  # keep every CALL sent (id, action, payload) in each charge point's stats
     ignore_limits: tuple[str, ...] = ()  # charge points that accept profiles but let EVs draw their maximum
+    # play these charge point ids (registered in the central system) instead of `{site}-CP001…`; the fleet
+    # is then these charge points, whatever `charge_points` says
+    ids: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()  # the drivers' id tags (registered ones) instead of `{site}-TAG001…`
 
     def __post_init__(self) -> None:
+        if self.ids:
+            if len(set(self.ids)) != len(self.ids) or not all(self.ids):
+                raise ValueError("ids must be distinct and not empty")
+            object.__setattr__(self, "charge_points", len(self.ids))
         if self.charge_points < 1:
             raise ValueError("charge_points must be at least 1")
         if self.connectors not in (1, 2):
@@ -57,7 +65,7 @@ class FleetConfig:
             raise ValueError(f"ignore_limits: no such charge point in the fleet: {', '.join(unknown)}")
 
     def charge_point_id(self, index: int) -> str:
-        return f"{self.site}-CP{index + 1:03d}"
+        return self.ids[index] if self.ids else f"{self.site}-CP{index + 1:03d}"
 
     def id_tag(self, index: int) -> str:
         return f"{self.site}-TAG{index + 1:03d}"
@@ -80,6 +88,7 @@ class FleetSummary:
     missed: int = 0  # visits the simulation could not play (see `ChargePointStats.missed`)
     energy_wh_by_interval: dict[datetime, float] = field(default_factory=dict)
     max_clock_skew_s: float | None = None  # largest |central system time − ours| seen at a boot
+    refusals: dict[str, str] = field(default_factory=dict)  # charge point → why its last attempt failed
 
     @property
     def site_power_kw(self) -> dict[datetime, float]:
@@ -128,7 +137,9 @@ class Fleet:
         data = data or ElaadData.load()
         seeds = np.random.SeedSequence(config.seed).spawn(config.charge_points + 1)
         tag_rng = np.random.default_rng(seeds[-1])
-        pool = [config.id_tag(k) for k in range(config.id_tags or config.charge_points * config.connectors)]
+        pool = list(config.tags) or [
+            config.id_tag(k) for k in range(config.id_tags or config.charge_points * config.connectors)
+        ]
 
         def next_tag() -> str:
             return pool[int(tag_rng.integers(len(pool)))]
@@ -215,7 +226,12 @@ class Fleet:
             max_clock_skew_s=max(
                 (abs(s.clock_skew_s) for s in stats if s.clock_skew_s is not None), default=None
             ),
+            refusals={cp.id: str(cp.stats.refusal) for cp in self.charge_points if cp.stats.refusal},
         )
+
+    def refused(self) -> bool:
+        """No charge point has connected, and each was refused (or could not reach the central system)."""
+        return all(cp.stats.connects == 0 and cp.stats.refusal is not None for cp in self.charge_points)
 
     def progress(self) -> dict[str, float]:
         """A snapshot for a live display."""
@@ -238,14 +254,18 @@ class Fleet:
         on_progress: Callable[[dict[str, float]], None] | None = None,
         every_real_s: float = 0.5,
         drain_timeout_real_s: float = 10.0,
+        give_up_when_refused: bool = False,
     ) -> FleetSummary:
-        """Run every charge point until the end of the simulated period; then report."""
+        """Run every charge point until the end of the simulated period; then report. With
+        `give_up_when_refused`, end early when every charge point's first attempts were refused."""
         runs = [
             asyncio.create_task(cp.run(self.end, drain_timeout_real_s), name=cp.id)
             for cp in self.charge_points
         ]
         try:
             while not all(run.done() for run in runs):
+                if give_up_when_refused and self.refused():
+                    break
                 if on_progress is not None:
                     on_progress(self.progress())
                 await asyncio.wait(runs, timeout=every_real_s)

@@ -25,11 +25,13 @@ from websockets.typing import Subprotocol
 from simulator.clock import parse_instant
 from simulator.ocpp_client import OcppClient
 from simulator.outbox import SendFailed
+from simulator.refusal import explain, wrong_subprotocol
 
 if TYPE_CHECKING:
     from simulator.charge_point import SimulatedChargePoint
 
 log = logging.getLogger(__name__)
+SUBPROTOCOL = "ocpp1.6"
 
 
 class NotConnected(ConnectionError):
@@ -96,19 +98,26 @@ class Link:
         """Keep a connection up until cancelled."""
         timing, failures = self.cp.timing, 0
         while True:
+            opened = False
             try:
                 async with connect(
                     self.url,
-                    subprotocols=[Subprotocol("ocpp1.6")],
+                    subprotocols=[Subprotocol(SUBPROTOCOL)],
                     additional_headers=self._headers(),
                     open_timeout=timing.open_timeout_real_s,
                     compression=None,  # as most charge points: frames are small, deflate costs CPU
                 ) as websocket:
-                    failures = 0
-                    self.cp.stats.connects += 1
-                    await self._serve(websocket)
+                    opened = True
+                    if websocket.subprotocol != SUBPROTOCOL:
+                        self.cp.stats.refused(wrong_subprotocol(websocket.subprotocol))
+                    else:
+                        failures = 0
+                        self.cp.stats.connects += 1
+                        await self._serve(websocket)
             except (OSError, InvalidHandshake, InvalidURI, ConnectionClosed, TimeoutError) as exc:
                 log.debug("%s: connection failed or lost: %r", self.cp.id, exc)
+                if not opened:
+                    self.cp.stats.refused(explain(exc, self.url, self.cp.id))
             failures += 1
             await self.cp.clock.sleep(backoff_s(failures, timing, float(self._rng.uniform())))
 
@@ -161,6 +170,7 @@ class Link:
                 await clock.sleep(retry_s)
                 continue
             self._check_clock(response.current_time)
+            self.cp.stats.boot_status = response.status
             if response.status == RegistrationStatus.accepted:
                 if response.interval > 0:
                     self.cp.config.set("HeartbeatInterval", response.interval)

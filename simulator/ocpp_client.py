@@ -95,14 +95,17 @@ class OcppClient(ChargePoint):
     ) -> call_result.SetChargingProfile:
         self._count(Action.set_charging_profile)
         self.sim.stats.profiles_received += 1
+        profile: ChargingProfile | None = None
         try:
             profile = ChargingProfile.from_ocpp(cs_charging_profiles)
         except (KeyError, ValueError, TypeError):
-            return call_result.SetChargingProfile(status=ChargingProfileStatus.rejected)
-        status = self.sim.profiles.set(connector_id, profile, self.sim.clock.now())
+            status = ChargingProfileStatus.rejected
+        else:
+            status = self.sim.profiles.set(connector_id, profile, self.sim.clock.now())
         if status == ChargingProfileStatus.accepted:
             self.sim.stats.profiles_accepted += 1
             self.sim.apply_limits()
+        self.sim.stats.profile_received(self.sim.clock.now(), connector_id, profile, status)
         return call_result.SetChargingProfile(status=status)
 
     @on(Action.clear_charging_profile)

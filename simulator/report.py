@@ -8,6 +8,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from simulator.fleet import Fleet, FleetSummary
+from simulator.session import SessionReport
 
 
 def summary_table(summary: FleetSummary) -> Table:
@@ -25,7 +26,7 @@ def summary_table(summary: FleetSummary) -> Table:
         ("  with a transaction", f"{sum(s.transaction_id is not None for s in summary.sessions)}"),
         ("  not authorised", f"{sum(not s.authorized for s in summary.sessions)}"),
         ("  turned away (connector busy)", f"{summary.turned_away}"),
-        ("  not played (the run was too slow for them)", f"{summary.missed}"),
+        ("  not played (the run was too slow, or ended first)", f"{summary.missed}"),
         ("energy requested", f"{summary.requested_kwh:,.1f} kWh"),
         ("energy delivered", f"{summary.delivered_kwh:,.1f} kWh ({share:.0%})"),
         ("sessions fully served", f"{sum(s.delivered_kwh >= 0.99 * s.requested_kwh for s in completed)}"),
@@ -35,6 +36,7 @@ def summary_table(summary: FleetSummary) -> Table:
         ("no response (timeouts)", f"{summary.timeouts}"),
         ("transaction messages dropped", f"{summary.transaction_messages_dropped}"),
         ("connections opened", f"{summary.connects}"),
+        ("charge points refused (see below)", f"{len(summary.refusals)}"),
         ("profiles received / accepted", f"{summary.profiles_received} / {summary.profiles_accepted}"),
     ]
     if summary.max_clock_skew_s is not None:
@@ -42,6 +44,43 @@ def summary_table(summary: FleetSummary) -> Table:
     for what, value in rows:
         table.add_row(what, value)
     return table
+
+
+def refusal_lines(summary: FleetSummary, limit: int = 10) -> list[str]:
+    """Why charge points could not connect (their last failed attempt), what to do, at most `limit`."""
+    lines = [f"{cp_id} refused: {why}" for cp_id, why in sorted(summary.refusals.items())]
+    more = len(lines) - limit
+    return lines[:limit] + ([f"… and {more} more"] if more > 0 else [])
+
+
+def session_lines(report: SessionReport) -> list[str]:
+    """What a scripted session did, line by line, in words."""
+    if report.refusal is not None:
+        return [f"{report.charge_point_id} at {report.url}: not connected", f"  {report.refusal}"]
+    lines = [f"{report.charge_point_id} connected to {report.url} and booted"]
+    session = report.session
+    if session is None:
+        return lines
+    lines.append(f"EV plugged in on connector {session.connector_id}: {session.ev_model}")
+    if not session.authorized:
+        lines.append(f"id tag {session.id_tag}: not authorised ({session.authorization or 'no answer'})")
+        return lines
+    lines.append(f"id tag {session.id_tag}: authorised ({session.authorization or 'remote start'})")
+    if session.transaction_id is None:
+        lines.append("transaction: no id from the central system (StartTransaction not answered)")
+    else:
+        lines.append(f"transaction {session.transaction_id} started")
+    lines.append(
+        f"charging profiles received / accepted: {report.profiles_received} / {report.profiles_accepted}"
+    )
+    lines.extend(f"  {profile}" for profile in report.profiles)
+    stay_h = (session.departure - session.arrival).total_seconds() / 3600
+    mean_kw = session.delivered_kwh / stay_h if stay_h > 0 else 0.0
+    lines.append(
+        f"transaction {session.transaction_id} stopped ({session.stop_reason}): "
+        f"{session.delivered_kwh:.3f} kWh in {stay_h * 60:g} min, {mean_kw:.1f} kW on average"
+    )
+    return lines
 
 
 def sessions_table(summary: FleetSummary, limit: int = 20) -> Table:
@@ -63,7 +102,9 @@ def sessions_table(summary: FleetSummary, limit: int = 20) -> Table:
     return table
 
 
-async def run_with_display(fleet: Fleet, console: Console | None = None) -> FleetSummary:
+async def run_with_display(
+    fleet: Fleet, console: Console | None = None, give_up_when_refused: bool = False
+) -> FleetSummary:
     """Run the fleet with a live rich display: simulated time, online, charging, power, messages, errors."""
     console = console or Console()
     bar = Progress(
@@ -97,5 +138,5 @@ async def run_with_display(fleet: Fleet, console: Console | None = None) -> Flee
         stats.add_row(*(f"{snapshot[n]:.1f}" if n == "power_kw" else f"{snapshot[n]:.0f}" for n in names))
 
     with Live(Group(bar, stats), console=console, refresh_per_second=4, transient=False):
-        summary = await fleet.run(on_progress=render)
+        summary = await fleet.run(on_progress=render, give_up_when_refused=give_up_when_refused)
     return summary

@@ -1,5 +1,5 @@
 """What `smartcharge serve` (and so `make run`) prints first: where the console, the API docs and the OCPP
-endpoint are, and how to log in."""
+endpoint are, how to log in, and how to try it with a simulated charge point."""
 
 from app.settings import Settings
 
@@ -27,5 +27,7 @@ def where_to_go(settings: Settings, host: str, port: int) -> str:
             f"console   {web}/  (log in as a user from `smartcharge user create`, or {login})",
             f"API docs  {web}/docs",
             f"OCPP 1.6J {ocpp}  (subprotocol ocpp1.6)",
+            "try it    register a charge point and an id tag, then "
+            "`smartcharge simulate --id <charge point id> --session <id tag>` (README: a first session)",
         ]
     )

@@ -86,6 +86,12 @@ async def test_an_operator_registers_a_charge_point_that_then_connects_with_its_
                 "1 or above: password"
             )
             await expect(page.get_by_text("set (HTTP Basic, user CP9)")).to_be_visible()
+            await expect(page.get_by_role("region", name="Connection")).to_contain_text(
+                "smartcharge simulate --id CP9 --url ws://127.0.0.1:"
+            )
+            await expect(page.get_by_role("region", name="Connection")).to_contain_text(
+                "--session id tag --password its password"
+            )
             stored = await charge_point(service, "CP9")
             assert (stored["site_id"], stored["has_password"], stored["security_profile"]) == (depot, True, 1)
             assert stored["description"] == "Bay 9"

@@ -55,6 +55,9 @@ async def test_an_operator_logs_in_sees_the_fleet_and_logs_out(migrated_url: str
             await expect(page.locator("table.boots")).to_contain_text("Wallbox-22")
             await expect(page.get_by_text(f"{service.ocpp_url}/CP1")).to_be_visible()
             await expect(page.get_by_role("region", name="Connection")).to_contain_text(
+                f"smartcharge simulate --id CP1 --url {service.ocpp_url} --session id tag"
+            )
+            await expect(page.get_by_role("region", name="Connection")).to_contain_text(
                 "0 or above: the global rules"
             )
             await expect(page.get_by_role("link", name="Depot")).to_be_visible()

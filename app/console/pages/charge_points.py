@@ -206,7 +206,7 @@ async def charge_point_detail(
     composite = composites[0] if composites else None
     gateway = request.app.state.gateway
     scheme = "wss" if request.app.state.settings.ocpp_tls_cert else "ws"
-    ocpp_url = f"{scheme}://{request.url.hostname}:{gateway.port}/ocpp/{charge_point.id}"
+    ocpp_base = f"{scheme}://{request.url.hostname}:{gateway.port}/ocpp"
     return render(
         request,
         template,
@@ -226,7 +226,8 @@ async def charge_point_detail(
         sent=sent,
         sent_section=SENT_FROM_PAGE.get(sent.action) if sent else None,
         outcome=outcome_of(sent) if sent else None,
-        ocpp_url=ocpp_url,
+        ocpp_base=ocpp_base,
+        ocpp_url=f"{ocpp_base}/{charge_point.id}",
         forms=forms,
         **_templates_context(),
     )
