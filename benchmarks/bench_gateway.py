@@ -57,7 +57,10 @@ GENERATORS = 2
 CONNECT_CONCURRENCY = 100  # per generator
 CALL_TIMEOUT_S = 30.0
 SAMPLES_PER_METER_VALUES = 5
-POSTGRES_URL = os.environ.get("SMARTCHARGE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "SMARTCHARGE_BENCH_POSTGRES_URL",
+    os.environ.get("SMARTCHARGE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),
+)
 LISTEN_BACKLOG = 1024
 NO_STORE = "no-store"  # the gateway on SQLite without its per-message writes: see `_unstored_database`
 
@@ -369,6 +372,11 @@ async def _generate_async(cp_ids: list[str], port: int, control: Connection, rng
             control.send(await _saturate(clients, argument))
         elif command == "storm":
             control.send(await _storm(clients, argument, rng))
+        elif command == "move":  # to the gateway on another port, e.g. after theirs was killed
+            port, spread_s = argument
+            for client in clients:
+                client.url = f"ws://127.0.0.1:{port}/ocpp/{client.cp_id}"
+            control.send(await _storm(clients, spread_s, rng))
         elif command == "close":
             for client in clients:
                 client.abort()
@@ -510,8 +518,9 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 @contextlib.contextmanager
-def _database(backend: str) -> Any:
-    """A fresh, empty database URL for `backend`, removed after."""
+def _database(backend: str, *, migrate: bool = False) -> Any:
+    """A fresh, empty database URL for `backend`, removed after; its tables made by the migrations (as
+    `smartcharge serve` insists) with `migrate`, else from the metadata."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -538,9 +547,14 @@ def _database(backend: str) -> Any:
         hide_password=False
     )
     try:
-        engine = create_engine(sync_url(url))
-        metadata.create_all(engine)
-        engine.dispose()
+        if migrate:
+            from app.db.migrate import upgrade
+
+            upgrade(url, "head")
+        else:
+            engine = create_engine(sync_url(url))
+            metadata.create_all(engine)
+            engine.dispose()
         yield url
     finally:
         with admin.connect() as connection:
