@@ -91,7 +91,7 @@ def cluster(
     settings = Settings(role=ProcessRole.api)
     problem = settings.scale_out_problem()
     if problem is not None:
-        typer.echo(f"error: {problem}", err=True)
+        typer.echo(f"error: the layout's processes need what every scale-out role needs; {problem}", err=True)
         raise typer.Exit(1)
     upgrade(settings.database_url, "head")
     specs = plan_layout(
