@@ -105,8 +105,8 @@ def cluster(
     signal.signal(signal.SIGTERM, stop_on_sigterm)
     try:
         layout.start()
-        for spec in specs:
-            typer.echo(spec.describe())
+        for spec, process in zip(specs, layout.processes, strict=True):
+            typer.echo(spec.describe(process.pid))
         layout.wait_ready(ready_timeout_s)
         typer.echo(f"ready: {len(specs)} processes; Ctrl-C stops them all")
         while (gone := layout.stopped()) is None:

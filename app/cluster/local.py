@@ -100,8 +100,9 @@ class RoleSpec:
             settings |= {"ocpp_host": self.host, "ocpp_port": self.ocpp_port}
         return settings
 
-    def describe(self) -> str:
-        where = f"{self.role}\t{self.name}\t{self.url}"
+    def describe(self, pid: int) -> str:
+        """One tab-separated line: role, name, process id, HTTP URL and, for a gateway, its OCPP URL."""
+        where = f"{self.role}\t{self.name}\t{pid}\t{self.url}"
         return where if self.ocpp_port is None else f"{where}\tws://{self.host}:{self.ocpp_port}/ocpp/{{id}}"
 
 

@@ -5,6 +5,7 @@ SIGTERM stopping every one of them."""
 import asyncio
 import os
 import signal
+import socket
 import sys
 from functools import partial
 from pathlib import Path
@@ -48,9 +49,10 @@ async def ready(url: str) -> bool:
         return False
 
 
-async def test_the_cluster_command_starts_a_layout_and_sigterm_stops_every_process(
-    pg_url: str, redis_url: str, prefix: str, tmp_path: Path
-) -> None:
+async def start_cluster(
+    pg_url: str, redis_url: str, prefix: str, log: Path, *options: str
+) -> asyncio.subprocess.Process:
+    """`smartcharge cluster OPTIONS` as a process of its own (its stdout piped, its stderr into `log`)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("SMARTCHARGE_")}
     env |= {
         "SMARTCHARGE_DATABASE_URL": pg_url,
@@ -59,13 +61,21 @@ async def test_the_cluster_command_starts_a_layout_and_sigterm_stops_every_proce
         "SMARTCHARGE_ADMIN_TOKEN": ADMIN_TOKEN,
         "SMARTCHARGE_UNKNOWN_CHARGE_POINTS": "accept",
     }
-    ports = ["--api-port", "0", "--http-port", "0", "--ocpp-port", "0"]
-    with (tmp_path / "cluster.log").open("wb") as log:
-        cluster = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", "from app.cli import main; main()", "cluster",
-            "--gateways", "2", "--schedulers", "1", *ports,
-            env=env, cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=log,
+    with log.open("wb") as errors:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-c", "from app.cli import main; main()", "cluster", *options,
+            env=env, cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=errors,
         )  # fmt: skip
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+async def test_the_cluster_command_starts_a_layout_and_a_signal_stops_every_process(
+    pg_url: str, redis_url: str, prefix: str, tmp_path: Path, stop: signal.Signals
+) -> None:
+    ports = ["--api-port", "0", "--http-port", "0", "--ocpp-port", "0"]
+    cluster = await start_cluster(
+        pg_url, redis_url, prefix, tmp_path / "cluster.log", "--gateways", "2", "--schedulers", "1", *ports
+    )
     assert cluster.stdout is not None
     try:
         printed: list[list[str]] = []
@@ -75,12 +85,12 @@ async def test_the_cluster_command_starts_a_layout_and_sigterm_stops_every_proce
                 printed.append(line.rstrip("\n").split("\t"))
         assert sorted(fields[0] for fields in printed) == ["api", "gateway", "gateway", "scheduler"]
         for fields in printed:
-            await eventually(partial(ready, fields[2]), timeout_s=30)
-        started = children(cluster.pid)
-        assert len(started) == len(printed)
+            await eventually(partial(ready, fields[3]), timeout_s=30)
+        started = {int(fields[2]) for fields in printed}
+        assert children(cluster.pid) == started
 
-        api_url = next(fields[2] for fields in printed if fields[0] == "api")
-        gateway_ports = [urlsplit(fields[3]).port for fields in printed if fields[0] == "gateway"]
+        api_url = next(fields[3] for fields in printed if fields[0] == "api")
+        gateway_ports = [urlsplit(fields[4]).port for fields in printed if fields[0] == "gateway"]
         headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
         async with (
             httpx.AsyncClient(base_url=api_url, headers=headers, timeout=10) as api,
@@ -95,7 +105,7 @@ async def test_the_cluster_command_starts_a_layout_and_sigterm_stops_every_proce
             await eventually(lambda: connected("CP1"), timeout_s=15)
             await eventually(lambda: connected("CP2"), timeout_s=15)
 
-        cluster.send_signal(signal.SIGTERM)
+        cluster.send_signal(stop)  # SIGINT: Ctrl-C
         async with asyncio.timeout(60):
             assert await cluster.wait() == 0
         still_running = {pid for pid in started if alive(pid)}
@@ -104,3 +114,28 @@ async def test_the_cluster_command_starts_a_layout_and_sigterm_stops_every_proce
         if cluster.returncode is None:
             cluster.kill()
             await cluster.wait()
+
+
+async def test_a_process_that_cannot_start_stops_the_others(
+    pg_url: str, redis_url: str, prefix: str, tmp_path: Path
+) -> None:
+    with socket.socket() as taken:  # the second gateway's OCPP port is taken: that gateway cannot start
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        ocpp_port = taken.getsockname()[1] - 1
+        ports = ["--api-port", "0", "--http-port", "0", "--ocpp-port", str(ocpp_port)]
+        log = tmp_path / "cluster.log"
+        cluster = await start_cluster(pg_url, redis_url, prefix, log, "--gateways", "2", *ports)
+        assert cluster.stdout is not None
+        try:
+            async with asyncio.timeout(90):
+                printed = (await cluster.stdout.read()).decode().splitlines()
+                assert await cluster.wait() == 1
+        finally:
+            if cluster.returncode is None:
+                cluster.kill()
+                await cluster.wait()
+    assert "gw-2 stopped before it was ready" in log.read_text()
+    started = {int(line.split("\t")[2]) for line in printed}
+    assert len(started) == 4  # two gateways, a scheduler and the API process
+    assert {pid for pid in started if alive(pid)} == set()
