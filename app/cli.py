@@ -66,6 +66,64 @@ def serve(
     uvicorn.Server(config).run()  # on uvloop when installed (uvicorn[standard] installs it)
 
 
+@cli.command()
+def cluster(
+    gateways: int = typer.Option(2, min=1, help="gateway processes (gw-1, gw-2, …)"),
+    schedulers: int = typer.Option(1, min=0, help="scheduler processes (scheduler-1, …)"),
+    host: str = typer.Option("127.0.0.1", help="address every process listens on"),
+    api_port: int = typer.Option(8000, help="the API process's port (0: a free one)"),
+    http_port: int = typer.Option(
+        8101, help="first /health, /ready and /metrics port of the others (0: free)"
+    ),
+    ocpp_port: int = typer.Option(
+        9001, help="first gateway's OCPP port, the next ones follow (0: free ports)"
+    ),
+    ready_timeout_s: float = typer.Option(60.0, help="how long to wait for every process's /ready"),
+) -> None:
+    """Start a local scale-out layout to try it out: gateways, schedulers and an API process on
+    SMARTCHARGE_DATABASE_URL (PostgreSQL) and SMARTCHARGE_REDIS_URL, until Ctrl-C or SIGTERM stops them."""
+    import signal
+    import time
+
+    from app.cluster.local import LocalLayout, plan_layout
+    from app.db.migrate import upgrade
+
+    settings = Settings(role=ProcessRole.api)
+    problem = settings.scale_out_problem()
+    if problem is not None:
+        typer.echo(f"error: the layout's processes need what every scale-out role needs; {problem}", err=True)
+        raise typer.Exit(1)
+    upgrade(settings.database_url, "head")
+    specs = plan_layout(
+        gateways, schedulers, host=host, api_port=api_port, http_port=http_port, ocpp_port=ocpp_port
+    )
+    layout = LocalLayout(specs)
+
+    def stop_on_sigterm(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
+    try:
+        layout.start()
+        for spec, process in zip(specs, layout.processes, strict=True):
+            typer.echo(spec.describe(process.pid))
+        layout.wait_ready(ready_timeout_s)
+        typer.echo(f"ready: {len(specs)} processes; Ctrl-C stops them all")
+        while (gone := layout.stopped()) is None:
+            time.sleep(0.5)
+        typer.echo(f"error: the {gone.role} process {gone.name} stopped; stopping the others", err=True)
+        raise typer.Exit(1)
+    except RuntimeError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from error
+    except KeyboardInterrupt:
+        typer.echo("stopping", err=True)
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second signal must not cut the stop short
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        layout.stop()
+
+
 @db_cli.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head")) -> None:
     """Apply migrations to SMARTCHARGE_DATABASE_URL."""

@@ -5,15 +5,15 @@ multi-process benchmark (`python -m benchmarks cluster`)."""
 import asyncio
 import contextlib
 import os
-import socket
 import subprocess
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from app.cluster.local import free_port, role_env, start_role
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_TOKEN = "sc_scale_admin_token_0123456789"
@@ -45,12 +45,6 @@ class Cluster:
         } | overrides
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass(frozen=True)
 class Served:
     """A role running as a process of its own: the process (to stop or kill) and its ports."""
@@ -69,19 +63,11 @@ async def role_process(cluster: Cluster, role: str, **overrides: Any) -> AsyncIt
     """`smartcharge serve --role ROLE` as a process of its own, yielded once its `/ready` answers 200 (a
     gateway's: its OCPP port takes connections)."""
     ocpp_port, api_port = free_port(), free_port()
-    env = dict(os.environ)
-    for key in list(env):
-        if key.startswith("SMARTCHARGE_"):
-            del env[key]
+    env = {key: value for key, value in os.environ.items() if not key.startswith("SMARTCHARGE_")}
     settings = cluster.settings(role, ocpp_port=ocpp_port, api_port=api_port, **overrides)
     settings.pop("role")
-    env |= {f"SMARTCHARGE_{key.upper()}": str(value) for key, value in settings.items() if value is not None}
-    process = subprocess.Popen(  # noqa: ASYNC220 (started once; waited for below without blocking)
-        [sys.executable, "-c", "from app.cli import main; main()", "serve", "--role", role],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+    process = start_role(
+        role, role_env(env, settings), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     served = Served(process, api_port, ocpp_port)
     try:
