@@ -14,8 +14,9 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from benchmarks.roles import ROOT
 from tests.gateway.helpers import connect_charge_point, eventually
-from tests.scale.helpers import ADMIN_TOKEN, ROOT, At
+from tests.scale.helpers import ADMIN_TOKEN, At
 
 pytestmark = pytest.mark.anyio
 
