@@ -71,7 +71,8 @@ async def test_reads_as_typed_frames_paging_past_a_page(planning: Planning, admi
         assert str(schedule.intervals.index.tz) == "UTC"
         assert list(schedule.intervals["binding"]) == ["site", "site"]
         assert schedule.intervals["binds"].all()
-        assert schedule.sessions.loc[ids["tx_b"], "demand_source"] == "site_default"
+        both_defaults = "energy:site_default,departure:site_default"
+        assert schedule.sessions.loc[ids["tx_b"], "demand_source"] == both_defaults
         old = await sc.schedule(ids["b"], revision=revision_ids[0])
         assert list(old.intervals["planned_kw"]) == [7.0, 7.0]
 

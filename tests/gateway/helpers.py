@@ -9,6 +9,7 @@
 import asyncio
 import base64
 import contextlib
+import copy
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -88,7 +89,8 @@ class ClientChargePoint(ChargePoint):  # type: ignore[misc]
 
     def __init__(self, cp_id: str, connection: ClientConnection) -> None:
         super().__init__(cp_id, connection, response_timeout=10)
-        self.responses: dict[str, Any] = dict(DEFAULT_RESPONSES)
+        # a deep copy: a test may change a nested answer (a configuration key added) for its charge point only
+        self.responses: dict[str, Any] = copy.deepcopy(DEFAULT_RESPONSES)
         self.received: list[tuple[str, dict[str, Any]]] = []
         self.calls_seen = asyncio.Event()
 

@@ -25,7 +25,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from app.domain.bus import EventBus
-from app.domain.clock import utcnow
 from app.domain.events import (
     ChargePointBooted,
     ChargePointConnected,
@@ -42,17 +41,16 @@ from app.domain.events import (
 )
 from app.domain.grid import floor_to_interval
 from app.domain.persistence import Store
-from app.domain.planning import ProfileDispatch
 from app.domain.ports import NO_METRICS, Clock, DispatchResult, Metrics, ProfileSender, SiteShard, TxSchedule
 from app.services.errors import NotFound
-from app.services.planning.compliance import ComplianceChange, OverDrawRule
+from app.services.planning.compliance import ComplianceChange
 from app.services.planning.defaults import DefaultProfiles
 from app.services.planning.demand import HISTORY_SESSIONS
-from app.services.planning.learning import LearningRule
 from app.services.planning.policy import DispatchState, Verdict
 from app.services.planning.problem import build_plan, next_override_change
 from app.services.planning.revisions import store_revision
-from app.services.planning.schedules import record_compliance
+from app.services.planning.scheduler_settings import SchedulerSettings
+from app.services.planning.schedules import dispatch_row, record_compliance
 from app.services.planning.solving import Solver
 from app.services.planning.wakeups import Countdown, Wakeups
 
@@ -65,26 +63,6 @@ REPLAN_STATUSES = frozenset({"SuspendedEV", "Finishing"})
 DEFAULT_PROFILE_FIELDS = frozenset(
     {"fallback_limit_kw", "grid_connection_limit_kw", "safety_margin_kw", "min_current_a"}
 )
-
-
-@dataclass(frozen=True)
-class SchedulerSettings:
-    horizon_intervals: int = 96
-    debounce_s: float = 0.05
-    solve_time_limit_s: float = 10.0
-    solve_processes: int = 0  # solves in a pool of this many processes (0: a worker thread)
-    # sites loaded, solved and stored at once (at least the pool's size + 2): at an interval boundary every
-    # site asks at once, and 500 snapshots under way would hold every database connection
-    plan_concurrency: int = 4
-    dispatch_concurrency: int = 200
-    retry_attempts: int = 3
-    retry_backoff_s: float = 2.0
-    readback_wait_max_s: float = 2.0  # read-backs wait for the plan's other sends, at most this long
-    learning: LearningRule = field(default_factory=LearningRule)
-    default_profile_share: float = 1.0  # share of the site's fallback capacity the default profiles add up to
-    reserve_draw: bool = False  # plan an EV drawing under its minimum at its draw (`problem.build_plan`)
-    reading_delay_s: float = 30.0  # after new limits, a meter reading this much later (service clock)
-    over_draw: OverDrawRule = field(default_factory=OverDrawRule)  # when a transaction is non-compliant
 
 
 @dataclass
@@ -409,20 +387,8 @@ class Scheduler:
         result: DispatchResult,
         attempt: int,
     ) -> None:
-        dispatch = ProfileDispatch(
-            transaction_id=transaction_id,
-            revision_id=revision_id,
-            charge_point_id=charge_point_id,
-            connector_id=connector_id,
-            purpose=purpose,
-            profile=result.profile,
-            command_id=result.command_id,
-            status=result.status,
-            reason=result.reason,
-            attempt=attempt,
-            verified=result.verified,
-            verify_detail=result.verify_detail,
-            created_at=utcnow(),
+        dispatch = dispatch_row(
+            charge_point_id, connector_id, transaction_id, revision_id, purpose, result, attempt
         )
         await self.store.batched.record_dispatch(dispatch)  # one INSERT with the other profiles' rows
         self.metrics.profile_dispatched(purpose, result.status)

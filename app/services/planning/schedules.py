@@ -6,14 +6,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from app.domain.clock import utcnow
 from app.domain.paging import Found, Window
 from app.domain.persistence import UnitOfWork
 from app.domain.planning import ComplianceEvent, ProfileDispatch, ScheduleEntry, ScheduleRevision
+from app.domain.ports import DispatchResult
 from app.services.errors import NotFound
 from app.services.planning.compliance import ComplianceChange
 from app.services.planning.sites import get_site
 
 __all__ = [
+    "dispatch_row",
     "TransactionSchedule",
     "compliance_events",
     "get_revision",
@@ -130,3 +133,30 @@ async def record_compliance(uow: UnitOfWork, changes: Iterable[ComplianceChange]
             at=change.at,
         )
         await uow.schedules.record_compliance(event)
+
+
+def dispatch_row(
+    charge_point_id: str,
+    connector_id: int,
+    transaction_id: int | None,
+    revision_id: int | None,
+    purpose: str,
+    result: DispatchResult,
+    attempt: int,
+) -> ProfileDispatch:
+    """What is stored of one profile sent: its outcome, the command that carried it, its read-back."""
+    return ProfileDispatch(
+        transaction_id=transaction_id,
+        revision_id=revision_id,
+        charge_point_id=charge_point_id,
+        connector_id=connector_id,
+        purpose=purpose,
+        profile=result.profile,
+        command_id=result.command_id,
+        status=result.status,
+        reason=result.reason,
+        attempt=attempt,
+        verified=result.verified,
+        verify_detail=result.verify_detail,
+        created_at=utcnow(),
+    )
