@@ -7,12 +7,12 @@ view of who is connected follows within a message. Without Redis a gateway goes 
 the table, and the others read it at their next renewal.
 """
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 
 from app.cluster.link import RedisLink
+from app.cluster.renewal import Renewing
 from app.cluster.routing import gateway_channel, presence_channel
 from app.db.presence import SqlPresence
 from app.services.errors import Unavailable
@@ -65,7 +65,7 @@ class GatewayPresence:
             )
 
 
-class LeaseKeeper:
+class LeaseKeeper(Renewing):
     """Renews a process's view of presence every third of the lease: a gateway's own lease (claiming its
     connections again if it had lapsed), and in every scale-out process the reaping of dead gateways'
     claims (`on_lost` gets the charge points they held; each is handed to one process only)."""
@@ -79,22 +79,11 @@ class LeaseKeeper:
         gateway: tuple[str, Callable[[], Mapping[str, str]]] | None = None,
         after: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        super().__init__(lease_s, "presence lease")
         self._directory = directory
-        self._lease_s = lease_s
         self._on_lost = on_lost
         self._gateway = gateway
         self._after = after
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        await self.tick()
-        self._task = asyncio.create_task(self._loop(), name="lease-keeper")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
 
     async def tick(self) -> None:
         if self._gateway is not None:
@@ -107,11 +96,3 @@ class LeaseKeeper:
             await self._on_lost(lost)
         if self._after is not None:
             await self._after()
-
-    async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(self._lease_s / 3)
-            try:
-                await self.tick()
-            except Exception:
-                log.exception("presence lease renewal failed")

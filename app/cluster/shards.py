@@ -7,12 +7,11 @@ gained is replanned at once. A site counts as held only while the lease last ren
 own clock, so a scheduler that cannot reach the database stops planning before another may take its sites.
 """
 
-import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
 
+from app.cluster.renewal import Renewing
 from app.db.site_leases import SqlSiteLeases
 
 __all__ = ["SiteShards"]
@@ -20,7 +19,7 @@ __all__ = ["SiteShards"]
 log = logging.getLogger(__name__)
 
 
-class SiteShards:
+class SiteShards(Renewing):
     def __init__(
         self,
         leases: SqlSiteLeases,
@@ -29,13 +28,12 @@ class SiteShards:
         lease_s: float,
         on_gained: Callable[[set[int]], None],
     ) -> None:
+        super().__init__(lease_s, "site lease")
         self.name = name
         self._leases = leases
-        self._lease_s = lease_s
         self._on_gained = on_gained
         self._held: frozenset[int] = frozenset()
         self._valid_until = 0.0  # time.monotonic() at which the last renewed lease runs out
-        self._task: asyncio.Task[None] | None = None
 
     def owns(self, site_id: int) -> bool:
         return site_id in self._held and time.monotonic() < self._valid_until
@@ -44,16 +42,9 @@ class SiteShards:
     def held(self) -> frozenset[int]:
         return self._held if time.monotonic() < self._valid_until else frozenset()
 
-    async def start(self) -> None:
-        await self.tick()
-        self._task = asyncio.create_task(self._loop(), name="site-leases")
-
     async def stop(self) -> None:
         """A clean stop: the lease and the sites go, for the other schedulers to take at their next round."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await super().stop()
         self._held = frozenset()
         await self._leases.leave(self.name)
 
@@ -70,11 +61,3 @@ class SiteShards:
         if gained:
             log.info("scheduler %s: %d sites taken, %d held", self.name, len(gained), len(held))
             self._on_gained(gained)
-
-    async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(self._lease_s / 3)
-            try:
-                await self.tick()
-            except Exception:
-                log.exception("site lease renewal failed")
