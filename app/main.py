@@ -18,6 +18,7 @@ from app.api.openapi import install_openapi
 from app.api.text_guard import TextGuard
 from app.console import install_console
 from app.db.engine import Database, create_engine
+from app.db.retention import MeterValueUpkeep
 from app.db.store import SqlStore
 from app.domain.bus import EventBus
 from app.domain.clock import ScaledClock, SystemClock
@@ -169,6 +170,9 @@ async def _embedded(
     if settings.scheduler_enabled:
         await scheduler.start()
     stack.push_async_callback(scheduler.stop)
+    upkeep = MeterValueUpkeep(store.database, clock, settings.meter_value_retention_days)
+    await upkeep.start()
+    stack.push_async_callback(upkeep.stop)
     app.state.gateway = gateway
     app.state.commands = gateway.commands
     app.state.scheduler = app.state.replanner = scheduler

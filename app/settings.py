@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     ocpp_certificate_validity_days: int = Field(default=365, ge=1)
 
     forecast_max_horizon_days: int = Field(default=14, ge=1)
+    # meter values sampled longer ago are removed (PostgreSQL: whole months, app/db/partitions.py); unset:
+    # all kept
+    meter_value_retention_days: int | None = Field(default=None, ge=1)
 
     scheduler_enabled: bool = True
     scheduler_horizon_intervals: int = Field(default=96, ge=1, le=2880)

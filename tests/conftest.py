@@ -3,6 +3,7 @@
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.db'}"
         return
+    with postgres_schema() as url:
+        yield url
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """The URL of a fresh PostgreSQL schema, dropped after."""
     assert POSTGRES_URL is not None
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_sync_engine(sync_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")

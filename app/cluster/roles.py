@@ -7,7 +7,8 @@
 * `scheduler`: planning and dispatch of the sites it holds by lease (`SiteShards`: several schedulers share
   the sites, one plans each); reads every process's events from the events stream (and what it missed while
   it was down), replans its sites when it starts; profiles go out as routed commands; plans a site it holds
-  now when an API process asks (`replans`).
+  now when an API process asks (`replans`); keeps the stored meter values (`MeterValueUpkeep`: partitions
+  made ahead, the retention).
 
 Every role reaps the claims of gateways whose lease expired (their charge points become disconnected).
 """
@@ -28,6 +29,7 @@ from app.cluster.replans import ReplanListener, RoutedReplans
 from app.cluster.routing import GatewayListener, RoutedCommands
 from app.cluster.shards import SiteShards
 from app.db.presence import SqlPresence
+from app.db.retention import MeterValueUpkeep
 from app.db.site_leases import SqlSiteLeases
 from app.db.store import SqlStore
 from app.domain.bus import EventBus
@@ -133,6 +135,9 @@ async def start_role(
     app.state.gateway = GatewayAddress(settings.ocpp_port)
     app.state.scheduler = None
     if settings.role == ProcessRole.scheduler:
+        upkeep = MeterValueUpkeep(store.database, clock, settings.meter_value_retention_days)
+        await upkeep.start()
+        stack.push_async_callback(upkeep.stop)
         if settings.scheduler_enabled:
             await scheduler.start()
             await shard.start()

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import CursorResult, Executable, Insert, Table, inspect
+from sqlalchemy import CursorResult, Executable, Insert, Table, UniqueConstraint, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -89,7 +89,8 @@ async def insert_new_many(
     key: str,
 ) -> set[Any]:
     """Insert the rows (tuples of the `names` columns' values) whose unique column `key` holds a value not
-    stored yet; returns the values inserted.
+    stored yet; returns the values inserted. (`key` may lead a unique constraint whose other columns its
+    value determines: `meter_value`'s dedup key starts with the sample's time.)
 
     The rows' `key` values must differ. The rows go to the database as one JSON array of arrays, the
     parameter of one prepared statement, on the driver's own connection inside the session's transaction.
@@ -162,7 +163,7 @@ def _postgresql_insert(core: Table, names: tuple[str, ...], key: str | None, dia
     )
     if key is None:
         return statement
-    return f"{statement} ON CONFLICT ({quote(key)}) DO NOTHING RETURNING {quote(key)}"
+    return f"{statement} ON CONFLICT ({_conflict(core, key, dialect)}) DO NOTHING RETURNING {quote(key)}"
 
 
 @functools.cache
@@ -175,8 +176,21 @@ def _sqlite_insert(core: Table, names: tuple[str, ...], key: str | None, dialect
         f" SELECT {values} FROM json_each(?) WHERE true"
     )
     if key is not None:
-        statement += f" ON CONFLICT ({quote(key)}) DO NOTHING"
+        statement += f" ON CONFLICT ({_conflict(core, key, dialect)}) DO NOTHING"
     return statement
+
+
+def _conflict(core: Table, key: str, dialect: Dialect) -> str:
+    """The conflict target of the unique `key`: its column, or the columns of the unique constraint it
+    leads (a partitioned table's unique keys hold the partition key too: `meter_value`'s dedup key)."""
+    quote = dialect.identifier_preparer.quote
+    for constraint in core.constraints:
+        if not isinstance(constraint, UniqueConstraint):
+            continue
+        names = [column.name for column in constraint.columns]
+        if names[0] == key:
+            return ", ".join(quote(name) for name in names)
+    return quote(key)
 
 
 @functools.cache

@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, insert, inspect, text
 
 from app.db.engine import sync_url
-from app.db.migrate import downgrade, upgrade
+from app.db.migrate import downgrade, include_name, upgrade
 from app.db.tables import metadata
 from app.db.tables.ocpp import charge_point_table, meter_value_table
 from app.domain.metering import SampledValue, dedup_key
@@ -20,7 +20,9 @@ def differences(database_url: str) -> list[Any]:
     engine = create_engine(sync_url(database_url))
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "include_name": include_name}
+            )
             return list(compare_metadata(context, metadata))
     finally:
         engine.dispose()

@@ -5,6 +5,7 @@ from typing import Any, Literal
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+from app.db.migrate import include_name
 from app.db.tables import metadata
 from app.db.types import UTCDateTime
 
@@ -28,6 +29,7 @@ def run_migrations_offline() -> None:
         literal_binds=True,
         render_as_batch=True,
         render_item=render_item,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -52,6 +54,7 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         render_as_batch=True,
         compare_type=True,
         render_item=render_item,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,6 +1,7 @@
 """Tables of the central system; each maps its entity in `app.domain.ocpp`."""
 
 from sqlalchemy import (
+    DDL,
     JSON,
     BigInteger,
     Boolean,
@@ -9,11 +10,14 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Table,
     UniqueConstraint,
+    event,
 )
 
+from app.db import partitions
 from app.db.tables.base import mapper_registry, metadata
 from app.db.types import UTCDateTime
 from app.domain.ocpp import (
@@ -165,8 +169,8 @@ transaction_table = Table(
 meter_value_table = Table(
     "meter_value",
     metadata,
-    Column("id", Integer, primary_key=True),
-    Column("charge_point_id", String(48), ForeignKey("charge_point.id"), nullable=False, index=True),
+    Column("id", Integer, nullable=False),
+    Column("charge_point_id", String(48), ForeignKey("charge_point.id"), nullable=False),
     Column("connector_id", Integer, nullable=False),
     Column("transaction_id", Integer, ForeignKey("transaction.id"), nullable=True),
     Column("timestamp", UTCDateTime(), nullable=False, index=True),
@@ -180,10 +184,21 @@ meter_value_table = Table(
     Column("value_normalised", Float, nullable=True),
     Column("unit_normalised", String(20), nullable=True),
     Column("source", String(20), nullable=False, default="MeterValues"),
-    Column("dedup_key", String(64), nullable=False, unique=True),
+    Column("dedup_key", String(64), nullable=False),
     Column("received_at", UTCDateTime(), nullable=False),
+    # PostgreSQL partitions the table by month of `timestamp` (app/db/partitions.py), and a partitioned
+    # table's keys hold the partition key: its primary key is (id, timestamp), added after the table
+    # (`partitions.POSTGRESQL_DDL`); SQLite's is `id`, the rowid. The dedup key starts with the sample's time,
+    # so (dedup_key, timestamp) is as unique as the key alone.
+    PrimaryKeyConstraint("id", name="meter_value_pkey").ddl_if(dialect="sqlite"),
+    UniqueConstraint("dedup_key", "timestamp", name="uq_meter_value_dedup_key"),
+    Index("ix_mv_cp_time", "charge_point_id", "timestamp"),  # one charge point's day: a range of it
     Index("ix_mv_tx_time", "transaction_id", "timestamp"),
+    postgresql_partition_by='RANGE ("timestamp")',
 )
+for _statement in partitions.POSTGRESQL_DDL:
+    _ddl = DDL(_statement)  # type: ignore[no-untyped-call]  # SQLAlchemy's DDL() is not annotated
+    event.listen(meter_value_table, "after_create", _ddl.execute_if(dialect="postgresql"))
 
 
 data_transfer_table = Table(
