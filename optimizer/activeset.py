@@ -140,7 +140,7 @@ def _newton(
         return value, b_e - a_e @ x, x, w, theta
 
     scale = float(((a_e * a_e) @ rho).mean()) if a_e.size else 1.0
-    y = np.zeros(a_e.shape[0])
+    y = _levels(a_e, b_e, rho, col_lo, col_hi)
     value, gradient, x, w, theta = dual(y)
     for _ in range(NEWTON_ITERATIONS):
         if np.abs(gradient).max(initial=0.0) <= tol:
@@ -159,6 +159,24 @@ def _newton(
         y = y + t * step
         value, gradient, x, w, theta = trial
     return None
+
+
+def _levels(a_e: Array, b_e: Array, rho: Array, col_lo: Array, col_hi: Array) -> Array:
+    """A start: the first equalities that share no variable (the node-interval loads) each at the water
+    level that meets it alone, x = clip(rho y_r, lo, hi) on its variables; the other multipliers 0."""
+    taken = np.zeros(a_e.shape[1], dtype=bool)
+    rows = []
+    for r in range(a_e.shape[0]):
+        support = a_e[r] != 0
+        if (a_e[r][support] > 0).all() and not (taken & support).any():
+            rows.append(r)
+            taken |= support
+    y = np.zeros(a_e.shape[0])
+    if rows:
+        chosen = np.array(rows)
+        levels = _Boxes(a_e, chosen, b_e, b_e)
+        y[chosen] = levels.theta(np.zeros(a_e.shape[1]), rho, col_lo, col_hi)
+    return y
 
 
 def _hessian(
