@@ -8,9 +8,9 @@ rows:    site_capacity[t] | group_capacity[g,t] | energy[i] | smooth[i,t]
 Algorithm: dual simplex without presolve (a vertex: exact zeros, few fractional sessions per interval,
 duals). With the earliness term out of the large LPs, it beat IPM + crossover at every benchmark size, with
 feeders by 2-4x; HiGHS's presolve only cost time here (25-35% at 1,000-20,000 sessions). IPM + crossover
-(also a vertex) where the smoothness term is in the LP (small problems, where it is 2x faster) and above
-SIMPLEX_MAX_VARIABLES. The min-rate re-solve changes only bounds: warm, from the first solve's basis
-(`LpSolution.resolve`). Measurements in docs/optimizer.md.
+(also a vertex) where the smoothness term is in the LP (there 2x faster) and above SIMPLEX_MAX_VARIABLES. The
+min-rate re-solve, warm from the first solve's basis with only the bounds changed, was slower than solving
+afresh (0.24 against 0.16-0.19 s on 100-session sites): not kept. Measurements in docs/optimizer.md.
 """
 
 from __future__ import annotations
@@ -159,6 +159,13 @@ def _blocks(
     return matrix, arrays, k_count
 
 
+def _algorithm(k_count: int, weights: Weights) -> str:
+    """Dual simplex, but IPM + crossover where the smoothness term is in the LP (small problems: its
+    up/down columns and rows made dual simplex about 2x slower than IPM on the 100-session sites of
+    `benchmarks sharding`, 0.30 against 0.14 s, same objective) and above SIMPLEX_MAX_VARIABLES."""
+    return "ipm" if weights.smooth or k_count > SIMPLEX_MAX_VARIABLES else "simplex"
+
+
 def solve_highs(
     p: Prepared,
     lower: Array,
@@ -168,8 +175,8 @@ def solve_highs(
     time_limit_s: float | None = None,
     algorithm: str | None = None,
 ) -> LpSolution:
-    """Solve the scheduling LP with bounds `lower`/`upper` (N, T) through highspy. The solution's `resolve`
-    solves it again with other power bounds, warm from this basis (the min-rate re-solve)."""
+    """Solve the scheduling LP with bounds `lower`/`upper` (N, T) through highspy."""
+    shape = (p.n_sessions, p.n_intervals)
     began = time.perf_counter()
     matrix, a, k_count = _blocks(p, lower, upper, weights)
     if algorithm is None:
@@ -180,6 +187,8 @@ def solve_highs(
         h.setOptionValue("run_crossover", "on")
     else:
         h.setOptionValue("presolve", "off")  # measured: 25-35% faster here (the model is already tight)
+    if time_limit_s is not None:
+        h.setOptionValue("time_limit", max(float(time_limit_s), 1e-3))
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = matrix.shape[1], matrix.shape[0]
     lp.sense_ = highspy.ObjSense.kMaximize
@@ -191,26 +200,6 @@ def solve_highs(
     lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
     lp.a_matrix_.value_ = matrix.data
     h.passModel(lp)
-    return _run(h, p, a["var_i"], a["var_t"], time_limit_s, began)
-
-
-def _algorithm(k_count: int, weights: Weights) -> str:
-    """Dual simplex, but IPM + crossover where the smoothness term is in the LP (small problems: its
-    up/down columns and rows made dual simplex 2x slower than IPM on 100-session sites, 0.3 against 0.15 s)
-    and above SIMPLEX_MAX_VARIABLES."""
-    return "ipm" if weights.smooth or k_count > SIMPLEX_MAX_VARIABLES else "simplex"
-
-
-def _run(
-    h: highspy.Highs,
-    p: Prepared,
-    var_i: Array,
-    var_t: Array,
-    time_limit_s: float | None,
-    began: float,
-) -> LpSolution:
-    shape = (p.n_sessions, p.n_intervals)
-    h.setOptionValue("time_limit", INF if time_limit_s is None else max(float(time_limit_s), 1e-3))
     built = time.perf_counter()
     h.run()
     solved = time.perf_counter()
@@ -225,22 +214,8 @@ def _run(
         message = f"HiGHS: {h.modelStatusToString(status)}"
         return LpSolution.failed(shape, LpStatus.FAILED, message, built - began, solved - built)
     solution = h.getSolution()
-    values = np.asarray(solution.col_value)[: var_i.size]
+    values = np.asarray(solution.col_value)[:k_count]
     power = np.zeros(shape)
-    power[var_i, var_t] = values
+    power[a["var_i"], a["var_t"]] = values
     duals = np.asarray(solution.row_dual)[: p.n_intervals] if solution.dual_valid else np.zeros(p.n_intervals)
-
-    def resolve(lower: Array, upper: Array, limit_s: float | None) -> LpSolution:
-        """Only the power columns' bounds change (the columns are where `p.upper_kw` > 0 whatever the
-        bounds): dual simplex from the optimal basis, which stays dual feasible (measured: 3-5x faster
-        than solving afresh after the min-rate repair)."""
-        again = time.perf_counter()
-        index = np.arange(var_i.size, dtype=np.int32)
-        h.changeColsBounds(var_i.size, index, lower[var_i, var_t], upper[var_i, var_t])
-        h.setOptionValue("solver", "simplex")
-        h.setOptionValue("presolve", "off")
-        return _run(h, p, var_i, var_t, limit_s, again)
-
-    return LpSolution(
-        LpStatus.OPTIMAL, power, np.abs(duals) / SCALE, built - began, solved - built, resolve=resolve
-    )
+    return LpSolution(LpStatus.OPTIMAL, power, np.abs(duals) / SCALE, built - began, solved - built)

@@ -144,10 +144,7 @@ def _optimise(
         )
     )
     lower, upper = pattern_bounds(p, repaired)
-    if first.resolve is not None:  # warm: only the bounds changed
-        second = first.resolve(lower, upper, remaining())
-    else:
-        second = _lp(p, lower, upper, solver, remaining(), weights)
+    second = _lp(p, lower, upper, solver, remaining(), weights)
     stats["build_seconds"] += second.build_seconds
     stats["lp_seconds"] += second.solve_seconds
     if second.status is LpStatus.OPTIMAL:

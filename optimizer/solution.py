@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
@@ -25,9 +24,6 @@ class LpSolution:
     build_seconds: float
     solve_seconds: float
     message: str = ""
-    # the same LP with new power bounds (lower, upper, time limit), warm from this one's basis; None where
-    # the backend cannot (then the caller solves afresh)
-    resolve: Callable[[Array, Array, float | None], LpSolution] | None = field(default=None, repr=False)
 
     @classmethod
     def failed(
