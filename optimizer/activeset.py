@@ -30,7 +30,7 @@ TOLERANCE = 1e-9  # relative to the problem's largest bound: convergence and the
 class _Boxes:
     """The box rows: row `row[k]` of each variable k (-1: none), its coefficient `coef[k]`, the ends."""
 
-    def __init__(self, a: Array, boxed: IntArray, lo: Array, hi: Array) -> None:
+    def __init__(self, a: Array, boxed: IntArray, lo: Array, hi: Array, tol: float = 0.0) -> None:
         sub = a[boxed]
         self.n = boxed.size
         self.row = np.full(a.shape[1], -1, dtype=np.int64)
@@ -41,6 +41,7 @@ class _Boxes:
         self.positive = bool((sub[r, k] > 0).all())
         self.lo, self.hi = lo[boxed], hi[boxed]
         self.inside = self.row >= 0
+        self.tol = tol  # a row off its box by less moves not (a row of fixed variables, off by rounding)
 
     def theta(self, v: Array, rho: Array, col_lo: Array, col_hi: Array) -> Array:
         """Each box row's multiplier for the linear terms v (see the module's docstring): the row's sum is
@@ -49,8 +50,9 @@ class _Boxes:
         k, r, a = np.flatnonzero(self.inside), self.row[self.inside], self.coef[self.inside]
         x0 = np.clip(rho[k] * v[k], col_lo[k], col_hi[k])
         at_zero = np.bincount(r, a * x0, minlength=self.n)
-        goal = np.where(at_zero < self.lo, self.lo, np.where(at_zero > self.hi, self.hi, at_zero))
-        move = goal != at_zero
+        under, over = at_zero < self.lo - self.tol, at_zero > self.hi + self.tol
+        goal = np.where(under, self.lo, np.where(over, self.hi, at_zero))
+        move = under | over
         if not move.any():
             return np.zeros(self.n)
         at = np.concatenate([(col_lo[k] / rho[k] - v[k]) / a, (col_hi[k] / rho[k] - v[k]) / a])
@@ -88,7 +90,7 @@ def solve_dual(
     bounds = np.concatenate([row_lo, row_hi, col_lo, col_hi])
     tol = TOLERANCE * (1.0 + np.abs(bounds[np.isfinite(bounds)]).max(initial=0.0))
     equal = row_hi - row_lo <= tol
-    boxes = _Boxes(a, np.flatnonzero(~equal), row_lo, row_hi)
+    boxes = _Boxes(a, np.flatnonzero(~equal), row_lo, row_hi, tol)
     if not (boxes.disjoint and boxes.positive):
         return None
     solved = _newton(a[equal], sp.csr_matrix(a[equal]), row_lo[equal], boxes, rho, col_lo, col_hi, tol)
@@ -129,7 +131,8 @@ def _newton(
     col_hi: Array,
     tol: float,
 ) -> tuple[Array, Array] | None:
-    """Maximise the dual over the equalities' multipliers; None if it does not converge."""
+    """Maximise the dual over the equalities' multipliers; where the line search stalls, the point reached
+    (the exact polish after it is checked); None if it does not converge in NEWTON_ITERATIONS."""
 
     def dual(y: Array) -> tuple[float, Array, Array, Array, Array]:
         v = a_e.T @ y
@@ -155,8 +158,8 @@ def _newton(
             if trial[0] >= value + 1e-4 * t * slope:
                 break
             t /= 2
-        else:
-            return None
+        else:  # no more progress (near the top, rounding): the polish and its check decide
+            return y, theta
         y = y + t * step
         value, gradient, x, w, theta = trial
     return None
