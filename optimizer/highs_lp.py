@@ -8,7 +8,9 @@ rows:    site_capacity[t] | group_capacity[g,t] | energy[i] | smooth[i,t]
 Algorithm: dual simplex without presolve (a vertex: exact zeros, few fractional sessions per interval,
 duals). With the earliness term out of the large LPs, it beat IPM + crossover at every benchmark size, with
 feeders by 2-4x; HiGHS's presolve only cost time here (25-35% at 1,000-20,000 sessions). IPM + crossover
-remains the choice above SIMPLEX_MAX_VARIABLES. Measurements in docs/optimizer.md.
+(also a vertex) where the smoothness term is in the LP (there 2x faster) and above SIMPLEX_MAX_VARIABLES. The
+min-rate re-solve, warm from the first solve's basis with only the bounds changed, was slower than solving
+afresh (0.24 against 0.16-0.19 s on 100-session sites): not kept. Measurements in docs/optimizer.md.
 """
 
 from __future__ import annotations
@@ -157,6 +159,14 @@ def _blocks(
     return matrix, arrays, k_count
 
 
+def _algorithm(k_count: int, weights: Weights) -> str:
+    """Dual simplex, but IPM + crossover where the smoothness term is in the LP (small problems: its
+    up/down columns and rows made dual simplex about 2x slower than IPM on the 100-session sites of
+    `benchmarks sharding`, 0.30 against 0.14 s, same objective; on the optimizer benchmark's 100-session
+    site dual simplex is the faster, 0.09-0.16 against 0.15-0.22 s) and above SIMPLEX_MAX_VARIABLES."""
+    return "ipm" if weights.smooth or k_count > SIMPLEX_MAX_VARIABLES else "simplex"
+
+
 def solve_highs(
     p: Prepared,
     lower: Array,
@@ -171,7 +181,7 @@ def solve_highs(
     began = time.perf_counter()
     matrix, a, k_count = _blocks(p, lower, upper, weights)
     if algorithm is None:
-        algorithm = "simplex" if k_count <= SIMPLEX_MAX_VARIABLES else "ipm"
+        algorithm = _algorithm(k_count, weights)
     h = new_highs()
     h.setOptionValue("solver", algorithm)
     if algorithm == "ipm":

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import numpy as np
 
 from optimizer import baselines
+from optimizer.blas import one_blas_thread
 from optimizer.check import clean, violations
 from optimizer.datatypes import (
     Explanation,
@@ -51,7 +52,15 @@ def solve(
     strategy: `lp` (the optimiser) or a baseline (`equal-share`, `edf`, `uncontrolled` -- capped, first
     come first served). solver (for `lp`): `highs` (vectorised, default), `cbc` or `pulp-highs` (the PuLP
     reference model). time_limit_s bounds the LP solves (wall clock, CBC too); past it: the EDF fallback.
+    BLAS runs on one thread meanwhile (`optimizer.blas`).
     """
+    with one_blas_thread():
+        return _solve(problem, strategy, solver, time_limit_s)
+
+
+def _solve(
+    problem: ScheduleProblem, strategy: str, solver: str, time_limit_s: float | None
+) -> ScheduleResult:
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}, not {strategy!r}")
     if solver not in SOLVERS:

@@ -22,9 +22,9 @@ def revision_of(
 ) -> tuple[ScheduleRevision, list[ScheduleEntry]]:
     """The revision and its entries (their `revision_id` is set when stored)."""
     problem = plan.problem
-    planned = [0.0] * problem.n_intervals
-    for schedule in result.schedules.values():
-        planned = [a + b for a, b in zip(planned, schedule.power_kw, strict=True)]
+    # the site's planned load: summed per interval in the schedules' order, one pass over the columns
+    powers = [schedule.power_kw for schedule in result.schedules.values()]
+    planned = [sum(column, 0.0) for column in zip(*powers, strict=True)] or [0.0] * problem.n_intervals
     revision = ScheduleRevision(
         site_id=plan.site_id,
         created_at=created_at,
