@@ -16,9 +16,11 @@ PostgreSQL schema and one Redis prefix, as docs/scale-out.md lays them out.
    the api process lists every one of them as connected again, since after the kill.
 
 Sizes: SMARTCHARGE_BENCH_CLUSTER_CPS charge points (default 200), SMARTCHARGE_BENCH_CLUSTER_COMMANDS
-commands (default 200). PostgreSQL: a fresh schema in SMARTCHARGE_BENCH_POSTGRES_URL (else
-SMARTCHARGE_TEST_POSTGRES_URL), dropped after; Redis: SMARTCHARGE_BENCH_REDIS_URL (else
-SMARTCHARGE_TEST_REDIS_URL, else redis://127.0.0.1:6379/0) under a prefix of its own, cleared after.
+commands (default 200). SMARTCHARGE_BENCH_CLUSTER_PARTS (default "throughput,commands,failover") names the
+parts to run, e.g. "commands" for the round trip alone. PostgreSQL: a fresh schema in
+SMARTCHARGE_BENCH_POSTGRES_URL (else SMARTCHARGE_TEST_POSTGRES_URL), dropped after; Redis:
+SMARTCHARGE_BENCH_REDIS_URL (else SMARTCHARGE_TEST_REDIS_URL, else redis://127.0.0.1:6379/0) under a prefix
+of its own, cleared after.
 Skipped when either cannot be reached.
 """
 
@@ -52,6 +54,9 @@ CHARGE_POINTS = int(os.environ.get("SMARTCHARGE_BENCH_CLUSTER_CPS", "200"))
 COMMANDS = int(os.environ.get("SMARTCHARGE_BENCH_CLUSTER_COMMANDS", "200"))
 SATURATE_S = float(os.environ.get("SMARTCHARGE_BENCH_CLUSTER_SATURATE_S", "8"))
 SPREAD_S = float(os.environ.get("SMARTCHARGE_BENCH_CLUSTER_SPREAD_S", "1"))
+PARTS = frozenset(
+    os.environ.get("SMARTCHARGE_BENCH_CLUSTER_PARTS", "throughput,commands,failover").split(",")
+)
 REDIS_URL = os.environ.get(
     "SMARTCHARGE_BENCH_REDIS_URL", os.environ.get("SMARTCHARGE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 )
@@ -230,23 +235,23 @@ async def _cluster(
         ) as api,
     ):
         a, b = gateway_a, gateway_b
-        one = [f"ONE{i:05d}" for i in range(size)]
-        figures["one_gateway"] = _saturated(
-            context, one, [a.ocpp_port] * GENERATORS, [a.process.pid], seconds
-        )
-        two = [f"TWO{i:05d}" for i in range(size)]
-        figures["two_gateways"] = _saturated(
-            context, two, [a.ocpp_port, b.ocpp_port], [a.process.pid, b.process.pid], seconds
-        )
-        figures["commands"], figures["failover"] = await _commands_and_failover(
-            context, api, a, b, size, commands
-        )
+        if "throughput" in PARTS:
+            one = [f"ONE{i:05d}" for i in range(size)]
+            figures["one_gateway"] = _saturated(
+                context, one, [a.ocpp_port] * GENERATORS, [a.process.pid], seconds
+            )
+            two = [f"TWO{i:05d}" for i in range(size)]
+            figures["two_gateways"] = _saturated(
+                context, two, [a.ocpp_port, b.ocpp_port], [a.process.pid, b.process.pid], seconds
+            )
+        if PARTS & {"commands", "failover"}:
+            figures |= await _commands_and_failover(context, api, a, b, size, commands)
     return figures
 
 
 async def _commands_and_failover(
     context: Any, api: httpx.AsyncClient, a: Served, b: Served, size: int, commands: int
-) -> tuple[dict[str, Any], dict[str, Any]]:
+) -> dict[str, Any]:
     cp_ids = [f"CMD{i:05d}" for i in range(size)]
     generators = _Generators(context, cp_ids, [a.ocpp_port, b.ocpp_port])  # 0 on gateway a, 1 on b
     try:
@@ -255,10 +260,16 @@ async def _commands_and_failover(
         deadline = time.monotonic() + FAILOVER_DEADLINE_S
         while not await _held_again(api, everyone, datetime.min.replace(tzinfo=UTC)):
             if time.monotonic() > deadline:
-                raise TimeoutError("the api process never listed every charge point as connected")
+                raise TimeoutError(
+                    f"the api process never listed every charge point as connected ({connect_errors} errors)"
+                )
             await asyncio.sleep(0.05)
-        round_trips = await _command_round_trips(api, cp_ids, commands)
-        round_trips["connect_errors"] = connect_errors
+        figures: dict[str, Any] = {}
+        if "commands" in PARTS:
+            figures["commands"] = await _command_round_trips(api, cp_ids, commands)
+            figures["commands"]["connect_errors"] = connect_errors
+        if "failover" not in PARTS:
+            return figures
         moved = set(generators.cp_ids[1])
         killed_at = datetime.now(UTC)
         started = time.perf_counter()
@@ -271,7 +282,7 @@ async def _commands_and_failover(
                 break
             await asyncio.sleep(0.02)
         storm = _recv(generators.controls[1], 120)
-        failover = {
+        figures["failover"] = {
             "charge_points": len(moved),
             "spread_s": SPREAD_S,
             "held_again_s": held_s,
@@ -281,7 +292,7 @@ async def _commands_and_failover(
         }
     finally:
         generators.close()
-    return round_trips, failover
+    return figures
 
 
 def run(size: int, seconds: float, commands: int) -> dict[str, Any]:
@@ -289,7 +300,8 @@ def run(size: int, seconds: float, commands: int) -> dict[str, Any]:
     _raise_open_files()
     context = multiprocessing.get_context("spawn")
     figures: dict[str, Any] = {"charge_points": size, "saturate_s": seconds}
-    figures["ceiling"] = _ceiling(context, [f"CEIL{i:05d}" for i in range(size)], seconds)
+    if "throughput" in PARTS:
+        figures["ceiling"] = _ceiling(context, [f"CEIL{i:05d}" for i in range(size)], seconds)
     with _database("postgresql", migrate=True) as url:
         prefix = f"bench-{uuid.uuid4().hex[:10]}"
         try:
@@ -299,6 +311,21 @@ def run(size: int, seconds: float, commands: int) -> dict[str, Any]:
         finally:
             _clear_redis(REDIS_URL, prefix)
     return figures
+
+
+def _print_throughput(figures: dict[str, Any]) -> None:
+    ceiling = figures["ceiling"]["msgs_per_s"]
+    print(
+        f"{'server':<14} {'msgs/s':>7} {'ceiling':>7} {'msgs/CPU-s per process':>24}"
+        f" {'cpu':>11} {'errors':>6}"
+    )
+    for name in ("ceiling", "one_gateway", "two_gateways"):
+        row = figures[name]
+        print(
+            f"{name:<14} {row['msgs_per_s']:>7.0f} {row['msgs_per_s'] / ceiling:>7.0%}"
+            f" {' '.join(f'{x:.0f}' for x in row['msgs_per_cpu_s']):>24}"
+            f" {' '.join(f'{x:.0%}' for x in row['cpu_share']):>11} {row['errors']:>6}"
+        )
 
 
 def main() -> None:
@@ -314,32 +341,24 @@ def main() -> None:
         flush=True,
     )
     figures = run(CHARGE_POINTS, SATURATE_S, COMMANDS)
-    ceiling = figures["ceiling"]["msgs_per_s"]
-    print(
-        f"{'server':<14} {'msgs/s':>7} {'ceiling':>7} {'msgs/CPU-s per process':>24}"
-        f" {'cpu':>11} {'errors':>6}"
-    )
-    for name in ("ceiling", "one_gateway", "two_gateways"):
-        row = figures[name]
+    if "ceiling" in figures:
+        _print_throughput(figures)
+    if "commands" in figures:
+        commands = figures["commands"]
         print(
-            f"{name:<14} {row['msgs_per_s']:>7.0f} {row['msgs_per_s'] / ceiling:>7.0%}"
-            f" {' '.join(f'{x:.0f}' for x in row['msgs_per_cpu_s']):>24}"
-            f" {' '.join(f'{x:.0%}' for x in row['cpu_share']):>11} {row['errors']:>6}"
+            f"command round trip api -> gateway -> charge point -> api: p50 {commands['p50_ms']:.1f} ms,"
+            f" p99 {commands['p99_ms']:.1f} ms (of which the POST until its 202:"
+            f" p50 {commands['post_p50_ms']:.1f} ms,"
+            f" p99 {commands['post_p99_ms']:.1f} ms); outcomes {commands['outcomes']}"
         )
-    commands = figures["commands"]
-    print(
-        f"command round trip api -> gateway -> charge point -> api: p50 {commands['p50_ms']:.1f} ms,"
-        f" p99 {commands['p99_ms']:.1f} ms (of which the POST until its 202:"
-        f" p50 {commands['post_p50_ms']:.1f} ms,"
-        f" p99 {commands['post_p99_ms']:.1f} ms); outcomes {commands['outcomes']}"
-    )
-    failover = figures["failover"]
-    print(
-        f"failover: {failover['charge_points']} charge points of the killed gateway listed as connected again"
-        f" after {failover['held_again_s']:.2f} s (last reconnect accepted at"
-        f" {failover['last_accepted_s']:.2f} s,"
-        f" {failover['errors']} failed attempts)"
-    )
+    if "failover" in figures:
+        failover = figures["failover"]
+        print(
+            f"failover: {failover['charge_points']} charge points of the killed gateway listed as connected"
+            f" again after {failover['held_again_s']:.2f} s (last reconnect accepted at"
+            f" {failover['last_accepted_s']:.2f} s,"
+            f" {failover['errors']} failed attempts)"
+        )
     print(json.dumps({"cluster": figures}, default=str))
 
 
