@@ -167,39 +167,62 @@ def _ceiling(context: Any, cp_ids: list[str], seconds: float) -> dict[str, Any]:
     return figures
 
 
-async def _command_round_trips(api: httpx.AsyncClient, cp_ids: list[str], count: int) -> dict[str, Any]:
+async def _command_round_trips(
+    api: httpx.AsyncClient, cp_ids: list[str], count: int, pids: list[int]
+) -> dict[str, Any]:
     """`count` GetConfiguration commands, one at a time, to `cp_ids` in turn: seconds from the POST until
-    the api process shows the outcome."""
+    the api process shows the outcome, and the CPU time the processes `pids` (api, gateways) spent; then
+    as many again with `?wait=true` (the outcome in the POST's own answer)."""
+    cpu_before = sum(_cpu_s(pid) for pid in pids)
     round_trips: list[float] = []
     posts: list[float] = []  # until the 202: the command recorded and sent by its holder
     outcomes: dict[str, int] = {}
     for k in range(count):
-        cp_id = cp_ids[k % len(cp_ids)]
         started = time.perf_counter()
-        posted = await api.post(
-            f"/api/v1/charge-points/{cp_id}/commands", json={"action": "GetConfiguration", "payload": {}}
-        )
-        if posted.status_code != 202:
-            outcomes[f"http {posted.status_code}"] = outcomes.get(f"http {posted.status_code}", 0) + 1
-            continue
-        posts.append(time.perf_counter() - started)
-        command_id = posted.json()["id"]
-        while True:
-            status = (await api.get(f"/api/v1/commands/{command_id}")).json()["status"]
-            if status != "pending":
-                break
-            await asyncio.sleep(0.001)
+        command_id = await _post(api, cp_ids[k % len(cp_ids)], wait=False)
+        status = str(command_id)  # `http NNN` unless it is an id
+        if isinstance(command_id, int):
+            posts.append(time.perf_counter() - started)
+            while True:
+                status = str((await api.get(f"/api/v1/commands/{command_id}")).json()["status"])
+                if status != "pending":
+                    break
+                await asyncio.sleep(0.001)
         outcomes[status] = outcomes.get(status, 0) + 1
         if status == "accepted":
             round_trips.append(time.perf_counter() - started)
+    cpu_s = sum(_cpu_s(pid) for pid in pids) - cpu_before
+    waited: list[float] = []
+    for k in range(count):
+        started = time.perf_counter()
+        status = str(await _post(api, cp_ids[k % len(cp_ids)], wait=True))
+        outcomes[f"waited {status}"] = outcomes.get(f"waited {status}", 0) + 1
+        if status == "accepted":
+            waited.append(time.perf_counter() - started)
     return {
         "commands": count,
+        "cpu_ms_per_command": 1000 * cpu_s / max(1, count),
         "outcomes": outcomes,
         "p50_ms": 1000 * _percentile(round_trips, 0.50),
         "p99_ms": 1000 * _percentile(round_trips, 0.99),
         "post_p50_ms": 1000 * _percentile(posts, 0.50),
         "post_p99_ms": 1000 * _percentile(posts, 0.99),
+        "wait_p50_ms": 1000 * _percentile(waited, 0.50),
+        "wait_p99_ms": 1000 * _percentile(waited, 0.99),
     }
+
+
+async def _post(api: httpx.AsyncClient, cp_id: str, *, wait: bool) -> int | str:
+    """POST one GetConfiguration: its command id (`wait`: its status once answered), else `http NNN`."""
+    posted = await api.post(
+        f"/api/v1/charge-points/{cp_id}/commands",
+        params={"wait": "true"} if wait else None,
+        json={"action": "GetConfiguration", "payload": {}},
+    )
+    if posted.status_code != 202:
+        return f"http {posted.status_code}"
+    command = posted.json()
+    return str(command["status"]) if wait else int(command["id"])
 
 
 async def _held_again(api: httpx.AsyncClient, cp_ids: set[str], since: datetime) -> bool:
@@ -245,12 +268,12 @@ async def _cluster(
                 context, two, [a.ocpp_port, b.ocpp_port], [a.process.pid, b.process.pid], seconds
             )
         if PARTS & {"commands", "failover"}:
-            figures |= await _commands_and_failover(context, api, a, b, size, commands)
+            figures |= await _commands_and_failover(context, api, api_process, a, b, size, commands)
     return figures
 
 
 async def _commands_and_failover(
-    context: Any, api: httpx.AsyncClient, a: Served, b: Served, size: int, commands: int
+    context: Any, api: httpx.AsyncClient, api_process: Served, a: Served, b: Served, size: int, commands: int
 ) -> dict[str, Any]:
     cp_ids = [f"CMD{i:05d}" for i in range(size)]
     generators = _Generators(context, cp_ids, [a.ocpp_port, b.ocpp_port])  # 0 on gateway a, 1 on b
@@ -266,7 +289,8 @@ async def _commands_and_failover(
             await asyncio.sleep(0.05)
         figures: dict[str, Any] = {}
         if "commands" in PARTS:
-            figures["commands"] = await _command_round_trips(api, cp_ids, commands)
+            pids = [api_process.process.pid, a.process.pid, b.process.pid]
+            figures["commands"] = await _command_round_trips(api, cp_ids, commands, pids)
             figures["commands"]["connect_errors"] = connect_errors
         if "failover" not in PARTS:
             return figures
@@ -349,7 +373,12 @@ def main() -> None:
             f"command round trip api -> gateway -> charge point -> api: p50 {commands['p50_ms']:.1f} ms,"
             f" p99 {commands['p99_ms']:.1f} ms (of which the POST until its 202:"
             f" p50 {commands['post_p50_ms']:.1f} ms,"
-            f" p99 {commands['post_p99_ms']:.1f} ms); outcomes {commands['outcomes']}"
+            f" p99 {commands['post_p99_ms']:.1f} ms); api + gateways CPU"
+            f" {commands['cpu_ms_per_command']:.1f} ms per command"
+        )
+        print(
+            f"with ?wait=true (the outcome in the POST's answer): p50 {commands['wait_p50_ms']:.1f} ms,"
+            f" p99 {commands['wait_p99_ms']:.1f} ms; outcomes {commands['outcomes']}"
         )
     if "failover" in figures:
         failover = figures["failover"]

@@ -4,11 +4,13 @@ Lease times are the database's clock (`now()`), so gateways on machines whose cl
 has expired. A claim on a charge point counts only while its gateway's lease runs.
 """
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db.engine import Database
 from app.db.tables.cluster import charge_point_presence_table as presence
@@ -89,8 +91,15 @@ class SqlPresence:
             )
             return bool(result.rowcount)
 
-    async def holder(self, charge_point_id: str) -> Holder | None:
+    @asynccontextmanager
+    async def _reading(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for one lookup, without a transaction around it (no BEGIN and ROLLBACK round
+        trips: a command looks up its charge point's holder on the way out)."""
         async with self._engine.connect() as connection:
+            yield await connection.execution_options(isolation_level="AUTOCOMMIT")
+
+    async def holder(self, charge_point_id: str) -> Holder | None:
+        async with self._reading() as connection:
             row = (
                 await connection.execute(
                     select(presence.c.gateway_id, presence.c.connection_id)
@@ -102,7 +111,7 @@ class SqlPresence:
 
     async def alive(self, gateway_id: str) -> bool:
         """Whether `gateway_id`'s lease runs."""
-        async with self._engine.connect() as connection:
+        async with self._reading() as connection:
             found = await connection.execute(
                 select(lease.c.gateway_id).where(
                     lease.c.gateway_id == gateway_id, lease.c.expires_at > func.now()
@@ -112,7 +121,7 @@ class SqlPresence:
 
     async def held_ids(self) -> set[str]:
         """Every charge point some live gateway holds."""
-        async with self._engine.connect() as connection:
+        async with self._reading() as connection:
             rows = await connection.execute(
                 select(presence.c.charge_point_id).select_from(presence.join(lease, _live))
             )
