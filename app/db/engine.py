@@ -108,11 +108,11 @@ def _ping_when_stale(engine: AsyncEngine) -> None:
 def _hung_up(dbapi_connection: Any) -> bool:
     """Whether the server has sent anything on a connection nobody is using: a goodbye (or it is closed)."""
     try:
-        fd = dbapi_connection.driver_connection.pgconn.socket
-        readable, _, _ = select.select([fd], [], [], 0)
+        poller = select.poll()  # not select(): a gateway's sockets go past FD_SETSIZE
+        poller.register(dbapi_connection.driver_connection.pgconn.socket, select.POLLIN)
+        return bool(poller.poll(0))
     except Exception:
         return True
-    return bool(readable)
 
 
 class Database:
