@@ -71,7 +71,7 @@ async def start_role(
     app.state.ready_checks["redis"] = link.ping
 
     async def lost(charge_point_ids: list[str]) -> None:
-        await charge_points.holders_lost(store, events, charge_point_ids, clock.now())
+        await charge_points.holders_lost(store, charge_point_ids, clock.now())
 
     if settings.role == ProcessRole.gateway:
         presence = GatewayPresence(directory, link, me, lease_s=settings.presence_lease_s)
