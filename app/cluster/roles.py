@@ -82,7 +82,11 @@ async def start_role(
         stack.push_async_callback(link.close)
         stack.push_async_callback(export.close)
         keeper = LeaseKeeper(
-            directory, lease_s=settings.presence_lease_s, on_lost=lost, gateway=(me, gateway.held_connections)
+            directory,
+            lease_s=settings.presence_lease_s,
+            on_lost=lost,
+            gateway=(me, gateway.held_connections),
+            reclaimed=gateway.held_again,
         )
         left = await presence.leave()  # claims of an earlier run under this id hold nothing now
         if left:

@@ -71,16 +71,23 @@ class SqlPresence:
             )
         return Holder(previous.gateway_id, previous.connection_id) if previous is not None else None
 
-    async def claim_all(self, gateway_id: str, connections: Mapping[str, str]) -> None:
-        """Claim again what this gateway holds, after its lease lapsed (a newer holder elsewhere stays)."""
+    async def claim_all(self, gateway_id: str, connections: Mapping[str, str]) -> list[str]:
+        """Claim again what this gateway holds, after its lease lapsed (a newer holder elsewhere stays);
+        returns the charge points claimed (not those another gateway held meanwhile)."""
         if not connections:
-            return
+            return []
         rows = [
             {"charge_point_id": cp, "gateway_id": gateway_id, "connection_id": conn, "since": func.now()}
             for cp, conn in connections.items()
         ]
         async with self._engine.begin() as connection:
-            await connection.execute(pg_insert(presence).values(rows).on_conflict_do_nothing())
+            claimed = await connection.execute(
+                pg_insert(presence)
+                .values(rows)
+                .on_conflict_do_nothing()
+                .returning(presence.c.charge_point_id)
+            )
+            return list(claimed.scalars())
 
     async def release(self, charge_point_id: str, connection_id: str) -> bool:
         async with self._engine.begin() as connection:
