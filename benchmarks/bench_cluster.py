@@ -16,9 +16,11 @@ PostgreSQL schema and one Redis prefix, as docs/scale-out.md lays them out.
    the api process lists every one of them as connected again, since after the kill.
 
 Sizes: SMARTCHARGE_BENCH_CLUSTER_CPS charge points (default 200), SMARTCHARGE_BENCH_CLUSTER_COMMANDS
-commands (default 200). PostgreSQL: a fresh schema in SMARTCHARGE_BENCH_POSTGRES_URL (else
-SMARTCHARGE_TEST_POSTGRES_URL), dropped after; Redis: SMARTCHARGE_BENCH_REDIS_URL (else
-SMARTCHARGE_TEST_REDIS_URL, else redis://127.0.0.1:6379/0) under a prefix of its own, cleared after.
+commands (default 200). SMARTCHARGE_BENCH_CLUSTER_PARTS (default "throughput,commands,failover") names the
+parts to run, e.g. "commands" for the round trip alone. PostgreSQL: a fresh schema in
+SMARTCHARGE_BENCH_POSTGRES_URL (else SMARTCHARGE_TEST_POSTGRES_URL), dropped after; Redis:
+SMARTCHARGE_BENCH_REDIS_URL (else SMARTCHARGE_TEST_REDIS_URL, else redis://127.0.0.1:6379/0) under a prefix
+of its own, cleared after.
 Skipped when either cannot be reached.
 """
 
@@ -52,6 +54,9 @@ CHARGE_POINTS = int(os.environ.get("SMARTCHARGE_BENCH_CLUSTER_CPS", "200"))
 COMMANDS = int(os.environ.get("SMARTCHARGE_BENCH_CLUSTER_COMMANDS", "200"))
 SATURATE_S = float(os.environ.get("SMARTCHARGE_BENCH_CLUSTER_SATURATE_S", "8"))
 SPREAD_S = float(os.environ.get("SMARTCHARGE_BENCH_CLUSTER_SPREAD_S", "1"))
+PARTS = frozenset(
+    os.environ.get("SMARTCHARGE_BENCH_CLUSTER_PARTS", "throughput,commands,failover").split(",")
+)
 REDIS_URL = os.environ.get(
     "SMARTCHARGE_BENCH_REDIS_URL", os.environ.get("SMARTCHARGE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 )
@@ -162,39 +167,62 @@ def _ceiling(context: Any, cp_ids: list[str], seconds: float) -> dict[str, Any]:
     return figures
 
 
-async def _command_round_trips(api: httpx.AsyncClient, cp_ids: list[str], count: int) -> dict[str, Any]:
+async def _command_round_trips(
+    api: httpx.AsyncClient, cp_ids: list[str], count: int, pids: list[int]
+) -> dict[str, Any]:
     """`count` GetConfiguration commands, one at a time, to `cp_ids` in turn: seconds from the POST until
-    the api process shows the outcome."""
+    the api process shows the outcome, and the CPU time the processes `pids` (api, gateways) spent; then
+    as many again with `?wait=true` (the outcome in the POST's own answer)."""
+    cpu_before = sum(_cpu_s(pid) for pid in pids)
     round_trips: list[float] = []
     posts: list[float] = []  # until the 202: the command recorded and sent by its holder
     outcomes: dict[str, int] = {}
     for k in range(count):
-        cp_id = cp_ids[k % len(cp_ids)]
         started = time.perf_counter()
-        posted = await api.post(
-            f"/api/v1/charge-points/{cp_id}/commands", json={"action": "GetConfiguration", "payload": {}}
-        )
-        if posted.status_code != 202:
-            outcomes[f"http {posted.status_code}"] = outcomes.get(f"http {posted.status_code}", 0) + 1
-            continue
-        posts.append(time.perf_counter() - started)
-        command_id = posted.json()["id"]
-        while True:
-            status = (await api.get(f"/api/v1/commands/{command_id}")).json()["status"]
-            if status != "pending":
-                break
-            await asyncio.sleep(0.001)
+        command_id = await _post(api, cp_ids[k % len(cp_ids)], wait=False)
+        status = str(command_id)  # `http NNN` unless it is an id
+        if isinstance(command_id, int):
+            posts.append(time.perf_counter() - started)
+            while True:
+                status = str((await api.get(f"/api/v1/commands/{command_id}")).json()["status"])
+                if status != "pending":
+                    break
+                await asyncio.sleep(0.001)
         outcomes[status] = outcomes.get(status, 0) + 1
         if status == "accepted":
             round_trips.append(time.perf_counter() - started)
+    cpu_s = sum(_cpu_s(pid) for pid in pids) - cpu_before
+    waited: list[float] = []
+    for k in range(count):
+        started = time.perf_counter()
+        status = str(await _post(api, cp_ids[k % len(cp_ids)], wait=True))
+        outcomes[f"waited {status}"] = outcomes.get(f"waited {status}", 0) + 1
+        if status == "accepted":
+            waited.append(time.perf_counter() - started)
     return {
         "commands": count,
+        "cpu_ms_per_command": 1000 * cpu_s / max(1, count),
         "outcomes": outcomes,
         "p50_ms": 1000 * _percentile(round_trips, 0.50),
         "p99_ms": 1000 * _percentile(round_trips, 0.99),
         "post_p50_ms": 1000 * _percentile(posts, 0.50),
         "post_p99_ms": 1000 * _percentile(posts, 0.99),
+        "wait_p50_ms": 1000 * _percentile(waited, 0.50),
+        "wait_p99_ms": 1000 * _percentile(waited, 0.99),
     }
+
+
+async def _post(api: httpx.AsyncClient, cp_id: str, *, wait: bool) -> int | str:
+    """POST one GetConfiguration: its command id (`wait`: its status once answered), else `http NNN`."""
+    posted = await api.post(
+        f"/api/v1/charge-points/{cp_id}/commands",
+        params={"wait": "true"} if wait else None,
+        json={"action": "GetConfiguration", "payload": {}},
+    )
+    if posted.status_code != 202:
+        return f"http {posted.status_code}"
+    command = posted.json()
+    return str(command["status"]) if wait else int(command["id"])
 
 
 async def _held_again(api: httpx.AsyncClient, cp_ids: set[str], since: datetime) -> bool:
@@ -230,23 +258,23 @@ async def _cluster(
         ) as api,
     ):
         a, b = gateway_a, gateway_b
-        one = [f"ONE{i:05d}" for i in range(size)]
-        figures["one_gateway"] = _saturated(
-            context, one, [a.ocpp_port] * GENERATORS, [a.process.pid], seconds
-        )
-        two = [f"TWO{i:05d}" for i in range(size)]
-        figures["two_gateways"] = _saturated(
-            context, two, [a.ocpp_port, b.ocpp_port], [a.process.pid, b.process.pid], seconds
-        )
-        figures["commands"], figures["failover"] = await _commands_and_failover(
-            context, api, a, b, size, commands
-        )
+        if "throughput" in PARTS:
+            one = [f"ONE{i:05d}" for i in range(size)]
+            figures["one_gateway"] = _saturated(
+                context, one, [a.ocpp_port] * GENERATORS, [a.process.pid], seconds
+            )
+            two = [f"TWO{i:05d}" for i in range(size)]
+            figures["two_gateways"] = _saturated(
+                context, two, [a.ocpp_port, b.ocpp_port], [a.process.pid, b.process.pid], seconds
+            )
+        if PARTS & {"commands", "failover"}:
+            figures |= await _commands_and_failover(context, api, api_process, a, b, size, commands)
     return figures
 
 
 async def _commands_and_failover(
-    context: Any, api: httpx.AsyncClient, a: Served, b: Served, size: int, commands: int
-) -> tuple[dict[str, Any], dict[str, Any]]:
+    context: Any, api: httpx.AsyncClient, api_process: Served, a: Served, b: Served, size: int, commands: int
+) -> dict[str, Any]:
     cp_ids = [f"CMD{i:05d}" for i in range(size)]
     generators = _Generators(context, cp_ids, [a.ocpp_port, b.ocpp_port])  # 0 on gateway a, 1 on b
     try:
@@ -255,10 +283,17 @@ async def _commands_and_failover(
         deadline = time.monotonic() + FAILOVER_DEADLINE_S
         while not await _held_again(api, everyone, datetime.min.replace(tzinfo=UTC)):
             if time.monotonic() > deadline:
-                raise TimeoutError("the api process never listed every charge point as connected")
+                raise TimeoutError(
+                    f"the api process never listed every charge point as connected ({connect_errors} errors)"
+                )
             await asyncio.sleep(0.05)
-        round_trips = await _command_round_trips(api, cp_ids, commands)
-        round_trips["connect_errors"] = connect_errors
+        figures: dict[str, Any] = {}
+        if "commands" in PARTS:
+            pids = [api_process.process.pid, a.process.pid, b.process.pid]
+            figures["commands"] = await _command_round_trips(api, cp_ids, commands, pids)
+            figures["commands"]["connect_errors"] = connect_errors
+        if "failover" not in PARTS:
+            return figures
         moved = set(generators.cp_ids[1])
         killed_at = datetime.now(UTC)
         started = time.perf_counter()
@@ -271,7 +306,7 @@ async def _commands_and_failover(
                 break
             await asyncio.sleep(0.02)
         storm = _recv(generators.controls[1], 120)
-        failover = {
+        figures["failover"] = {
             "charge_points": len(moved),
             "spread_s": SPREAD_S,
             "held_again_s": held_s,
@@ -281,7 +316,7 @@ async def _commands_and_failover(
         }
     finally:
         generators.close()
-    return round_trips, failover
+    return figures
 
 
 def run(size: int, seconds: float, commands: int) -> dict[str, Any]:
@@ -289,7 +324,8 @@ def run(size: int, seconds: float, commands: int) -> dict[str, Any]:
     _raise_open_files()
     context = multiprocessing.get_context("spawn")
     figures: dict[str, Any] = {"charge_points": size, "saturate_s": seconds}
-    figures["ceiling"] = _ceiling(context, [f"CEIL{i:05d}" for i in range(size)], seconds)
+    if "throughput" in PARTS:
+        figures["ceiling"] = _ceiling(context, [f"CEIL{i:05d}" for i in range(size)], seconds)
     with _database("postgresql", migrate=True) as url:
         prefix = f"bench-{uuid.uuid4().hex[:10]}"
         try:
@@ -299,6 +335,21 @@ def run(size: int, seconds: float, commands: int) -> dict[str, Any]:
         finally:
             _clear_redis(REDIS_URL, prefix)
     return figures
+
+
+def _print_throughput(figures: dict[str, Any]) -> None:
+    ceiling = figures["ceiling"]["msgs_per_s"]
+    print(
+        f"{'server':<14} {'msgs/s':>7} {'ceiling':>7} {'msgs/CPU-s per process':>24}"
+        f" {'cpu':>11} {'errors':>6}"
+    )
+    for name in ("ceiling", "one_gateway", "two_gateways"):
+        row = figures[name]
+        print(
+            f"{name:<14} {row['msgs_per_s']:>7.0f} {row['msgs_per_s'] / ceiling:>7.0%}"
+            f" {' '.join(f'{x:.0f}' for x in row['msgs_per_cpu_s']):>24}"
+            f" {' '.join(f'{x:.0%}' for x in row['cpu_share']):>11} {row['errors']:>6}"
+        )
 
 
 def main() -> None:
@@ -314,32 +365,29 @@ def main() -> None:
         flush=True,
     )
     figures = run(CHARGE_POINTS, SATURATE_S, COMMANDS)
-    ceiling = figures["ceiling"]["msgs_per_s"]
-    print(
-        f"{'server':<14} {'msgs/s':>7} {'ceiling':>7} {'msgs/CPU-s per process':>24}"
-        f" {'cpu':>11} {'errors':>6}"
-    )
-    for name in ("ceiling", "one_gateway", "two_gateways"):
-        row = figures[name]
+    if "ceiling" in figures:
+        _print_throughput(figures)
+    if "commands" in figures:
+        commands = figures["commands"]
         print(
-            f"{name:<14} {row['msgs_per_s']:>7.0f} {row['msgs_per_s'] / ceiling:>7.0%}"
-            f" {' '.join(f'{x:.0f}' for x in row['msgs_per_cpu_s']):>24}"
-            f" {' '.join(f'{x:.0%}' for x in row['cpu_share']):>11} {row['errors']:>6}"
+            f"command round trip api -> gateway -> charge point -> api: p50 {commands['p50_ms']:.1f} ms,"
+            f" p99 {commands['p99_ms']:.1f} ms (of which the POST until its 202:"
+            f" p50 {commands['post_p50_ms']:.1f} ms,"
+            f" p99 {commands['post_p99_ms']:.1f} ms); api + gateways CPU"
+            f" {commands['cpu_ms_per_command']:.1f} ms per command"
         )
-    commands = figures["commands"]
-    print(
-        f"command round trip api -> gateway -> charge point -> api: p50 {commands['p50_ms']:.1f} ms,"
-        f" p99 {commands['p99_ms']:.1f} ms (of which the POST until its 202:"
-        f" p50 {commands['post_p50_ms']:.1f} ms,"
-        f" p99 {commands['post_p99_ms']:.1f} ms); outcomes {commands['outcomes']}"
-    )
-    failover = figures["failover"]
-    print(
-        f"failover: {failover['charge_points']} charge points of the killed gateway listed as connected again"
-        f" after {failover['held_again_s']:.2f} s (last reconnect accepted at"
-        f" {failover['last_accepted_s']:.2f} s,"
-        f" {failover['errors']} failed attempts)"
-    )
+        print(
+            f"with ?wait=true (the outcome in the POST's answer): p50 {commands['wait_p50_ms']:.1f} ms,"
+            f" p99 {commands['wait_p99_ms']:.1f} ms; outcomes {commands['outcomes']}"
+        )
+    if "failover" in figures:
+        failover = figures["failover"]
+        print(
+            f"failover: {failover['charge_points']} charge points of the killed gateway listed as connected"
+            f" again after {failover['held_again_s']:.2f} s (last reconnect accepted at"
+            f" {failover['last_accepted_s']:.2f} s,"
+            f" {failover['errors']} failed attempts)"
+        )
     print(json.dumps({"cluster": figures}, default=str))
 
 

@@ -179,6 +179,18 @@ class OcppServer:
         """Each charge point connected here, with its connection's id."""
         return {endpoint.id: str(endpoint.connection.id) for endpoint in self.registry.endpoints()}
 
+    async def held_again(self, charge_point_ids: list[str]) -> None:
+        """Scale-out: this gateway's lease had lapsed and the others, reaping it, marked its charge points
+        disconnected; it has claimed these again: those still connected here are recorded as connected."""
+        now = self.clock.now()
+
+        async def again(cp_id: str) -> None:
+            async with self._state_locks[cp_id]:
+                if cp_id in self.registry:
+                    await charge_points.connected(self.store, self.bus, cp_id, now)
+
+        await asyncio.gather(*(again(cp_id) for cp_id in charge_point_ids))
+
     async def _mark_disconnected(self, cp_id: str, connection_id: str) -> None:
         """Record the disconnect, unless a newer connection for the id arrived meanwhile (here, or on
         another gateway)."""

@@ -107,6 +107,9 @@ class FakeStore:
         yield uow
         self.bus.publish_all(uow.events)
 
+    def reading(self) -> Any:
+        return self.unit_of_work()
+
     async def run(self, work: Callable[[Any], Awaitable[T]]) -> T:
         async with self.unit_of_work() as uow:
             return await work(uow)

@@ -45,17 +45,24 @@ async def get_principal(
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Problem(401, "an API key is required: Authorization: Bearer <key>", headers=CHALLENGE)
-    async with store.unit_of_work() as uow:
+    async with store.reading() as uow:
         principal = await authenticate(uow, credentials.credentials)
     if principal is None:
         raise Problem(401, "unknown or revoked API key", headers=CHALLENGE)
     return principal
 
 
+async def get_reading(store: Annotated[Store, Depends(get_store)]) -> AsyncIterator[UnitOfWork]:
+    async with store.reading() as uow:
+        yield uow
+
+
 StoreDep = Annotated[Store, Depends(get_store)]
 # scope="function": the unit of work commits before the response is sent, so a client that reads
 # right after a write sees it.
 UowDep = Annotated[UnitOfWork, Depends(get_uow, scope="function")]
+# For handlers that only read: no transaction around their reads (`Store.reading`).
+ReadingDep = Annotated[UnitOfWork, Depends(get_reading, scope="function")]
 CommandsDep = Annotated[ChargePointCommands, Depends(get_commands)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

@@ -9,7 +9,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Query
 from fastapi.routing import APIRoute
 
-from app.api.deps import CurrentPrincipal, UowDep, check_site_access
+from app.api.deps import CurrentPrincipal, ReadingDep, UowDep, check_site_access
 from app.api.errors import Problem
 from app.api.schemas import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, Page, RowId, as_utc
 from app.domain.access import Scope
@@ -66,7 +66,13 @@ async def scope(uow: UowDep, principal: CurrentPrincipal) -> Scope:
     return await charge_point_scope(uow, principal)
 
 
+async def reading_scope(uow: ReadingDep, principal: CurrentPrincipal) -> Scope:
+    return await charge_point_scope(uow, principal)
+
+
 ScopeDep = Annotated[Scope, Depends(scope)]
+# The same, read in the request's `ReadingDep` (for handlers that take that one).
+ReadingScopeDep = Annotated[Scope, Depends(reading_scope)]
 
 
 async def site_filter(

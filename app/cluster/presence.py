@@ -78,8 +78,10 @@ class LeaseKeeper(Renewing):
         on_lost: Callable[[list[str]], Awaitable[None]],
         gateway: tuple[str, Callable[[], Mapping[str, str]]] | None = None,
         after: Callable[[], Awaitable[None]] | None = None,
+        reclaimed: Callable[[list[str]], Awaitable[None]] | None = None,
     ) -> None:
         super().__init__(lease_s, "presence lease")
+        self._reclaimed = reclaimed  # a gateway's: what it claimed again (the reaper had let them go)
         self._directory = directory
         self._on_lost = on_lost
         self._gateway = gateway
@@ -89,7 +91,9 @@ class LeaseKeeper(Renewing):
         if self._gateway is not None:
             gateway_id, held = self._gateway
             if not await self._directory.renew(gateway_id, self._lease_s):
-                await self._directory.claim_all(gateway_id, held())
+                claimed = await self._directory.claim_all(gateway_id, held())
+                if claimed and self._reclaimed is not None:
+                    await self._reclaimed(claimed)
         lost = await self._directory.reap()
         if lost:
             log.warning("%d charge points' gateway stopped renewing its lease: now disconnected", len(lost))

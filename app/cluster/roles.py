@@ -73,7 +73,7 @@ async def start_role(
     app.state.ready_checks["redis"] = link.ping
 
     async def lost(charge_point_ids: list[str]) -> None:
-        await charge_points.holders_lost(store, events, charge_point_ids, clock.now())
+        await charge_points.holders_lost(store, charge_point_ids, clock.now())
 
     if settings.role == ProcessRole.gateway:
         presence = GatewayPresence(directory, link, me, lease_s=settings.presence_lease_s)
@@ -84,7 +84,11 @@ async def start_role(
         stack.push_async_callback(link.close)
         stack.push_async_callback(export.close)
         keeper = LeaseKeeper(
-            directory, lease_s=settings.presence_lease_s, on_lost=lost, gateway=(me, gateway.held_connections)
+            directory,
+            lease_s=settings.presence_lease_s,
+            on_lost=lost,
+            gateway=(me, gateway.held_connections),
+            reclaimed=gateway.held_again,
         )
         left = await presence.leave()  # claims of an earlier run under this id hold nothing now
         if left:

@@ -9,6 +9,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db.engine import Database
+from app.db.group_commit import one_statement
 from app.db.rows import row_of
 from app.db.sql import execute_insert_ignore, insert_many, insert_new_many, update_many, update_many_changed
 from app.db.tables.ocpp import (
@@ -73,6 +74,7 @@ class SqlBatchedWrites:
         await self._database.run_bulk(complete_commands, completion)
 
 
+@one_statement
 async def insert_dispatches(session: AsyncSession, dispatches: list[ProfileDispatch]) -> list[None]:
     """Many `ProfileDispatch` rows as one Core executemany INSERT (no ORM object per row)."""
     rows = [row_of(dispatch, profile_dispatch_table) for dispatch in dispatches]
@@ -114,6 +116,7 @@ async def configuration_many(
     return [dict(found.get(cp_id, {})) for cp_id in charge_point_ids]
 
 
+@one_statement
 async def set_connected_many(session: AsyncSession, changes: list[Connection]) -> list[None]:
     """Connects and disconnects of many charge points, in the given order."""
     rows = [
@@ -129,6 +132,7 @@ async def set_connected_many(session: AsyncSession, changes: list[Connection]) -
     return [None] * len(changes)
 
 
+@one_statement
 async def touch_many(session: AsyncSession, seen: list[Seen]) -> list[None]:
     """Note when charge points were last seen, many in one statement."""
     rows = [{"id": cp_id, "last_seen_at": at} for cp_id, at in seen]
@@ -136,6 +140,7 @@ async def touch_many(session: AsyncSession, seen: list[Seen]) -> list[None]:
     return [None] * len(seen)
 
 
+@one_statement
 async def record_heartbeats(session: AsyncSession, beats: list[Seen]) -> list[None]:
     """Heartbeats of many charge points in one statement."""
     rows = [{"id": cp_id, "last_heartbeat_at": at, "last_seen_at": at} for cp_id, at in beats]
@@ -266,6 +271,7 @@ async def store_meter_values(
 # --- commands -----------------------------------------------------------------------------------------
 
 
+@one_statement
 async def create_commands(session: AsyncSession, commands: list[NewCommand]) -> list[int]:
     """Many pending commands in one INSERT; their ids."""
     rows = [
@@ -285,6 +291,7 @@ async def create_commands(session: AsyncSession, commands: list[NewCommand]) -> 
     return [int(command_id) for command_id in result.scalars().all()]
 
 
+@one_statement
 async def commands_sent(session: AsyncSession, sent: list[tuple[int, datetime]]) -> list[None]:
     """The times many commands went out, as one executemany UPDATE."""
     table = command_table
@@ -297,6 +304,7 @@ async def commands_sent(session: AsyncSession, sent: list[tuple[int, datetime]])
     return [None] * len(sent)
 
 
+@one_statement
 async def complete_commands(session: AsyncSession, completions: list[Completion]) -> list[None]:
     """Many outcomes (of commands without side effects) as one executemany UPDATE."""
     table = command_table

@@ -1,10 +1,12 @@
 """Engine factory and session scope. Built by the composition root, never at import."""
 
+import select
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import PoolResetState
@@ -17,6 +19,9 @@ T = TypeVar("T")
 
 # Writer tasks of the group commit on PostgreSQL (SQLite has one connection, so one writer).
 POSTGRES_WRITERS = 4
+# A PostgreSQL connection taken from the pool is pinged first (one round trip) when it sat there longer than
+# this, or when the server has hung up on it meanwhile (its socket is readable while nothing is asked).
+PING_IDLE_S = 1.0
 
 
 def async_url(url: str) -> str:
@@ -70,9 +75,44 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 20) -> Async
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "reset", _sqlite_reset)
         return engine
-    return create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_timeout=30, pool_pre_ping=True
-    )
+    engine = create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_timeout=30)
+    _ping_when_stale(engine)
+    return engine
+
+
+def _ping_when_stale(engine: AsyncEngine) -> None:
+    """The pool's pre-ping, for the connections that need it: one that was in use a moment ago and that the
+    server has not hung up on (a restart, `pg_terminate_backend`, an idle timeout: the server says so and
+    closes the socket, which becomes readable) is handed out as it is, without a round trip before every
+    transaction. One that fails its ping is replaced (`DisconnectionError`: the pool connects afresh)."""
+    dialect = engine.dialect
+
+    def checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        recent = idle_since is not None and time.monotonic() - idle_since < PING_IDLE_S
+        if recent and not _hung_up(dbapi_connection):
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise exc.DisconnectionError(f"the connection failed its ping: {error!r}") from error
+
+    event.listen(engine.sync_engine, "connect", checkin)  # new: it answered just now
+    event.listen(engine.sync_engine, "checkin", checkin)
+    event.listen(engine.sync_engine, "checkout", checkout)
+
+
+def _hung_up(dbapi_connection: Any) -> bool:
+    """Whether the server has sent anything on a connection nobody is using: a goodbye (or it is closed)."""
+    try:
+        poller = select.poll()  # not select(): a gateway's sockets go past FD_SETSIZE
+        poller.register(dbapi_connection.driver_connection.pgconn.socket, select.POLLIN)
+        return bool(poller.poll(0))
+    except Exception:
+        return True
 
 
 class Database:
@@ -85,8 +125,12 @@ class Database:
     def __init__(self, engine: AsyncEngine, *, on_batch: Callable[[float, int], None] | None = None) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
-        writers = 1 if engine.dialect.name == "sqlite" else POSTGRES_WRITERS
-        self.group_commit = GroupCommitter(self._sessions, writers=writers, on_batch=on_batch)
+        postgres = engine.dialect.name == "postgresql"
+        writers = POSTGRES_WRITERS if postgres else 1
+        self._autocommit_reads = postgres
+        self.group_commit = GroupCommitter(
+            self._sessions, writers=writers, on_batch=on_batch, autocommit_alone=postgres
+        )
 
     async def run(self, unit: Unit[T]) -> T:
         """Run `unit(session)` in a group-committed transaction; returns its result after the commit."""
@@ -105,6 +149,19 @@ class Database:
             except BaseException:
                 await session.rollback()
                 raise
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads. On PostgreSQL its statements run without a transaction around them
+        (autocommit): each sees what was committed when it ran, as in a READ COMMITTED transaction, without
+        the BEGIN and COMMIT round trips. Nothing written in it is atomic: writes go in `session()`."""
+        if not self._autocommit_reads:
+            async with self.session() as session:
+                yield session
+            return
+        async with self._sessions() as session:
+            await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            yield session
 
     async def dispose(self) -> None:
         await self.group_commit.aclose()

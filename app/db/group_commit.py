@@ -10,6 +10,12 @@ A bulk write (`run_bulk(bulk, item)`) is the hot-path variant: the items of all 
 same `bulk` function in one batch go to one call of it (one multi-row INSERT or one executemany UPDATE
 instead of a statement per caller); it returns one result per item, in order.
 
+A batch of one item alone, of a bulk function marked `one_statement` (one statement for one item), runs
+without a transaction around it where the database allows (`autocommit_alone`, PostgreSQL): the statement
+is its own transaction, as atomic and as durable once it has returned (the server answers after the commit
+is flushed), without the BEGIN and COMMIT round trips, and without holding its row locks across them (a
+command's sent-at and its outcome, one after the other, would wait on each other).
+
 Units of one caller run in the order it awaits them. `app.db.store.SqlStore.run` wraps a unit of work of
 the persistence port in a unit here, and `app.db.batched` gives the port's hot-path writes their bulk
 functions; the events a unit of work records are published once its batch has committed, and dropped with
@@ -35,6 +41,15 @@ Unit = Callable[[AsyncSession], Awaitable[T]]
 Bulk = Callable[[AsyncSession, list[I]], Awaitable[list[T]]]
 
 
+_ONE_STATEMENT: set[Any] = set()
+
+
+def one_statement(bulk: Bulk[I, T]) -> Bulk[I, T]:
+    """Mark `bulk` as running exactly one statement for a single item (see the module's docstring)."""
+    _ONE_STATEMENT.add(bulk)
+    return bulk
+
+
 @dataclass(frozen=True)
 class _Pending:
     unit: Unit[Any] | None
@@ -46,6 +61,7 @@ class _Pending:
 @dataclass
 class GroupCommitStats:
     batches: int = 0
+    alone: int = 0  # batches of one `one_statement` item run without a transaction around
     units: int = 0
     retried_batches: int = 0
     failed_units: int = 0
@@ -62,7 +78,9 @@ class GroupCommitter:
         writers: int = 1,
         max_batch: int = 2000,
         on_batch: Callable[[float, int], None] | None = None,
+        autocommit_alone: bool = False,
     ) -> None:
+        self._autocommit_alone = autocommit_alone
         self._on_batch = on_batch  # (seconds, units) of each batch: the service's metrics
         self._sessions = sessions
         self._writers_wanted = writers
@@ -161,6 +179,9 @@ class GroupCommitter:
 
     async def _transaction(self, batch: list[_Pending]) -> list[Any]:
         async with self._sessions() as session:
+            if self._autocommit_alone and len(batch) == 1 and batch[0].bulk in _ONE_STATEMENT:
+                await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+                self.stats.alone += 1
             try:
                 results = await _execute(session, batch)
                 await session.commit()

@@ -4,11 +4,13 @@ Lease times are the database's clock (`now()`), so gateways on machines whose cl
 has expired. A claim on a charge point counts only while its gateway's lease runs.
 """
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db.engine import Database
 from app.db.tables.cluster import charge_point_presence_table as presence
@@ -69,16 +71,23 @@ class SqlPresence:
             )
         return Holder(previous.gateway_id, previous.connection_id) if previous is not None else None
 
-    async def claim_all(self, gateway_id: str, connections: Mapping[str, str]) -> None:
-        """Claim again what this gateway holds, after its lease lapsed (a newer holder elsewhere stays)."""
+    async def claim_all(self, gateway_id: str, connections: Mapping[str, str]) -> list[str]:
+        """Claim again what this gateway holds, after its lease lapsed (a newer holder elsewhere stays);
+        returns the charge points claimed (not those another gateway held meanwhile)."""
         if not connections:
-            return
+            return []
         rows = [
             {"charge_point_id": cp, "gateway_id": gateway_id, "connection_id": conn, "since": func.now()}
             for cp, conn in connections.items()
         ]
         async with self._engine.begin() as connection:
-            await connection.execute(pg_insert(presence).values(rows).on_conflict_do_nothing())
+            claimed = await connection.execute(
+                pg_insert(presence)
+                .values(rows)
+                .on_conflict_do_nothing()
+                .returning(presence.c.charge_point_id)
+            )
+            return list(claimed.scalars())
 
     async def release(self, charge_point_id: str, connection_id: str) -> bool:
         async with self._engine.begin() as connection:
@@ -89,8 +98,15 @@ class SqlPresence:
             )
             return bool(result.rowcount)
 
-    async def holder(self, charge_point_id: str) -> Holder | None:
+    @asynccontextmanager
+    async def _reading(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for one lookup, without a transaction around it (no BEGIN and ROLLBACK round
+        trips: a command looks up its charge point's holder on the way out)."""
         async with self._engine.connect() as connection:
+            yield await connection.execution_options(isolation_level="AUTOCOMMIT")
+
+    async def holder(self, charge_point_id: str) -> Holder | None:
+        async with self._reading() as connection:
             row = (
                 await connection.execute(
                     select(presence.c.gateway_id, presence.c.connection_id)
@@ -102,7 +118,7 @@ class SqlPresence:
 
     async def alive(self, gateway_id: str) -> bool:
         """Whether `gateway_id`'s lease runs."""
-        async with self._engine.connect() as connection:
+        async with self._reading() as connection:
             found = await connection.execute(
                 select(lease.c.gateway_id).where(
                     lease.c.gateway_id == gateway_id, lease.c.expires_at > func.now()
@@ -112,7 +128,7 @@ class SqlPresence:
 
     async def held_ids(self) -> set[str]:
         """Every charge point some live gateway holds."""
-        async with self._engine.connect() as connection:
+        async with self._reading() as connection:
             rows = await connection.execute(
                 select(presence.c.charge_point_id).select_from(presence.join(lease, _live))
             )

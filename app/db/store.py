@@ -125,6 +125,11 @@ class SqlStore:
             yield uow
         self.bus.publish_all(uow.events)
 
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[UnitOfWork]:
+        async with self.database.reading() as session:
+            yield SqlUnitOfWork(session)
+
     async def run(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
         async def unit(session: AsyncSession) -> tuple[T, list[Event]]:
             uow = SqlUnitOfWork(session)  # a unit run again alone (its batch failed) records afresh

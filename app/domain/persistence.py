@@ -86,6 +86,11 @@ class Store(Protocol):
         """A unit of work of its own: committed when the block ends."""
         ...
 
+    def reading(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        """A unit of work for reads only (lookups on a hot path): each read sees what was committed when it
+        ran, and no transaction is held around them (fewer round trips). Writes go in `unit_of_work`."""
+        ...
+
     async def run(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
         """Run `work` in a unit of work group-committed with other callers'; returns after the commit."""
         ...

@@ -3,6 +3,7 @@
 import asyncio
 import base64
 import os
+from datetime import UTC, datetime
 
 import pytest
 from ocpp.v16 import call
@@ -81,3 +82,20 @@ async def test_start_resets_connection_state_and_interrupted_commands(migrated_u
     assert not row.connected
     assert command is not None
     assert (command.status, command.error_code) == ("error", "Interrupted")
+
+
+async def test_charge_points_claimed_again_after_a_lapsed_lease_are_recorded_connected_again(
+    gateway: OcppServer,
+) -> None:
+    async with connect_charge_point(gateway, "HELD"):
+        await eventually(lambda: "HELD" in gateway.registry)
+        # the reaper of another process marked it disconnected while this gateway's lease had lapsed
+        await gateway.store.batched.set_connected("HELD", False, datetime.now(UTC))
+        await gateway.held_again(["HELD", "GONE"])  # GONE: not connected here (any more)
+        async with gateway.store.reading() as uow:
+            held = await uow.charge_points.get("HELD")
+            gone = await uow.charge_points.get("GONE")
+    assert held is not None
+    assert held.connected
+    assert held.connected_since is not None
+    assert gone is None

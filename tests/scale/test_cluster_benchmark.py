@@ -20,8 +20,10 @@ def test_the_cluster_benchmark_measures_every_figure(redis_url: str) -> None:
         assert len(row["msgs_per_cpu_s"]) == processes
         assert all(x > 0 for x in row["msgs_per_cpu_s"]), (name, row)
     commands = figures["commands"]
-    assert commands["outcomes"] == {"accepted": 6}
+    assert commands["outcomes"] == {"accepted": 6, "waited accepted": 6}
     assert 0 < commands["p50_ms"] <= commands["p99_ms"]
+    assert 0 < commands["wait_p50_ms"] <= commands["wait_p99_ms"]
+    assert commands["cpu_ms_per_command"] > 0
     failover = figures["failover"]
     assert failover["reconnected"] == failover["charge_points"] == 3
     assert math.isfinite(failover["held_again_s"])

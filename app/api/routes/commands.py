@@ -4,10 +4,20 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from app.api.deps import CommandsDep, DriverDataReaderDep, OperatorDep, StoreDep, UowDep
+from app.api.deps import CommandsDep, DriverDataReaderDep, OperatorDep, ReadingDep, StoreDep, UowDep
 from app.api.errors import Problem
 from app.api.schemas import CommandCreate, CommandOut, Page, RowId, problems
-from app.api.support import ScopeDep, Since, Until, WindowDep, located, operation_id, paged, time_range
+from app.api.support import (
+    ReadingScopeDep,
+    ScopeDep,
+    Since,
+    Until,
+    WindowDep,
+    located,
+    operation_id,
+    paged,
+    time_range,
+)
 from app.domain.enums import CommandStatus
 from app.domain.ports import CommandRefused
 from app.services.ocpp import reporting
@@ -50,7 +60,7 @@ async def send_command(
 ) -> CommandOut:
     # No unit of work is held while sending: the command service writes in its own
     # (on SQLite the pool has a single connection).
-    async with store.unit_of_work() as uow:
+    async with store.reading() as uow:
         if await reporting.get_charge_point(uow, charge_point_id) is None:
             raise Problem(404, f"charge point {charge_point_id!r} is not registered")
     try:
@@ -63,7 +73,7 @@ async def send_command(
             raise Problem(code, exc.detail, reason=exc.reason) from exc
         error: dict[str, Any] = {"loc": ["body", *field.split(".")], "msg": exc.detail, "type": exc.reason}
         raise Problem(code, f"body.{field}: {exc.detail}", reason=exc.reason, errors=[error]) from exc
-    async with store.unit_of_work() as uow:
+    async with store.reading() as uow:
         command = await reporting.get_command(uow, command_id)
     assert command is not None
     response.headers["Location"] = f"/api/v1/commands/{command_id}"
@@ -93,7 +103,9 @@ async def list_commands(
     summary="A command: status, response, error, timestamps",
     responses=problems(404),
 )
-async def get_command(command_id: RowId, uow: UowDep, _: DriverDataReaderDep, scope: ScopeDep) -> CommandOut:
+async def get_command(
+    command_id: RowId, uow: ReadingDep, _: DriverDataReaderDep, scope: ReadingScopeDep
+) -> CommandOut:
     command = await reporting.get_command(uow, command_id, scope=scope)
     if command is None:
         raise Problem(404, f"command {command_id} does not exist")

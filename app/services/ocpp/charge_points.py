@@ -5,7 +5,6 @@ The hot paths are batched writes that join the group commit; each returns once i
 its event is published then.
 """
 
-import asyncio
 from datetime import datetime
 
 from app.domain.bus import EventBus
@@ -98,9 +97,12 @@ async def gateway_started(uow: UnitOfWork, now: datetime) -> None:
     await uow.commands.fail_pending(now)
 
 
-async def holders_lost(store: Store, bus: EventBus, charge_point_ids: list[str], now: datetime) -> None:
+async def holders_lost(store: Store, charge_point_ids: list[str], now: datetime) -> None:
     """Scale-out: the gateway holding these charge points stopped renewing its lease. They are disconnected
-    (until they connect to another gateway) and the commands it was running for them will not be answered."""
+    (until they connect to another gateway) and the commands it was running for them will not be answered.
+    One that a live gateway holds again by the time this is written (it reconnected while the lease ran out)
+    stays connected: what the new gateway wrote is newer than this news."""
     async with store.unit_of_work() as uow:
         await uow.commands.fail_pending(now, charge_point_ids)
-    await asyncio.gather(*(disconnected(store, bus, cp_id, now) for cp_id in charge_point_ids))
+        for cp_id in await uow.charge_points.disconnect_unheld(charge_point_ids, now):
+            uow.record(ChargePointDisconnected(cp_id, now))  # published once committed

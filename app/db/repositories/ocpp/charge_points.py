@@ -4,12 +4,13 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, update
+from sqlalchemy import and_, delete, exists, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from app.db.repositories.base import Repository, in_scope, page
 from app.db.sql import execute_core, execute_insert_ignore, upsert
+from app.db.tables.cluster import charge_point_presence_table, gateway_lease_table
 from app.db.tables.ocpp import (
     boot_notification_table,
     charge_point_configuration_table,
@@ -89,6 +90,22 @@ class SqlChargePointRepository(Repository):
 
     async def mark_all_disconnected(self) -> None:
         await self._update(charge_point_table.c.connected, connected=False, connected_since=None)
+
+    async def disconnect_unheld(self, charge_point_ids: Collection[str], now: datetime) -> list[str]:
+        presence, lease = charge_point_presence_table.c, gateway_lease_table.c
+        held = exists().where(
+            presence.charge_point_id == charge_point_table.c.id,
+            presence.gateway_id == lease.gateway_id,
+            lease.expires_at > func.now(),
+        )
+        result = await execute_core(
+            self.session,
+            update(charge_point_table)
+            .where(and_(charge_point_table.c.id.in_(list(charge_point_ids)), ~held))
+            .values(connected=False, connected_since=None, last_seen_at=now)
+            .returning(charge_point_table.c.id),
+        )
+        return [str(cp_id) for cp_id in result.scalars()]
 
     async def record_diagnostics_status(self, charge_point_id: str, status: str, now: datetime) -> None:
         await self._update(
