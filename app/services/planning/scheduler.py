@@ -161,17 +161,18 @@ class Scheduler:
 
     async def _site_loop(self, site_id: int, state: _SiteState) -> None:
         while state.pending:
-            await asyncio.sleep(self.settings.debounce_s)
-            trigger = ", ".join(sorted(state.pending))
-            state.pending.clear()
-            if not self.owns(site_id):
-                return  # given up meanwhile: its new holder plans it
-            try:
-                await self._plan_and_dispatch(site_id, trigger)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("site %d: replan (%s) failed", site_id, trigger)
+            with self.clock.hold():  # the debounce is the service's latency too: a simulation waits for it
+                await asyncio.sleep(self.settings.debounce_s)
+                trigger = ", ".join(sorted(state.pending))
+                state.pending.clear()
+                if not self.owns(site_id):
+                    return  # given up meanwhile: its new holder plans it
+                try:
+                    await self._plan_and_dispatch(site_id, trigger)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("site %d: replan (%s) failed", site_id, trigger)
 
     async def _request_for_cp(self, charge_point_id: str, trigger: str) -> None:
         async with self.store.unit_of_work() as uow:
