@@ -272,14 +272,15 @@ def _sessions(
 
 def _deadline(ps: PlanSession, now: datetime, window: Window) -> datetime:
     """When the optimiser is to have delivered a session's energy: its departure, less the time its taper
-    adds (`taper`), less `PROMISE_MARGIN` (a quarter of the time left at most) for a promise; never before
-    the end of the current interval."""
+    adds (`taper`), less `PROMISE_MARGIN` (a quarter of the time left at most) for a promise; while it stays,
+    never before the end of the next interval (its profile must not fall to 0 before the replan there)."""
     if ps.assumption != "planned":
         return ps.departure
     margin = timedelta(hours=ps.taper_h)
     if ps.promised_kwh is not None:
         margin += min(PROMISE_MARGIN, (ps.departure - now) / 4)
-    return max(ps.departure - margin, window.start + window.step)
+    next_end = min(ps.departure, window.start + 2 * window.step)
+    return max(ps.departure - margin, next_end, window.start + window.step)
 
 
 def _assume(
