@@ -111,6 +111,23 @@ async def test_a_simulation_clock_is_held_while_the_plan_is_made_and_sent(runnin
     assert running.clock.holds == 0
 
 
+async def test_a_simulation_clock_is_held_through_the_debounce_too() -> None:
+    """The debounce is the service's latency as much as the plan: on an accelerated clock a new session
+    would otherwise wait its simulated equivalent (36 s at ×720) for its first profile."""
+    bus, clock = EventBus(), FakeClock(NOW)
+    store = FakeStore(bus, FakePlans(snapshots={1: snapshot(1, 2)}, sites_of={"CP1": 1}))
+    settings = SchedulerSettings(horizon_intervals=H, debounce_s=3600)
+    scheduler = Scheduler(store, FakeSender(connected={"CP1"}), clock, bus, settings)
+    await scheduler.start()
+    try:
+        scheduler.request(1, "transaction started")
+        await until(lambda: clock.holds == 1)
+        assert store.plans.revisions == []  # still debouncing, and time stands still meanwhile
+    finally:
+        await scheduler.stop()
+    assert clock.holds == 0
+
+
 async def test_an_unchanged_plan_sends_nothing_again(running: Running) -> None:
     await running.scheduler.replan_now(1, "first")
     await running.scheduler.replan_now(1, "second")
