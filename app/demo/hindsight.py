@@ -20,7 +20,7 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import coo_array
 
-from simulator.ev import MIN_CURRENT_A, TAPER_END_FACTOR, TAPER_START_SOC, taper_factor
+from simulator.ev import FULL_SOC, MIN_CURRENT_A, TAPER_END_FACTOR, TAPER_START_SOC, taper_factor
 from simulator.stats import SessionResult
 
 INTERVAL = timedelta(minutes=15)
@@ -34,7 +34,7 @@ class Visit:
     key: str
     arrival: datetime
     departure: datetime
-    energy_kwh: float  # what the driver wants
+    energy_kwh: float  # what the driver wants, as far as the EV takes it
     max_kw: float  # the EV's maximum at this connector: on-board charger, phases in use, connector current
     min_kw: float  # 6 A on each phase in use
     battery_kwh: float
@@ -48,7 +48,10 @@ class Visit:
             key=f"{session.charge_point_id}/{session.connector_id}@{session.arrival.isoformat()}",
             arrival=session.arrival,
             departure=session.departure,
-            energy_kwh=session.requested_kwh,
+            # the simulated EV is full at FULL_SOC: what it will take, not the last Wh it never does
+            energy_kwh=min(
+                session.requested_kwh, session.battery_kwh * max(0.0, FULL_SOC - session.initial_soc)
+            ),
             max_kw=min(session.ev_max_kw, connector_kw),
             min_kw=phases * session.voltage_v * MIN_CURRENT_A / 1000,
             battery_kwh=session.battery_kwh,

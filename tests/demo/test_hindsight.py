@@ -5,6 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.demo.hindsight import INTERVAL, Visit, hindsight_bound, online_rule
+from simulator.ev import EV, FULL_SOC, EVModel
+from simulator.stats import SessionResult
 
 T0 = datetime(2030, 1, 7, 8, 0, tzinfo=UTC)
 
@@ -56,3 +58,19 @@ def test_a_visit_counts_only_the_time_it_is_plugged_in() -> None:
     late = Visit("a", T0 + timedelta(minutes=50), T0 + timedelta(minutes=80), 30, 11, 4.14, 60, 0.2)
     assert hindsight_bound([late], capacity(100))["a"] == pytest.approx(11 * 0.5)
     assert online_rule([late], capacity(100))["a"] == pytest.approx(11 * 0.5)
+
+
+def test_a_visit_wants_what_the_simulated_ev_takes_before_it_counts_itself_full() -> None:
+    def session(requested_kwh: float) -> SessionResult:
+        return SessionResult(
+            "CP1", 1, "Kia Niro", "TAG1", T0, T0 + timedelta(hours=8), requested_kwh,
+            initial_soc=0.5, battery_kwh=60.0, ev_max_kw=11.0,
+        )  # fmt: skip
+
+    assert Visit.of(session(10.0)).energy_kwh == 10.0  # to 67 %: all of it
+    to_full = Visit.of(session(30.0))  # to 100 %: the EV stops at FULL_SOC, the last 0.06 kWh never goes in
+    assert to_full.energy_kwh == pytest.approx(60.0 * (FULL_SOC - 0.5))
+    ev = EV(EVModel("Kia Niro", 60.0, 11.0, 3, 1), 0.5)
+    while ev.max_power_w() > 0:  # as the simulator charges it: minute by minute, tapering
+        ev.charge(ev.max_power_w(), 60)
+    assert ev.energy_kwh == pytest.approx(to_full.energy_kwh, abs=0.02)  # to its last minute
