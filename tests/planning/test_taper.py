@@ -6,7 +6,7 @@ import pytest
 
 from app.domain.events import MeterSample
 from app.services.planning.learning import EvTrace, LearningRule, learn
-from app.services.planning.taper import TaperModel, session_taper_h, smallest_battery_kwh, taper_hours
+from app.services.planning.taper import TaperModel, taper_hours
 
 T0 = datetime(2030, 1, 7, 8, 0, tzinfo=UTC)
 MODEL = TaperModel(start_soc=0.8, end_factor=0.1)
@@ -29,25 +29,10 @@ def test_the_tail_takes_longer_than_a_flat_plan_by_the_integral_of_the_taper() -
 
 def test_an_ev_already_in_its_taper_is_measured_from_what_it_takes_now() -> None:
     # at 90 % it takes 55 % of its 11 kW: the same remaining tail, from either end
-    from_now = taper_hours(0.9, 60.0, 5.4, 11.0, MODEL)
+    from_now = taper_hours(0.9, 60.0, 5.4, 11.0 * MODEL.factor(0.9), MODEL)
     whole = MODEL.hours_per_kw(0.9, 0.99, 60.0) / 11.0
     assert from_now == pytest.approx(whole - 5.4 / (11.0 * MODEL.factor(0.9)))
     assert from_now > 0
-    # a session planned at the draw it has shown there: its maximum is that draw scaled up by the taper
-    shown = session_taper_h(0.9, 60.0, 5.4, 11.0 * MODEL.factor(0.9), shown=True)
-    assert shown == pytest.approx(from_now)
-    assert session_taper_h(0.9, 60.0, 5.4, 11.0, shown=False) == pytest.approx(from_now)
-
-
-def test_an_unknown_battery_is_the_smallest_the_stated_energy_fits_in() -> None:
-    # at 89 %, 7 kWh more: a battery of at least 63.6 kWh, charged to full (the longest taper 7 kWh can have)
-    assert smallest_battery_kwh(0.89, 7.0) == pytest.approx(7.0 / 0.11)
-    assumed = session_taper_h(0.89, None, 7.0, 11.0, shown=False)
-    assert assumed == pytest.approx(taper_hours(0.89, 7.0 / 0.11, 7.0, 11.0))
-    assert assumed > 1.0  # 7 kWh at 11 kW is 0.64 h flat; in the taper it takes over 1.6 h more
-    assert session_taper_h(0.3, None, 7.0, 11.0, shown=False) > 0  # ending full: a short tail
-    assert smallest_battery_kwh(1.0, 7.0) == 0.0  # full already: nothing fits, nothing to say
-    assert session_taper_h(1.0, None, 7.0, 11.0, shown=False) == 0.0
 
 
 def test_more_energy_than_the_battery_holds_stops_at_full() -> None:

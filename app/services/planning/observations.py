@@ -43,8 +43,8 @@ class Observations:
     installed: Mapping[int, SentProfile] = field(default_factory=dict)  # the TxProfile it accepted
     default_kw: Mapping[str, float] = field(default_factory=dict)  # per connector, the TxDefaultProfile
     draw_kw: Mapping[int, float] = field(default_factory=dict)  # non-compliant, drawing over its limit
-    # (SoC as a fraction, battery kWh once worked out, else None) where the EV reports its SoC
-    charge: Mapping[int, tuple[float, float | None]] = field(default_factory=dict)
+    # (SoC as a fraction, battery kWh) where the EV reports its SoC and its battery has been worked out
+    charge: Mapping[int, tuple[float, float]] = field(default_factory=dict)
 
 
 def held_kw(

@@ -100,7 +100,7 @@ class DispatchState:
             charge={
                 tx: (trace.soc_last[0], trace.battery_kwh)
                 for tx, trace in self.ev.items()
-                if trace.soc_last is not None
+                if trace.soc_last is not None and trace.battery_kwh is not None
             },
         )
 

@@ -35,7 +35,7 @@ from app.domain.snapshot import SiteConnector, SiteSnapshot
 from app.services.planning.capacity import effective_intervals, group_capacity
 from app.services.planning.demand import DemandSource, history_by_tag, resolve_demand
 from app.services.planning.observations import Observations, SentProfile, fixed_runs, held_kw
-from app.services.planning.taper import session_taper_h
+from app.services.planning.taper import taper_hours
 from app.services.planning.window import Window, from_now, next_override_change
 
 __all__ = [
@@ -243,10 +243,8 @@ def _sessions(
         taper_h = 0.0
         charge = observations.charge.get(tx.id)
         if assumption == "planned" and demand.energy_kwh is not None and charge is not None:
-            energy_kwh_left = demand.energy_kwh - delivered_kwh
-            taper_h = session_taper_h(
-                *charge, energy_kwh_left, draw_kw or max_kw, shown=math.isfinite(ceiling_kw)
-            )
+            soc, battery_kwh = charge
+            taper_h = taper_hours(soc, battery_kwh, demand.energy_kwh - delivered_kwh, draw_kw or max_kw)
         out.group[key] = _gid(topology.limited(cp.group_id))
         out.plan[key] = PlanSession(
             transaction_id=tx.id,

@@ -9,15 +9,12 @@ session is planned to have its energy that much earlier (`problem._deadline`).
 The model is the two-stage one of Caltech's ACN-Sim (`Linear2StageBattery`): full power up to `start_soc`,
 then falling linearly with the state of charge, to `end_factor` of it at full. The battery's usable
 capacity is learnt from the meter: energy delivered over the rise in state of charge (`EvTrace.battery`).
-Until it is, the smallest battery the stated energy fits in is assumed (the energy ends at full: the longest
-taper it can have), so that an EV plugged in near full is not put off until its taper leaves no time: an EV
-that is not charged never shows its battery.
 """
 
 import math
 from dataclasses import dataclass
 
-__all__ = ["TaperModel", "session_taper_h", "smallest_battery_kwh", "taper_hours"]
+__all__ = ["TaperModel", "taper_hours"]
 
 
 @dataclass(frozen=True)
@@ -34,10 +31,6 @@ class TaperModel:
         """The share of its maximum an EV at `soc` can take."""
         return 1.0 - self.slope * min(1.0, max(0.0, soc - self.start_soc))
 
-    def maximum(self, power_kw: float, soc: float) -> float:
-        """The maximum of an EV at `soc` that takes `power_kw`: what it takes, scaled up by its taper."""
-        return power_kw / self.factor(soc)
-
     def hours_per_kw(self, soc_from: float, soc_to: float, battery_kwh: float) -> float:
         """Hours × kW of maximum to charge from `soc_from` to `soc_to`: ∫ battery / factor(soc) dsoc."""
         flat = max(0.0, min(soc_to, self.start_soc) - soc_from)
@@ -47,35 +40,17 @@ class TaperModel:
 
 
 def taper_hours(
-    soc: float, battery_kwh: float, energy_kwh: float, maximum_kw: float, model: TaperModel = TaperModel()
+    soc: float, battery_kwh: float, energy_kwh: float, power_kw: float, model: TaperModel = TaperModel()
 ) -> float:
-    """The hours an EV at `soc` (of a `battery_kwh` battery) needs for `energy_kwh` beyond the
-    `energy_kwh / power` a flat plan at what it takes now assumes (0 when the taper does not reach it).
-    `maximum_kw` is the EV's maximum outside its taper (`TaperModel.maximum` of a draw it has shown)."""
-    if energy_kwh <= 0 or maximum_kw <= 0 or battery_kwh <= 0:
+    """The hours an EV at `soc` (of a `battery_kwh` battery), taking `power_kw` now, needs for `energy_kwh`
+    beyond the `energy_kwh / power_kw` a flat plan assumes (0 when the taper does not reach it)."""
+    if energy_kwh <= 0 or power_kw <= 0 or battery_kwh <= 0:
         return 0.0
     soc = min(max(soc, 0.0), 1.0)
     target = min(soc + energy_kwh / battery_kwh, 1.0)
     if target <= model.start_soc:
         return 0.0
+    # `power_kw` is what it takes at `soc`: its maximum, scaled down by the taper it is already in
+    maximum_kw = power_kw / model.factor(soc)
     needed_h = model.hours_per_kw(soc, target, battery_kwh) / maximum_kw
-    return max(0.0, needed_h - energy_kwh / (maximum_kw * model.factor(soc)))
-
-
-def smallest_battery_kwh(soc: float, energy_kwh: float) -> float:
-    """The smallest battery `energy_kwh` more fits in at `soc`: it ends full, the longest taper the stated
-    energy allows (what to assume until the battery is worked out from the meter); 0 when nothing fits."""
-    return energy_kwh / (1.0 - soc) if soc < 1.0 and energy_kwh > 0 else 0.0
-
-
-def session_taper_h(
-    soc: float, battery_kwh: float | None, energy_kwh: float, power_kw: float, *, shown: bool
-) -> float:
-    """`taper_hours` for a session planned at `power_kw`: what the EV takes now when it has `shown` it (its
-    maximum, scaled down by the taper it is in), else its maximum; an unknown battery is the smallest the
-    energy fits in."""
-    model = TaperModel()
-    maximum_kw = model.maximum(power_kw, soc) if shown else power_kw
-    if battery_kwh is None:
-        battery_kwh = smallest_battery_kwh(soc, energy_kwh)
-    return taper_hours(soc, battery_kwh, energy_kwh, maximum_kw, model)
+    return max(0.0, needed_h - energy_kwh / power_kw)
