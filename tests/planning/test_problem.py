@@ -128,17 +128,38 @@ def test_demand_less_what_was_delivered_and_the_departure_within_the_horizon() -
 def test_a_promise_is_planned_to_be_kept_before_its_departure() -> None:
     far = SessionDemand(transaction_id=11, departure=START + timedelta(hours=2), energy_kwh=10.0)
     open_ended = SessionDemand(transaction_id=12, departure=START + timedelta(hours=2))
-    plan = build_plan(snapshot(demands={11: far, 12: open_ended}), horizon=H)
+    seen = Observations(phases={11: 3, 12: 3})  # both EVs have shown what they draw (`test_unseen_...`)
+    plan = build_plan(snapshot(demands={11: far, 12: open_ended}), horizon=H, observations=seen)
     assert session(plan.problem, "11").departure == START + timedelta(hours=2) - PROMISE_MARGIN
     assert session(plan.problem, "12").departure == START + timedelta(hours=2)  # no promise: its departure
     near = replace(far, departure=START + timedelta(minutes=10))
-    late = build_plan(snapshot(demands={11: near}), horizon=H, now=START + timedelta(minutes=5))
+    late = build_plan(
+        snapshot(demands={11: near}), horizon=H, observations=seen, now=START + timedelta(minutes=5)
+    )
     assert session(late.problem, "11").departure == START + timedelta(minutes=15)  # this interval at least
     # its margin reaches back into the next interval: planned to the end of that interval while it stays,
     # so the profile in force at the next boundary does not drop to 0 before the replan there
     soon = replace(far, departure=START + timedelta(minutes=35))
-    behind = build_plan(snapshot(demands={11: soon}), horizon=H)
+    behind = build_plan(snapshot(demands={11: soon}), horizon=H, observations=seen)
     assert session(behind.problem, "11").departure == START + timedelta(minutes=30)
+
+
+def test_a_promise_whose_ev_has_not_drawn_yet_is_timed_as_a_slow_ev_until_it_does() -> None:
+    # 10 kWh by 4 h from now on a 3 × 16 A connector: 0.9 h for an 11 kW EV, put off until late as one; a
+    # 3.7 kW single-phase EV needs 2.7 h, and an EV never charged never shows it is one
+    promise = SessionDemand(transaction_id=11, departure=START + timedelta(hours=4), energy_kwh=10.0)
+    day = snapshot(demands={11: promise}, end=START + timedelta(hours=8))
+    unseen = build_plan(day, horizon=32)
+    slow_h = 10.0 / (230 * 16 / 1000) - 10.0 / unseen.sessions["11"].max_kw
+    assert unseen.sessions["11"].unseen_h == pytest.approx(slow_h)
+    deadline = START + timedelta(hours=4) - timedelta(hours=slow_h) - PROMISE_MARGIN
+    assert session(unseen.problem, "11").departure == deadline
+    for shown in (Observations(phases={11: 3}), Observations(max_kw={11: 11.0})):
+        assert build_plan(day, horizon=32, observations=shown).sessions["11"].unseen_h == 0.0
+    drawn = replace(day, delivered_wh={11: 500.0})  # it has drawn (no per-phase currents reported)
+    assert build_plan(drawn, horizon=32).sessions["11"].unseen_h == 0.0
+    open_ended = replace(day, demands={11: replace(promise, departure=None)})
+    assert build_plan(open_ended, horizon=32).sessions["11"].unseen_h == 0.0  # not a promise
 
 
 def test_site_defaults_and_tag_history_fill_in_missing_demand() -> None:
@@ -433,7 +454,7 @@ def test_an_ev_that_reports_its_soc_is_planned_to_have_its_tail_before_it_tapers
     day = snapshot(demands={12: demand}, end=START + timedelta(hours=8))
 
     def plan(charge: tuple[float, float] | None) -> Plan:
-        observed = Observations(charge={12: charge}) if charge else Observations()
+        observed = Observations(phases={12: 3}, charge={12: charge} if charge else {})
         return build_plan(day, horizon=32, observations=observed)
 
     tapered = plan((0.7, 60.0))  # 70 % of 60 kWh, to full: most of it in the taper

@@ -53,6 +53,9 @@ NOTHING_OBSERVED = Observations()
 # a promise is planned to be kept this long before its departure (a quarter of the time left at most): an EV
 # near full tapers, and a plan that finishes just in time leaves the last kWh undelivered
 PROMISE_MARGIN = timedelta(minutes=30)
+# a promise whose EV has not drawn yet is timed as a slow EV's (one phase, 16 A): planned at its connector's
+# maximum it was put off as a fast one and, never charged, never showed it was slow (3.6 kW, 22 kW assumed)
+SLOW_EV_A, SEEN_KWH = 16.0, 0.05
 ASSUMED_PRIORITY = 1000  # sessions assumed at their maximum are reality, not a wish: they never give way
 _DEFAULTS = Connector(charge_point_id="", connector_id=0)  # the settings of a connector not reported
 UNKNOWN_CONNECTOR = SiteConnector(
@@ -79,6 +82,7 @@ class PlanSession:
     assumption: str  # planned | non_compliant | offline
     draw_kw: float | None = None  # it draws less than its minimum (taper): what its minimum yields
     taper_h: float = 0.0  # the time its taper adds to its energy (where it reports its state of charge)
+    unseen_h: float = 0.0  # a promise whose EV has not drawn yet: the time a slow EV would add (`SLOW_EV_A`)
 
 
 @dataclass(frozen=True)
@@ -183,16 +187,8 @@ def _sessions(
         voltage = connector.nominal_voltage_v
         max_kw = phases * voltage * connector.max_current_a / 1000
         stated = snapshot.demands.get(tx.id)
-        min_a = next(
-            a
-            for a in (
-                stated.min_current_a if stated else None,
-                connector.min_current_a,
-                cp.min_current_a,
-                snapshot.site.min_current_a,
-            )
-            if a is not None
-        )
+        minimums = (stated.min_current_a if stated else None, connector.min_current_a, cp.min_current_a)
+        min_a = next(a for a in (*minimums, snapshot.site.min_current_a) if a is not None)
         min_kw = min(max_kw, phases * voltage * min_a / 1000)
         demand = resolve_demand(tx, stated, snapshot.site, histories.get(tx.id_tag, []))
         departure = min(max(demand.departure or end, start + window.step), end)
@@ -245,6 +241,11 @@ def _sessions(
         if assumption == "planned" and demand.energy_kwh is not None and charge is not None:
             soc, battery_kwh = charge
             taper_h = taper_hours(soc, battery_kwh, demand.energy_kwh - delivered_kwh, draw_kw or max_kw)
+        unseen_h = 0.0
+        shown = tx.id in observations.phases or tx.id in observations.max_kw or delivered_kwh >= SEEN_KWH
+        if assumption == "planned" and promised_kwh and not shown:
+            slow_kw = voltage * min(connector.max_current_a, SLOW_EV_A) / 1000  # one phase
+            unseen_h = max(0.0, promised_kwh / slow_kw - promised_kwh / max_kw)
         out.group[key] = _gid(topology.limited(cp.group_id))
         out.plan[key] = PlanSession(
             transaction_id=tx.id,
@@ -264,6 +265,7 @@ def _sessions(
             assumption=assumption,
             draw_kw=draw_kw,
             taper_h=taper_h,
+            unseen_h=unseen_h,
         )
     return out
 
@@ -274,7 +276,7 @@ def _deadline(ps: PlanSession, now: datetime, window: Window) -> datetime:
     never before the end of the next interval (its profile must not fall to 0 before the replan there)."""
     if ps.assumption != "planned":
         return ps.departure
-    margin = timedelta(hours=ps.taper_h)
+    margin = timedelta(hours=max(ps.taper_h, ps.unseen_h))
     if ps.promised_kwh is not None:
         margin += min(PROMISE_MARGIN, (ps.departure - now) / 4)
     next_end = min(ps.departure, window.start + 2 * window.step)
