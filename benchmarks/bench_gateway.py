@@ -39,13 +39,14 @@ import random
 import resource
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
+
+from benchmarks.schemas import postgres_schema
 
 SIZES = (100, 1000, 5000)
 METER_PERIOD_S = 6.0  # field: 60 s
@@ -521,10 +522,8 @@ def _percentile(values: list[float], q: float) -> float:
 def _database(backend: str, *, migrate: bool = False) -> Any:
     """A fresh, empty database URL for `backend`, removed after; its tables made by the migrations (as
     `smartcharge serve` insists) with `migrate`, else from the metadata."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
+    from sqlalchemy import create_engine
 
-    from app.db.engine import sync_url
     from app.db.tables import metadata
 
     if backend == "ceiling":
@@ -538,28 +537,8 @@ def _database(backend: str, *, migrate: bool = False) -> Any:
             engine.dispose()
             yield url
         return
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(sync_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    parsed = make_url(POSTGRES_URL)
-    url = parsed.set(query=dict(parsed.query) | {"options": f"-csearch_path={schema}"}).render_as_string(
-        hide_password=False
-    )
-    try:
-        if migrate:
-            from app.db.migrate import upgrade
-
-            upgrade(url, "head")
-        else:
-            engine = create_engine(sync_url(url))
-            metadata.create_all(engine)
-            engine.dispose()
+    with postgres_schema(POSTGRES_URL, migrate=migrate) as url:
         yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def _postgres_reachable() -> bool:

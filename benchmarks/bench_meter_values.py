@@ -17,13 +17,12 @@ SMARTCHARGE_BENCH_CONNECTORS.
 """
 
 import asyncio
-import contextlib
 import os
 import statistics
 import time
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+
+from benchmarks.schemas import postgres_schema
 
 POSTGRES_URL = os.environ.get("SMARTCHARGE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 CONNECTORS = int(os.environ.get("SMARTCHARGE_BENCH_CONNECTORS", "4"))
@@ -45,32 +44,6 @@ FROM generate_series(1, :connectors) AS c(n), LATERAL (SELECT 'CP' || lpad(n::te
     generate_series(0, :minutes - 1) AS m(minute),
     LATERAL (SELECT CAST(:start AS timestamptz) + minute * interval '1 minute' AS at) AS timed
 """
-
-
-@contextlib.contextmanager
-def _schema() -> Iterator[str]:
-    """A fresh PostgreSQL schema migrated to head, dropped after."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    from app.db.engine import sync_url
-    from app.db.migrate import upgrade
-
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(sync_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    parsed = make_url(POSTGRES_URL)
-    url = parsed.set(query=dict(parsed.query) | {"options": f"-csearch_path={schema}"}).render_as_string(
-        hide_password=False
-    )
-    try:
-        upgrade(url, "head")
-        yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 async def _load(url: str) -> dict[str, float]:
@@ -209,7 +182,7 @@ def main() -> None:
     rows = CONNECTORS * DAYS * 1440
     print(f"{CONNECTORS} connectors x one-minute samples x {DAYS} days = {rows:,} rows per table;")
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start\n")
-    with _schema() as url:
+    with postgres_schema(POSTGRES_URL) as url:
         loaded = asyncio.run(_load(url))
         one_cp = {"partitioned": asyncio.run(_queries(url, "CP00001"))}
         all_cps = {"partitioned": asyncio.run(_queries(url, None))}

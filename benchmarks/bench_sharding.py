@@ -27,10 +27,12 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from benchmarks.schemas import postgres_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_URL = os.environ.get("SMARTCHARGE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -42,32 +44,6 @@ TAKEOVER_SITES = 40
 LEASES_S = (3.0, 15.0)
 SEED = 20261207
 PLANNED = ("optimal", "feasible", "feasible_relaxed")  # by the LP (not a fallback's heuristic)
-
-
-@contextlib.contextmanager
-def _schema() -> Iterator[str]:
-    """A fresh PostgreSQL schema migrated to head (as `smartcharge serve` insists), dropped after."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    from app.db.engine import sync_url
-    from app.db.migrate import upgrade
-
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(sync_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    parsed = make_url(POSTGRES_URL)
-    url = parsed.set(query=dict(parsed.query) | {"options": f"-csearch_path={schema}"}).render_as_string(
-        hide_password=False
-    )
-    try:
-        upgrade(url, "head")
-        yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def _fleet(url: str, sites: int, sessions_per_site: int) -> None:
@@ -285,7 +261,7 @@ async def _takeover(lease_s: float) -> dict[str, float]:
     from app.db.tables.cluster import site_lease_table as lease
     from app.db.tables.planning import schedule_revision_table as revision
 
-    with _schema() as url:
+    with postgres_schema(POSTGRES_URL) as url:
         _fleet(url, TAKEOVER_SITES, 0)
         engine = create_engine(url)
         prefix = f"bench-{uuid.uuid4().hex[:8]}"
@@ -365,7 +341,7 @@ def main() -> None:
     sessions = SITES * SESSIONS_PER_SITE
     print(f"{SITES} sites x {SESSIONS_PER_SITE} sessions = {sessions:,} sessions, 96 intervals;")
     print(f"{cores} cores, load average {load:.1f} at start\n")
-    with _schema() as url:
+    with postgres_schema(POSTGRES_URL) as url:
         began = time.perf_counter()
         _fleet(url, SITES, SESSIONS_PER_SITE)
         print(f"fleet stored in {time.perf_counter() - began:.1f} s\n")
