@@ -1,6 +1,7 @@
 """Planning sharded by site: two scheduler processes share the sites (each planned by exactly one), and
 when one is killed the other takes its sites over and plans them."""
 
+import asyncio
 import contextlib
 from collections import defaultdict
 from contextlib import AbstractAsyncContextManager
@@ -120,9 +121,10 @@ async def test_a_killed_scheduler_s_sites_are_taken_over_and_planned(layout: Lay
             holders = await site_holders(api)
             of_a = sorted(site for site, holder in holders.items() if holder == "sched-a")
             assert len(of_a) == 2
-            last = await _last_revision(api)
 
             served_a.process.kill()  # SIGKILL: its lease is no longer renewed
+            await asyncio.to_thread(served_a.process.wait)
+            last = await _last_revision(api)  # sched-a planned up to here (it may replan till killed)
             await eventually(
                 lambda: _equal(site_holders(api), dict.fromkeys(site_ids, "sched-b")), timeout_s=10 * LEASE_S
             )
