@@ -137,7 +137,7 @@ def _newton(
     def dual(y: Array) -> tuple[float, Array, Array, Array, Array]:
         v = a_e.T @ y
         theta = boxes.theta(v, rho, col_lo, col_hi)
-        w = v + boxes.coef * theta[np.maximum(boxes.row, 0)] * boxes.inside
+        w = v + boxes.coef * np.r_[theta, 0.0][boxes.row]  # row -1 (no box row): the appended 0
         x = np.clip(rho * w, col_lo, col_hi)
         ends = np.where(theta > 0, boxes.lo, boxes.hi) * theta
         value = float(b_e @ y) + float(ends.sum()) + float((x * x / rho).sum()) / 2 - float(w @ x)

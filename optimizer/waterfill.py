@@ -103,7 +103,10 @@ def _solve(
 ) -> Array | None:
     """min sum_k curvature_k x_k^2 / 2 subject to row_lo <= A x <= row_hi, col_lo <= x <= col_hi: on the
     dual (`optimizer.activeset`, exact, 10-30x faster), else by HiGHS's active-set QP solver."""
-    solved = solve_dual(matrix, row_lo, row_hi, col_lo, col_hi, curvature)
+    try:
+        solved = solve_dual(matrix, row_lo, row_hi, col_lo, col_hi, curvature)
+    except (ArithmeticError, IndexError, ValueError):  # a shape it was not written for: HiGHS decides
+        solved = None
     if solved is not None:
         return solved
     return solve_qp_highs(matrix, row_lo, row_hi, col_lo, col_hi, curvature, time_limit_s)

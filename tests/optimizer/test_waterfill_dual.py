@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 import optimizer.activeset as activeset
 import optimizer.waterfill as waterfill
@@ -76,3 +77,26 @@ def test_where_the_dual_method_gives_up_highs_solves_the_qp(monkeypatch: pytest.
     ours = np.array([s.power_kw for s in direct.schedules.values()])
     theirs = np.array([s.power_kw for s in fallback.schedules.values()])
     assert ours == pytest.approx(theirs, abs=1e-6)
+
+
+def test_a_qp_with_equalities_only_and_no_box_rows() -> None:
+    """Every row an equality (the water levels fixed, nothing between two ends): no box row at all, which a
+    generated problem reached (hypothesis) and the dual method indexed out of range."""
+    matrix = sp.csc_matrix(np.array([[1.0, 1.0, 0.0], [0.0, 0.0, 1.0]]))
+    row = np.array([1.0, 0.5])
+    col_lo, col_hi, curvature = np.zeros(3), np.ones(3), np.array([1.0, 3.0, 1.0])
+    solved = activeset.solve_dual(matrix, row, row, col_lo, col_hi, curvature)
+    expected = waterfill.solve_qp_highs(matrix, row, row, col_lo, col_hi, curvature, 10.0)
+    assert solved is not None
+    assert expected is not None
+    assert np.allclose(solved, expected, atol=1e-7)
+    assert np.allclose(solved, [0.75, 0.25, 0.5])  # x_k in proportion to 1 / curvature_k
+
+
+def test_a_dual_method_that_fails_on_a_shape_leaves_the_qp_to_highs(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: Any) -> Any:
+        raise IndexError("a shape the dual method was not written for")
+
+    monkeypatch.setattr(waterfill, "solve_dual", broken)
+    prob = generate(20, 5, feeders=False, min_kw=True)
+    check(prob, solve(prob))  # planned all the same, by HiGHS's QP solver
