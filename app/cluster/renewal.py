@@ -1,6 +1,7 @@
 """A lease renewed every third of its length in a task of its own: a gateway's presence (`presence`) and a
 scheduler's share of the sites (`shards`)."""
 
+import abc
 import asyncio
 import contextlib
 import logging
@@ -10,7 +11,7 @@ __all__ = ["Renewing"]
 log = logging.getLogger(__name__)
 
 
-class Renewing:
+class Renewing(abc.ABC):
     """`tick` once at `start` (a failure there is the caller's), then every third of `lease_s` until `stop`;
     a failed renewal is logged and the next one tried."""
 
@@ -19,8 +20,9 @@ class Renewing:
         self._what = what
         self._task: asyncio.Task[None] | None = None
 
+    @abc.abstractmethod
     async def tick(self) -> None:
-        raise NotImplementedError
+        """Renew the lease (and act on what it says)."""
 
     async def start(self) -> None:
         await self.tick()
